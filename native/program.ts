@@ -1,0 +1,81 @@
+// Program: a loaded BPF program, by fd, with BPF_PROG_TEST_RUN for exact, repeatable checks.
+import { unlinkSync } from "node:fs";
+import { native } from "./binding.ts";
+import { call } from "./errors.ts";
+import { OwnedFd } from "./fd.ts";
+
+export const ProgType = { XDP: 6, SYSCALL: 31 } as const;
+
+export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
+
+export interface TestRunOptions {
+  data: Uint8Array;
+  /** Runs the program this many times in the kernel; durationNs is the mean per run. */
+  repeat?: number;
+  /** Context in (e.g. struct xdp_md for ingress_ifindex); returned updated as `ctx`. */
+  ctx?: Uint8Array;
+  /** Room for the packet on the way out (XDP may grow it with bpf_xdp_adjust_head). */
+  dataOutCapacity?: number;
+}
+
+export interface TestRunResult {
+  retval: number;
+  data: Uint8Array;
+  durationNs: number;
+  ctx?: Uint8Array;
+}
+
+export class Program implements Disposable {
+  #fd: () => number;
+  #owned: OwnedFd | null;
+
+  /** @internal use Collection.program() or Program.fromPin() */
+  constructor(readonly name: string, readonly type: number, fd: () => number, owned: OwnedFd | null) {
+    this.#fd = fd;
+    this.#owned = owned;
+  }
+
+  static fromPin(path: string): Program {
+    const fd = call(() => native.objGet(path));
+    const owned = new OwnedFd(fd, `program ${path}`);
+    try {
+      const info = call(() => native.progInfo(fd));
+      return new Program(info.name, info.type, () => owned.fd, owned);
+    } catch (err) {
+      owned.close();
+      throw err;
+    }
+  }
+
+  get fd(): number {
+    return this.#fd();
+  }
+
+  /** Kernel id (stable across fds; what `bpftool prog` and XDP queries report). */
+  get id(): number {
+    return call(() => native.progInfo(this.fd)).id;
+  }
+
+  testRun(opts: TestRunOptions): TestRunResult {
+    const repeat = opts.repeat ?? 1;
+    if (!Number.isInteger(repeat) || repeat < 1) throw new RangeError(`repeat must be a positive integer, got ${repeat}`);
+    const capacity = opts.dataOutCapacity ?? opts.data.length + 256;
+    return call(() => native.progTestRun(this.fd, opts.data, repeat, opts.ctx ?? null, capacity));
+  }
+
+  pin(path: string): void {
+    call(() => native.objPin(this.fd, path));
+  }
+
+  unpin(path: string): void {
+    unlinkSync(path);
+  }
+
+  close(): void {
+    this.#owned?.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

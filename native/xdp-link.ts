@@ -1,0 +1,101 @@
+// XdpLink: an XDP attachment made through a BPF link. The link detaches when its last fd closes
+// (or when unpinned and closed), so a crashed agent leaves nothing attached unless it pinned it.
+import { unlinkSync } from "node:fs";
+import { native } from "./binding.ts";
+import { call, NotSupportedError, BpfError } from "./errors.ts";
+import { OwnedFd } from "./fd.ts";
+import type { Program } from "./program.ts";
+
+export type XdpMode = "native" | "generic";
+
+export interface XdpAttachOptions {
+  ifname?: string;
+  ifindex?: number;
+  /** Network namespace of the interface, e.g. /var/run/netns/NAME (default: our own). */
+  netns?: string;
+  mode: XdpMode;
+  /** Fall back from native to generic mode when the driver lacks native XDP. Off by default. */
+  allowFallback?: boolean;
+}
+
+export class XdpLink implements Disposable {
+  #fd: OwnedFd;
+  #pinnedAt: string | null = null;
+
+  private constructor(fd: number, readonly ifindex: number, readonly mode: XdpMode | "unknown", readonly netns: string | null) {
+    this.#fd = new OwnedFd(fd, `xdp link on ifindex ${ifindex}`);
+  }
+
+  static attach(prog: Program, opts: XdpAttachOptions): XdpLink {
+    const netns = opts.netns ?? null;
+    const ifindex = opts.ifindex ?? (opts.ifname ? call(() => native.ifNameToIndex(opts.ifname!, netns)) : undefined);
+    if (ifindex === undefined) throw new TypeError("XdpLink.attach needs ifname or ifindex");
+    let mode = opts.mode;
+    let fd: number;
+    try {
+      fd = call(() => native.xdpLinkCreate(prog.fd, ifindex, mode, netns));
+    } catch (err) {
+      const driverLacksNative = err instanceof NotSupportedError || (err instanceof BpfError && err.errno === 95);
+      if (!(mode === "native" && opts.allowFallback && driverLacksNative)) throw err;
+      mode = "generic";
+      fd = call(() => native.xdpLinkCreate(prog.fd, ifindex, mode, netns));
+    }
+    // Report the mode the kernel actually uses, not the one we asked for.
+    const q = native.xdpQuery(ifindex, netns);
+    const actual = q.mode === "native" || q.mode === "generic" ? q.mode : mode;
+    return new XdpLink(fd, ifindex, actual, netns);
+  }
+
+  /** Re-adopts a link pinned by an earlier process. */
+  static fromPin(path: string): XdpLink {
+    const fd = call(() => native.objGet(path));
+    const info = call(() => native.linkInfo(fd));
+    const link = new XdpLink(fd, info.ifindex ?? 0, "unknown", null);
+    link.#pinnedAt = path;
+    return link;
+  }
+
+  get fd(): number {
+    return this.#fd.fd;
+  }
+
+  get closed(): boolean {
+    return this.#fd.closed;
+  }
+
+  /** Id of the program this link runs. */
+  get progId(): number {
+    return call(() => native.linkInfo(this.fd)).progId;
+  }
+
+  pin(path: string): void {
+    call(() => native.objPin(this.fd, path));
+    this.#pinnedAt = path;
+  }
+
+  unpin(): void {
+    if (this.#pinnedAt) unlinkSync(this.#pinnedAt);
+    this.#pinnedAt = null;
+  }
+
+  /** Detaches now, even if the link is pinned. */
+  detach(): void {
+    if (!this.closed) call(() => native.linkDetach(this.fd));
+  }
+
+  /** Drops our reference; the program stays attached only if the link is pinned. Safe twice. */
+  close(): void {
+    this.#fd.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** What is attached to an interface right now (for status and leak checks). */
+export function xdpQuery(opts: { ifname?: string; ifindex?: number; netns?: string }) {
+  const netns = opts.netns ?? null;
+  const ifindex = opts.ifindex ?? call(() => native.ifNameToIndex(opts.ifname!, netns));
+  return call(() => native.xdpQuery(ifindex, netns));
+}

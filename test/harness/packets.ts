@@ -1,0 +1,33 @@
+// Minimal Ethernet/IPv4/UDP frames for addon tests (the data plane has its own full builder).
+
+export function ipv4Checksum(hdr: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < hdr.length; i += 2) sum += (hdr[i]! << 8) | (hdr[i + 1] ?? 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+export function ip4(s: string): number[] {
+  return s.split(".").map(Number);
+}
+
+export function udpFrame(opts: { src?: string; dst?: string; sport?: number; dport?: number; payload?: Uint8Array } = {}): Uint8Array {
+  const payload = opts.payload ?? new Uint8Array(0);
+  const frame = new Uint8Array(14 + 20 + 8 + payload.length);
+  const v = new DataView(frame.buffer);
+  frame.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1], 0);
+  v.setUint16(12, 0x0800);
+  const ip = frame.subarray(14, 34);
+  ip[0] = 0x45;
+  v.setUint16(16, 20 + 8 + payload.length);
+  ip[8] = 64;
+  ip[9] = 17;
+  ip.set(ip4(opts.src ?? "198.18.0.1"), 12);
+  ip.set(ip4(opts.dst ?? "198.18.0.2"), 16);
+  v.setUint16(24, ipv4Checksum(ip));
+  v.setUint16(34, opts.sport ?? 40000);
+  v.setUint16(36, opts.dport ?? 53);
+  v.setUint16(38, 8 + payload.length);
+  frame.set(payload, 42);
+  return frame;
+}
