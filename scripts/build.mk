@@ -1,0 +1,26 @@
+# Builds the native addon and every BPF object, each only when its sources changed.
+# Used by scripts/setup.sh; `make -f scripts/build.mk clean` removes all build outputs.
+
+# node-gyp builds against the headers of the Node that runs it (no header download).
+NODEDIR := $(shell dirname $$(dirname $$(readlink -f $$(command -v node))))
+ADDON := native/build/Release/xids_native.node
+ADDON_SRCS := $(wildcard native/src/*.cc native/src/*.h) native/binding.gyp
+
+all: $(ADDON) bpf fixtures
+
+$(ADDON): $(ADDON_SRCS)
+	cd native && ../node_modules/.bin/node-gyp rebuild --nodedir=$(NODEDIR) --loglevel=error >/dev/null
+	@echo "built $@"
+
+bpf:
+	@if [ -f bpf/Makefile ]; then $(MAKE) -s -C bpf; fi
+
+fixtures:
+	@$(MAKE) -s -C test/fixtures
+
+clean:
+	rm -rf native/build
+	@if [ -f bpf/Makefile ]; then $(MAKE) -s -C bpf clean; fi
+	$(MAKE) -s -C test/fixtures clean
+
+.PHONY: all bpf fixtures clean
