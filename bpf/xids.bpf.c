@@ -1,0 +1,760 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * xids.bpf.c - the XDP data plane: parse, allow list, block list, flow features, flow records.
+ *
+ * One packet's path: parse L2/L3 -> allow list (LPM) -> block list (expiry, per-reason drop) ->
+ * validate/parse L4 -> flow table (canonical key, forward = first packet) -> on flow end fill the
+ * per-CPU scratch record, derive the 22 features, submit to the ring buffer.
+ * The TypeScript reference (core/dataplane/reference.ts) implements the same rules and is the
+ * oracle this program is tested against, packet by packet and record by record.
+ */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "xids.h"
+
+struct bpf_map;
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* ---- configuration: set by user space before load (constant-folded by the verifier) ---- */
+const volatile bool cfg_use_test_clock = false;   /* read time from test_clock_ns (replay) */
+const volatile bool cfg_drop_malformed = false;   /* malformed packets: pass (default) or drop */
+const volatile bool cfg_track_flows = true;
+const volatile __u64 cfg_idle_timeout_ns = 60000000000ULL;    /* 60 s */
+const volatile __u64 cfg_active_timeout_ns = 120000000000ULL; /* CICFlowMeter's 120 s */
+const volatile __u32 cfg_early_end_pkts = 0;                  /* 0 = off */
+
+/* Written by replay before each test run when cfg_use_test_clock is set. */
+__u64 test_clock_ns = 0;
+
+/* ---- maps (names shared with user space via xids.h / abi.ts) ---- */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xids_flow4_key);
+	__type(value, struct xids_flow_acc);
+} flows4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct xids_flow6_key);
+	__type(value, struct xids_flow_acc);
+} flows6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xids_block_key);
+	__type(value, struct xids_block_val);
+} blocklist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xids_lpm4_key);
+	__type(value, __u32);
+} allow4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xids_lpm6_key);
+	__type(value, __u32);
+} allow6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XIDS_C__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+/* The flow-end path builds its record here (too big for the 512-byte stack). The in-kernel
+ * classifier (a later issue) reads it from here in its tail-called programs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xids_flow_record);
+} scratch SEC(".maps");
+
+/* ---- helpers ---- */
+static __always_inline void count(__u32 idx, __u64 v)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+	if (c)
+		*c += v; /* per-CPU slot: no atomics needed */
+}
+
+static __always_inline __u64 now_ns(void)
+{
+	if (cfg_use_test_clock) /* dead code when off: production pays nothing */
+		return test_clock_ns;
+	return bpf_ktime_get_ns();
+}
+
+/* a - b, or 0 when b is later (capture clocks can step back; never wrap) */
+static __always_inline __u64 sat_sub(__u64 a, __u64 b)
+{
+	return a > b ? a - b : 0;
+}
+
+/* The loops below are branch-free (mask arithmetic, no data-dependent jumps): the verifier then
+ * walks each iteration exactly once, whatever it knows about the values. With branches (or under
+ * bpf_loop with known constants) the state count explodes past the 1M-instruction limit. */
+
+/* 1 if a < b (unsigned), computed as the borrow out of a − b, without a comparison jump */
+static __always_inline __u64 lt_u64(__u64 a, __u64 b)
+{
+	return ((~a & b) | (~(a ^ b) & (a - b))) >> 63;
+}
+
+/* floor(sqrt(x)): digit-by-digit, 32 steps */
+static __always_inline __u64 isqrt64(__u64 x)
+{
+	__u64 res = 0, bit = 1ULL << 62;
+
+	for (int i = 0; i < 32; i++) {
+		__u64 t = res + bit;
+		__u64 m = -(1 - lt_u64(x, t)); /* all ones when x >= t */
+		x -= t & m;
+		res = (res >> 1) + (bit & m);
+		bit >>= 2;
+	}
+	return res;
+}
+
+/* 64x64 -> 128 multiply (BPF has no 128-bit arithmetic) */
+static __always_inline void mul64(__u64 a, __u64 b, __u64 *hi, __u64 *lo)
+{
+	__u64 a0 = a & 0xffffffff, a1 = a >> 32, b0 = b & 0xffffffff, b1 = b >> 32;
+	__u64 p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+	__u64 mid = (p00 >> 32) + (p01 & 0xffffffff) + (p10 & 0xffffffff);
+	*lo = (mid << 32) | (p00 & 0xffffffff);
+	*hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+}
+
+/* floor(sample variance) = floor((m·Σx² − (Σx)²) / (m·(m−1))) for m ≥ 2, exact in 128 bits.
+ * m < 2^32 so the divisor fits 64 bits, and the quotient is < 2^64 for our ranges (hi < den). */
+static __always_inline __u64 sample_var(__u64 m, __u64 sum, __u64 sum2)
+{
+	__u64 hi, lo, shi, slo, den;
+
+	mul64(m, sum2, &hi, &lo);
+	mul64(sum, sum, &shi, &slo);
+	/* num = m·Σx² − (Σx)² ≥ 0 (Cauchy–Schwarz) */
+	hi = hi - shi - (lo < slo ? 1 : 0);
+	lo = lo - slo;
+	den = m * (m - 1);
+	if (den == 0)
+		return 0;
+	if (hi >= den) /* quotient would not fit: impossible within the declared ranges */
+		return ~0ULL;
+	/* restoring division, one dividend bit per step; rem < den < 2^64 throughout */
+	__u64 rem = hi, q = 0;
+	for (int i = 0; i < 64; i++) {
+		__u64 carry = rem >> 63;
+		rem = (rem << 1) | (lo >> 63);
+		lo <<= 1;
+		__u64 ge = carry | (1 - lt_u64(rem, den));
+		rem -= den & -ge;
+		q = (q << 1) | ge;
+	}
+	return q;
+}
+
+/* FEATURES.md, index by index; the TypeScript twin is deriveFeatures() in core/dataplane/features.ts.
+ * A global (non-static) function: the verifier checks it once with unknown inputs instead of at
+ * every call site with known ones, which keeps its loops from multiplying the program's states. */
+__noinline int xids_derive_features(const struct xids_flow_acc *a, struct xids_flow_record *r)
+{
+	if (!a || !r)
+		return -1;
+	__u64 n = a->n, iat = a->iat_total, mean = n ? a->sum_p / n : 0;
+	__u64 *f = r->features;
+
+	f[0] = r->dst_port;
+	f[1] = r->proto;
+	f[2] = n;
+	f[3] = a->sum_p;
+	f[4] = a->p_max;
+	f[5] = a->p_min;
+	f[6] = mean;
+	f[7] = n < 2 ? 0 : isqrt64(sample_var(n, a->sum_p, a->sum_p2));
+	f[8] = iat;
+	f[9] = n < 2 ? 0 : iat / (n - 1);
+	f[10] = n < 3 ? 0 : isqrt64(sample_var(n - 1, iat, a->sum_g2));
+	f[11] = n < 2 ? 0 : a->gap_max;
+	f[12] = n < 2 ? 0 : a->gap_min;
+	f[13] = a->psh;
+	f[14] = a->urg;
+	f[15] = (a->flags & XIDS_FL_RST) ? 1 : 0;
+	f[16] = a->hdr_sum;
+	f[17] = iat ? n * 1000000ULL / iat : 0;
+	f[18] = a->init_win;
+	f[19] = a->act_data;
+	f[20] = a->seg_min;
+	f[21] = mean;
+	return 0;
+}
+
+/* ---- parsing ---- */
+enum parse_status {
+	P_OK = 0,       /* TCP/UDP/ICMP with a valid header: tracked as a flow */
+	P_NON_IP,
+	P_MALFORMED,
+	P_FRAGMENT,     /* non-first fragment */
+	P_OTHER_L4,
+};
+
+struct pkt {
+	__u8 family;
+	__u8 proto;
+	__u8 tcp_flags;
+	__u8 l3_ok;     /* the fixed L3 header was readable: src is valid for allow/block checks */
+	__u16 sport;
+	__u16 dport;
+	__u16 win;
+	__u16 l4_hdr;
+	__u32 payload;
+	__u32 l3_off;
+	__u8 src[16];
+	__u8 dst[16];
+};
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+
+static __always_inline bool ipv6_is_ext(__u8 nh)
+{
+	return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60 || nh == 135 || nh == 139 ||
+	       nh == 140;
+}
+
+/* L4 header at off, l4_len bytes of L4 (per the IP length fields) */
+static __always_inline int parse_l4(void *data, void *data_end, __u32 off, __u32 l4_len, __u8 proto,
+				    struct pkt *p)
+{
+	__u8 *h;
+
+	if (off > XIDS_MAX_HDR_OFF)
+		return P_MALFORMED;
+	h = data + off;
+	p->proto = proto;
+	if (proto == IPPROTO_TCP) {
+		if (l4_len < 20 || (void *)(h + 20) > data_end)
+			return P_MALFORMED;
+		__u32 doff = (h[12] >> 4) * 4;
+		if (doff < 20 || doff > l4_len)
+			return P_MALFORMED;
+		p->sport = ((__u16)h[0] << 8) | h[1];
+		p->dport = ((__u16)h[2] << 8) | h[3];
+		p->tcp_flags = h[13];
+		p->win = ((__u16)h[14] << 8) | h[15];
+		p->l4_hdr = doff;
+		p->payload = l4_len - doff;
+		return P_OK;
+	}
+	if (proto == IPPROTO_UDP) {
+		if (l4_len < 8 || (void *)(h + 8) > data_end)
+			return P_MALFORMED;
+		p->sport = ((__u16)h[0] << 8) | h[1];
+		p->dport = ((__u16)h[2] << 8) | h[3];
+		p->l4_hdr = 8;
+		p->payload = l4_len - 8;
+		return P_OK;
+	}
+	if ((proto == IPPROTO_ICMP && p->family == 4) || (proto == 58 && p->family == 6)) {
+		/* every ICMP/ICMPv6 message has an 8-byte header; ports are 0 (as CICFlowMeter) */
+		if (l4_len < 8 || (void *)(h + 8) > data_end)
+			return P_MALFORMED;
+		p->l4_hdr = 8;
+		p->payload = l4_len - 8;
+		return P_OK;
+	}
+	return P_OTHER_L4;
+}
+
+/* Parses through the fixed L3 header (setting l3_ok and the addresses) and then validates the rest.
+ * frame_len is the whole frame (linear + fragments); the lengths in the IP header must fit in it. */
+static __always_inline int parse(struct xdp_md *ctx, struct pkt *p, __u64 frame_len)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 off = ETH_HLEN;
+	__u16 proto;
+
+	if (data + ETH_HLEN > data_end)
+		return P_MALFORMED;
+	proto = ((struct ethhdr *)data)->h_proto;
+#pragma unroll
+	for (int i = 0; i < XIDS_MAX_VLAN; i++) {
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if (data + off + 4 > data_end)
+			return P_MALFORMED;
+		proto = *(__u16 *)(data + off + 2);
+		off += 4;
+	}
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD))
+		return P_MALFORMED;
+	p->l3_off = off;
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		__u8 *ip = data + off;
+		if ((void *)(ip + 20) > data_end || (ip[0] >> 4) != 4)
+			return P_MALFORMED;
+		p->family = 4;
+		__builtin_memcpy(p->src, ip + 12, 4);
+		__builtin_memcpy(p->dst, ip + 16, 4);
+		p->l3_ok = 1;
+		__u32 ihl = (ip[0] & 0x0f) * 4;
+		__u32 tot = ((__u32)ip[2] << 8) | ip[3];
+		if (ihl < 20 || tot < ihl || off + tot > frame_len)
+			return P_MALFORMED;
+		if ((((__u32)ip[6] << 8) | ip[7]) & 0x1fff) /* fragment offset != 0 */
+			return P_FRAGMENT;
+		return parse_l4(data, data_end, off + ihl, tot - ihl, ip[9], p);
+	}
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		__u8 *ip = data + off;
+		if ((void *)(ip + 40) > data_end || (ip[0] >> 4) != 6)
+			return P_MALFORMED;
+		p->family = 6;
+		__builtin_memcpy(p->src, ip + 8, 16);
+		__builtin_memcpy(p->dst, ip + 24, 16);
+		p->l3_ok = 1;
+		__u32 plen = ((__u32)ip[4] << 8) | ip[5];
+		__u32 end = off + 40 + plen; /* end of the IPv6 payload */
+		__u8 nh = ip[6];
+		if (end > frame_len)
+			return P_MALFORMED;
+		off += 40;
+#pragma unroll
+		for (int i = 0; i < XIDS_MAX_IPV6_EXT; i++) {
+			if (!ipv6_is_ext(nh))
+				break;
+			if (off > XIDS_MAX_HDR_OFF)
+				return P_MALFORMED;
+			__u8 *x = data + off;
+			if ((void *)(x + 8) > data_end || off + 8 > end)
+				return P_MALFORMED;
+			__u32 len = nh == 44 ? 8 : nh == 51 ? ((__u32)x[1] + 2) * 4 : ((__u32)x[1] + 1) * 8;
+			if (off + len > end)
+				return P_MALFORMED;
+			if (nh == 44 && ((((__u32)x[2] << 8) | x[3]) & 0xfff8))
+				return P_FRAGMENT;
+			nh = x[0];
+			off += len;
+		}
+		if (ipv6_is_ext(nh))
+			return P_MALFORMED;
+		return parse_l4(data, data_end, off, end - off, nh, p);
+	}
+	return P_NON_IP;
+}
+
+/* ---- flow end ---- */
+
+/* Fills the scratch record from a flow entry and submits it. key is the canonical key. */
+static __always_inline void end_flow(const __u8 *a_addr, const __u8 *b_addr, __u16 a_port, __u16 b_port,
+				     __u8 proto, __u8 family, const struct xids_flow_acc *acc, __u8 reason)
+{
+	__u32 zero = 0;
+	struct xids_flow_record *r = bpf_map_lookup_elem(&scratch, &zero);
+
+	count(XIDS_C_FLOWS_ENDED, 1);
+	count(XIDS_C_END_BASE + (reason & 7), 1);
+	if (!r)
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	r->family = family;
+	r->proto = proto;
+	r->end_reason = reason;
+	if (acc->flags & XIDS_FL_FWD_IS_B) {
+		if (family == 4) {
+			__builtin_memcpy(r->src, b_addr, 4);
+			__builtin_memcpy(r->dst, a_addr, 4);
+		} else {
+			__builtin_memcpy(r->src, b_addr, 16);
+			__builtin_memcpy(r->dst, a_addr, 16);
+		}
+		r->src_port = b_port;
+		r->dst_port = a_port;
+	} else {
+		if (family == 4) {
+			__builtin_memcpy(r->src, a_addr, 4);
+			__builtin_memcpy(r->dst, b_addr, 4);
+		} else {
+			__builtin_memcpy(r->src, a_addr, 16);
+			__builtin_memcpy(r->dst, b_addr, 16);
+		}
+		r->src_port = a_port;
+		r->dst_port = b_port;
+	}
+	r->first_us = acc->first_us;
+	r->last_us = acc->first_us + acc->iat_total;
+	xids_derive_features(acc, r);
+
+	/* Classifier hook: the in-kernel MLP (next issue) runs here on r->features, fills
+	 * verdict/score/model_slot/model_version, and may block the source. */
+
+	if (bpf_ringbuf_output(&events, r, sizeof(*r), 0))
+		count(XIDS_C_RECORDS_LOST, 1);
+	else
+		count(XIDS_C_RECORDS_EMITTED, 1);
+}
+
+/* ---- flow update ---- */
+
+static __always_inline void acc_init(struct xids_flow_acc *a, const struct pkt *p, __u64 now_us, bool fwd_is_b)
+{
+	__builtin_memset(a, 0, sizeof(*a));
+	a->first_us = now_us;
+	a->n = 1;
+	a->sum_p = p->payload;
+	a->sum_p2 = (__u64)p->payload * p->payload;
+	a->hdr_sum = p->l4_hdr;
+	a->act_data = p->payload > 0;
+	a->p_max = p->payload;
+	a->p_min = p->payload;
+	a->init_win = p->proto == IPPROTO_TCP ? p->win : 0;
+	a->psh = (p->proto == IPPROTO_TCP && (p->tcp_flags & TCP_PSH)) ? 1 : 0;
+	a->urg = (p->proto == IPPROTO_TCP && (p->tcp_flags & TCP_URG)) ? 1 : 0;
+	a->seg_min = p->l4_hdr;
+	a->flags = fwd_is_b ? XIDS_FL_FWD_IS_B : 0;
+	if (p->proto == IPPROTO_TCP && (p->tcp_flags & TCP_RST))
+		a->flags |= XIDS_FL_RST;
+}
+
+/* Would adding this forward packet overflow an accumulator? Then the flow ends first. */
+static __always_inline bool acc_would_overflow(const struct xids_flow_acc *a, const struct pkt *p, __u64 now_us)
+{
+	bool tcp = p->proto == IPPROTO_TCP;
+	return a->n == 0xffffffff || (__u64)a->sum_p + p->payload > 0xffffffff ||
+	       (__u64)a->hdr_sum + p->l4_hdr > 0xffffffff || sat_sub(now_us, a->first_us) > 0xffffffff ||
+	       (tcp && (p->tcp_flags & TCP_PSH) && a->psh == 0xffff) ||
+	       (tcp && (p->tcp_flags & TCP_URG) && a->urg == 0xffff);
+}
+
+static __always_inline void acc_add(struct xids_flow_acc *a, const struct pkt *p, __u64 now_us)
+{
+	__u64 last = a->first_us + a->iat_total;
+	__u64 gap = sat_sub(now_us, last);
+	__u32 pl = p->payload;
+
+	if (a->n == 1 || gap > a->gap_max)
+		a->gap_max = gap;
+	if (a->n == 1 || gap < a->gap_min)
+		a->gap_min = gap;
+	a->iat_total += gap;
+	a->sum_g2 += gap * gap;
+	a->n += 1;
+	a->sum_p += pl;
+	a->sum_p2 += (__u64)pl * pl;
+	a->hdr_sum += p->l4_hdr;
+	if (pl > 0)
+		a->act_data += 1;
+	if (pl > a->p_max)
+		a->p_max = pl;
+	if (pl < a->p_min)
+		a->p_min = pl;
+	if (p->l4_hdr < a->seg_min)
+		a->seg_min = p->l4_hdr;
+	if (p->proto == IPPROTO_TCP) {
+		if (p->tcp_flags & TCP_PSH)
+			a->psh += 1;
+		if (p->tcp_flags & TCP_URG)
+			a->urg += 1;
+		if (p->tcp_flags & TCP_RST)
+			a->flags |= XIDS_FL_RST;
+	}
+}
+
+/* -1 / 0 / 1: big-endian byte order compare */
+static __always_inline int addr_cmp(const __u8 *x, const __u8 *y, int len)
+{
+	for (int i = 0; i < len && i < 16; i++) {
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	}
+	return 0;
+}
+
+/* The timeout rule shared by packet arrival and the sweep (strictly greater, in µs). */
+static __always_inline __u8 timeout_reason(const struct xids_flow_acc *a, __u64 now_us)
+{
+	if (sat_sub(now_us, a->first_us) > cfg_active_timeout_ns / 1000)
+		return XIDS_END_ACTIVE;
+	if (sat_sub(now_us, a->first_us + a->iat_total) > cfg_idle_timeout_ns / 1000)
+		return XIDS_END_IDLE;
+	return XIDS_END_NONE;
+}
+
+/* One packet of a tracked flow. key must already be canonical; from_b says which endpoint sent it.
+ * Written once for both tables (map and key types differ; the code is the same). */
+#define FLOW_UPDATE(MAP, KEY, FAMILY, FROM_B, P, NOW_US)                                                  \
+	do {                                                                                                \
+		struct xids_flow_acc *a = bpf_map_lookup_elem(&MAP, &KEY);                                 \
+		bool fresh = false;                                                                         \
+		if (a) {                                                                                    \
+			__u8 why = timeout_reason(a, NOW_US);                                               \
+			bool fwd = ((a->flags & XIDS_FL_FWD_IS_B) != 0) == (FROM_B);                        \
+			if (why == XIDS_END_NONE && fwd && acc_would_overflow(a, P, NOW_US))                \
+				why = XIDS_END_OVERFLOW;                                                    \
+			if (why != XIDS_END_NONE) {                                                         \
+				end_flow(KEY.a_addr, KEY.b_addr, KEY.a_port, KEY.b_port, KEY.proto, FAMILY, \
+					 a, why);                                                           \
+				/* the packet starts a new flow in the same slot */                         \
+				acc_init(a, P, NOW_US, FROM_B);                                             \
+				count(XIDS_C_FLOWS_STARTED, 1);                                             \
+				fresh = true;                                                               \
+			} else if (fwd) {                                                                   \
+				acc_add(a, P, NOW_US);                                                      \
+			}                                                                                   \
+		} else {                                                                                    \
+			struct xids_flow_acc init;                                                          \
+			acc_init(&init, P, NOW_US, FROM_B);                                                 \
+			if (bpf_map_update_elem(&MAP, &KEY, &init, BPF_NOEXIST)) {                          \
+				count(XIDS_C_FLOW_INSERT_FAILED, 1);                                        \
+				break;                                                                      \
+			}                                                                                   \
+			count(XIDS_C_FLOWS_STARTED, 1);                                                     \
+			a = bpf_map_lookup_elem(&MAP, &KEY);                                                \
+			if (!a)                                                                             \
+				break;                                                                      \
+			fresh = true;                                                                       \
+		}                                                                                           \
+		(void)fresh;                                                                                \
+		__u8 endr = XIDS_END_NONE;                                                                  \
+		if ((P)->proto == IPPROTO_TCP && ((P)->tcp_flags & TCP_RST))                                \
+			endr = XIDS_END_RST;                                                                \
+		else if ((P)->proto == IPPROTO_TCP && ((P)->tcp_flags & TCP_FIN))                           \
+			endr = XIDS_END_FIN;                                                                \
+		else if (cfg_early_end_pkts && a->n >= cfg_early_end_pkts)                                  \
+			endr = XIDS_END_EARLY;                                                              \
+		if (endr != XIDS_END_NONE) {                                                                \
+			end_flow(KEY.a_addr, KEY.b_addr, KEY.a_port, KEY.b_port, KEY.proto, FAMILY, a,      \
+				 endr);                                                                     \
+			bpf_map_delete_elem(&MAP, &KEY);                                                    \
+		}                                                                                           \
+	} while (0)
+
+static __always_inline void track_flow(const struct pkt *p, __u64 now_us)
+{
+	int c = addr_cmp(p->src, p->dst, p->family == 4 ? 4 : 16);
+	bool from_b = c > 0 || (c == 0 && p->sport > p->dport);
+
+	if (p->family == 4) {
+		struct xids_flow4_key k = {};
+		if (from_b) {
+			__builtin_memcpy(k.a_addr, p->dst, 4);
+			__builtin_memcpy(k.b_addr, p->src, 4);
+			k.a_port = p->dport;
+			k.b_port = p->sport;
+		} else {
+			__builtin_memcpy(k.a_addr, p->src, 4);
+			__builtin_memcpy(k.b_addr, p->dst, 4);
+			k.a_port = p->sport;
+			k.b_port = p->dport;
+		}
+		k.proto = p->proto;
+		FLOW_UPDATE(flows4, k, 4, from_b, p, now_us);
+	} else {
+		struct xids_flow6_key k = {};
+		if (from_b) {
+			__builtin_memcpy(k.a_addr, p->dst, 16);
+			__builtin_memcpy(k.b_addr, p->src, 16);
+			k.a_port = p->dport;
+			k.b_port = p->sport;
+		} else {
+			__builtin_memcpy(k.a_addr, p->src, 16);
+			__builtin_memcpy(k.b_addr, p->dst, 16);
+			k.a_port = p->sport;
+			k.b_port = p->dport;
+		}
+		k.proto = p->proto;
+		FLOW_UPDATE(flows6, k, 6, from_b, p, now_us);
+	}
+}
+
+/* ---- allow / block ---- */
+
+static __always_inline bool allowed(const struct pkt *p)
+{
+	if (p->family == 4) {
+		struct xids_lpm4_key k = { .prefixlen = 32 };
+		__builtin_memcpy(k.addr, p->src, 4);
+		return bpf_map_lookup_elem(&allow4, &k) != NULL;
+	}
+	struct xids_lpm6_key k = { .prefixlen = 128 };
+	__builtin_memcpy(k.addr, p->src, 16);
+	return bpf_map_lookup_elem(&allow6, &k) != NULL;
+}
+
+/* Returns the block reason + 1 when the source is blocked, 0 otherwise. Expired entries are
+ * removed here, lazily: no timer, and a never-seen-again source costs nothing. */
+static __always_inline __u32 blocked(const struct pkt *p, __u64 now)
+{
+	struct xids_block_key k = { .family = p->family };
+	struct xids_block_val *v;
+
+	__builtin_memcpy(k.addr, p->src, 16);
+	v = bpf_map_lookup_elem(&blocklist, &k);
+	if (!v)
+		return 0;
+	if (v->expires_ns && now >= v->expires_ns) {
+		bpf_map_delete_elem(&blocklist, &k);
+		count(XIDS_C_BLOCK_EXPIRED, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&v->hits, 1);
+	return v->reason + 1;
+}
+
+/* ---- programs ---- */
+
+static __always_inline int verdict(int action, __u64 len)
+{
+	if (action == XDP_DROP) {
+		count(XIDS_C_PKTS_DROPPED, 1);
+		count(XIDS_C_BYTES_DROPPED, len);
+	} else {
+		count(XIDS_C_PKTS_PASSED, 1);
+		count(XIDS_C_BYTES_PASSED, len);
+	}
+	return action;
+}
+
+SEC("xdp")
+int xids_xdp(struct xdp_md *ctx)
+{
+	struct pkt p = {};
+	__u64 len = bpf_xdp_get_buff_len(ctx);
+	__u64 now = now_ns();
+	int st;
+
+	count(XIDS_C_PKTS_SEEN, 1);
+	count(XIDS_C_BYTES_SEEN, len);
+
+	st = parse(ctx, &p, len);
+	if (st == P_NON_IP) {
+		count(XIDS_C_NON_IP, 1);
+		return verdict(XDP_PASS, len);
+	}
+	/* Allow and block lists need only the source address, so they apply even to malformed
+	 * packets and fragments whose fixed IP header was readable (no bypass by malformation). */
+	bool allow = false;
+	if (p.l3_ok) {
+		allow = allowed(&p);
+		if (allow) {
+			count(XIDS_C_ALLOWED, 1);
+		} else {
+			__u32 r = blocked(&p, now);
+			if (r) {
+				r -= 1;
+				count(XIDS_C_DROP_BLOCKED, 1);
+				count(XIDS_C_DROP_REASON_BASE +
+					      (r < XIDS_MAX_BLOCK_REASONS ? r : XIDS_MAX_BLOCK_REASONS - 1),
+				      1);
+				return verdict(XDP_DROP, len);
+			}
+		}
+	}
+	if (st == P_MALFORMED) {
+		count(XIDS_C_MALFORMED, 1);
+		if (cfg_drop_malformed && !allow) {
+			count(XIDS_C_DROP_MALFORMED, 1);
+			return verdict(XDP_DROP, len);
+		}
+		return verdict(XDP_PASS, len);
+	}
+	if (st == P_FRAGMENT) {
+		count(XIDS_C_FRAGMENT, 1);
+		return verdict(XDP_PASS, len);
+	}
+	if (st == P_OTHER_L4) {
+		count(XIDS_C_OTHER_L4, 1);
+		return verdict(XDP_PASS, len);
+	}
+	if (cfg_track_flows)
+		track_flow(&p, now / 1000);
+	return verdict(XDP_PASS, len);
+}
+
+/* ---- sweep: end timed-out flows (or flush all) without traffic ---- */
+struct sweep_ctx {
+	__u64 now_us;
+	__u32 mode;
+	__u32 max;
+	__u32 visited;
+	__u32 ended;
+};
+
+static long sweep4_cb(struct bpf_map *map, struct xids_flow4_key *k, struct xids_flow_acc *a,
+		      struct sweep_ctx *s)
+{
+	__u8 why = s->mode == XIDS_SWEEP_FLUSH ? XIDS_END_EOC : timeout_reason(a, s->now_us);
+
+	s->visited++;
+	if (why == XIDS_END_NONE)
+		return 0;
+	end_flow(k->a_addr, k->b_addr, k->a_port, k->b_port, k->proto, 4, a, why);
+	bpf_map_delete_elem(map, k);
+	s->ended++;
+	return s->max && s->ended >= s->max ? 1 : 0;
+}
+
+static long sweep6_cb(struct bpf_map *map, struct xids_flow6_key *k, struct xids_flow_acc *a,
+		      struct sweep_ctx *s)
+{
+	__u8 why = s->mode == XIDS_SWEEP_FLUSH ? XIDS_END_EOC : timeout_reason(a, s->now_us);
+
+	s->visited++;
+	if (why == XIDS_END_NONE)
+		return 0;
+	end_flow(k->a_addr, k->b_addr, k->a_port, k->b_port, k->proto, 6, a, why);
+	bpf_map_delete_elem(map, k);
+	s->ended++;
+	return s->max && s->ended >= s->max ? 1 : 0;
+}
+
+/* Run with BPF_PROG_TEST_RUN; the packet is a struct xids_sweep_cmd and gets the result back.
+ * An XDP program (not SYSCALL) so it shares the flow-end path, and later the classifier. */
+SEC("xdp")
+int xids_sweep(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xids_sweep_cmd *cmd = data;
+	struct sweep_ctx s = {};
+
+	if ((void *)(cmd + 1) > data_end || cmd->magic != XIDS_SWEEP_MAGIC)
+		return XDP_ABORTED;
+	s.now_us = now_ns() / 1000;
+	s.mode = cmd->mode;
+	s.max = cmd->max_records;
+	bpf_for_each_map_elem(&flows4, sweep4_cb, &s, 0);
+	if (!s.max || s.ended < s.max)
+		bpf_for_each_map_elem(&flows6, sweep6_cb, &s, 0);
+	cmd->visited = s.visited;
+	cmd->ended = s.ended;
+	return XDP_PASS;
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xids.h - the ONE header shared by the XDP programs (xids.bpf.c) and user space.
+ *
+ * User space mirrors it in core/dataplane/abi.ts; test/dataplane/abi.test.ts checks the mirror
+ * against the BTF of the built object (sizes, offsets, enum values), so a change here that is not
+ * made there fails the suite. Keep it plain C: fixed-width types, explicit padding, no pointers.
+ */
+#ifndef XIDS_H
+#define XIDS_H
+
+#ifdef __BPF__
+#include <linux/types.h>
+#else
+#include <stdint.h>
+typedef uint8_t __u8;
+typedef uint16_t __u16;
+typedef uint32_t __u32;
+typedef uint64_t __u64;
+typedef int32_t __s32;
+#endif
+
+/* Map names: the variable names in xids.bpf.c, used verbatim by user space (abi.ts MAPS). */
+/*   flows4 flows6 blocklist allow4 allow6 counters events scratch */
+
+#define XIDS_NUM_FEATURES 22
+#define XIDS_MAX_VLAN 2          /* 802.1Q / 802.1ad tags parsed; a third tag is malformed */
+#define XIDS_MAX_IPV6_EXT 8      /* IPv6 extension headers walked; more is malformed */
+#define XIDS_MAX_HDR_OFF 1024    /* an L4 header starting beyond this offset is malformed */
+#define XIDS_MAX_BLOCK_REASONS 16 /* drop counters per reason; larger reasons count in the last */
+#define XIDS_SWEEP_MAGIC 0x58534550 /* "XSEP": sanity tag of a sweep command */
+
+/* Why a flow record was produced. */
+enum xids_end_reason {
+	XIDS_END_NONE = 0,
+	XIDS_END_FIN = 1,      /* a FIN (either direction) ended it; that packet is counted */
+	XIDS_END_RST = 2,      /* a RST (either direction) ended it; that packet is counted */
+	XIDS_END_IDLE = 3,     /* no forward packet for cfg_idle_timeout_ns */
+	XIDS_END_ACTIVE = 4,   /* cfg_active_timeout_ns since the first packet (CICFlowMeter's 120 s) */
+	XIDS_END_EARLY = 5,    /* cfg_early_end_pkts forward packets seen */
+	XIDS_END_OVERFLOW = 6, /* the next packet would overflow an accumulator: ended to stay exact */
+	XIDS_END_EOC = 7,      /* flushed by user space (end of capture / shutdown) */
+	XIDS_END__MAX = 8,
+};
+
+enum xids_verdict {
+	XIDS_VERDICT_NONE = 0, /* no in-kernel model ran */
+	XIDS_VERDICT_BENIGN = 1,
+	XIDS_VERDICT_ATTACK = 2,
+};
+
+/* Per-CPU counters (array map "counters", value __u64), indexed by this enum. */
+enum xids_counter {
+	XIDS_C_PKTS_SEEN = 0,
+	XIDS_C_BYTES_SEEN = 1,
+	XIDS_C_PKTS_PASSED = 2,
+	XIDS_C_BYTES_PASSED = 3,
+	XIDS_C_PKTS_DROPPED = 4,
+	XIDS_C_BYTES_DROPPED = 5,
+	XIDS_C_DROP_BLOCKED = 6,    /* packets dropped because the source is blocked */
+	XIDS_C_DROP_MALFORMED = 7,  /* malformed packets dropped (cfg_drop_malformed) */
+	XIDS_C_MALFORMED = 8,       /* malformed or truncated packets (passed or dropped) */
+	XIDS_C_NON_IP = 9,          /* neither IPv4 nor IPv6 (ARP, LLDP, ...) */
+	XIDS_C_FRAGMENT = 10,       /* non-first IP fragments: never parsed as L4 */
+	XIDS_C_OTHER_L4 = 11,       /* IP, but not TCP/UDP/ICMP/ICMPv6 (or ESP, no-next-header) */
+	XIDS_C_ALLOWED = 12,        /* packets whose source matched the allow list */
+	XIDS_C_BLOCK_EXPIRED = 13,  /* block entries removed lazily on expiry */
+	XIDS_C_FLOWS_STARTED = 14,
+	XIDS_C_FLOWS_ENDED = 15,
+	XIDS_C_FLOW_INSERT_FAILED = 16,
+	XIDS_C_RECORDS_EMITTED = 17,
+	XIDS_C_RECORDS_LOST = 18,   /* ring buffer full: the record is lost (the flow is still ended) */
+	XIDS_C_END_BASE = 19,       /* + enum xids_end_reason (0..7): flows ended per reason */
+	XIDS_C_DROP_REASON_BASE = 27, /* + block reason (0..15): blocked drops per reason */
+	XIDS_C__MAX = 43,
+};
+
+/* Flow table keys are canonical: endpoint "a" is the smaller (address, port) in big-endian
+ * byte order, so both directions of a conversation find the same entry with one lookup. The
+ * entry's XIDS_FL_FWD_IS_B flag remembers which endpoint sent the first (forward) packet. */
+struct xids_flow4_key {
+	__u8 a_addr[4];
+	__u8 b_addr[4];
+	__u16 a_port; /* host byte order; 0 for ICMP */
+	__u16 b_port;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+struct xids_flow6_key {
+	__u8 a_addr[16];
+	__u8 b_addr[16];
+	__u16 a_port;
+	__u16 b_port;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+#define XIDS_FL_FWD_IS_B 0x01 /* the forward direction is b -> a */
+#define XIDS_FL_RST 0x02      /* a forward packet carried RST (Fwd RST Flags is 0 or 1: RST ends) */
+
+/* Forward-direction accumulators, 64 bytes. Times are µs (each timestamp truncated to µs first,
+ * as FEATURES.md). Every 32/16-bit accumulator is exact: a forward packet that would overflow one
+ * ends the flow first (XIDS_END_OVERFLOW) and starts a new flow. */
+struct xids_flow_acc {
+	__u64 first_us; /* time of the first packet */
+	__u64 sum_p2;   /* Σ payload² (≤ 2^16 · 2^32) */
+	__u64 sum_g2;   /* Σ gap² (≤ (Σ gap)² < 2^64) */
+	__u32 iat_total; /* last forward packet - first_us (= Σ gaps) */
+	__u32 n;         /* forward packets */
+	__u32 sum_p;     /* Σ L4 payload bytes */
+	__u32 hdr_sum;   /* Σ L4 header bytes (TCP with options; 8 for UDP/ICMP) */
+	__u32 gap_max;
+	__u32 gap_min;
+	__u32 act_data;  /* forward packets with payload ≥ 1 */
+	__u16 p_max;
+	__u16 p_min;
+	__u16 init_win;  /* TCP window of the first packet, raw */
+	__u16 psh;
+	__u16 urg;
+	__u8 seg_min;    /* min L4 header length */
+	__u8 flags;      /* XIDS_FL_* */
+};
+
+/* One record per ended flow (ring buffer "events"), forward orientation. IPv4 addresses use the
+ * first 4 bytes of src/dst (the rest zero). */
+struct xids_flow_record {
+	__u8 family;     /* 4 or 6 */
+	__u8 proto;
+	__u8 end_reason; /* enum xids_end_reason */
+	__u8 verdict;    /* enum xids_verdict; NONE until a classifier runs */
+	__u16 src_port;
+	__u16 dst_port;
+	__u8 src[16];
+	__u8 dst[16];
+	__u64 first_us;  /* first forward packet, µs of the data-plane clock */
+	__u64 last_us;   /* last forward packet */
+	__s32 score;     /* classifier score (1/s units, INT32_SPEC.md); 0 when none */
+	__u8 model_slot;
+	__u8 pad0[3];
+	__u32 model_version;
+	__u32 pad1;
+	__u64 features[XIDS_NUM_FEATURES]; /* FEATURES.md order */
+};
+
+/* Block list ("blocklist", hash): keyed by source address. */
+struct xids_block_key {
+	__u8 family; /* 4 or 6 */
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+struct xids_block_val {
+	__u64 expires_ns; /* data-plane clock (CLOCK_MONOTONIC, or the test clock); 0 = permanent */
+	__u32 reason;     /* user-defined code; drops are counted per reason */
+	__u32 pad;
+	__u64 hits;       /* packets dropped by this entry */
+};
+
+/* Allow lists (LPM tries "allow4", "allow6"); value is a __u32 tag (unused by the kernel). */
+struct xids_lpm4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct xids_lpm6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* The sweep program (xids_sweep) takes this as its test-run packet and writes the result back
+ * into it: user space runs it to end idle/active flows without traffic, or to flush all. */
+enum xids_sweep_mode {
+	XIDS_SWEEP_EXPIRE = 0, /* end flows whose idle or active timeout has passed */
+	XIDS_SWEEP_FLUSH = 1,  /* end every flow with XIDS_END_EOC */
+};
+
+struct xids_sweep_cmd {
+	__u32 magic;       /* XIDS_SWEEP_MAGIC */
+	__u32 mode;        /* enum xids_sweep_mode */
+	__u32 max_records; /* stop after this many ended flows (ring buffer room); 0 = no limit */
+	__u32 pad;
+	/* out: */
+	__u32 visited;
+	__u32 ended;
+};
+
+#endif /* XIDS_H */

@@ -1,0 +1,104 @@
+// The feature derivation of bpf/FEATURES.md: the TypeScript twin of xids_derive_features() in
+// bpf/xids.bpf.c. Everything is integer arithmetic on BigInt, so it is exact for the whole declared
+// range (the kernel does the same in 128-bit pieces); the two must agree bit for bit.
+
+/** Forward-direction accumulators of one flow: struct xids_flow_acc in bpf/xids.h. */
+export interface FlowAcc {
+  firstUs: bigint;
+  sumP2: bigint;
+  sumG2: bigint;
+  /** last forward packet − firstUs, µs (= Σ gaps). */
+  iatTotal: number;
+  n: number;
+  sumP: number;
+  hdrSum: number;
+  gapMax: number;
+  gapMin: number;
+  actData: number;
+  pMax: number;
+  pMin: number;
+  initWin: number;
+  psh: number;
+  urg: number;
+  segMin: number;
+  flags: number;
+}
+
+export const FL_FWD_IS_B = 0x01;
+export const FL_RST = 0x02;
+
+/** CIC-IDS-2017 ("improved") names, in model input order (FEATURES.md). */
+export const FEATURE_NAMES = [
+  "Dst Port",
+  "Protocol",
+  "Total Fwd Packet",
+  "Total Length of Fwd Packet",
+  "Fwd Packet Length Max",
+  "Fwd Packet Length Min",
+  "Fwd Packet Length Mean",
+  "Fwd Packet Length Std",
+  "Fwd IAT Total",
+  "Fwd IAT Mean",
+  "Fwd IAT Std",
+  "Fwd IAT Max",
+  "Fwd IAT Min",
+  "Fwd PSH Flags",
+  "Fwd URG Flags",
+  "Fwd RST Flags",
+  "Fwd Header Length",
+  "Fwd Packets/s",
+  "FWD Init Win Bytes",
+  "Fwd Act Data Pkts",
+  "Fwd Seg Size Min",
+  "Fwd Segment Size Avg",
+] as const;
+
+export const NUM_FEATURES = FEATURE_NAMES.length; // 22
+
+/** floor(sqrt(x)) for x ≥ 0 (Newton on BigInt; exact). */
+export function isqrt(x: bigint): bigint {
+  if (x < 0n) throw new RangeError("isqrt of a negative number");
+  if (x < 2n) return x;
+  let r = BigInt(Math.floor(Math.sqrt(Number(x))));
+  // Correct the float estimate to the exact floor.
+  while (r * r > x) r -= 1n;
+  while ((r + 1n) * (r + 1n) <= x) r += 1n;
+  return r;
+}
+
+/** floor((m·Σx² − (Σx)²) / (m·(m−1))) for m ≥ 2; 0 otherwise. */
+export function sampleVariance(m: bigint, sum: bigint, sum2: bigint): bigint {
+  if (m < 2n) return 0n;
+  return (m * sum2 - sum * sum) / (m * (m - 1n));
+}
+
+export function deriveFeatures(a: FlowAcc, dstPort: number, proto: number): bigint[] {
+  const n = BigInt(a.n);
+  const iat = BigInt(a.iatTotal);
+  const sumP = BigInt(a.sumP);
+  const mean = n > 0n ? sumP / n : 0n;
+  return [
+    BigInt(dstPort),
+    BigInt(proto),
+    n,
+    sumP,
+    BigInt(a.pMax),
+    BigInt(a.pMin),
+    mean,
+    n < 2n ? 0n : isqrt(sampleVariance(n, sumP, a.sumP2)),
+    iat,
+    n < 2n ? 0n : iat / (n - 1n),
+    n < 3n ? 0n : isqrt(sampleVariance(n - 1n, iat, a.sumG2)),
+    n < 2n ? 0n : BigInt(a.gapMax),
+    n < 2n ? 0n : BigInt(a.gapMin),
+    BigInt(a.psh),
+    BigInt(a.urg),
+    a.flags & FL_RST ? 1n : 0n,
+    BigInt(a.hdrSum),
+    iat > 0n ? (n * 1_000_000n) / iat : 0n,
+    BigInt(a.initWin),
+    BigInt(a.actData),
+    BigInt(a.segMin),
+    mean,
+  ];
+}
