@@ -37,6 +37,7 @@ function compare(rel: string, opts: ReplayOptions): number {
 
 describe("kernel and reference agree on every shared capture", () => {
   if (!dir) return;
+  ensureBpfBuilt();
   test("the shared capture set is there", () => expect(captures.length).toBeGreaterThan(10));
   for (const rel of captures) {
     test(rel, () => {
