@@ -1,0 +1,82 @@
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DataError, floorRows, loadCsv } from "./csv.ts";
+import { FEATURES } from "./features.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "xids-csv-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, header: string[], rows: (string | number)[][]): string {
+  const p = join(dir, name);
+  writeFileSync(p, [header.join(","), ...rows.map((r) => r.join(","))].join("\n") + "\n");
+  return p;
+}
+
+const improved = FEATURES.map((f) => f.name);
+const row = (over: Record<number, string | number>, label: string) => [...FEATURES.map((f) => over[f.index] ?? f.index + 1), label];
+
+test("improved spelling: columns mapped by name, labels binarised, extra columns ignored", () => {
+  const header = ["id", ...improved.slice().reverse(), "Label", "Attempted Category"];
+  const p = write("improved.csv", header, [
+    ["1", ...row({}, "BENIGN").slice(0, 22).reverse(), "BENIGN", -1],
+    ["2", ...row({ 0: 80 }, "DoS Hulk").slice(0, 22).reverse(), "DoS Hulk", -1],
+  ]);
+  const d = loadCsv(p);
+  expect(d.n).toBe(2);
+  expect(Array.from(d.y)).toEqual([0, 1]);
+  expect(d.x[0]).toBe(1); // Dst Port of row 0
+  expect(d.x[22]).toBe(80);
+  expect(d.x[21]).toBe(22); // Fwd Segment Size Avg
+  expect(d.report.classes).toEqual({ BENIGN: 1, "DoS Hulk": 1 });
+});
+
+test("classic spelling with leading spaces and a duplicated Fwd Header Length: first column wins", () => {
+  const classic = FEATURES.map((f) => ` ${f.aliases[0] ?? f.name}`);
+  const fhl = classic.indexOf(" Fwd Header Length.1");
+  classic[fhl] = " Fwd Header Length";
+  const header = [...classic, " Fwd Header Length", " Label"];
+  const p = write("classic.csv", header, [[...row({ 16: 40 }, "x").slice(0, 22), 999, "PortScan"]]);
+  const d = loadCsv(p);
+  expect(d.x[16]).toBe(40);
+  expect(d.y[0]).toBe(1);
+});
+
+test("Infinity, NaN and negative values become 0 and are counted per feature", () => {
+  const p = write("dirty.csv", [...improved, "Label"], [
+    row({ 17: "Infinity", 18: -1, 16: -20 }, "BENIGN"),
+    row({ 17: "NaN", 18: -1 }, "Portscan"),
+  ]);
+  const d = loadCsv(p);
+  expect(d.x[17]).toBe(0);
+  expect(d.x[18]).toBe(0);
+  expect(d.x[16]).toBe(0);
+  expect(d.x[22 + 17]).toBe(0);
+  expect(d.report.nonFinite).toEqual({ "Fwd Packets/s": 2 });
+  expect(d.report.negative).toEqual({ "FWD Init Win Bytes": 2, "Fwd Header Length": 1 });
+});
+
+test("malformed rows are skipped and counted; missing columns are an error naming them", () => {
+  const p = write("short.csv", [...improved, "Label"], [row({}, "BENIGN"), ["1", "2"]]);
+  const d = loadCsv(p);
+  expect(d.n).toBe(1);
+  expect(d.report.skipped).toBe(1);
+  const q = write("missing.csv", [...improved.filter((n) => n !== "Fwd IAT Min"), "Label"], [row({}, "BENIGN").filter((_, i) => i !== 12)]);
+  expect(() => loadCsv(q)).toThrow(new DataError("missing.csv: missing feature column(s): Fwd IAT Min"));
+  expect(() => loadCsv(join(dir, "nope.csv"))).toThrow("data path not found");
+});
+
+test("a folder loads every csv in name order", () => {
+  const sub = join(dir, "folder");
+  require("node:fs").mkdirSync(sub);
+  writeFileSync(join(sub, "b.csv"), [[...improved, "Label"].join(","), row({}, "DDoS").join(",")].join("\n"));
+  writeFileSync(join(sub, "a.csv"), [[...improved, "Label"].join(","), row({}, "BENIGN").join(",")].join("\n"));
+  const d = loadCsv(sub);
+  expect(d.report.files.map((f) => f.file)).toEqual(["a.csv", "b.csv"]);
+  expect(Array.from(d.y)).toEqual([0, 1]);
+});
+
+test("floorRows gives the kernel's integer view", () => {
+  expect(Array.from(floorRows(Float64Array.from([1.9, 2, 0.2])))).toEqual([1, 2, 0]);
+});

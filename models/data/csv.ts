@@ -1,0 +1,145 @@
+// Loader for CIC-IDS-2017-style CSVs (classic and improved spellings). It maps columns to the
+// kernel's 22 features by CIC name, binarises labels (BENIGN = 0, anything else = 1) and repairs
+// values the kernel can never produce, counting every repair so nothing is silently changed.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import { FEATURES, N_FEATURES, normHeader, featureByName } from "./features.ts";
+
+export interface LoadReport {
+  files: { file: string; rows: number }[];
+  rows: number;
+  /** Rows skipped because they were malformed (wrong field count, missing label). */
+  skipped: number;
+  /** Per feature name: Infinity/NaN/unparsable values replaced by 0 (the kernel's value, e.g. rate with zero IAT). */
+  nonFinite: Record<string, number>;
+  /** Per feature name: negative values replaced by 0 (e.g. Init Win -1 for non-TCP, negative header length). */
+  negative: Record<string, number>;
+  /** Rows per original class label. */
+  classes: Record<string, number>;
+  benign: number;
+  attack: number;
+}
+
+export interface Dataset {
+  /** Row-major n x 22 in kernel feature order, as read from the CSV (after repairs). */
+  x: Float64Array;
+  /** 0 benign, 1 attack. */
+  y: Uint8Array;
+  /** Original class label per row, for stratification and per-class reporting. */
+  label: string[];
+  n: number;
+  report: LoadReport;
+}
+
+export class DataError extends Error {}
+
+/** Split one CSV line; quote-aware only when the line has quotes (the common case stays fast). */
+function splitLine(line: string): string[] {
+  if (!line.includes('"')) return line.split(",");
+  const out: string[] = [];
+  let cur = "";
+  let q = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (q) {
+      if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; }
+      else if (c === '"') q = false;
+      else cur += c;
+    } else if (c === '"') q = true;
+    else if (c === ",") { out.push(cur); cur = ""; }
+    else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** The CSV files a path names: the file itself, or every *.csv in a folder (sorted, so order is stable). */
+export function csvFiles(path: string): string[] {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw new DataError(`data path not found: ${path}`);
+  if (st.isFile()) return [path];
+  const files = readdirSync(path).filter((f) => f.toLowerCase().endsWith(".csv")).sort().map((f) => join(path, f));
+  if (files.length === 0) throw new DataError(`no .csv files in ${path}`);
+  return files;
+}
+
+export function isBenign(label: string): boolean {
+  return label.trim().toUpperCase() === "BENIGN";
+}
+
+/** Load one CSV file or a folder of them into one data set. */
+export function loadCsv(path: string): Dataset {
+  const files = csvFiles(path);
+  const xs: number[] = [];
+  const y: number[] = [];
+  const label: string[] = [];
+  const report: LoadReport = { files: [], rows: 0, skipped: 0, nonFinite: {}, negative: {}, classes: {}, benign: 0, attack: 0 };
+  for (const file of files) {
+    const text = readFileSync(file, "utf8");
+    const lines = text.split(/\r?\n/);
+    const header = splitLine(lines[0] ?? "");
+    const col = new Array<number>(N_FEATURES).fill(-1);
+    header.forEach((h, i) => {
+      const f = featureByName(h);
+      // First match wins: classic files carry "Fwd Header Length" twice.
+      if (f && col[f.index] === -1) col[f.index] = i;
+    });
+    const missing = FEATURES.filter((f) => col[f.index] === -1).map((f) => f.name);
+    if (missing.length) throw new DataError(`${basename(file)}: missing feature column(s): ${missing.join(", ")}`);
+    const labelCol = header.findIndex((h) => normHeader(h) === "label");
+    if (labelCol === -1) throw new DataError(`${basename(file)}: no Label column`);
+    let rows = 0;
+    for (let li = 1; li < lines.length; li++) {
+      const line = lines[li]!;
+      if (line.trim() === "") continue;
+      const cells = splitLine(line);
+      if (cells.length !== header.length || !cells[labelCol]?.trim()) { report.skipped++; continue; }
+      for (let j = 0; j < N_FEATURES; j++) {
+        const raw = cells[col[j]!]!.trim();
+        let v = Number(raw);
+        const name = FEATURES[j]!.name;
+        if (!Number.isFinite(v) || raw === "") { report.nonFinite[name] = (report.nonFinite[name] ?? 0) + 1; v = 0; }
+        else if (v < 0) { report.negative[name] = (report.negative[name] ?? 0) + 1; v = 0; }
+        xs.push(v);
+      }
+      const lab = cells[labelCol]!.trim();
+      label.push(lab);
+      const b = isBenign(lab) ? 0 : 1;
+      y.push(b);
+      if (b) report.attack++; else report.benign++;
+      report.classes[lab] = (report.classes[lab] ?? 0) + 1;
+      rows++;
+    }
+    report.files.push({ file: basename(file), rows });
+    report.rows += rows;
+  }
+  if (report.rows === 0) throw new DataError(`no data rows in ${path}`);
+  return { x: Float64Array.from(xs), y: Uint8Array.from(y), label, n: report.rows, report };
+}
+
+/** The kernel delivers integers (floor of means, isqrt of variances): the inputs models are judged on. */
+export function floorRows(x: Float64Array): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = Math.floor(x[i]!);
+  return out;
+}
+
+/** Take rows `idx` and columns `cols` (indices into the 22) as a dense row-major matrix. */
+export function selectRows(x: Float64Array, width: number, idx: ArrayLike<number>, cols: readonly number[]): Float64Array {
+  const k = cols.length;
+  const out = new Float64Array(idx.length * k);
+  for (let r = 0; r < idx.length; r++) {
+    const base = idx[r]! * width;
+    for (let c = 0; c < k; c++) out[r * k + c] = x[base + cols[c]!]!;
+  }
+  return out;
+}
+
+export function summarizeReport(r: LoadReport): string {
+  const fmt = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k}: ${v}`).join(", ") || "none";
+  return [
+    `rows ${r.rows} (benign ${r.benign}, attack ${r.attack}, benign share ${(r.benign / r.rows * 100).toFixed(1)}%) from ${r.files.length} file(s); skipped ${r.skipped} malformed`,
+    `non-finite -> 0: ${fmt(r.nonFinite)}`,
+    `negative -> 0: ${fmt(r.negative)}`,
+  ].join("\n");
+}

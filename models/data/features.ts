@@ -1,0 +1,56 @@
+// The kernel's 22 receive-side features (bpf/FEATURES.md), in kernel index order, with the CSV
+// spellings we accept for each. Models select a subset by index; the index is the contract.
+
+export interface FeatureDef {
+  index: number;
+  /** CIC-IDS-2017 "improved" spelling, used in manifests. */
+  name: string;
+  /** Other spellings seen in CSVs (classic MachineLearningCVE files, CICFlowMeter variants). */
+  aliases: string[];
+  /** CIC semantics, copied into the manifest so an artifact explains its own inputs. */
+  semantics: string;
+  /**
+   * Declared range ceiling (the kernel clamps to it). Protocol limits where they exist,
+   * otherwise 2^31 (INT32_SPEC.md requires xmax <= 2^31).
+   */
+  xmax: number;
+}
+
+const U31 = 2 ** 31;
+
+export const FEATURES: readonly FeatureDef[] = [
+  { index: 0, name: "Dst Port", aliases: ["Destination Port"], semantics: "destination port of the first packet (0 for ICMP)", xmax: 65535 },
+  { index: 1, name: "Protocol", aliases: [], semantics: "IP protocol number", xmax: 255 },
+  { index: 2, name: "Total Fwd Packet", aliases: ["Total Fwd Packets"], semantics: "number of forward packets", xmax: U31 },
+  { index: 3, name: "Total Length of Fwd Packet", aliases: ["Total Length of Fwd Packets"], semantics: "sum of forward L4 payload bytes", xmax: U31 },
+  { index: 4, name: "Fwd Packet Length Max", aliases: [], semantics: "max forward L4 payload bytes", xmax: 65535 },
+  { index: 5, name: "Fwd Packet Length Min", aliases: [], semantics: "min forward L4 payload bytes", xmax: 65535 },
+  { index: 6, name: "Fwd Packet Length Mean", aliases: [], semantics: "mean forward L4 payload bytes (kernel: floor)", xmax: 65535 },
+  { index: 7, name: "Fwd Packet Length Std", aliases: [], semantics: "sample std of forward L4 payload bytes (kernel: isqrt)", xmax: 65535 },
+  { index: 8, name: "Fwd IAT Total", aliases: [], semantics: "last minus first forward packet time, microseconds", xmax: U31 },
+  { index: 9, name: "Fwd IAT Mean", aliases: [], semantics: "mean gap between forward packets, microseconds", xmax: U31 },
+  { index: 10, name: "Fwd IAT Std", aliases: [], semantics: "sample std of forward gaps, microseconds", xmax: U31 },
+  { index: 11, name: "Fwd IAT Max", aliases: [], semantics: "max gap between forward packets, microseconds", xmax: U31 },
+  { index: 12, name: "Fwd IAT Min", aliases: [], semantics: "min gap between forward packets, microseconds", xmax: U31 },
+  { index: 13, name: "Fwd PSH Flags", aliases: [], semantics: "forward packets with PSH set", xmax: U31 },
+  { index: 14, name: "Fwd URG Flags", aliases: [], semantics: "forward packets with URG set", xmax: U31 },
+  { index: 15, name: "Fwd RST Flags", aliases: [], semantics: "forward packets with RST set", xmax: U31 },
+  { index: 16, name: "Fwd Header Length", aliases: ["Fwd Header Length.1", "Fwd Header Len"], semantics: "sum of forward TCP header length incl. options (8 per UDP/ICMP packet)", xmax: U31 },
+  { index: 17, name: "Fwd Packets/s", aliases: ["Fwd Pkts/s"], semantics: "forward packets per second (kernel: floor(n*1e6/IAT total))", xmax: U31 },
+  { index: 18, name: "FWD Init Win Bytes", aliases: ["Init_Win_bytes_forward", "Init Fwd Win Byts", "Fwd Init Win Bytes"], semantics: "TCP window of the first packet, unscaled (0 if not TCP)", xmax: 65535 },
+  { index: 19, name: "Fwd Act Data Pkts", aliases: ["act_data_pkt_fwd", "Fwd Act Data Pkts"], semantics: "forward packets with payload >= 1", xmax: U31 },
+  { index: 20, name: "Fwd Seg Size Min", aliases: ["min_seg_size_forward", "Fwd Seg Size Min"], semantics: "min forward TCP header length (8 for UDP/ICMP)", xmax: 65535 },
+  { index: 21, name: "Fwd Segment Size Avg", aliases: ["Avg Fwd Segment Size", "Fwd Seg Size Avg"], semantics: "mean forward L4 payload bytes (same as idx 6; kernel: floor)", xmax: 65535 },
+];
+
+export const N_FEATURES = FEATURES.length;
+
+/** Normalise a header for matching: case, surrounding blanks and repeated spaces do not matter. */
+export function normHeader(h: string): string {
+  return h.trim().replace(/\s+/g, " ").toLowerCase();
+}
+
+export function featureByName(name: string): FeatureDef | undefined {
+  const n = normHeader(name);
+  return FEATURES.find((f) => normHeader(f.name) === n || f.aliases.some((a) => normHeader(a) === n));
+}

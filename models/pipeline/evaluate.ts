@@ -1,0 +1,45 @@
+// Evaluation of an artifact on labelled rows: predictions from a backend (user space now, the
+// kernel later through the same Predictor signature) and the shared metrics.
+import { selectRows, type Dataset } from "../data/csv.ts";
+import { N_FEATURES } from "../data/features.ts";
+import type { Model } from "../artifact/load.ts";
+import { computeMetrics, publicMetrics } from "../metrics.ts";
+import { stratifiedSplit } from "../data/split.ts";
+import { predictUserSpace, type Predictor } from "./predict.ts";
+
+export interface EvalResult {
+  n: number;
+  accuracy: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  fpr: number;
+  mcc: number;
+  pr_auc: number;
+  float_vs_int32_disagreements?: number;
+}
+
+/** The rows of `data` in `idx` (all rows if omitted) as n x 22 kernel vectors with labels. */
+export function rowsOf(data: Dataset, idx?: ArrayLike<number>): { x: Float64Array; y: Uint8Array; n: number } {
+  const rows = idx ?? Int32Array.from({ length: data.n }, (_, i) => i);
+  const all = Array.from({ length: N_FEATURES }, (_, i) => i);
+  return { x: selectRows(data.x, N_FEATURES, rows, all), y: Uint8Array.from({ length: rows.length }, (_, i) => data.y[rows[i]!]!), n: rows.length };
+}
+
+/** The test split an artifact was judged on, rebuilt from its manifest's split seed. */
+export function testRows(model: Model, data: Dataset): ArrayLike<number> {
+  const s = model.manifest.training.split;
+  return stratifiedSplit(data.label, { seed: s.seed, train: s.train, val: s.val }).test;
+}
+
+export async function evaluate(model: Model, x: Float64Array, y: Uint8Array, predictor: Predictor = predictUserSpace): Promise<EvalResult> {
+  const p = await predictor(model, x, y.length);
+  const m = computeMetrics(y, p.pred, p.score);
+  const out: EvalResult = publicMetrics(m);
+  if (p.floatPred) {
+    let d = 0;
+    for (let i = 0; i < y.length; i++) if (p.floatPred[i] !== p.pred[i]) d++;
+    out.float_vs_int32_disagreements = d;
+  }
+  return out;
+}
