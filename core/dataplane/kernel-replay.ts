@@ -8,6 +8,9 @@
 //     is flushed with reason "eoc".
 // Frames shorter than an Ethernet header (14 bytes) cannot be test-run and are skipped by both.
 import type { CapturedPacket } from "../capture/pcap.ts";
+
+/** What replay needs of a packet (origLen is not used: the frame is what was captured). */
+export type ReplayPacket = Pick<CapturedPacket, "tsNs" | "data">;
 import type { FlowRecord } from "./abi.ts";
 import { SweepMode } from "./abi.ts";
 import { DataPlane, type DataPlaneOptions } from "./dataplane.ts";
@@ -32,12 +35,12 @@ export interface ReplayResult {
 
 interface Engine {
   setup(first: bigint): void;
-  packet(p: CapturedPacket): number;
+  packet(p: ReplayPacket): number;
   sweep(nowNs: bigint, mode: number): void;
   finish(): { records: FlowRecord[]; counters: bigint[] };
 }
 
-function drive(engine: Engine, packets: readonly CapturedPacket[], opts: ReplayOptions): ReplayResult {
+function drive(engine: Engine, packets: readonly ReplayPacket[], opts: ReplayOptions): ReplayResult {
   const interval = opts.sweepIntervalNs ?? 1_000_000_000n;
   const actions = new Uint8Array(packets.length);
   let skipped = 0;
@@ -62,7 +65,7 @@ function drive(engine: Engine, packets: readonly CapturedPacket[], opts: ReplayO
   return { ...engine.finish(), actions, skipped };
 }
 
-export function replayReference(packets: readonly CapturedPacket[], opts: ReplayOptions = {}): ReplayResult {
+export function replayReference(packets: readonly ReplayPacket[], opts: ReplayOptions = {}): ReplayResult {
   const dp = new ReferenceDataPlane(opts);
   return drive(
     {
@@ -83,7 +86,7 @@ export interface KernelReplayOptions extends ReplayOptions {
   dataPlane?: Omit<DataPlaneOptions, keyof DataPlaneConfig | "testClock">;
 }
 
-export function replayKernel(packets: readonly CapturedPacket[], opts: KernelReplayOptions = {}): ReplayResult {
+export function replayKernel(packets: readonly ReplayPacket[], opts: KernelReplayOptions = {}): ReplayResult {
   const records: FlowRecord[] = [];
   const sink = (r: FlowRecord) => records.push(r);
   using dp = DataPlane.load({
