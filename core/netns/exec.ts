@@ -1,4 +1,4 @@
-// Runs commands for tests, optionally inside a network namespace. nsenter (not `ip netns exec`)
+// Runs commands, optionally inside a network namespace. nsenter (not `ip netns exec`)
 // keeps /sys and so bpffs visible, which tests that use pinned objects rely on.
 
 export interface ExecResult { code: number; stdout: string; stderr: string }

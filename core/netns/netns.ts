@@ -1,13 +1,19 @@
-// Network namespaces and veth pairs for real-kernel tests. Every name the harness creates starts
-// with TEST_PREFIX so the end-of-suite leak check (test/check-leaks.ts) can find strays.
+// Network namespaces and veth pairs: the demo's testbed and the real-kernel tests build their
+// hosts with these. Every name starts with a prefix (tests: "xidst", so the end-of-suite leak
+// check can find strays; the demo: "xidsd").
 import { execSync, exec, nsPath, type ExecOptions, type ExecResult } from "./exec.ts";
 
-export const TEST_PREFIX = "xidst";
+let namePrefix = "xidst";
 let counter = 0;
+
+/** Sets the prefix of every namespace and interface created from now on. */
+export function setNamePrefix(prefix: string): void {
+  namePrefix = prefix;
+}
 
 function uniqueName(tag: string): string {
   // Interface names are limited to 15 characters; keep namespace names short too.
-  return `${TEST_PREFIX}${tag}${process.pid % 10000}${(counter++).toString(36)}`.slice(0, 15);
+  return `${namePrefix}${tag}${process.pid % 10000}${(counter++).toString(36)}`.slice(0, 15);
 }
 
 export class Netns implements Disposable {

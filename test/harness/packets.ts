@@ -31,3 +31,29 @@ export function udpFrame(opts: { src?: string; dst?: string; sport?: number; dpo
   frame.set(payload, 42);
   return frame;
 }
+
+export const TCP = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20 } as const;
+
+/** Ethernet/IPv4/TCP with a 20-byte TCP header (no options). */
+export function tcpFrame(opts: { src?: string; dst?: string; sport?: number; dport?: number; flags?: number; win?: number; payload?: Uint8Array } = {}): Uint8Array {
+  const payload = opts.payload ?? new Uint8Array(0);
+  const frame = new Uint8Array(14 + 20 + 20 + payload.length);
+  const v = new DataView(frame.buffer);
+  frame.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1], 0);
+  v.setUint16(12, 0x0800);
+  const ip = frame.subarray(14, 34);
+  ip[0] = 0x45;
+  v.setUint16(16, 20 + 20 + payload.length);
+  ip[8] = 64;
+  ip[9] = 6;
+  ip.set(ip4(opts.src ?? "198.18.0.1"), 12);
+  ip.set(ip4(opts.dst ?? "198.18.0.2"), 16);
+  v.setUint16(24, ipv4Checksum(ip));
+  v.setUint16(34, opts.sport ?? 40000);
+  v.setUint16(36, opts.dport ?? 80);
+  frame[46] = 5 << 4;
+  frame[47] = opts.flags ?? TCP.ACK;
+  v.setUint16(48, opts.win ?? 64240);
+  frame.set(payload, 54);
+  return frame;
+}

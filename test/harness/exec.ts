@@ -1,0 +1,1 @@
+export { exec, execSync, nsPath, type ExecOptions, type ExecResult } from "../../core/netns/exec.ts";
