@@ -5,15 +5,19 @@ import { execSync } from "./harness/exec.ts";
 import { BPFFS } from "./harness/bpffs.ts";
 import { TEST_PREFIX } from "./harness/netns.ts";
 
+// The tests' own prefix, and the demo's (the suite runs the demo too).
+const PREFIXES = [TEST_PREFIX, "xidsd"];
+const ours = (name: string) => PREFIXES.some((p) => name.startsWith(p));
+
 const leaks: string[] = [];
 
-const namespaces = execSync(["ip", "netns", "list"]).stdout.split("\n").map((l) => l.split(" ")[0]!).filter((n) => n.startsWith(TEST_PREFIX));
+const namespaces = execSync(["ip", "netns", "list"]).stdout.split("\n").map((l) => l.split(" ")[0]!).filter(ours);
 for (const ns of namespaces) {
   leaks.push(`network namespace ${ns}`);
   execSync(["ip", "netns", "del", ns], { allowFail: true });
 }
 
-const pins = existsSync(BPFFS) ? readdirSync(BPFFS).filter((n) => n.startsWith(TEST_PREFIX)) : [];
+const pins = existsSync(BPFFS) ? readdirSync(BPFFS).filter(ours) : [];
 for (const pin of pins) {
   leaks.push(`bpffs pin ${BPFFS}/${pin}`);
   rmSync(`${BPFFS}/${pin}`, { recursive: true, force: true });
@@ -23,7 +27,7 @@ for (const pin of pins) {
 const links = execSync(["ip", "-o", "link", "show"]).stdout.split("\n");
 for (const line of links) {
   const name = line.split(":")[1]?.trim().split("@")[0];
-  if (name?.startsWith(TEST_PREFIX)) {
+  if (name && ours(name)) {
     leaks.push(`interface ${name}${line.includes(" xdp") ? " (with XDP attached)" : ""}`);
     execSync(["ip", "link", "del", name], { allowFail: true });
   }
