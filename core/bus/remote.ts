@@ -1,0 +1,67 @@
+// Clients of the plugin bus: an external plugin behind a gRPC address, presented through the same
+// APIs as an in-process built-in (core/plugins/types.ts). Every call has a deadline.
+import * as grpc from "@grpc/grpc-js";
+import { DescribeRequest, FlowRecord, HealthRequest, type HealthResponse, type PluginInfo } from "../../proto/gen/xids/plugin/v1/common.ts";
+import { FeatureExtractorClient, StreamFlowsRequest } from "../../proto/gen/xids/plugin/v1/extractor.ts";
+import { ClassifyRequest, ModelBackendClient } from "../../proto/gen/xids/plugin/v1/model.ts";
+import { Detection, ResponderClient } from "../../proto/gen/xids/plugin/v1/responder.ts";
+import type { ApiByKind, ExtractorApi, ModelApi, PluginKindName, ResponderApi } from "../plugins/types.ts";
+import { CHANNEL_OPTIONS, call } from "./grpc.ts";
+
+export interface RemoteOptions {
+  timeoutMs: number;
+}
+
+type AnyClient = ModelBackendClient | ResponderClient | FeatureExtractorClient;
+
+function base(client: AnyClient, opts: RemoteOptions) {
+  return {
+    describe: (): Promise<PluginInfo> => call(client.describe.bind(client), DescribeRequest.create(), opts),
+    health: (): Promise<HealthResponse> => call(client.health.bind(client), HealthRequest.create(), opts),
+  };
+}
+
+export function remoteModel(address: string, opts: RemoteOptions): ModelApi & { close(): void } {
+  const client = new ModelBackendClient(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  return {
+    ...base(client, opts),
+    async classify(records) {
+      const res = await call(client.classify.bind(client), ClassifyRequest.create({ records }), opts);
+      if (res.results.length !== records.length) {
+        throw new Error(`Classify answered ${res.results.length} result(s) for ${records.length} record(s)`);
+      }
+      return res.results;
+    },
+    close: () => client.close(),
+  };
+}
+
+export function remoteResponder(address: string, opts: RemoteOptions): ResponderApi & { close(): void } {
+  const client = new ResponderClient(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  return {
+    ...base(client, opts),
+    handle: (d) => call(client.handle.bind(client), Detection.fromPartial(d), opts),
+    close: () => client.close(),
+  };
+}
+
+export function remoteExtractor(address: string, opts: RemoteOptions): ExtractorApi & { close(): void } {
+  const client = new FeatureExtractorClient(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  return {
+    ...base(client, opts),
+    stream(sink, onError) {
+      const stream = client.streamFlows(StreamFlowsRequest.create());
+      stream.on("data", (r: FlowRecord) => sink(r));
+      stream.on("error", (err: grpc.ServiceError) => {
+        if (err.code !== grpc.status.CANCELLED) onError(err);
+      });
+      return () => stream.cancel();
+    },
+    close: () => client.close(),
+  };
+}
+
+export function remotePlugin<K extends PluginKindName>(kind: K, address: string, opts: RemoteOptions): ApiByKind[K] & { close(): void } {
+  const make = { model: remoteModel, responder: remoteResponder, extractor: remoteExtractor }[kind];
+  return make(address, opts) as unknown as ApiByKind[K] & { close(): void };
+}

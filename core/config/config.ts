@@ -1,0 +1,125 @@
+// The xids configuration: one YAML file, checked against this schema. Every key has a default
+// except where noted, so an empty file (or no file) runs the demo: control socket, the in-kernel
+// model entry and the alert log, no interface attached until `dataplane.interface` is set.
+import { grpcAddressError, ipError, parseCidr } from "../runtime/net.ts";
+import { type Infer, Issues, s } from "./schema.ts";
+
+export const PLUGIN_ID = /^[a-z][a-z0-9-]{0,62}$/;
+
+const address = s.string({ expected: "a gRPC address (unix:/path or host:port)", check: grpcAddressError });
+
+const restart = s.object({
+  /** First delay after a crash; doubles on each consecutive crash up to max_backoff_ms. */
+  initial_backoff_ms: s.default(s.int({ min: 10, max: 60_000 }), 200),
+  max_backoff_ms: s.default(s.int({ min: 10, max: 600_000 }), 10_000),
+  /** A process that stays up this long resets the backoff. */
+  reset_after_ms: s.default(s.int({ min: 100, max: 3_600_000 }), 30_000),
+});
+
+const external = s.object({
+  /** Where the plugin serves its bus service. */
+  address,
+  /** If set, the core starts this process (argv) and supervises it; otherwise it only connects. */
+  command: s.optional(s.array(s.string({ min: 1 }), { min: 1 })),
+  env: s.default(s.record(s.string()), {}),
+  /** How long the process has to answer Describe after (re)start. */
+  start_timeout_ms: s.default(s.int({ min: 100, max: 120_000 }), 10_000),
+  restart,
+});
+
+export const pluginEntrySchema = s.object({
+  /** Instance id, unique in the file; names the plugin in logs, status and errors. */
+  id: s.string({ pattern: PLUGIN_ID, expected: "an id of lowercase letters, digits and '-' starting with a letter" }),
+  kind: s.enum(["extractor", "model", "responder"] as const),
+  /** Name of a built-in plugin factory (exactly one of builtin / external). */
+  builtin: s.optional(s.string({ min: 1, expected: "the name of a built-in plugin" })),
+  external: s.optional(external),
+  /** The plugin's own typed settings, checked against its schema. */
+  config: s.default(s.any(), () => ({})),
+  /** A failure at start: abort the whole start-up, or run degraded without this plugin. */
+  on_start_failure: s.default(s.enum(["abort", "degrade"] as const), "abort"),
+  /** Deadline for every call into the plugin (init, classify, handle, stop). */
+  timeout_ms: s.default(s.int({ min: 1, max: 600_000 }), 2_000),
+  enabled: s.default(s.bool(), true),
+});
+
+const tls = s.object({
+  cert: s.string({ min: 1, expected: "a PEM certificate file path" }),
+  key: s.string({ min: 1, expected: "a PEM private key file path" }),
+  /** CA that client certificates must chain to: set = mTLS. */
+  client_ca: s.optional(s.string({ min: 1, expected: "a PEM CA file path" })),
+});
+
+const tcp = s.object({
+  listen: s.string({ expected: "host:port", check: (v) => (v.startsWith("unix:") ? "use control.socket for unix sockets" : grpcAddressError(v)) }),
+  /** Bearer token clients must send (Authorization: Bearer <token>); at least 16 characters. */
+  token: s.optional(s.string({ min: 16, expected: "a token of at least 16 characters" })),
+  token_file: s.optional(s.string({ min: 1, expected: "a file path" })),
+  tls: s.optional(tls),
+});
+
+export const configSchema = s.object({
+  version: s.default(s.int({ min: 1, max: 1 }), 1),
+  dataplane: s.object({
+      /** Interface to protect; empty = no XDP attachment (the core still runs; status says xdp_mode "none"). */
+      interface: s.default(s.string(), ""),
+      /** Network namespace (name under /run/netns) the interface lives in; empty = the current one. */
+      netns: s.default(s.string(), ""),
+      xdp_mode: s.default(s.enum(["native", "generic"] as const), "native"),
+      /** Fall back to generic XDP when native is not available (otherwise that is an error). */
+      allow_generic_fallback: s.default(s.bool(), false),
+      object: s.default(s.string({ min: 1 }), "bpf/build/xids.bpf.o"),
+      idle_timeout_ms: s.default(s.int({ min: 1, max: 86_400_000 }), 60_000),
+      active_timeout_ms: s.default(s.int({ min: 1, max: 86_400_000 }), 120_000),
+      /** End a flow after this many forward packets (0 = never): earlier verdicts. */
+      early_end_packets: s.default(s.int({ min: 0, max: 1_000_000 }), 0),
+      /** How often user space ends idle flows when no traffic arrives. */
+      sweep_interval_ms: s.default(s.int({ min: 10, max: 600_000 }), 1_000),
+    }),
+  pipeline: s.object({
+      /** Model plugins in order: a record goes to the first; a model that abstains (verdict NONE)
+       *  or fails passes it to the next. */
+      models: s.default(s.array(s.string({ pattern: PLUGIN_ID, expected: "a plugin id" })), ["kernel-mlp"]),
+      /** Responder plugins; every detection goes to each of them. */
+      responders: s.default(s.array(s.string({ pattern: PLUGIN_ID, expected: "a plugin id" })), ["alert-log"]),
+      /** Records classified together in one call to a model plugin. */
+      batch_size: s.default(s.int({ min: 1, max: 4096 }), 64),
+      /** Longest a record waits for its batch to fill. */
+      batch_wait_ms: s.default(s.int({ min: 0, max: 10_000 }), 5),
+      /** Records waiting for classification beyond this are dropped and counted. */
+      queue_size: s.default(s.int({ min: 1, max: 1_000_000 }), 16_384),
+      block: s.object({
+          enabled: s.default(s.bool(), true),
+          ttl_seconds: s.default(s.int({ min: 0, max: 31_536_000 }), 300),
+          reason: s.default(s.int({ min: 0, max: 15 }), 1),
+        }),
+    }),
+  plugins: s.default(s.array(pluginEntrySchema), () => DEFAULT_PLUGINS.map((p) => pluginEntrySchema.check(p, "", new Issues())!)),
+  control: s.object({
+      socket: s.default(s.string({ pattern: /^\/.+/, expected: "an absolute socket path" }), "/run/xids/control.sock"),
+      tcp: s.optional(tcp),
+    }),
+  watch: s.object({
+      /** Events buffered per Watch client; beyond this the client gets LostEvents. */
+      queue_size: s.default(s.int({ min: 1, max: 1_000_000 }), 1_024),
+      max_clients: s.default(s.int({ min: 1, max: 1_000 }), 64),
+    }),
+  /** Sources never blocked (CIDRs), installed at start. */
+  allow: s.default(
+    s.array(s.string({ expected: "an IPv4/IPv6 CIDR", check: (v) => { const c = parseCidr(v); return "error" in c ? c.error : null; } })),
+    [],
+  ),
+  log: s.object({ level: s.default(s.enum(["debug", "info", "warn", "error"] as const), "info") }),
+});
+
+export type XidsConfig = Infer<typeof configSchema>;
+export type PluginEntry = Infer<typeof pluginEntrySchema>;
+export type PluginKindName = PluginEntry["kind"];
+
+/** Used when the file has no `plugins` key: the kernel model's entry and the alert log. */
+export const DEFAULT_PLUGINS: readonly Record<string, unknown>[] = [
+  { id: "kernel-mlp", kind: "model", builtin: "kernel" },
+  { id: "alert-log", kind: "responder", builtin: "alert-log" },
+];
+
+export { ipError };

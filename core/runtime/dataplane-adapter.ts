@@ -1,0 +1,213 @@
+// Binds the DataPlanePort to the data plane (core/dataplane/dataplane.ts): loads the XDP object,
+// attaches it to the configured interface (reporting the mode in use), drains the ring buffer of
+// ended flows and sweeps idle flows on a timer. Block/allow calls write the kernel maps directly,
+// so protection never depends on a user-space plugin being up.
+// With no interface configured, MemoryDataPlane keeps the lists in memory (xdpMode "none"): the
+// core, its control API and plugins run, but nothing is dropped.
+import { DataPlane } from "../dataplane/dataplane.ts";
+import type { FlowRecord as AbiRecord } from "../dataplane/abi.ts";
+import { XdpLink } from "../../native/index.ts";
+import { FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
+import type { XidsConfig } from "../config/config.ts";
+import type { Logger } from "../plugins/types.ts";
+import { formatIp, type Cidr, type IpAddr } from "./net.ts";
+import type { BlockedEntry, DataPlanePort } from "./ports.ts";
+
+let nextId = 1;
+
+export function toProtoRecord(r: AbiRecord, source: string): FlowRecord {
+  return FlowRecord.create({
+    id: nextId++,
+    family: r.family,
+    protocol: r.proto,
+    endReason: r.endReason,
+    srcAddr: formatIp(r.family, r.src),
+    srcPort: r.srcPort,
+    dstAddr: formatIp(r.family, r.dst),
+    dstPort: r.dstPort,
+    firstUs: Number(r.firstUs),
+    lastUs: Number(r.lastUs),
+    kernelVerdict: r.verdict,
+    kernelScore: r.score,
+    modelVersion: r.modelVersion,
+    features: r.features.map(Number),
+    source,
+  });
+}
+
+/** A record id for records that did not come through toProtoRecord (extractor plugins). */
+export function assignRecordId(r: FlowRecord): FlowRecord {
+  r.id = nextId++;
+  return r;
+}
+
+export class KernelDataPlane implements DataPlanePort {
+  readonly xdpMode: "native" | "generic";
+  private readonly sinks = new Set<(r: FlowRecord) => void>();
+  private readonly allowed = new Set<string>();
+  private readonly poll: ReturnType<typeof setInterval>;
+  private readonly sweepTimer: ReturnType<typeof setInterval>;
+  private closed = false;
+
+  private constructor(
+    private readonly dp: DataPlane,
+    private readonly link: XdpLink,
+    readonly ifname: string,
+    sweepMs: number,
+    private readonly log: Logger,
+  ) {
+    this.xdpMode = link.mode === "generic" ? "generic" : "native";
+    this.poll = setInterval(() => this.drain(), 10);
+    this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
+  }
+
+  static open(cfg: XidsConfig["dataplane"], log: Logger): KernelDataPlane {
+    const ms = (v: number) => BigInt(v) * 1_000_000n;
+    const dp = DataPlane.load({
+      object: cfg.object,
+      idleTimeoutNs: ms(cfg.idle_timeout_ms),
+      activeTimeoutNs: ms(cfg.active_timeout_ms),
+      earlyEndPkts: cfg.early_end_packets,
+    });
+    try {
+      const netns = cfg.netns ? (cfg.netns.startsWith("/") ? cfg.netns : `/var/run/netns/${cfg.netns}`) : undefined;
+      const link = XdpLink.attach(dp.xdp, { ifname: cfg.interface, netns, mode: cfg.xdp_mode, allowFallback: cfg.allow_generic_fallback });
+      log.info(`XDP attached to ${cfg.interface}${netns ? ` (netns ${cfg.netns})` : ""} in ${link.mode} mode`);
+      return new KernelDataPlane(dp, link, cfg.interface, cfg.sweep_interval_ms, log);
+    } catch (err) {
+      dp.close();
+      throw err;
+    }
+  }
+
+  private emit = (r: AbiRecord): void => {
+    const rec = toProtoRecord(r, this.ifname);
+    for (const sink of this.sinks) sink(rec);
+  };
+
+  private drain(): void {
+    if (this.closed) return;
+    try {
+      this.dp.drain(this.emit);
+    } catch (err) {
+      this.log.error(`ring buffer drain failed: ${(err as Error).message}`);
+    }
+  }
+
+  private sweep(): void {
+    if (this.closed) return;
+    try {
+      this.dp.sweep("expire", this.emit);
+    } catch (err) {
+      this.log.error(`sweep failed: ${(err as Error).message}`);
+    }
+  }
+
+  block(addr: IpAddr, ttlSeconds: number, reason: number): BlockedEntry {
+    this.dp.block(addr.text, { reason, ttlNs: BigInt(ttlSeconds) * 1_000_000_000n });
+    return { address: addr.text, expiresInMs: ttlSeconds * 1000, reason, hits: 0 };
+  }
+
+  unblock(addr: IpAddr): boolean {
+    return this.dp.unblock(addr.text);
+  }
+
+  listBlocked(): BlockedEntry[] {
+    const now = this.dp.now();
+    const out: BlockedEntry[] = [];
+    for (const e of this.dp.blocks()) {
+      if (e.expiresNs !== 0n && e.expiresNs <= now) continue; // expired: the kernel removes it lazily
+      out.push({
+        address: e.addr,
+        expiresInMs: e.expiresNs === 0n ? 0 : Math.max(1, Number((e.expiresNs - now) / 1_000_000n)),
+        reason: e.reason,
+        hits: Number(e.hits),
+      });
+    }
+    return out.sort((a, b) => a.address.localeCompare(b.address));
+  }
+
+  allow(cidr: Cidr): void {
+    this.dp.allow(cidr.cidr);
+    this.allowed.add(cidr.cidr);
+  }
+
+  disallow(cidr: Cidr): boolean {
+    this.allowed.delete(cidr.cidr);
+    return this.dp.disallow(cidr.cidr);
+  }
+
+  listAllowed(): string[] {
+    return [...this.allowed].sort();
+  }
+
+  stats(): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.dp.counters()).map(([k, v]) => [k, Number(v)]));
+  }
+
+  onFlow(sink: (r: FlowRecord) => void): () => void {
+    this.sinks.add(sink);
+    return () => this.sinks.delete(sink);
+  }
+
+  lostRecords(): number {
+    return Number(this.dp.events.lost);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.drain();
+    this.closed = true;
+    clearInterval(this.poll);
+    clearInterval(this.sweepTimer);
+    this.link.close();
+    this.dp.close();
+  }
+}
+
+export class MemoryDataPlane implements DataPlanePort {
+  readonly ifname = "";
+  readonly xdpMode = "none" as const;
+  private readonly blocked = new Map<string, { expiresAt: number; reason: number }>();
+  private readonly allowed = new Set<string>();
+  private readonly sinks = new Set<(r: FlowRecord) => void>();
+
+  block(addr: IpAddr, ttlSeconds: number, reason: number): BlockedEntry {
+    this.blocked.set(addr.text, { expiresAt: ttlSeconds ? Date.now() + ttlSeconds * 1000 : 0, reason });
+    return { address: addr.text, expiresInMs: ttlSeconds * 1000, reason, hits: 0 };
+  }
+  unblock(addr: IpAddr): boolean {
+    return this.blocked.delete(addr.text);
+  }
+  listBlocked(): BlockedEntry[] {
+    const now = Date.now();
+    return [...this.blocked]
+      .filter(([, v]) => v.expiresAt === 0 || v.expiresAt > now)
+      .map(([address, v]) => ({ address, expiresInMs: v.expiresAt ? v.expiresAt - now : 0, reason: v.reason, hits: 0 }))
+      .sort((a, b) => a.address.localeCompare(b.address));
+  }
+  allow(cidr: Cidr): void {
+    this.allowed.add(cidr.cidr);
+  }
+  disallow(cidr: Cidr): boolean {
+    return this.allowed.delete(cidr.cidr);
+  }
+  listAllowed(): string[] {
+    return [...this.allowed].sort();
+  }
+  stats(): Record<string, number> {
+    return {};
+  }
+  onFlow(sink: (r: FlowRecord) => void): () => void {
+    this.sinks.add(sink);
+    return () => this.sinks.delete(sink);
+  }
+  /** Feeds a record as if the kernel had produced it (tests, replays). */
+  inject(r: FlowRecord): void {
+    for (const s of this.sinks) s(r);
+  }
+  lostRecords(): number {
+    return 0;
+  }
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,31 @@
+// Binds the core's model ports to the models code: artifacts are checked by models/ (the one
+// loader that training and the kernel loader share), and the ModelUpdater records pushes.
+// NOT WIRED YET: the in-kernel MLP's double-buffered parameter slots are a later issue; until then
+// `RecordingModelUpdater` checks and keeps the artifact and bumps the version but does not write
+// kernel maps (`wired: false`, reported by Describe and Status).
+import { basename, resolve } from "node:path";
+import { loadArtifact } from "../../models/artifact/load.ts";
+import type { ArtifactLoader, ModelArtifact, ModelUpdater } from "./ports.ts";
+
+export const modelsArtifactLoader: ArtifactLoader = {
+  async load(dir: string): Promise<ModelArtifact> {
+    const model = loadArtifact(dir); // throws ArtifactError naming the folder and the reason
+    return { dir: resolve(dir), name: `${model.kind}:${basename(resolve(dir))}`, kind: model.kind, version: 0, loaded: model };
+  },
+};
+
+export class RecordingModelUpdater implements ModelUpdater {
+  readonly wired = false;
+  private active: { name: string; version: number; artifact: ModelArtifact } | null = null;
+  private version = 0;
+
+  async push(artifact: ModelArtifact): Promise<{ version: number }> {
+    this.version++;
+    this.active = { name: artifact.name, version: this.version, artifact };
+    return { version: this.version };
+  }
+
+  current(): { name: string; version: number } | null {
+    return this.active ? { name: this.active.name, version: this.active.version } : null;
+  }
+}

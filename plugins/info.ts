@@ -1,0 +1,23 @@
+// Helpers every TypeScript plugin uses to answer Describe and Health.
+import { HealthResponse, HealthResponse_Status, PluginInfo, PluginKind } from "../proto/gen/xids/plugin/v1/common.ts";
+import type { PluginKindName } from "../core/plugins/types.ts";
+
+export const PLUGIN_API = "xids.plugin.v1";
+
+const KINDS: Record<PluginKindName, PluginKind> = {
+  extractor: PluginKind.PLUGIN_KIND_EXTRACTOR,
+  model: PluginKind.PLUGIN_KIND_MODEL,
+  responder: PluginKind.PLUGIN_KIND_RESPONDER,
+};
+
+export function pluginInfo(id: string, kind: PluginKindName, version: string, description: string, properties: Record<string, string> = {}): PluginInfo {
+  return PluginInfo.create({ id, kind: KINDS[kind], version, description, api: PLUGIN_API, properties });
+}
+
+export function serving(message = ""): HealthResponse {
+  return HealthResponse.create({ status: HealthResponse_Status.STATUS_SERVING, message });
+}
+
+export function notServing(message: string): HealthResponse {
+  return HealthResponse.create({ status: HealthResponse_Status.STATUS_NOT_SERVING, message });
+}

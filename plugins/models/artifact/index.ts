@@ -1,0 +1,61 @@
+// A user-space model backend over any artifact the models code produces (decision tree, int32
+// MLP reference, XGBoost through ONNX Runtime). PushModel swaps the artifact atomically: a batch
+// in flight finishes on the model it started with.
+import { Classification, Verdict, type FlowRecord } from "../../../proto/gen/xids/plugin/v1/common.ts";
+import { s } from "../../../core/config/schema.ts";
+import { definePlugin, type PluginFactory } from "../../../core/plugins/types.ts";
+import type { ModelArtifact } from "../../../core/runtime/ports.ts";
+import { predictUserSpace } from "../../../models/pipeline/predict.ts";
+import type { Model } from "../../../models/artifact/load.ts";
+import { N_FEATURES } from "../../../models/data/features.ts";
+import { pluginInfo, serving } from "../../info.ts";
+
+const config = s.object({
+  /** Artifact folder (manifest.json + parameters), e.g. models/dt. */
+  artifact: s.string({ min: 1, expected: "an artifact folder path" }),
+});
+
+export function featureMatrix(records: FlowRecord[]): Float64Array {
+  const x = new Float64Array(records.length * N_FEATURES);
+  records.forEach((r, i) => {
+    if (r.features.length !== N_FEATURES) throw new Error(`record ${r.id} has ${r.features.length} features, expected ${N_FEATURES}`);
+    for (let f = 0; f < N_FEATURES; f++) x[i * N_FEATURES + f] = r.features[f]!;
+  });
+  return x;
+}
+
+export const artifactModel: PluginFactory<"model", { artifact: string }> = () =>
+  definePlugin({
+    name: "artifact",
+    kind: "model",
+    description: "user-space inference of a model artifact (dt, mlp-int32, xgb)",
+    config,
+    async init(ctx) {
+      let current: ModelArtifact = await ctx.services.artifacts.load(ctx.config.artifact);
+      let version = 1;
+      return {
+        describe: async () =>
+          pluginInfo(ctx.id, "model", "1", "user-space artifact inference", { model: current.name, model_version: String(version) }),
+        health: async () => serving(),
+        async classify(records) {
+          if (records.length === 0) return [];
+          const art = current;
+          const out = await predictUserSpace(art.loaded as Model, featureMatrix(records), records.length);
+          return records.map((r, i) =>
+            Classification.create({
+              flowId: r.id,
+              verdict: out.pred[i] ? Verdict.VERDICT_ATTACK : Verdict.VERDICT_BENIGN,
+              score: out.score[i]!,
+              label: out.pred[i] ? "ATTACK" : "BENIGN",
+              model: `${art.name} v${version}`,
+            }),
+          );
+        },
+        async update(artifact) {
+          current = artifact;
+          version++;
+          return { model: artifact.name, version };
+        },
+      };
+    },
+  });

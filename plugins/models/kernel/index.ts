@@ -1,0 +1,61 @@
+// The in-kernel model as a model plugin. The XDP program classifies a flow when it ends and puts
+// the verdict into the flow record; this plugin reports that verdict through the same ModelApi as
+// every other backend, and abstains (VERDICT_NONE) on records the kernel did not classify, so the
+// next model in `pipeline.models` answers them. PushModel reaches the kernel through the
+// ModelUpdater port (two parameter slots, swapped without a lock).
+import { Classification, Verdict } from "../../../proto/gen/xids/plugin/v1/common.ts";
+import { s } from "../../../core/config/schema.ts";
+import { definePlugin, type PluginFactory } from "../../../core/plugins/types.ts";
+import { pluginInfo, serving } from "../../info.ts";
+
+const config = s.object({
+  /** MLP artifact (kind mlp-int32) to load into the kernel at start; empty = keep what is loaded. */
+  artifact: s.default(s.string(), ""),
+});
+
+export const kernelModel: PluginFactory<"model", { artifact: string }> = () =>
+  definePlugin({
+    name: "kernel",
+    kind: "model",
+    description: "verdicts of the in-kernel int32 MLP (read from the flow record)",
+    config,
+    async init(ctx) {
+      const updater = ctx.services.modelUpdater;
+      const push = async (dir: string) => {
+        const artifact = await ctx.services.artifacts.load(dir);
+        if (artifact.kind !== "mlp-int32") throw new Error(`the in-kernel model takes an mlp-int32 artifact, ${dir} is ${artifact.kind}`);
+        const { version } = await updater.push(artifact);
+        return { model: artifact.name, version };
+      };
+      if (ctx.config.artifact) {
+        const r = await push(ctx.config.artifact);
+        ctx.log.info(`loaded ${r.model} as version ${r.version}`);
+      }
+      return {
+        describe: async () => {
+          const cur = updater.current();
+          return pluginInfo(ctx.id, "model", "1", "in-kernel int32 MLP verdicts", {
+            model: cur?.name ?? "",
+            model_version: String(cur?.version ?? 0),
+            hot_update: updater.wired ? "kernel" : "recorded-only",
+          });
+        },
+        health: async () => serving(),
+        classify: async (records) =>
+          records.map((r) =>
+            Classification.create({
+              flowId: r.id,
+              verdict: r.kernelVerdict,
+              score: r.kernelScore,
+              label: r.kernelVerdict === Verdict.VERDICT_ATTACK ? "ATTACK" : r.kernelVerdict === Verdict.VERDICT_BENIGN ? "BENIGN" : "",
+              model: r.kernelVerdict === Verdict.VERDICT_NONE ? "" : `kernel-mlp v${r.modelVersion}`,
+            }),
+          ),
+        update: async (artifact) => {
+          if (artifact.kind !== "mlp-int32") throw new Error(`the in-kernel model takes an mlp-int32 artifact, ${artifact.dir} is ${artifact.kind}`);
+          const { version } = await updater.push(artifact);
+          return { model: artifact.name, version };
+        },
+      };
+    },
+  });

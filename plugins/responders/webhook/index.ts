@@ -1,0 +1,172 @@
+// Webhook responder: POSTs each detection as JSON to a URL, signed with HMAC-SHA256 over the exact
+// body bytes (header X-Xids-Signature: sha256=<hex>) when a shared secret is set. Deliveries run
+// from a bounded queue: Handle acknowledges at once ("taken in charge") and never blocks the core;
+// when the queue is full the detection is refused and counted as overflow. Each delivery has a
+// timeout and is retried with exponential backoff on network errors, 408, 429 and 5xx.
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { Ack, Detection } from "../../../proto/gen/xids/plugin/v1/responder.ts";
+import { s } from "../../../core/config/schema.ts";
+import { definePlugin, type PluginFactory, type Logger } from "../../../core/plugins/types.ts";
+import { pluginInfo, serving, notServing } from "../../info.ts";
+
+export const webhookConfig = s.object({
+  url: s.string({
+    expected: "an http:// or https:// URL",
+    check: (v) => {
+      try {
+        const u = new URL(v);
+        return u.protocol === "http:" || u.protocol === "https:" ? null : `scheme ${u.protocol} is not http or https`;
+      } catch {
+        return "not a URL";
+      }
+    },
+  }),
+  /** Shared HMAC secret (≥ 16 characters), or a file holding it; neither = unsigned. */
+  secret: s.optional(s.string({ min: 16, expected: "a secret of at least 16 characters" })),
+  secret_file: s.optional(s.string({ min: 1, expected: "a file path" })),
+  timeout_ms: s.default(s.int({ min: 1, max: 120_000 }), 2_000),
+  /** Attempts after the first one. */
+  retries: s.default(s.int({ min: 0, max: 20 }), 3),
+  backoff_ms: s.default(s.int({ min: 1, max: 60_000 }), 200),
+  max_backoff_ms: s.default(s.int({ min: 1, max: 600_000 }), 5_000),
+  queue_size: s.default(s.int({ min: 1, max: 1_000_000 }), 1_000),
+  /** Deliveries in parallel. */
+  concurrency: s.default(s.int({ min: 1, max: 64 }), 2),
+  headers: s.default(s.record(s.string()), {}),
+});
+
+export type WebhookConfig = NonNullable<ReturnType<typeof webhookConfig.check>>;
+
+export const SIGNATURE_HEADER = "x-xids-signature";
+
+export function sign(secret: string, body: string | Uint8Array): string {
+  return "sha256=" + createHmac("sha256", secret).update(body).digest("hex");
+}
+
+export interface WebhookStats {
+  queued: number;
+  delivered: number;
+  failed: number;
+  retries: number;
+  overflow: number;
+}
+
+/** The delivery engine, separate from the plugin wiring so it can be tested on its own. */
+export class WebhookSender {
+  readonly stats: WebhookStats = { queued: 0, delivered: 0, failed: 0, retries: 0, overflow: 0 };
+  private readonly queue: string[] = [];
+  private active = 0;
+  private closed = false;
+  private readonly idle: (() => void)[] = [];
+  private readonly secret: string | undefined;
+
+  constructor(
+    private readonly cfg: WebhookConfig,
+    private readonly log: Logger,
+  ) {
+    this.secret = cfg.secret ?? (cfg.secret_file ? readFileSync(cfg.secret_file, "utf8").trim() : undefined);
+  }
+
+  /** False (and counted as overflow) when the queue is full. */
+  enqueue(body: string): boolean {
+    if (this.closed || this.queue.length >= this.cfg.queue_size) {
+      this.stats.overflow++;
+      return false;
+    }
+    this.queue.push(body);
+    this.stats.queued = this.queue.length;
+    this.pump();
+    return true;
+  }
+
+  private pump(): void {
+    while (this.active < this.cfg.concurrency && this.queue.length > 0) {
+      const body = this.queue.shift()!;
+      this.stats.queued = this.queue.length;
+      this.active++;
+      void this.deliver(body).finally(() => {
+        this.active--;
+        this.pump();
+        if (this.active === 0 && this.queue.length === 0) for (const f of this.idle.splice(0)) f();
+      });
+    }
+  }
+
+  private async deliver(body: string): Promise<void> {
+    const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "xids-webhook/1", ...this.cfg.headers };
+    if (this.secret) headers[SIGNATURE_HEADER] = sign(this.secret, body);
+    let lastErr = "";
+    for (let attempt = 0; attempt <= this.cfg.retries; attempt++) {
+      if (attempt > 0) {
+        this.stats.retries++;
+        await Bun.sleep(Math.min(this.cfg.backoff_ms * 2 ** (attempt - 1), this.cfg.max_backoff_ms));
+      }
+      try {
+        const res = await fetch(this.cfg.url, { method: "POST", headers, body, signal: AbortSignal.timeout(this.cfg.timeout_ms) });
+        await res.arrayBuffer().catch(() => undefined);
+        if (res.ok) {
+          this.stats.delivered++;
+          return;
+        }
+        lastErr = `HTTP ${res.status}`;
+        if (!(res.status === 408 || res.status === 429 || res.status >= 500)) break; // not retryable
+      } catch (err) {
+        lastErr = (err as Error).name === "TimeoutError" ? `timed out after ${this.cfg.timeout_ms} ms` : (err as Error).message;
+      }
+    }
+    this.stats.failed++;
+    this.log.warn(`delivery to ${this.cfg.url} failed: ${lastErr}`);
+  }
+
+  /** Resolves when nothing is queued or in flight (or after `ms`). */
+  drain(ms: number): Promise<void> {
+    if (this.active === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.idle.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stats.overflow += this.queue.length; // abandoned at shutdown: counted, not silent
+    this.queue.length = 0;
+    this.stats.queued = 0;
+  }
+}
+
+export const webhookResponder: PluginFactory<"responder", WebhookConfig> = () => {
+  let sender: WebhookSender | null = null;
+  return definePlugin({
+    name: "webhook",
+    kind: "responder",
+    description: "POST each detection as signed JSON to a URL",
+    config: webhookConfig,
+    async init(ctx) {
+      const snd = new WebhookSender(ctx.config, ctx.log);
+      sender = snd;
+      return {
+        describe: async () =>
+          pluginInfo(ctx.id, "responder", "1", "signed JSON webhook", {
+            url: ctx.config.url,
+            signed: String(Boolean(ctx.config.secret ?? ctx.config.secret_file)),
+            ...Object.fromEntries(Object.entries(snd.stats).map(([k, v]) => [k, String(v)])),
+          }),
+        health: async () => (snd.stats.queued >= ctx.config.queue_size ? notServing("queue full") : serving()),
+        async handle(d) {
+          const ok = snd.enqueue(JSON.stringify(Detection.toJSON(d)));
+          return Ack.create(ok ? { accepted: true } : { accepted: false, message: `queue full (${snd.stats.overflow} dropped so far)` });
+        },
+      };
+    },
+    async stop() {
+      if (!sender) return;
+      await sender.drain(1_000);
+      sender.close();
+    },
+  });
+};
