@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { EndReason, type FlowRecord } from "../../core/dataplane/abi.ts";
 import { DataPlane } from "../../core/dataplane/dataplane.ts";
 import { ReferenceDataPlane, XDP_DROP, XDP_PASS } from "../../core/dataplane/reference.ts";
+import { PinDir } from "../harness/bpffs.ts";
 import { F, frame } from "./packets.ts";
 import { ensureBpfBuilt, plain } from "./helpers.ts";
 
@@ -182,5 +183,25 @@ describe("visibility", () => {
     expect(c.flows_started).toBe(2000n);
     expect(c.flows_live!).toBeLessThanOrEqual(128n);
     expect(c.flows_evicted).toBe(2000n - c.flows_live!);
+  });
+});
+
+describe("pinned state", () => {
+  test("with a pin directory, lists, flows and counters survive a reload", () => {
+    ensureBpfBuilt();
+    using pins = new PinDir("dataplane");
+    {
+      using dp = DataPlane.load({ testClock: true, flowsV4: 1024, flowsV6: 1024, pinDir: pins.path });
+      dp.setClock(T);
+      dp.block("198.18.0.66", { reason: 2 });
+      dp.allow("2001:2::/48");
+      run(dp, udp4("198.18.0.5"), T);
+    }
+    using dp = DataPlane.load({ testClock: true, flowsV4: 1024, flowsV6: 1024, pinDir: pins.path });
+    expect(dp.blocks().map((b) => b.addr)).toEqual(["198.18.0.66"]);
+    expect(dp.liveFlows()).toBe(1);
+    expect(dp.counters().pkts_seen).toBe(1n);
+    expect(run(dp, udp4("198.18.0.66"), T)).toBe(XDP_DROP);
+    expect(dp.disallow("2001:2::/48")).toBe(true);
   });
 });
