@@ -169,6 +169,12 @@ export interface Stats {
   ringbufLost: number;
   /** per-plugin counters, "<id>.<name>" */
   plugins: { [key: string]: number };
+  /** classification queue full: not classified */
+  flowsDropped: number;
+  /** every model abstained or failed */
+  flowsUnclassified: number;
+  /** sources blocked by detections */
+  blocks: number;
 }
 
 export interface Stats_DataplaneEntry {
@@ -2007,6 +2013,9 @@ function createBaseStats(): Stats {
     watchLost: 0,
     ringbufLost: 0,
     plugins: {},
+    flowsDropped: 0,
+    flowsUnclassified: 0,
+    blocks: 0,
   };
 }
 
@@ -2042,6 +2051,15 @@ export const Stats: MessageFns<Stats> = {
     globalThis.Object.entries(message.plugins).forEach(([key, value]: [string, number]) => {
       Stats_PluginsEntry.encode({ key: key as any, value }, writer.uint32(82).fork()).join();
     });
+    if (message.flowsDropped !== 0) {
+      writer.uint32(88).uint64(message.flowsDropped);
+    }
+    if (message.flowsUnclassified !== 0) {
+      writer.uint32(96).uint64(message.flowsUnclassified);
+    }
+    if (message.blocks !== 0) {
+      writer.uint32(104).uint64(message.blocks);
+    }
     return writer;
   },
 
@@ -2144,6 +2162,30 @@ export const Stats: MessageFns<Stats> = {
             }
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.flowsDropped = longToNumber(reader.uint64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.flowsUnclassified = longToNumber(reader.uint64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.blocks = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2222,6 +2264,17 @@ export const Stats: MessageFns<Stats> = {
           {},
         )
         : {},
+      flowsDropped: isSet(object.flowsDropped)
+        ? globalThis.Number(object.flowsDropped)
+        : isSet(object.flows_dropped)
+        ? globalThis.Number(object.flows_dropped)
+        : 0,
+      flowsUnclassified: isSet(object.flowsUnclassified)
+        ? globalThis.Number(object.flowsUnclassified)
+        : isSet(object.flows_unclassified)
+        ? globalThis.Number(object.flows_unclassified)
+        : 0,
+      blocks: isSet(object.blocks) ? globalThis.Number(object.blocks) : 0,
     };
   },
 
@@ -2269,6 +2322,15 @@ export const Stats: MessageFns<Stats> = {
         });
       }
     }
+    if (message.flowsDropped !== 0) {
+      obj.flowsDropped = Math.round(message.flowsDropped);
+    }
+    if (message.flowsUnclassified !== 0) {
+      obj.flowsUnclassified = Math.round(message.flowsUnclassified);
+    }
+    if (message.blocks !== 0) {
+      obj.blocks = Math.round(message.blocks);
+    }
     return obj;
   },
 
@@ -2303,6 +2365,9 @@ export const Stats: MessageFns<Stats> = {
       },
       {},
     );
+    message.flowsDropped = object.flowsDropped ?? 0;
+    message.flowsUnclassified = object.flowsUnclassified ?? 0;
+    message.blocks = object.blocks ?? 0;
     return message;
   },
 };

@@ -1,0 +1,369 @@
+// The `run` orchestration. One flow's path through it:
+//   data plane ring buffer (or an extractor plugin) -> record queue (bounded) -> Watch (flows)
+//   -> model chain (pipeline.models; the first model that gives a verdict wins, a model that
+//      abstains or fails passes the record on) -> on ATTACK: block the source in the kernel map,
+//      Watch (detections), every responder (isolated, with deadlines).
+// Start order: data plane, allow list, plugins, control API; stop runs in reverse.
+import { readFileSync } from "node:fs";
+import { status as grpcStatus } from "@grpc/grpc-js";
+import { Verdict, type Classification, type FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
+import { Detection } from "../../proto/gen/xids/plugin/v1/responder.ts";
+import { BlockedHost, PluginStatus, PushModelResponse, Stats, StatusResponse } from "../../proto/gen/xids/control/v1/control.ts";
+import { PluginKind } from "../../proto/gen/xids/plugin/v1/common.ts";
+import type { XidsConfig } from "../config/config.ts";
+import { RpcError } from "../bus/grpc.ts";
+import { PluginHost, PluginError, type Catalog } from "../plugins/host.ts";
+import { builtinCatalog } from "../plugins/builtins.ts";
+import type { Logger } from "../plugins/types.ts";
+import { startControlServer, type ControlBackend, type ControlServerHandle } from "../control/server.ts";
+import { WatchHub } from "../control/watch.ts";
+import { KernelDataPlane, MemoryDataPlane, assignRecordId } from "../runtime/dataplane-adapter.ts";
+import { modelsArtifactLoader, RecordingModelUpdater } from "../runtime/model-adapter.ts";
+import { parseCidr, parseIp, type Cidr, type IpAddr } from "../runtime/net.ts";
+import type { ArtifactLoader, CoreServices, DataPlanePort, ModelUpdater } from "../runtime/ports.ts";
+import { createLogger } from "../runtime/log.ts";
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+const KIND: Record<string, PluginKind> = {
+  extractor: PluginKind.PLUGIN_KIND_EXTRACTOR,
+  model: PluginKind.PLUGIN_KIND_MODEL,
+  responder: PluginKind.PLUGIN_KIND_RESPONDER,
+};
+
+export interface AgentOptions {
+  configPath?: string;
+  log?: Logger & { child(scope: string): Logger };
+  /** Replace the data plane (tests); default: KernelDataPlane if an interface is set, else memory. */
+  dataplane?: DataPlanePort;
+  artifacts?: ArtifactLoader;
+  modelUpdater?: ModelUpdater;
+  catalog?: Catalog;
+}
+
+export class Agent implements ControlBackend {
+  readonly watch: WatchHub;
+  readonly host: PluginHost;
+  readonly services: CoreServices;
+  private control: ControlServerHandle | null = null;
+  private readonly started = Date.now();
+  private readonly queue: FlowRecord[] = [];
+  private batchTimer: ReturnType<typeof setTimeout> | null = null;
+  private busy = false;
+  private stopping = false;
+  private unsubs: (() => void)[] = [];
+  private detectionSeq = 0;
+  private readonly modelVersions = new Map<string, { model: string; version: number }>();
+  readonly counters = {
+    flowsReceived: 0,
+    flowsClassified: 0,
+    flowsDropped: 0,
+    flowsUnclassified: 0,
+    detections: 0,
+    classifyErrors: 0,
+    responderErrors: 0,
+    blocks: 0,
+  };
+  private readonly idle: (() => void)[] = [];
+
+  private constructor(
+    readonly config: XidsConfig,
+    private readonly opts: AgentOptions,
+    private readonly log: Logger & { child(scope: string): Logger },
+    dataplane: DataPlanePort,
+  ) {
+    this.watch = new WatchHub(config.watch.queue_size, config.watch.max_clients);
+    this.services = {
+      dataplane,
+      artifacts: opts.artifacts ?? modelsArtifactLoader,
+      modelUpdater: opts.modelUpdater ?? new RecordingModelUpdater(),
+    };
+    this.host = new PluginHost({ entries: config.plugins, catalog: opts.catalog ?? builtinCatalog, services: this.services, log });
+  }
+
+  get dataplane(): DataPlanePort {
+    return this.services.dataplane;
+  }
+
+  get controlSocket(): string | null {
+    return this.control?.socket ?? null;
+  }
+
+  get controlTcp(): string | null {
+    return this.control?.tcpAddress ?? null;
+  }
+
+  static async start(config: XidsConfig, opts: AgentOptions = {}): Promise<Agent> {
+    const log = opts.log ?? createLogger("xids", config.log.level);
+    let dataplane = opts.dataplane;
+    if (!dataplane) {
+      if (config.dataplane.interface) dataplane = KernelDataPlane.open(config.dataplane, log.child("dataplane"));
+      else {
+        log.warn("no dataplane.interface configured: nothing is attached, block/allow lists are kept in memory only");
+        dataplane = new MemoryDataPlane();
+      }
+    }
+    const agent = new Agent(config, opts, log, dataplane);
+    try {
+      for (const c of config.allow) agent.dataplane.allow(parseCidr(c) as Cidr);
+      await agent.host.start();
+      agent.unsubs.push(agent.dataplane.onFlow((r) => agent.ingest(r)));
+      for (const id of agent.host.ids("extractor")) agent.startExtractor(id);
+      agent.control = await startControlServer(config.control, agent, log.child("control"));
+      log.info(`running: models [${config.pipeline.models.join(", ")}], responders [${config.pipeline.responders.join(", ")}], xdp ${agent.dataplane.xdpMode}`);
+      return agent;
+    } catch (err) {
+      await agent.stop();
+      throw err;
+    }
+  }
+
+  private startExtractor(id: string): void {
+    const api = this.host.api(id, "extractor");
+    if (!api) return;
+    const log = this.log.child(id);
+    let stop = () => {};
+    const open = () => {
+      if (this.stopping) return;
+      stop = api.stream(
+        (r) => this.ingest(assignRecordId({ ...r, source: r.source || id })),
+        (err) => {
+          log.warn(`flow stream ended: ${err.message}; reopening in 500 ms`);
+          setTimeout(open, 500);
+        },
+      );
+    };
+    open();
+    this.unsubs.push(() => stop());
+  }
+
+  /** Entry point of every flow record. Never blocks: a full queue drops and counts. */
+  ingest(record: FlowRecord): void {
+    if (this.stopping) return;
+    this.counters.flowsReceived++;
+    this.watch.publishFlow(record);
+    if (this.queue.length >= this.config.pipeline.queue_size) {
+      this.counters.flowsDropped++;
+      return;
+    }
+    this.queue.push(record);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.busy) return;
+    if (this.queue.length >= this.config.pipeline.batch_size) {
+      void this.runBatch();
+    } else if (!this.batchTimer) {
+      this.batchTimer = setTimeout(() => {
+        this.batchTimer = null;
+        void this.runBatch();
+      }, this.config.pipeline.batch_wait_ms);
+    }
+  }
+
+  private async runBatch(): Promise<void> {
+    if (this.busy || this.queue.length === 0) return;
+    if (this.batchTimer) {
+      clearTimeout(this.batchTimer);
+      this.batchTimer = null;
+    }
+    this.busy = true;
+    try {
+      const batch = this.queue.splice(0, this.config.pipeline.batch_size);
+      await this.classify(batch);
+    } catch (err) {
+      this.log.error(`pipeline: ${(err as Error).message}`);
+    } finally {
+      this.busy = false;
+      if (this.queue.length > 0) this.schedule();
+      else for (const f of this.idle.splice(0)) f();
+    }
+  }
+
+  private async classify(batch: FlowRecord[]): Promise<void> {
+    let pending = batch;
+    for (const modelId of this.config.pipeline.models) {
+      if (pending.length === 0) break;
+      let results: Classification[];
+      try {
+        results = await this.host.call(modelId, "model", "classify", (api) => api.classify(pending));
+        if (results.length !== pending.length) throw new PluginError(modelId, "classify", `answered ${results.length} results for ${pending.length} records`);
+      } catch (err) {
+        this.counters.classifyErrors++;
+        this.log.child(modelId).debug((err as Error).message);
+        continue; // the next model in the chain gets the same records
+      }
+      const next: FlowRecord[] = [];
+      pending.forEach((record, i) => {
+        const c = results[i]!;
+        if (c.verdict === Verdict.VERDICT_NONE) next.push(record);
+        else {
+          this.counters.flowsClassified++;
+          if (c.verdict === Verdict.VERDICT_ATTACK) this.detect(record, c, modelId);
+        }
+      });
+      pending = next;
+    }
+    this.counters.flowsUnclassified += pending.length;
+  }
+
+  private detect(record: FlowRecord, classification: Classification, detector: string): void {
+    const block = this.config.pipeline.block;
+    const detection = Detection.create({
+      id: `d-${this.started.toString(36)}-${++this.detectionSeq}`,
+      timeUnixMs: Date.now(),
+      record,
+      classification,
+      detector,
+      blockTtlSeconds: block.enabled ? block.ttl_seconds : 0,
+    });
+    this.counters.detections++;
+    if (block.enabled) {
+      const addr = parseIp(record.srcAddr);
+      if (addr) {
+        try {
+          this.dataplane.block(addr, block.ttl_seconds, block.reason);
+          this.counters.blocks++;
+        } catch (err) {
+          this.log.error(`block ${record.srcAddr} failed: ${(err as Error).message}`);
+        }
+      }
+    }
+    this.watch.publishDetection(detection);
+    for (const id of this.config.pipeline.responders) {
+      this.host.call(id, "responder", "handle", (api) => api.handle(detection)).then(
+        (ack) => {
+          if (!ack.accepted) {
+            this.counters.responderErrors++;
+            this.log.child(id).warn(`refused detection ${detection.id}: ${ack.message}`);
+          }
+        },
+        (err: Error) => {
+          this.counters.responderErrors++;
+          this.log.child(id).warn(err.message);
+        },
+      );
+    }
+  }
+
+  /** Resolves once every queued record has been through the pipeline (tests, shutdown). */
+  whenIdle(): Promise<void> {
+    if (!this.busy && this.queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  // ---- ControlBackend ----
+
+  status(): StatusResponse {
+    const plugins = this.host.status();
+    const model = this.config.pipeline.models[0] ?? "";
+    return StatusResponse.create({
+      version: VERSION,
+      uptimeMs: Date.now() - this.started,
+      state: this.host.degraded() ? "degraded" : "running",
+      plugins: plugins.map((p) =>
+        PluginStatus.create({ id: p.id, kind: KIND[p.kind], state: p.state, external: p.external, address: p.address, restarts: p.restarts, lastError: p.lastError }),
+      ),
+      interface: this.dataplane.ifname,
+      xdpMode: this.dataplane.xdpMode,
+      model,
+      modelVersion: this.modelVersions.get(model)?.version ?? 0,
+      configPath: this.opts.configPath ?? "",
+    });
+  }
+
+  block(addr: IpAddr, ttlSeconds: number, reason: number): BlockedHost {
+    return BlockedHost.create(this.dataplane.block(addr, ttlSeconds, reason));
+  }
+
+  unblock(addr: IpAddr): boolean {
+    return this.dataplane.unblock(addr);
+  }
+
+  listBlocked(): BlockedHost[] {
+    return this.dataplane.listBlocked().map((e) => BlockedHost.create(e));
+  }
+
+  allow(cidr: Cidr): string {
+    this.dataplane.allow(cidr);
+    return cidr.cidr;
+  }
+
+  disallow(cidr: Cidr): boolean {
+    return this.dataplane.disallow(cidr);
+  }
+
+  modelTargets(): string[] {
+    return this.host.ids("model");
+  }
+
+  async pushModel(artifactPath: string, target: string): Promise<PushModelResponse> {
+    const id = target || this.config.pipeline.models[0];
+    if (!id) throw new RpcError(grpcStatus.FAILED_PRECONDITION, "target: no model in pipeline.models and no target given");
+    const api = this.host.api(id, "model");
+    if (!api) throw new RpcError(grpcStatus.UNAVAILABLE, `target: model plugin "${id}" is not running`);
+    if (!api.update) {
+      throw new RpcError(grpcStatus.FAILED_PRECONDITION, `target: model plugin "${id}" cannot be updated live (an external plugin is updated by redeploying it)`);
+    }
+    let artifact;
+    try {
+      artifact = await this.services.artifacts.load(artifactPath);
+    } catch (err) {
+      throw new RpcError(grpcStatus.INVALID_ARGUMENT, `artifact_path: ${(err as Error).message}`);
+    }
+    let res: { model: string; version: number };
+    try {
+      res = await this.host.call(id, "model", "update", (a) => a.update!(artifact));
+    } catch (err) {
+      throw new RpcError(grpcStatus.FAILED_PRECONDITION, (err as Error).message);
+    }
+    this.modelVersions.set(id, res);
+    this.log.info(`model ${id} now runs ${res.model} (version ${res.version})`);
+    return PushModelResponse.create({ target: id, model: res.model, version: res.version });
+  }
+
+  stats(): Stats {
+    const pluginCounters: Record<string, number> = {};
+    for (const p of this.host.status()) {
+      pluginCounters[`${p.id}.calls`] = p.calls;
+      pluginCounters[`${p.id}.errors`] = p.errors;
+      pluginCounters[`${p.id}.restarts`] = p.restarts;
+    }
+    const c = this.counters;
+    return Stats.create({
+      dataplane: this.dataplane.stats(),
+      flowsReceived: c.flowsReceived,
+      flowsClassified: c.flowsClassified,
+      detections: c.detections,
+      classifyErrors: c.classifyErrors,
+      responderErrors: c.responderErrors,
+      watchClients: this.watch.size,
+      watchLost: this.watch.lost,
+      ringbufLost: this.dataplane.lostRecords(),
+      plugins: pluginCounters,
+      flowsDropped: c.flowsDropped,
+      flowsUnclassified: c.flowsUnclassified,
+      blocks: c.blocks,
+    });
+  }
+
+  /** Stops everything in reverse start order. Idempotent; never throws. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    const step = async (what: string, fn: () => Promise<void> | void) => {
+      try {
+        await fn();
+      } catch (err) {
+        this.log.error(`stop ${what}: ${(err as Error).message}`);
+      }
+    };
+    await step("control API", () => this.control?.close());
+    for (const u of this.unsubs.splice(0)) await step("flow source", u);
+    await step("plugins", () => this.host.stop());
+    await step("data plane", () => this.dataplane.close());
+    this.log.info("stopped");
+  }
+}

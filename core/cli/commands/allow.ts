@@ -1,0 +1,27 @@
+import type { Command } from "../command.ts";
+import { CONNECTION_HELP, parseWithConnection, withControl } from "../../control/cli.ts";
+
+export const command: Command = {
+  name: "allow",
+  summary: "add a CIDR to the allow list (never blocked)",
+  help: `usage: xids allow <cidr>
+
+Adds an IPv4/IPv6 CIDR (or a host address) to the running core's allow list: matching
+sources are never dropped, even when blocked.
+
+${CONNECTION_HELP}
+
+example: xids allow 198.18.0.0/24`,
+  async run(args) {
+    const f = parseWithConnection(args, {});
+    if (f._.length !== 1) {
+      console.error("usage: xids allow <cidr>");
+      return 2;
+    }
+    return withControl("allow", f, async (c) => {
+      const res = await c.allow(f._[0]!);
+      console.log(`allowed ${res.cidr}`);
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,29 @@
+import type { Command } from "../command.ts";
+import { CONNECTION_HELP, fmtDuration, parseWithConnection, withControl } from "../../control/cli.ts";
+
+export const command: Command = {
+  name: "block",
+  summary: "block a source address in the kernel (drop its packets)",
+  help: `usage: xids block <address> [--ttl <seconds>] [--reason <0-15>]
+
+Blocks an IPv4 or IPv6 host address in the running core's XDP block list.
+  --ttl <s>       seconds until the block expires (default 0 = permanent)
+  --reason <n>    reason code 0..15, drops are counted per reason (default 0)
+
+${CONNECTION_HELP}
+
+example: xids block 198.18.0.9 --ttl 600 --reason 3`,
+  async run(args) {
+    const f = parseWithConnection(args, { ttl: "number", reason: "number" });
+    if (f._.length !== 1) {
+      console.error("usage: xids block <address> [--ttl <seconds>] [--reason <0-15>]");
+      return 2;
+    }
+    return withControl("block", f, async (c) => {
+      const res = await c.block(f._[0]!, f.ttl ?? 0, f.reason ?? 0);
+      const e = res.entry!;
+      console.log(`blocked ${e.address} (${fmtDuration(e.expiresInMs)}, reason ${e.reason})`);
+      return 0;
+    });
+  },
+};

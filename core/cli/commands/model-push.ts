@@ -1,0 +1,51 @@
+import { resolve } from "node:path";
+import type { Command } from "../command.ts";
+import { CONNECTION_HELP, parseWithConnection, withControl } from "../../control/cli.ts";
+import { loadArtifact } from "../../../models/artifact/load.ts";
+
+export const command: Command = {
+  name: "model push",
+  summary: "hot-update a model of the running core from an artifact folder",
+  help: `usage: xids model push <artifact-dir> [--target <plugin-id>] [--no-check]
+
+Checks the artifact locally (manifest and parameters, with the models code), then asks the
+running core to load it into a model plugin (default: the first of pipeline.models). The core
+checks it again and swaps it in; on any error nothing changes.
+  --target <id>   model plugin to update
+  --no-check      skip the local check (the core checks anyway)
+
+${CONNECTION_HELP}
+
+example: xids model push models/dt --target dt`,
+  async run(args) {
+    const f = parseWithConnection(args, { target: "string", "no-check": "boolean" });
+    if (f._.length !== 1) {
+      console.error("usage: xids model push <artifact-dir> [--target <plugin-id>]");
+      return 2;
+    }
+    const dir = resolve(f._[0]!);
+    if (!f["no-check"]) {
+      process.stderr.write(`[1/2] checking ${dir} ... `);
+      try {
+        const m = loadArtifact(dir);
+        process.stderr.write(`ok (${m.kind}, ${m.features.length} features)\n`);
+      } catch (err) {
+        process.stderr.write("failed\n");
+        console.error(`xids model push: ${(err as Error).message}`);
+        return 1;
+      }
+    }
+    return withControl("model push", f, async (c) => {
+      process.stderr.write(`[2/2] pushing to ${f.target ?? "the model in use"} ... `);
+      try {
+        const res = await c.pushModel(dir, f.target ?? "");
+        process.stderr.write("done\n");
+        console.log(`${res.target} now runs ${res.model} (version ${res.version})`);
+        return 0;
+      } catch (err) {
+        process.stderr.write("failed\n");
+        throw err;
+      }
+    });
+  },
+};

@@ -1,0 +1,170 @@
+// The control API server. By default it listens only on a unix socket created with mode 0600 in a
+// 0700 directory; TCP is served only when configured with a bearer token and/or mTLS (the config
+// check refuses TCP without either). Every request is validated before it touches any state.
+import { chmodSync, mkdirSync, readFileSync, unlinkSync, lstatSync } from "node:fs";
+import { timingSafeEqual } from "node:crypto";
+import { dirname } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import {
+  BlockResponse,
+  ControlService,
+  DisallowResponse,
+  ListBlockedResponse,
+  AllowResponse,
+  UnblockResponse,
+  type ControlServer,
+  type PushModelResponse,
+  type Stats,
+  type StatusResponse,
+  type BlockedHost,
+  type WatchEvent,
+} from "../../proto/gen/xids/control/v1/control.ts";
+import { RpcError, bindServer, shutdownServer, toServiceError, unary } from "../bus/grpc.ts";
+import type { XidsConfig } from "../config/config.ts";
+import type { Cidr, IpAddr } from "../runtime/net.ts";
+import type { Logger } from "../plugins/types.ts";
+import { checkBlock, checkPushModel, checkWatch, cidr, hostAddress } from "./validate.ts";
+import type { WatchHub } from "./watch.ts";
+
+/** What the control API drives: implemented by the agent. */
+export interface ControlBackend {
+  status(): StatusResponse;
+  block(addr: IpAddr, ttlSeconds: number, reason: number): BlockedHost;
+  unblock(addr: IpAddr): boolean;
+  listBlocked(): BlockedHost[];
+  allow(cidr: Cidr): string;
+  disallow(cidr: Cidr): boolean;
+  modelTargets(): string[];
+  pushModel(artifactPath: string, target: string): Promise<PushModelResponse>;
+  stats(): Stats;
+  readonly watch: WatchHub;
+}
+
+function bearerCheck(token: string | null): (md: grpc.Metadata) => void {
+  if (token === null) return () => {};
+  const want = Buffer.from(`Bearer ${token}`);
+  return (md) => {
+    const got = md.get("authorization")[0];
+    const buf = Buffer.from(typeof got === "string" ? got : "");
+    if (buf.length !== want.length || !timingSafeEqual(buf, want)) {
+      throw new RpcError(grpc.status.UNAUTHENTICATED, "missing or wrong bearer token (metadata 'authorization: Bearer <token>')");
+    }
+  };
+}
+
+export function controlHandlers(backend: ControlBackend, auth: (md: grpc.Metadata) => void, log: Logger): ControlServer {
+  const guarded = <Req, Res>(fn: (req: Req) => Promise<Res> | Res) =>
+    unary<Req, Res>(async (req, call) => {
+      auth(call.metadata);
+      return fn(req);
+    });
+  return {
+    status: guarded(() => backend.status()),
+    block: guarded((req) => {
+      const r = checkBlock(req);
+      const entry = backend.block(r.addr, r.ttlSeconds, r.reason);
+      log.info(`control: blocked ${r.addr.text} ttl ${r.ttlSeconds}s reason ${r.reason}`);
+      return BlockResponse.create({ entry });
+    }),
+    unblock: guarded((req) => {
+      const addr = hostAddress("address", req.address);
+      const removed = backend.unblock(addr);
+      log.info(`control: unblock ${addr.text}: ${removed ? "removed" : "was not blocked"}`);
+      return UnblockResponse.create({ removed });
+    }),
+    listBlocked: guarded(() => ListBlockedResponse.create({ hosts: backend.listBlocked() })),
+    allow: guarded((req) => AllowResponse.create({ cidr: backend.allow(cidr("cidr", req.cidr)) })),
+    disallow: guarded((req) => DisallowResponse.create({ removed: backend.disallow(cidr("cidr", req.cidr)) })),
+    pushModel: guarded(async (req) => {
+      const r = checkPushModel(req, backend.modelTargets());
+      return backend.pushModel(r.path, r.target);
+    }),
+    getStats: guarded(() => backend.stats()),
+    watch(stream) {
+      let client: ReturnType<WatchHub["subscribe"]> = null;
+      try {
+        auth(stream.metadata);
+        const filter = checkWatch(stream.request);
+        client = backend.watch.subscribe(
+          filter,
+          (ev: WatchEvent) => stream.write(ev),
+          (fn) => stream.once("drain", fn),
+        );
+        if (!client) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `too many watch clients (max ${backend.watch.maxClients})`);
+      } catch (err) {
+        stream.emit("error", toServiceError(err));
+        return;
+      }
+      const c = client;
+      const done = () => backend.watch.unsubscribe(c);
+      stream.on("cancelled", done);
+      stream.on("close", done);
+      stream.on("error", done);
+    },
+  };
+}
+
+export interface ControlServerHandle {
+  socket: string;
+  tcpAddress: string | null;
+  close(): Promise<void>;
+}
+
+/** Starts the control API per `config.control`. */
+export async function startControlServer(cfg: XidsConfig["control"], backend: ControlBackend, log: Logger): Promise<ControlServerHandle> {
+  const servers: grpc.Server[] = [];
+  // Unix socket: owner-only. The directory is created 0700 and the socket chmod-ed to 0600; the
+  // umask makes it 0600 from the moment it exists.
+  const dir = dirname(cfg.socket);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    if (lstatSync(cfg.socket).isSocket()) unlinkSync(cfg.socket);
+  } catch {
+    // absent
+  }
+  const unixServer = new grpc.Server();
+  unixServer.addService(ControlService, controlHandlers(backend, () => {}, log));
+  const oldMask = process.umask(0o177);
+  try {
+    await bindServer(unixServer, `unix:${cfg.socket}`, grpc.ServerCredentials.createInsecure());
+  } finally {
+    process.umask(oldMask);
+  }
+  chmodSync(cfg.socket, 0o600);
+  servers.push(unixServer);
+
+  let tcpAddress: string | null = null;
+  if (cfg.tcp) {
+    const t = cfg.tcp;
+    const token = t.token ?? (t.token_file ? readFileSync(t.token_file, "utf8").trim() : null);
+    if (token !== null && token.length < 16) throw new Error(`control.tcp.token_file: the token must be at least 16 characters`);
+    const creds = t.tls
+      ? grpc.ServerCredentials.createSsl(
+          t.tls.client_ca ? readFileSync(t.tls.client_ca) : null,
+          [{ cert_chain: readFileSync(t.tls.cert), private_key: readFileSync(t.tls.key) }],
+          t.tls.client_ca !== undefined,
+        )
+      : grpc.ServerCredentials.createInsecure();
+    if (token === null && !t.tls?.client_ca) throw new Error("control.tcp needs a bearer token or mTLS");
+    const tcpServer = new grpc.Server();
+    tcpServer.addService(ControlService, controlHandlers(backend, bearerCheck(token), log));
+    const port = await bindServer(tcpServer, t.listen, creds);
+    tcpAddress = t.listen.replace(/:0$/, `:${port}`);
+    servers.push(tcpServer);
+    log.info(`control API on tcp ${tcpAddress} (${[token !== null ? "bearer token" : "", t.tls?.client_ca ? "mTLS" : t.tls ? "TLS" : ""].filter(Boolean).join(" + ")})`);
+  }
+  log.info(`control API on unix:${cfg.socket} (mode 0600)`);
+  return {
+    socket: cfg.socket,
+    tcpAddress,
+    async close() {
+      backend.watch.closeAll();
+      await Promise.all(servers.map((s) => shutdownServer(s, 500)));
+      try {
+        unlinkSync(cfg.socket);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
