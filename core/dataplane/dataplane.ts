@@ -12,6 +12,7 @@ import {
   Counter,
   Flow4Key,
   Flow6Key,
+  FlowRecordStruct,
   Lpm4Key,
   Lpm6Key,
   MAPS,
@@ -246,7 +247,8 @@ export class DataPlane implements Disposable {
 
   /** Runs xids_sweep until done: expire (idle/active timeouts at the data-plane clock) or flush
    *  (every flow, reason eoc). Records are drained between rounds so the ring never overflows. */
-  sweep(mode: "expire" | "flush", sink: (r: FlowRecord) => void, maxPerRound = 16384): number {
+  sweep(mode: "expire" | "flush", sink: (r: FlowRecord) => void, maxPerRound = Math.max(1, Math.floor(this.#ringRecords() / 2))): number {
+    if (!Number.isInteger(maxPerRound) || maxPerRound < 1) throw new RangeError(`bad records per sweep round: ${maxPerRound}`);
     let total = 0;
     for (;;) {
       const cmd = SweepCmd.encode({
@@ -264,6 +266,18 @@ export class DataPlane implements Disposable {
       this.drain(sink);
       if (out.ended < maxPerRound) return total;
     }
+  }
+
+  /** How many records the ring buffer holds (each is 248 bytes + an 8-byte header). */
+  #ringRecords(): number {
+    return Math.max(1, Math.floor(this.coll.map(MAPS.events).maxEntries / (FlowRecordStruct.size + 8)));
+  }
+
+  /** Waits up to timeoutMs for records, then drains them (for agents; blocks the JS thread). */
+  poll(timeoutMs: number, sink: (r: FlowRecord) => void): number {
+    const recs = this.events.poll(timeoutMs);
+    for (const b of recs) sink(decodeRecord(b));
+    return recs.length;
   }
 
   /** Drains every available record from the ring buffer. */
