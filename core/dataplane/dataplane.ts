@@ -264,7 +264,9 @@ export class DataPlane implements Disposable {
       const out = SweepCmd.decode(res.data);
       total += out.ended;
       this.drain(sink);
-      if (out.ended < maxPerRound) return total;
+      // The program writes back the cap it actually used (it may lower ours, e.g. to what the
+      // classifier takes in one run); a round that ends fewer flows than its cap was the last.
+      if (out.ended < Math.min(maxPerRound, out.max_records || maxPerRound)) return total;
     }
   }
 
