@@ -6,7 +6,7 @@ import { type Infer, Issues, s } from "./schema.ts";
 
 export const PLUGIN_ID = /^[a-z][a-z0-9-]{0,62}$/;
 
-const address = s.string({ expected: "a gRPC address (unix:/path or host:port)", check: grpcAddressError });
+const address = s.string({ expected: "a gRPC address (unix:/path or host:port)", check: (v) => grpcAddressError(v) });
 
 const restart = s.object({
   /** First delay after a crash; doubles on each consecutive crash up to max_backoff_ms. */
@@ -51,7 +51,10 @@ const tls = s.object({
 });
 
 const tcp = s.object({
-  listen: s.string({ expected: "host:port", check: (v) => (v.startsWith("unix:") ? "use control.socket for unix sockets" : grpcAddressError(v)) }),
+  listen: s.string({
+    expected: "host:port (port 0 = any free port)",
+    check: (v) => (v.startsWith("unix:") ? "use control.socket for unix sockets" : grpcAddressError(v, { allowPort0: true })),
+  }),
   /** Bearer token clients must send (Authorization: Bearer <token>); at least 16 characters. */
   token: s.optional(s.string({ min: 16, expected: "a token of at least 16 characters" })),
   token_file: s.optional(s.string({ min: 1, expected: "a file path" })),

@@ -39,7 +39,8 @@ export function connectControl(target: ControlTarget = {}) {
         target.tls.cert ? readFileSync(target.tls.cert) : null,
       )
     : grpc.credentials.createInsecure();
-  const options: grpc.ChannelOptions = { ...CHANNEL_OPTIONS };
+  // Own connection per client: a paused Watch stream must not hold up other clients in this process.
+  const options: grpc.ChannelOptions = { ...CHANNEL_OPTIONS, "grpc.use_local_subchannel_pool": 1 };
   if (target.tls?.serverName) options["grpc.ssl_target_name_override"] = target.tls.serverName;
   const client = new GenClient(address, creds, options);
   const metadata = () => {

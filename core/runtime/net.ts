@@ -110,7 +110,7 @@ export function parseCidr(text: string): Cidr | { error: string } {
 }
 
 /** "unix:/path", "unix:///path", or "host:port" (IPv6 hosts in brackets). Null if valid. */
-export function grpcAddressError(address: string): string | null {
+export function grpcAddressError(address: string, opts: { allowPort0?: boolean } = {}): string | null {
   if (address.startsWith("unix:")) {
     const path = address.startsWith("unix://") ? address.slice(7) : address.slice(5);
     if (!path.startsWith("/")) return "a unix address needs an absolute path (unix:/path/to.sock)";
@@ -120,6 +120,7 @@ export function grpcAddressError(address: string): string | null {
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(address);
   if (!m) return "not of the form unix:/path or host:port";
   const port = Number(m[2]);
-  if (port < 1 || port > 65535) return `port must be in [1, 65535], got ${port}`;
+  const min = opts.allowPort0 ? 0 : 1;
+  if (port < min || port > 65535) return `port must be in [${min}, 65535], got ${port}`;
   return null;
 }

@@ -1,0 +1,171 @@
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { PluginHost, StartupError, type Catalog } from "../../core/plugins/host.ts";
+import { definePlugin, type PluginRegistration } from "../../core/plugins/types.ts";
+import { checkConfig } from "../../core/config/load.ts";
+import { s } from "../../core/config/schema.ts";
+import type { PluginEntry } from "../../core/config/config.ts";
+import { pluginInfo, serving } from "../../plugins/info.ts";
+import { Ack } from "../../proto/gen/xids/plugin/v1/responder.ts";
+import { sampleRecords } from "../conformance/conformance.ts";
+import { BUN, REPO, TempDir, quietLog, testServices, waitFor } from "./util.ts";
+
+/** A responder whose behaviour is scripted by its config; records every hook in `events`. */
+function scripted(events: string[]): Catalog {
+  const reg = (): PluginRegistration =>
+    definePlugin({
+      name: "scripted",
+      kind: "responder",
+      description: "test",
+      config: s.object({ init: s.default(s.enum(["ok", "throw", "hang"] as const), "ok"), handle: s.default(s.enum(["ok", "throw", "hang"] as const), "ok") }),
+      async init(ctx) {
+        events.push(`init ${ctx.id}`);
+        if (ctx.config.init === "throw") throw new Error("boom at init");
+        if (ctx.config.init === "hang") await new Promise(() => {});
+        return {
+          describe: async () => pluginInfo(ctx.id, "responder", "1", ""),
+          health: async () => serving(),
+          async handle() {
+            if (ctx.config.handle === "throw") throw new Error("boom at handle");
+            if (ctx.config.handle === "hang") await new Promise(() => {});
+            return Ack.create({ accepted: true });
+          },
+        };
+      },
+      async stop() {
+        events.push("stop");
+      },
+    }) as unknown as PluginRegistration;
+  // stop() cannot see the id: wrap so the event log names it.
+  return {
+    get: (name) => {
+      if (name !== "scripted") return undefined;
+      const r = reg();
+      let id = "";
+      return {
+        ...r,
+        init: async (ctx) => {
+          id = ctx.id;
+          return r.init(ctx);
+        },
+        stop: async (api) => {
+          events.push(`stop ${id}`);
+          await r.stop?.(api);
+          events.pop();
+        },
+      } as PluginRegistration;
+    },
+    names: () => ["scripted"],
+  };
+}
+
+function entries(plugins: unknown[]): PluginEntry[] {
+  const r = checkConfig({ plugins, pipeline: { models: [], responders: [] } });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.config.plugins;
+}
+
+const p = (id: string, config: object = {}, extra: object = {}) => ({ id, kind: "responder", builtin: "scripted", config, timeout_ms: 200, ...extra });
+
+describe("plugin host", () => {
+  test("starts in order, stops in reverse", async () => {
+    const events: string[] = [];
+    const host = new PluginHost({ entries: entries([p("a"), p("b"), p("c")]), catalog: scripted(events), services: testServices(), log: quietLog });
+    await host.start();
+    expect(host.status().map((x) => x.state)).toEqual(["running", "running", "running"]);
+    await host.stop();
+    expect(events).toEqual(["init a", "init b", "init c", "stop c", "stop b", "stop a"]);
+    expect(host.status().map((x) => x.state)).toEqual(["stopped", "stopped", "stopped"]);
+  });
+
+  test("a failing init with on_start_failure: abort stops what started and names the plugin", async () => {
+    const events: string[] = [];
+    const host = new PluginHost({ entries: entries([p("a"), p("b", { init: "throw" }), p("c")]), catalog: scripted(events), services: testServices(), log: quietLog });
+    const err = await host.start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StartupError);
+    expect((err as Error).message).toBe('plugin "b" failed to start: boom at init (on_start_failure: abort)');
+    expect(events).toEqual(["init a", "init b", "stop a"]);
+  });
+
+  test("a hanging init times out; with degrade the others run and the system reports degraded", async () => {
+    const events: string[] = [];
+    const host = new PluginHost({
+      entries: entries([p("a"), p("b", { init: "hang" }, { on_start_failure: "degrade" }), p("c")]),
+      catalog: scripted(events),
+      services: testServices(),
+      log: quietLog,
+    });
+    await host.start();
+    const st = host.status();
+    expect(st.map((x) => x.state)).toEqual(["running", "failed", "running"]);
+    expect(st[1]!.lastError).toBe("timed out after 200 ms (init) (on_start_failure: degrade, running without it)");
+    expect(host.degraded()).toBe(true);
+    await expect(host.call("b", "responder", "handle", (api) => api.handle({} as never))).rejects.toThrow('plugin "b" handle: not running (failed');
+    await host.stop();
+    expect(events).toEqual(["init a", "init b", "init c", "stop c", "stop a"]);
+  });
+
+  test("calls are wrapped with the plugin id, the hook and the deadline; failures are isolated", async () => {
+    const host = new PluginHost({
+      entries: entries([p("thrower", { handle: "throw" }), p("hanger", { handle: "hang" }), p("fine")]),
+      catalog: scripted([]),
+      services: testServices(),
+      log: quietLog,
+    });
+    await host.start();
+    try {
+      const d = {} as never;
+      await expect(host.call("thrower", "responder", "handle", (a) => a.handle(d))).rejects.toThrow('plugin "thrower" handle: boom at handle');
+      const t0 = performance.now();
+      await expect(host.call("hanger", "responder", "handle", (a) => a.handle(d))).rejects.toThrow('plugin "hanger" handle: timed out after 200 ms (handle)');
+      expect(performance.now() - t0).toBeLessThan(1_000);
+      expect((await host.call("fine", "responder", "handle", (a) => a.handle(d))).accepted).toBe(true);
+      await expect(host.call("fine", "model", "classify", () => Promise.resolve(1))).rejects.toThrow('plugin "fine" classify: is a responder plugin, not a model plugin');
+      const st = Object.fromEntries(host.status().map((x) => [x.id, [x.calls, x.errors]]));
+      expect(st).toEqual({ thrower: [1, 1], hanger: [1, 1], fine: [1, 0] });
+    } finally {
+      await host.stop();
+    }
+  });
+
+  test("an external plugin process that dies is reported and restarted with backoff", async () => {
+    using dir = new TempDir();
+    const sock = dir.file("ext.sock");
+    const states: string[] = [];
+    const host = new PluginHost({
+      entries: entries([
+        {
+          id: "ext",
+          kind: "model",
+          external: {
+            address: `unix:${sock}`,
+            command: [BUN, join(REPO, "plugins/models/example-external/main.ts"), "--listen", `unix:${sock}`],
+            restart: { initial_backoff_ms: 100, max_backoff_ms: 400 },
+          },
+          timeout_ms: 1000,
+        },
+      ]),
+      catalog: { get: () => undefined, names: () => [] },
+      services: testServices(),
+      log: quietLog,
+      healthIntervalMs: 100,
+      onStateChange: (id, st, detail) => states.push(`${st}: ${detail}`),
+    });
+    await host.start();
+    try {
+      const classify = () => host.call("ext", "model", "classify", (a) => a.classify(sampleRecords(1)));
+      expect((await classify()).length).toBe(5);
+      const pid1 = Number((await host.api("ext", "model")!.describe()).properties.pid);
+      process.kill(pid1, "SIGKILL");
+      await waitFor("the restart to be reported", () => host.status()[0]!.state === "restarting", 5_000);
+      await expect(classify()).rejects.toThrow(/plugin "ext" classify: /);
+      await waitFor("the plugin to be back", async () => host.status()[0]!.state === "running" && (await classify()).length === 5, 10_000);
+      const pid2 = Number((await host.api("ext", "model")!.describe()).properties.pid);
+      expect(pid2).not.toBe(pid1);
+      expect(host.status()[0]!.restarts).toBe(1);
+      expect(states).toContain("restarting: killed by SIGKILL; restart in 100 ms");
+    } finally {
+      await host.stop();
+    }
+  });
+});
