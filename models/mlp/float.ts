@@ -17,8 +17,30 @@ export interface FloatMlp {
   layers: DenseLayer[];
 }
 
-/** Mean and population std per column over the given rows; std 0 becomes 1 (constant column). */
-export function fitScaler(x: Float64Array, k: number): { mean: Float64Array; std: Float64Array } {
+export type ScalerKind = "standard" | "robust";
+
+/**
+ * The kernel computes (x - mean) / std with whatever centre and scale the manifest holds.
+ * "standard": mean and population std. "robust": median and interquartile range (std when the
+ * IQR is 0), which keeps resolution on the heavy-tailed counters and times where a few huge
+ * flows would otherwise squash every ordinary value to ~0.
+ */
+export function fitScaler(x: Float64Array, k: number, kind: ScalerKind = "standard"): { mean: Float64Array; std: Float64Array } {
+  const st = fitStandard(x, k);
+  if (kind === "standard") return st;
+  const n = x.length / k;
+  const mean = new Float64Array(k), std = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    const col = Float64Array.from({ length: n }, (_, r) => x[r * k + c]!).sort();
+    const q = (p: number) => col[Math.min(n - 1, Math.floor(p * (n - 1)))]!;
+    mean[c] = q(0.5);
+    const iqr = q(0.75) - q(0.25);
+    std[c] = iqr > 0 ? iqr : st.std[c]!;
+  }
+  return { mean, std };
+}
+
+function fitStandard(x: Float64Array, k: number): { mean: Float64Array; std: Float64Array } {
   const n = x.length / k;
   const mean = new Float64Array(k), std = new Float64Array(k);
   for (let r = 0; r < n; r++) for (let c = 0; c < k; c++) mean[c]! += x[r * k + c]!;

@@ -1,7 +1,7 @@
 // MLP training: ReLU hidden layers, softmax cross-entropy with class weights, Adam. Seeded and
 // single-threaded, so the same data and options give the same weights bit for bit.
 import { rng, shuffle } from "../data/split.ts";
-import { fitScaler, predictFloat, type DenseLayer, type FloatMlp } from "./float.ts";
+import { fitScaler, predictFloat, type DenseLayer, type FloatMlp, type ScalerKind } from "./float.ts";
 
 export interface MlpOptions {
   /** Layer sizes including input and output, e.g. [6, 32, 32, 2]. */
@@ -12,6 +12,7 @@ export interface MlpOptions {
   seed: number;
   /** L2 penalty on weights (keeps weights bounded, which helps quantisation). */
   l2: number;
+  scaler?: ScalerKind;
   onEpoch?: (epoch: number, loss: number, valScore: number) => void;
 }
 
@@ -32,7 +33,7 @@ export function trainMlp(
   if (sizes[sizes.length - 1] !== 2) throw new Error("MLP output layer must have 2 units (benign, attack)");
   const n = y.length;
   const clamped = x.map((v, i) => Math.min(v, xmax[i % k]!));
-  const { mean, std } = fitScaler(clamped, k);
+  const { mean, std } = fitScaler(clamped, k, opt.scaler ?? "standard");
   const z = clamped.map((v, i) => (v - mean[i % k]!) / std[i % k]!);
   const rand = rng(opt.seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

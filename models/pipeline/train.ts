@@ -7,7 +7,7 @@ import { floorRows, selectRows, summarizeReport } from "../data/csv.ts";
 import { FEATURES, N_FEATURES } from "../data/features.ts";
 import { DEFAULT_SPLIT, sampleWeights } from "../data/split.ts";
 import { computeMetrics, publicMetrics, type Metrics } from "../metrics.ts";
-import { predictFloat, type FloatMlp } from "../mlp/float.ts";
+import { predictFloat, type FloatMlp, type ScalerKind } from "../mlp/float.ts";
 import { inferInt32 } from "../mlp/int32.ts";
 import { allParams, chooseBits, DEFAULT_ALPHA, overflowAnalysis, quantize } from "../mlp/quantize.ts";
 import { DEFAULT_MLP, trainMlp } from "../mlp/train.ts";
@@ -40,6 +40,12 @@ export interface TrainOptions {
   lr: number;
   l2: number;
   alpha: number;
+  /**
+   * Clamp ceilings: < 1 uses this quantile of the training values (never above the type limit of
+   * FEATURES.md), so a handful of enormous flows do not set the scale; 1 = type limits only.
+   */
+  xmaxQuantile: number;
+  scaler: ScalerKind;
   /** MLP operating point: the benign logit bias is raised until validation FPR <= this (0 = off). */
   targetFpr: number;
   maxDepth: number;
@@ -53,7 +59,7 @@ export interface TrainOptions {
 
 export const DEFAULT_TRAIN: Omit<TrainOptions, "kind" | "data" | "out" | "command" | "log"> = {
   splitSeed: DEFAULT_SPLIT.seed, benignBoost: 1, hidden: [32, 32], epochs: DEFAULT_MLP.epochs, batch: DEFAULT_MLP.batch,
-  lr: DEFAULT_MLP.lr, l2: DEFAULT_MLP.l2, alpha: DEFAULT_ALPHA, targetFpr: 0.005, maxDepth: DEFAULT_CART.maxDepth,
+  lr: DEFAULT_MLP.lr, l2: DEFAULT_MLP.l2, alpha: DEFAULT_ALPHA, targetFpr: 0.005, xmaxQuantile: 1, scaler: "standard", maxDepth: DEFAULT_CART.maxDepth,
   rounds: DEFAULT_XGB.rounds, xgbDepth: DEFAULT_XGB.maxDepth, eta: DEFAULT_XGB.eta, seed: DEFAULT_MLP.seed,
 };
 
@@ -119,7 +125,7 @@ export async function train(opt: TrainOptions): Promise<TrainResult> {
     load_report: P.data.report,
     options: {},
   };
-  const base = { format: FORMAT, format_version: FORMAT_VERSION, features: manifestFeatures(features), training } as const;
+  const base: Base = { format: FORMAT, format_version: FORMAT_VERSION, features: manifestFeatures(features), training };
   const header = (title: string) => [
     `# ${title}`, "",
     `Reproduce: \`${opt.command}\``, "",
@@ -163,10 +169,17 @@ function calibrate(m: FloatMlp, xv: Float64Array, yv: Uint8Array, target: number
 async function trainMlpArtifact(opt: TrainOptions, _P: Prepared, features: number[], d: Splits, base: Base, header: (t: string) => string[], _imp: Importance): Promise<TrainResult> {
   const K = features.length;
   const layers = [K, ...opt.hidden, 2];
-  const xmax = Float64Array.from(features, (f) => FEATURES[f]!.xmax);
+  const n0 = d.ytr.length;
+  const xmax = Float64Array.from(features, (f, j) => {
+    const limit = FEATURES[f]!.xmax;
+    if (opt.xmaxQuantile >= 1) return limit;
+    const col = Float64Array.from({ length: n0 }, (_, r) => d.xtr[r * K + j]!).sort();
+    return Math.min(limit, Math.max(1, Math.ceil(col[Math.floor(opt.xmaxQuantile * (n0 - 1))]!)));
+  });
+  opt.log(`declared ranges (xmax): ${Array.from(xmax).join(", ")}`);
   const bar = progressBar("mlp", opt.epochs);
   const fm = trainMlp(d.xtr, d.ytr, d.wtr, xmax, {
-    layers, epochs: opt.epochs, batch: opt.batch, lr: opt.lr, seed: opt.seed, l2: opt.l2,
+    layers, epochs: opt.epochs, batch: opt.batch, lr: opt.lr, seed: opt.seed, l2: opt.l2, scaler: opt.scaler,
     onEpoch: (e, loss, v) => bar.tick(e, `loss ${loss.toFixed(4)} val MCC ${v.toFixed(4)}`),
   }, { x: d.xv!, y: d.yv! });
   bar.end();
@@ -195,7 +208,8 @@ async function trainMlpArtifact(opt: TrainOptions, _P: Prepared, features: numbe
   opt.log(`test float: ${fmt(mf)}; float vs int32 disagreements ${disagree}, F1 gap ${Math.abs(mf.f1 - mi.f1).toFixed(5)}`);
   const manifest: MlpManifest = {
     ...base, kind: "mlp-int32",
-    training: { ...base.training, options: { layers, epochs: opt.epochs, batch: opt.batch, lr: opt.lr, l2: opt.l2, seed: opt.seed, benign_boost: opt.benignBoost, target_fpr: opt.targetFpr, benign_bias_shift: shift, optimizer: "adam", activation: "relu", epoch_selection: "best validation MCC" } },
+    features: base.features.map((f, j) => ({ ...f, xmax: xmax[j]! })),
+    training: { ...base.training, options: { layers, epochs: opt.epochs, batch: opt.batch, lr: opt.lr, l2: opt.l2, seed: opt.seed, benign_boost: opt.benignBoost, target_fpr: opt.targetFpr, xmax_quantile: opt.xmaxQuantile, scaler: opt.scaler, benign_bias_shift: shift, optimizer: "adam", activation: "relu", epoch_selection: "best validation MCC" } },
     scaler: { mean: Array.from(fm.mean), std: Array.from(fm.std), mean_q: q.mean_q, std_q: q.std_q },
     quantization: { s: 2 ** bits.b, b: bits.b, alpha: opt.alpha, fraction: bits.fraction, ecdf_met: bits.met, overflow: ov },
     layers: fm.layers.map((L, l) => ({ in: L.in, out: L.out, activation: l < fm.layers.length - 1 ? "relu" : "none" })),
@@ -212,7 +226,7 @@ async function trainMlpArtifact(opt: TrainOptions, _P: Prepared, features: numbe
     `## Quantisation`, "",
     `b = ${bits.b}, s = ${2 ** bits.b} (ECDF rule, alpha = ${opt.alpha}: Pr(|p| <= 1/s) = ${bits.fraction.toFixed(5)} over ${allParams(fm).length} parameters).`, "",
     "| b | Pr(abs(p) <= 2^-b) |", "|--:|--:|", ...bits.ecdf.map((e) => `| ${e.b} | ${e.fraction.toFixed(5)} |`), "",
-    `Overflow analysis over the declared ranges (xmax ${features.map((f) => FEATURES[f]!.xmax).join(", ")}): max (|num| << b) = ${ov.maxShiftedNum} (< 2^64); max |acc| per layer = ${ov.maxAcc.join(", ")} (< 2^63, headroom ${ov.headroomBits.toFixed(1)} bits). Result: ${ov.ok ? "proved" : "FAILED"}.`, "",
+    `Overflow analysis over the declared ranges (xmax ${Array.from(xmax).join(", ")}): max (|num| << b) = ${ov.maxShiftedNum} (< 2^64); max |acc| per layer = ${ov.maxAcc.join(", ")} (< 2^63, headroom ${ov.headroomBits.toFixed(1)} bits). Result: ${ov.ok ? "proved" : "FAILED"}.`, "",
     `## Test metrics`, "",
     metricsTable([["int32", mi], ["float", mf]]), "",
     `Float vs int32: ${disagree} disagreements of ${n}; F1 gap ${Math.abs(mf.f1 - mi.f1).toFixed(5)}.`,

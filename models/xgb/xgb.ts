@@ -60,3 +60,16 @@ export function trainXgb(
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** XGBoost's own P(attack) for rows of a saved model (row-major n x k). */
+export function predictXgb(modelPath: string, x: Float64Array, k: number): number[] {
+  const dir = mkdtempSync(join(tmpdir(), "xids-xgbp-"));
+  try {
+    writeFileSync(join(dir, "x.csv"), toCsv(x, k));
+    const p = Bun.spawnSync([PYTHON, SCRIPT, "predict", modelPath, join(dir, "x.csv"), join(dir, "out.json")], { stdout: "pipe", stderr: "pipe" });
+    if (p.exitCode !== 0) throw new Error(`XGBoost predict failed: ${p.stderr.toString().trim()}`);
+    return (JSON.parse(readFileSync(join(dir, "out.json"), "utf8")) as { prob: number[] }).prob;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -7,7 +7,7 @@ const spec = {
   model: "string", data: "string", out: "string", k: "number", features: "string", "split-seed": "number",
   "benign-boost": "number", hidden: "string", epochs: "number", batch: "number", lr: "number", l2: "number",
   alpha: "number", "target-fpr": "number", "max-depth": "number", rounds: "number", "xgb-depth": "number",
-  eta: "number", seed: "number",
+  eta: "number", seed: "number", "xmax-quantile": "number", scaler: "string",
 } as const;
 
 const KINDS: Record<string, TrainKind> = { mlp: "mlp", dt: "dt", xgb: "xgb" };
@@ -28,6 +28,8 @@ options:
   --benign-boost X      extra weight on benign rows (default ${DEFAULT_TRAIN.benignBoost})
   --seed N              model seed (default ${DEFAULT_TRAIN.seed})
   mlp: --hidden 32,32 --epochs ${DEFAULT_TRAIN.epochs} --batch ${DEFAULT_TRAIN.batch} --lr ${DEFAULT_TRAIN.lr} --l2 ${DEFAULT_TRAIN.l2}
+       --xmax-quantile ${DEFAULT_TRAIN.xmaxQuantile} (clamp ceiling from this training quantile; 1 = type limits)
+       --scaler standard|robust (centre/scale the kernel applies; default ${DEFAULT_TRAIN.scaler})
        --alpha ${DEFAULT_TRAIN.alpha} (ECDF rule) --target-fpr ${DEFAULT_TRAIN.targetFpr} (validation FPR operating point; 0 = plain argmax)
   dt:  --max-depth ${DEFAULT_TRAIN.maxDepth}
   xgb: --rounds ${DEFAULT_TRAIN.rounds} --xgb-depth ${DEFAULT_TRAIN.xgbDepth} --eta ${DEFAULT_TRAIN.eta}
@@ -55,6 +57,8 @@ example:
       hidden: f.hidden ? ints(f.hidden, "--hidden") : DEFAULT_TRAIN.hidden,
       epochs: f.epochs ?? DEFAULT_TRAIN.epochs, batch: f.batch ?? DEFAULT_TRAIN.batch, lr: f.lr ?? DEFAULT_TRAIN.lr,
       l2: f.l2 ?? DEFAULT_TRAIN.l2, alpha: f.alpha ?? DEFAULT_TRAIN.alpha, targetFpr: f["target-fpr"] ?? DEFAULT_TRAIN.targetFpr,
+      xmaxQuantile: f["xmax-quantile"] ?? DEFAULT_TRAIN.xmaxQuantile,
+      scaler: f.scaler === undefined ? DEFAULT_TRAIN.scaler : f.scaler === "robust" || f.scaler === "standard" ? f.scaler : (() => { throw new UsageError("--scaler must be standard or robust"); })(),
       maxDepth: f["max-depth"] ?? DEFAULT_TRAIN.maxDepth, rounds: f.rounds ?? DEFAULT_TRAIN.rounds,
       xgbDepth: f["xgb-depth"] ?? DEFAULT_TRAIN.xgbDepth, eta: f.eta ?? DEFAULT_TRAIN.eta, seed: f.seed ?? DEFAULT_TRAIN.seed,
       command: `bun run xids train ${args.join(" ")}`,
