@@ -81,10 +81,10 @@ export const configSchema = s.object({
     }),
   pipeline: s.object({
       /** Model plugins in order: a record goes to the first; a model that abstains (verdict NONE)
-       *  or fails passes it to the next. */
-      models: s.default(s.array(s.string({ pattern: PLUGIN_ID, expected: "a plugin id" })), ["kernel-mlp"]),
-      /** Responder plugins; every detection goes to each of them. */
-      responders: s.default(s.array(s.string({ pattern: PLUGIN_ID, expected: "a plugin id" })), ["alert-log"]),
+       *  or fails passes it to the next. Default: every enabled model plugin, in file order. */
+      models: s.optional(s.array(s.string({ pattern: PLUGIN_ID, expected: "a plugin id" }))),
+      /** Responder plugins; every detection goes to each of them. Default: every enabled responder. */
+      responders: s.optional(s.array(s.string({ pattern: PLUGIN_ID, expected: "a plugin id" }))),
       /** Records classified together in one call to a model plugin. */
       batch_size: s.default(s.int({ min: 1, max: 4096 }), 64),
       /** Longest a record waits for its batch to fill. */
@@ -115,7 +115,9 @@ export const configSchema = s.object({
   log: s.object({ level: s.default(s.enum(["debug", "info", "warn", "error"] as const), "info") }),
 });
 
-export type XidsConfig = Infer<typeof configSchema>;
+type Parsed = Infer<typeof configSchema>;
+/** The checked configuration: pipeline lists are always filled in (load.ts). */
+export type XidsConfig = Omit<Parsed, "pipeline"> & { pipeline: Omit<Parsed["pipeline"], "models" | "responders"> & { models: string[]; responders: string[] } };
 export type PluginEntry = Infer<typeof pluginEntrySchema>;
 export type PluginKindName = PluginEntry["kind"];
 

@@ -26,7 +26,12 @@ export type CheckResult = { ok: true; config: XidsConfig } | { ok: false; issues
 export function checkConfig(raw: unknown, builtins?: BuiltinCatalog): CheckResult {
   const result = validate(configSchema, raw ?? {});
   if (!result.ok) return result;
-  const config = result.value;
+  const parsed = result.value;
+  const enabled = (kind: string) => parsed.plugins.filter((p) => p.enabled && p.kind === kind).map((p) => p.id);
+  const config: XidsConfig = {
+    ...parsed,
+    pipeline: { ...parsed.pipeline, models: parsed.pipeline.models ?? enabled("model"), responders: parsed.pipeline.responders ?? enabled("responder") },
+  };
   const issues = new Issues();
   crossCheck(config, issues, builtins);
   if (issues.list.length > 0) return { ok: false, issues: issues.list };
