@@ -81,6 +81,7 @@ describe("abi.ts mirrors bpf/xids.h", () => {
     expect(sizes(abi.MAPS.scratch)).toEqual([4, abi.FlowRecordStruct.size]);
     expect(dp.coll.map(abi.MAPS.counters).maxEntries).toBe(abi.NUM_COUNTERS);
     expect(dp.coll.map(abi.MAPS.flows4).maxEntries).toBe(1024);
-    expect([...dp.coll.programs.keys()].sort()).toEqual([abi.PROGRAMS.sweep, abi.PROGRAMS.xdp].sort());
+    const progs = [...dp.coll.programs.keys()];
+    for (const p of Object.values(abi.PROGRAMS)) expect(progs).toContain(p);
   });
 });
