@@ -11,6 +11,7 @@ export const CONNECTION_FLAGS = {
   "tls-ca": "string",
   "tls-cert": "string",
   "tls-key": "string",
+  "tls-server-name": "string",
   timeout: "number",
 } as const satisfies FlagSpec;
 
@@ -19,6 +20,7 @@ export const CONNECTION_HELP = `connection:
   --address <host:port> use TCP instead (needs --token/--token-file and/or TLS)
   --token <t>, --token-file <f>   bearer token for TCP
   --tls-ca <f> [--tls-cert <f> --tls-key <f>]   TLS (mTLS with a client cert)
+  --tls-server-name <n> name to verify in the server certificate (for IP addresses)
   --timeout <ms>        per-call deadline (default 10000)`;
 
 export function parseWithConnection<S extends FlagSpec>(args: string[], spec: S) {
@@ -27,7 +29,7 @@ export function parseWithConnection<S extends FlagSpec>(args: string[], spec: S)
 
 export function connectFromFlags(f: ParsedFlags<typeof CONNECTION_FLAGS>): Control {
   const token = f.token ?? (f["token-file"] ? readFileSync(f["token-file"], "utf8").trim() : undefined);
-  const tls = f["tls-ca"] || f["tls-cert"] ? { ca: f["tls-ca"], cert: f["tls-cert"], key: f["tls-key"] } : undefined;
+  const tls = f["tls-ca"] || f["tls-cert"] ? { ca: f["tls-ca"], cert: f["tls-cert"], key: f["tls-key"], serverName: f["tls-server-name"] } : undefined;
   return connectControl({
     socket: f.socket ?? process.env.XIDS_CONTROL_SOCKET ?? DEFAULT_SOCKET,
     address: f.address,
@@ -43,7 +45,9 @@ export async function withControl(verb: string, f: ParsedFlags<typeof CONNECTION
   try {
     return await fn(c);
   } catch (err) {
-    console.error(`xids ${verb}: ${rpcMessage(err)}`);
+    const code = (err as { code?: number }).code;
+    const hint = code === 14 || code === 4 ? ` (is xids running? tried ${c.address})` : "";
+    console.error(`xids ${verb}: ${rpcMessage(err)}${hint}`);
     return 1;
   } finally {
     c.close();

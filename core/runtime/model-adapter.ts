@@ -4,7 +4,7 @@
 // `RecordingModelUpdater` checks and keeps the artifact and bumps the version but does not write
 // kernel maps (`wired: false`, reported by Describe and Status).
 import { basename, resolve } from "node:path";
-import { loadArtifact } from "../../models/artifact/load.ts";
+import { loadArtifact } from "../../models/index.ts";
 import type { ArtifactLoader, ModelArtifact, ModelUpdater } from "./ports.ts";
 
 export const modelsArtifactLoader: ArtifactLoader = {

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "../command.ts";
 import { CONNECTION_HELP, parseWithConnection, withControl } from "../../control/cli.ts";
-import { loadArtifact } from "../../../models/artifact/load.ts";
+import { loadArtifact } from "../../../models/index.ts";
 
 export const command: Command = {
   name: "model push",

@@ -5,9 +5,7 @@ import { Classification, Verdict, type FlowRecord } from "../../../proto/gen/xid
 import { s } from "../../../core/config/schema.ts";
 import { definePlugin, type PluginFactory } from "../../../core/plugins/types.ts";
 import type { ModelArtifact } from "../../../core/runtime/ports.ts";
-import { predictUserSpace } from "../../../models/pipeline/predict.ts";
-import type { Model } from "../../../models/artifact/load.ts";
-import { N_FEATURES } from "../../../models/data/features.ts";
+import { N_FEATURES, predictUserSpace, type Model } from "../../../models/index.ts";
 import { pluginInfo, serving } from "../../info.ts";
 
 const config = s.object({

@@ -1,0 +1,45 @@
+import { describe, expect, test } from "bun:test";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "../../core/cli/command.ts";
+import { REPO, TempDir, xids } from "./util.ts";
+
+const MINE = ["run", "status", "stats", "watch", "block", "unblock", "list", "allow", "disallow", "model push", "config check"];
+
+describe("cli", () => {
+  test("every core verb is registered with a summary and a --help that starts with its usage", async () => {
+    const dir = join(REPO, "core/cli/commands");
+    const names = new Map<string, Command>();
+    for (const f of readdirSync(dir)) {
+      if (!f.endsWith(".ts") || f.endsWith(".test.ts")) continue;
+      const mod = (await import(join(dir, f))) as { command?: Command };
+      if (mod.command) names.set(mod.command.name, mod.command);
+    }
+    for (const verb of MINE) {
+      const cmd = names.get(verb);
+      expect(cmd, verb).toBeDefined();
+      expect(cmd!.summary.length).toBeGreaterThan(10);
+      expect(cmd!.help.startsWith(`usage: xids ${verb}`)).toBe(true);
+    }
+  });
+
+  test("xids <verb> --help through the dispatcher; no core needed", async () => {
+    const r = await xids(["model", "push", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.out.startsWith("usage: xids model push <artifact-dir>")).toBe(true);
+    const top = await xids(["--help"]);
+    for (const verb of MINE) expect(top.out).toContain(`  ${verb} `);
+  });
+
+  test("a verb without a running core says where it looked", async () => {
+    using dir = new TempDir();
+    const r = await xids(["status", "--socket", dir.file("none.sock"), "--timeout", "500"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^xids status: (UNAVAILABLE|DEADLINE_EXCEEDED): .*\(is xids running\? tried unix:.*none\.sock\)\n$/);
+  });
+
+  test("usage errors exit 2", async () => {
+    expect((await xids(["block"])).code).toBe(2);
+    expect((await xids(["block", "1.2.3.4", "--bogus"])).err).toContain("unknown option --bogus");
+  });
+});
