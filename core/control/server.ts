@@ -4,6 +4,7 @@
 import { chmodSync, mkdirSync, readFileSync, unlinkSync, lstatSync } from "node:fs";
 import { timingSafeEqual } from "node:crypto";
 import { dirname } from "node:path";
+import { connect } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import {
   BlockResponse,
@@ -104,6 +105,19 @@ export function controlHandlers(backend: ControlBackend, auth: (md: grpc.Metadat
   };
 }
 
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    const done = (v: boolean) => {
+      s.destroy();
+      resolve(v);
+    };
+    s.once("connect", () => done(true));
+    s.once("error", () => done(false));
+    setTimeout(() => done(false), 1_000);
+  });
+}
+
 export interface ControlServerHandle {
   socket: string;
   tcpAddress: string | null;
@@ -117,10 +131,16 @@ export async function startControlServer(cfg: XidsConfig["control"], backend: Co
   // umask makes it 0600 from the moment it exists.
   const dir = dirname(cfg.socket);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  let isSocket = false;
   try {
-    if (lstatSync(cfg.socket).isSocket()) unlinkSync(cfg.socket);
+    isSocket = lstatSync(cfg.socket).isSocket();
   } catch {
     // absent
+  }
+  if (isSocket) {
+    // A live socket belongs to a running core: never steal it. A dead one is left from a crash.
+    if (await socketAnswers(cfg.socket)) throw new Error(`control socket ${cfg.socket} is in use (another xids is running)`);
+    unlinkSync(cfg.socket);
   }
   const unixServer = new grpc.Server();
   unixServer.addService(ControlService, controlHandlers(backend, () => {}, log));

@@ -182,3 +182,30 @@ describe("control API", () => {
     await waitFor("watch clients to go", () => agent.watch.size === 0);
   });
 });
+
+describe("control socket ownership", () => {
+  test("a second core does not steal the socket of a running one; a stale socket is replaced", async () => {
+    const r = checkConfig({ control: { socket: dir2().file("ctl.sock") }, plugins: [] }, builtinCatalog);
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    const first = await Agent.start(r.config, { dataplane: new MemoryDataPlane(), log: quietLog });
+    try {
+      const err = await Agent.start(r.config, { dataplane: new MemoryDataPlane(), log: quietLog }).then(
+        () => "started",
+        (e: Error) => e.message,
+      );
+      expect(err).toBe(`control socket ${r.config.control.socket} is in use (another xids is running)`);
+      const probe = connectControl({ socket: r.config.control.socket });
+      expect((await probe.status()).state).toBe("running");
+      probe.close();
+    } finally {
+      await first.stop();
+    }
+  });
+});
+
+let tmp2: TempDir | null = null;
+function dir2(): TempDir {
+  tmp2 ??= new TempDir();
+  return tmp2;
+}
+afterAll(() => tmp2?.[Symbol.dispose]());

@@ -116,3 +116,8 @@ server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err) => {
 const shutdown = () => server.tryShutdown(() => process.exit(0));
 process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);
+// If the core that started us dies without stopping us, do not linger as an orphan.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) shutdown();
+}, 1_000).unref();
