@@ -1,7 +1,7 @@
 // The xids configuration: one YAML file, checked against this schema. Every key has a default
 // except where noted, so an empty file (or no file) runs the demo: control socket, the in-kernel
 // model entry and the alert log, no interface attached until `dataplane.interface` is set.
-import { grpcAddressError, ipError, parseCidr } from "../runtime/net.ts";
+import { grpcAddressError, parseCidr } from "../runtime/net.ts";
 import { type Infer, Issues, s } from "./schema.ts";
 
 export const PLUGIN_ID = /^[a-z][a-z0-9-]{0,62}$/;
@@ -127,4 +127,3 @@ export const DEFAULT_PLUGINS: readonly Record<string, unknown>[] = [
   { id: "alert-log", kind: "responder", builtin: "alert-log" },
 ];
 
-export { ipError };
