@@ -14,11 +14,11 @@ import { DEFAULT_MLP, trainMlp } from "../mlp/train.ts";
 import { xgbJsonToOnnx } from "../onnx/xgb2onnx.ts";
 import { OnnxBackend } from "../onnx/backend.ts";
 import { DEFAULT_CART, inferTree, LEAF_SCALE, treeDepth, trainCart } from "../tree/cart.ts";
-import { formatCurve, giniImportance, treeOnFeatures, type CurvePoint, type Importance } from "../tree/importance.ts";
+import { formatCurve, giniImportance, treeOnFeatures, type CurvePoint } from "../tree/importance.ts";
 import { DEFAULT_XGB, trainXgb } from "../xgb/xgb.ts";
 import { FORMAT, FORMAT_VERSION, manifestFeatures, type DtManifest, type MlpManifest, type TrainingInfo, type XgbManifest } from "../artifact/manifest.ts";
 import { writeJson, writeText } from "../artifact/save.ts";
-import { labels, prepare, type Prepared } from "./prepare.ts";
+import { labels, prepare } from "./prepare.ts";
 import { progressBar } from "./progress.ts";
 
 export type TrainKind = "mlp" | "dt" | "xgb";
@@ -48,6 +48,9 @@ export interface TrainOptions {
   scaler: ScalerKind;
   /** MLP operating point: the benign logit bias is raised until validation FPR <= this (0 = off). */
   targetFpr: number;
+  /** MLP K sweep (when neither --k nor --features is given): stop at the first K with validation F1 >= this. */
+  mlpMinF1: number;
+  maxK: number;
   maxDepth: number;
   rounds: number;
   xgbDepth: number;
@@ -59,7 +62,7 @@ export interface TrainOptions {
 
 export const DEFAULT_TRAIN: Omit<TrainOptions, "kind" | "data" | "out" | "command" | "log"> = {
   splitSeed: DEFAULT_SPLIT.seed, benignBoost: 1, hidden: [32, 32], epochs: DEFAULT_MLP.epochs, batch: DEFAULT_MLP.batch,
-  lr: DEFAULT_MLP.lr, l2: DEFAULT_MLP.l2, alpha: DEFAULT_ALPHA, targetFpr: 0.005, xmaxQuantile: 1, scaler: "standard", maxDepth: DEFAULT_CART.maxDepth,
+  lr: DEFAULT_MLP.lr, l2: DEFAULT_MLP.l2, alpha: DEFAULT_ALPHA, targetFpr: 0.005, xmaxQuantile: 1, scaler: "standard", mlpMinF1: 0.98, maxK: 10, maxDepth: DEFAULT_CART.maxDepth,
   rounds: DEFAULT_XGB.rounds, xgbDepth: DEFAULT_XGB.maxDepth, eta: DEFAULT_XGB.eta, seed: DEFAULT_MLP.seed,
 };
 
@@ -104,16 +107,38 @@ export async function train(opt: TrainOptions): Promise<TrainResult> {
     bar.tick(k, `K=${k} val F1 ${curve[k - 1]!.val.f1.toFixed(4)}`);
   }
   bar.end();
-  const features = opt.features ?? imp.order.slice(0, opt.k ?? chooseK(curve));
-  log(`features (${features.length}): ${features.map((f) => `${FEATURES[f]!.name} [${f}]`).join(", ")}`);
-
-  const K = features.length;
   const ytr = labels(P.data.y, P.split.train), yv = labels(P.data.y, P.split.val), yte = labels(P.data.y, P.split.test);
-  // Train on the CSV values; judge on floored values, which is what the kernel delivers.
-  const xtr = selectRows(P.data.x, N_FEATURES, P.split.train, features);
-  const xv = floorRows(selectRows(P.data.x, N_FEATURES, P.split.val, features));
-  const xte = floorRows(selectRows(P.data.x, N_FEATURES, P.split.test, features));
   const wtr = sampleWeights(ytr, P.weights);
+  // Train on the CSV values; judge on floored values, which is what the kernel delivers.
+  const mats = (features: number[]) => ({
+    xtr: selectRows(P.data.x, N_FEATURES, P.split.train, features),
+    xv: floorRows(selectRows(P.data.x, N_FEATURES, P.split.val, features)),
+    xte: floorRows(selectRows(P.data.x, N_FEATURES, P.split.test, features)),
+    xteRaw: selectRows(P.data.x, N_FEATURES, P.split.test, features),
+  });
+
+  let features = opt.features ?? imp.order.slice(0, opt.k ?? chooseK(curve));
+  let fitted: MlpFit | undefined;
+  const sweep: string[] = [];
+  if (opt.kind === "mlp" && !opt.features && opt.k === undefined) {
+    // The MLP needs its own K: start where the tree curve flattens, stop at the first K whose
+    // calibrated validation F1 clears the target with margin (or at maxK, keeping the best).
+    sweep.push("| K | val F1 | val FPR | val MCC | benign bias shift |", "|--:|--:|--:|--:|--:|");
+    const start = features.length;
+    for (let k = start; k <= opt.maxK; k++) {
+      const f = imp.order.slice(0, k);
+      const m = mats(f);
+      opt.log(`MLP sweep: K = ${k}`);
+      const fit = fitMlp(opt, f, m.xtr, ytr, wtr, m.xv, yv);
+      sweep.push(`| ${k} | ${fit.val.f1.toFixed(4)} | ${(fit.val.fpr * 100).toFixed(2)}% | ${fit.val.mcc.toFixed(4)} | ${fit.shift.toFixed(4)} |`);
+      opt.log(`MLP sweep: K = ${k}: val F1 ${fit.val.f1.toFixed(4)} FPR ${(fit.val.fpr * 100).toFixed(2)}%`);
+      if (!fitted || fit.val.f1 > fitted.val.f1) { fitted = fit; features = f; }
+      if (fit.val.f1 >= opt.mlpMinF1) { fitted = fit; features = f; break; }
+    }
+  }
+  log(`features (${features.length}): ${features.map((f) => `${FEATURES[f]!.name} [${f}]`).join(", ")}`);
+  const K = features.length;
+  const { xtr, xv, xte, xteRaw } = mats(features);
 
   const training: TrainingInfo = {
     data: opt.data.split("/").filter(Boolean).pop() ?? opt.data,
@@ -134,17 +159,24 @@ export async function train(opt: TrainOptions): Promise<TrainResult> {
     "## Data repairs", "", "```", summarizeReport(P.data.report), "```", "",
     "## Feature ranking (Gini gain of a depth-" + DEFAULT_CART.maxDepth + " CART over the 22 receive-side features) and top-K curve (CART on the top K, validation split)", "",
     formatCurve(imp, curve), "",
+    ...(sweep.length ? [
+      `### MLP sweep over K (layers ${opt.hidden.join(", ")}, calibrated to validation FPR <= ${opt.targetFpr}; first K with validation F1 >= ${opt.mlpMinF1} wins)`, "", ...sweep, "",
+    ] : []),
     `Chosen: K = ${K}: ${features.map((f) => `${FEATURES[f]!.name} [${f}]`).join(", ")}.`, "",
   ];
 
   switch (opt.kind) {
-    case "mlp": return trainMlpArtifact(opt, P, features, { xtr, ytr, wtr, xv, yv, xte, yte }, base, header, imp);
-    case "dt": return trainDtArtifact(opt, features, { xtr, ytr, wtr, xte, yte }, base, header);
-    case "xgb": return trainXgbArtifact(opt, features, { xtr, ytr, wtr, xte, yte }, base, header);
+    case "mlp": return trainMlpArtifact(opt, fitted ?? fitMlp(opt, features, xtr, ytr, wtr, xv, yv), features, { xtr, ytr, wtr, xv, yv, xte, yte, xteRaw }, base, header);
+    case "dt": return trainDtArtifact(opt, features, { xtr, ytr, wtr, xte, yte, xteRaw }, base, header);
+    case "xgb": return trainXgbArtifact(opt, features, { xtr, ytr, wtr, xte, yte, xteRaw }, base, header);
   }
 }
 
-interface Splits { xtr: Float64Array; ytr: Uint8Array; wtr: Float64Array; xv?: Float64Array; yv?: Uint8Array; xte: Float64Array; yte: Uint8Array }
+interface Splits {
+  xtr: Float64Array; ytr: Uint8Array; wtr: Float64Array; xv?: Float64Array; yv?: Uint8Array; xte: Float64Array; yte: Uint8Array;
+  /** Test inputs as the CSV has them (not floored): shows flooring costs nothing. */
+  xteRaw: Float64Array;
+}
 type Base = Pick<MlpManifest, "format" | "format_version" | "features" | "training">;
 
 function finish(opt: TrainOptions, manifest: MlpManifest | DtManifest | XgbManifest, report: string[]): TrainResult {
@@ -163,29 +195,43 @@ function calibrate(m: FloatMlp, xv: Float64Array, yv: Uint8Array, target: number
   benign.sort((a, b) => b - a);
   const allowed = Math.floor(target * benign.length);
   const tau = benign[allowed] ?? 0;
-  return Math.max(0, tau);
+  // A benign row scoring exactly tau must land on the benign side of the tie after the bias
+  // addition rounds: nudge by far less than one int32 step (1/s) but more than float error.
+  return tau > 0 ? tau + Math.max(1e-9, tau * 1e-12) : 0;
 }
 
-async function trainMlpArtifact(opt: TrainOptions, _P: Prepared, features: number[], d: Splits, base: Base, header: (t: string) => string[], _imp: Importance): Promise<TrainResult> {
+interface MlpFit { fm: FloatMlp; shift: number; xmax: Float64Array; val: Metrics }
+
+/** Train the float MLP on `features`, set its operating point, and score it on validation. */
+function fitMlp(opt: TrainOptions, features: number[], xtr: Float64Array, ytr: Uint8Array, wtr: Float64Array, xv: Float64Array, yv: Uint8Array): MlpFit {
   const K = features.length;
   const layers = [K, ...opt.hidden, 2];
-  const n0 = d.ytr.length;
+  const n0 = ytr.length;
   const xmax = Float64Array.from(features, (f, j) => {
     const limit = FEATURES[f]!.xmax;
     if (opt.xmaxQuantile >= 1) return limit;
-    const col = Float64Array.from({ length: n0 }, (_, r) => d.xtr[r * K + j]!).sort();
+    const col = Float64Array.from({ length: n0 }, (_, r) => xtr[r * K + j]!).sort();
     return Math.min(limit, Math.max(1, Math.ceil(col[Math.floor(opt.xmaxQuantile * (n0 - 1))]!)));
   });
-  opt.log(`declared ranges (xmax): ${Array.from(xmax).join(", ")}`);
-  const bar = progressBar("mlp", opt.epochs);
-  const fm = trainMlp(d.xtr, d.ytr, d.wtr, xmax, {
+  const bar = progressBar(`mlp K=${K}`, opt.epochs);
+  const fm = trainMlp(xtr, ytr, wtr, xmax, {
     layers, epochs: opt.epochs, batch: opt.batch, lr: opt.lr, seed: opt.seed, l2: opt.l2, scaler: opt.scaler,
     onEpoch: (e, loss, v) => bar.tick(e, `loss ${loss.toFixed(4)} val MCC ${v.toFixed(4)}`),
-  }, { x: d.xv!, y: d.yv! });
+  }, { x: xv, y: yv });
   bar.end();
-  const shift = calibrate(fm, d.xv!, d.yv!, opt.targetFpr);
+  const shift = calibrate(fm, xv, yv, opt.targetFpr);
   fm.layers[fm.layers.length - 1]!.bias[0]! += shift;
-  opt.log(`operating point: benign logit bias +${shift.toFixed(4)} (validation FPR target ${opt.targetFpr})`);
+  const pred = new Uint8Array(yv.length), score = new Float64Array(yv.length);
+  for (let i = 0; i < yv.length; i++) { const r = predictFloat(fm, xv, i * K); pred[i] = r.attack ? 1 : 0; score[i] = r.score; }
+  return { fm, shift, xmax, val: computeMetrics(yv, pred, score) };
+}
+
+async function trainMlpArtifact(opt: TrainOptions, fit: MlpFit, features: number[], d: Splits, base: Base, header: (t: string) => string[]): Promise<TrainResult> {
+  const K = features.length;
+  const { fm, shift, xmax } = fit;
+  const layers = [K, ...opt.hidden, 2];
+  opt.log(`declared ranges (xmax): ${Array.from(xmax).join(", ")}`);
+  opt.log(`operating point: benign logit bias +${shift.toFixed(4)} (validation FPR target ${opt.targetFpr}): val F1 ${fit.val.f1.toFixed(4)} FPR ${(fit.val.fpr * 100).toFixed(2)}%`);
   const bits = chooseBits(allParams(fm), opt.alpha);
   opt.log(`quantisation: b = ${bits.b} (s = ${2 ** bits.b}), Pr(|p| <= 1/s) = ${bits.fraction.toFixed(5)} ${bits.met ? "<=" : ">"} alpha ${opt.alpha}`);
   const q = quantize(fm, features, bits.b);
@@ -204,6 +250,8 @@ async function trainMlpArtifact(opt: TrainOptions, _P: Prepared, features: numbe
     if (pi[i] !== pf[i]) disagree++;
   }
   const mi = computeMetrics(d.yte, pi, si), mf = computeMetrics(d.yte, pf, sf);
+  const pr = Uint8Array.from({ length: n }, (_, i) => (predictFloat(fm, d.xteRaw, i * K).attack ? 1 : 0));
+  const mr = computeMetrics(d.yte, pr);
   opt.log(`test int32: ${fmt(mi)}`);
   opt.log(`test float: ${fmt(mf)}; float vs int32 disagreements ${disagree}, F1 gap ${Math.abs(mf.f1 - mi.f1).toFixed(5)}`);
   const manifest: MlpManifest = {
@@ -213,7 +261,7 @@ async function trainMlpArtifact(opt: TrainOptions, _P: Prepared, features: numbe
     scaler: { mean: Array.from(fm.mean), std: Array.from(fm.std), mean_q: q.mean_q, std_q: q.std_q },
     quantization: { s: 2 ** bits.b, b: bits.b, alpha: opt.alpha, fraction: bits.fraction, ecdf_met: bits.met, overflow: ov },
     layers: fm.layers.map((L, l) => ({ in: L.in, out: L.out, activation: l < fm.layers.length - 1 ? "relu" : "none" })),
-    metrics: { test: publicMetrics(mi), test_confusion: { tp: mi.tp, fp: mi.fp, tn: mi.tn, fn: mi.fn }, test_float: publicMetrics(mf), float_vs_int32_disagreements: disagree, f1_gap: Math.abs(mf.f1 - mi.f1) },
+    metrics: { test: publicMetrics(mi), test_confusion: { tp: mi.tp, fp: mi.fp, tn: mi.tn, fn: mi.fn }, test_float: publicMetrics(mf), float_vs_int32_disagreements: disagree, f1_gap: Math.abs(mf.f1 - mi.f1), test_float_csv_values: publicMetrics(mr) },
     files: { params: "params.json", float: "float.json" },
   };
   writeJson(opt.out, "params.json", { b: q.b, layers: q.layers.map((L) => ({ in: L.in, out: L.out, w_q: L.w_q, bias_q: L.bias_q })) });
@@ -228,7 +276,7 @@ async function trainMlpArtifact(opt: TrainOptions, _P: Prepared, features: numbe
     "| b | Pr(abs(p) <= 2^-b) |", "|--:|--:|", ...bits.ecdf.map((e) => `| ${e.b} | ${e.fraction.toFixed(5)} |`), "",
     `Overflow analysis over the declared ranges (xmax ${Array.from(xmax).join(", ")}): max (|num| << b) = ${ov.maxShiftedNum} (< 2^64); max |acc| per layer = ${ov.maxAcc.join(", ")} (< 2^63, headroom ${ov.headroomBits.toFixed(1)} bits). Result: ${ov.ok ? "proved" : "FAILED"}.`, "",
     `## Test metrics`, "",
-    metricsTable([["int32", mi], ["float", mf]]), "",
+    metricsTable([["int32 (floored inputs)", mi], ["float (floored inputs)", mf], ["float (CSV values, not floored)", mr]]), "",
     `Float vs int32: ${disagree} disagreements of ${n}; F1 gap ${Math.abs(mf.f1 - mi.f1).toFixed(5)}.`,
   ]);
 }
@@ -240,6 +288,13 @@ async function trainDtArtifact(opt: TrainOptions, features: number[], d: Splits,
   const p = new Uint8Array(n), s = new Float64Array(n);
   for (let i = 0; i < n; i++) { const r = inferTree(t.tree, d.xte, i * K); p[i] = r.attack ? 1 : 0; s[i] = r.value; }
   const m = computeMetrics(d.yte, p, s);
+  const pr = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    let a = 0;
+    while (t.tree.feature[a]! >= 0) a = d.xteRaw[i * K + t.tree.feature[a]!]! <= t.floatThreshold[a]! ? t.tree.left[a]! : t.tree.right[a]!;
+    pr[i] = t.tree.cls[a]!;
+  }
+  const mr = computeMetrics(d.yte, pr);
   const depth = treeDepth(t.tree);
   opt.log(`tree: ${t.tree.feature.length} nodes, depth ${depth}`);
   opt.log(`test: ${fmt(m)}`);
@@ -247,7 +302,7 @@ async function trainDtArtifact(opt: TrainOptions, features: number[], d: Splits,
     ...base, kind: "dt",
     training: { ...base.training, options: { max_depth: opt.maxDepth, criterion: "gini", benign_boost: opt.benignBoost } },
     tree: { nodes: t.tree.feature.length, depth, leaf_scale: LEAF_SCALE, max_depth: opt.maxDepth },
-    metrics: { test: publicMetrics(m), test_confusion: { tp: m.tp, fp: m.fp, tn: m.tn, fn: m.fn } },
+    metrics: { test: publicMetrics(m), test_confusion: { tp: m.tp, fp: m.fp, tn: m.tn, fn: m.fn }, test_float_splits_csv_values: publicMetrics(mr) },
     files: { tree: "tree.json" },
   };
   writeJson(opt.out, "tree.json", { ...t.tree, float_threshold: t.floatThreshold });
@@ -255,7 +310,7 @@ async function trainDtArtifact(opt: TrainOptions, features: number[], d: Splits,
     ...header("Decision tree (dt)"),
     `## Model`, "",
     `CART, Gini, max depth ${opt.maxDepth}, class-weighted; ${t.tree.feature.length} nodes, depth ${depth}. Flat arrays in tree.json: node i goes left iff x[feature] <= threshold (integers; threshold = floor of the float split, equivalent on integer inputs); leaves carry P(attack) x ${LEAF_SCALE} and the class (ties benign). \`feature\` indexes the manifest's feature list.`, "",
-    `## Test metrics`, "", metricsTable([["dt", m]]),
+    `## Test metrics`, "", metricsTable([["dt (integer thresholds, floored inputs)", m], ["dt (float splits, CSV values)", mr]]),
   ]);
 }
 
@@ -276,13 +331,15 @@ async function trainXgbArtifact(opt: TrainOptions, features: number[], d: Splits
     maxDiff = Math.max(maxDiff, Math.abs(r.testProb[i]! - o.prob[i]!));
   }
   const m = computeMetrics(d.yte, o.label, o.prob);
+  const oRaw = await be.score(d.xteRaw, n);
+  const mr = computeMetrics(d.yte, oRaw.label, oRaw.prob);
   opt.log(`ONNX: ${conv.nTrees} trees, ${conv.nNodes} nodes; ONNX Runtime vs XGBoost: ${disagree} label disagreements, max |dp| ${maxDiff.toExponential(2)}`);
   opt.log(`test: ${fmt(m)}`);
   const manifest: XgbManifest = {
     ...base, kind: "xgb",
     training: { ...base.training, options: { rounds: opt.rounds, max_depth: opt.xgbDepth, eta: opt.eta, seed: opt.seed, benign_boost: opt.benignBoost, objective: "binary:logistic", tree_method: "hist" } },
     xgboost: { version: r.version, rounds: opt.rounds, max_depth: opt.xgbDepth, eta: opt.eta, trees: conv.nTrees, nodes: conv.nNodes },
-    metrics: { test: publicMetrics(m), test_confusion: { tp: m.tp, fp: m.fp, tn: m.tn, fn: m.fn }, onnx_vs_xgboost_disagreements: disagree, onnx_vs_xgboost_max_abs_prob_diff: maxDiff },
+    metrics: { test: publicMetrics(m), test_confusion: { tp: m.tp, fp: m.fp, tn: m.tn, fn: m.fn }, onnx_vs_xgboost_disagreements: disagree, onnx_vs_xgboost_max_abs_prob_diff: maxDiff, test_csv_values: publicMetrics(mr) },
     files: { onnx: "model.onnx", xgboost: "xgboost.json", test_predictions: "test_predictions.json" },
   };
   return finish(opt, manifest, [
@@ -290,7 +347,7 @@ async function trainXgbArtifact(opt: TrainOptions, features: number[], d: Splits
     `## Model`, "",
     `XGBoost ${r.version} (Debian python3-xgboost), binary:logistic, ${opt.rounds} rounds, max depth ${opt.xgbDepth}, eta ${opt.eta}, hist, class-weighted. Converted by models/onnx/xgb2onnx.ts to an ai.onnx.ml TreeEnsembleClassifier (opset 3, IR 8): ${conv.nTrees} trees, ${conv.nNodes} nodes. Input \`input\` float32 [N, ${K}]; outputs \`label\` int64 [N], \`probabilities\` float32 [N, 2].`, "",
     `ONNX Runtime (onnxruntime-node) vs XGBoost on the ${n} test rows: ${disagree} label disagreements, max |P difference| ${maxDiff.toExponential(2)}.`, "",
-    `## Test metrics`, "", metricsTable([["xgb (ONNX Runtime)", m]]),
+    `## Test metrics`, "", metricsTable([["xgb (ONNX Runtime, floored inputs)", m], ["xgb (ONNX Runtime, CSV values)", mr]]),
   ]);
 }
 

@@ -7,7 +7,7 @@ const spec = {
   model: "string", data: "string", out: "string", k: "number", features: "string", "split-seed": "number",
   "benign-boost": "number", hidden: "string", epochs: "number", batch: "number", lr: "number", l2: "number",
   alpha: "number", "target-fpr": "number", "max-depth": "number", rounds: "number", "xgb-depth": "number",
-  eta: "number", seed: "number", "xmax-quantile": "number", scaler: "string",
+  eta: "number", seed: "number", "xmax-quantile": "number", scaler: "string", "max-k": "number", "mlp-min-f1": "number",
 } as const;
 
 const KINDS: Record<string, TrainKind> = { mlp: "mlp", dt: "dt", xgb: "xgb" };
@@ -22,7 +22,9 @@ gain, trains, evaluates on the test split (floored integer inputs) and writes ma
 parameters and REPORT.md to --out.
 
 options:
-  --k N                 use the top-N features of the Gini ranking (default: from the top-K curve)
+  --k N                 use the top-N features of the Gini ranking (default: dt/xgb: smallest K on the
+                        tree curve within 0.005 MCC of the best K <= 10; mlp: sweep K from there up to
+                        --max-k ${DEFAULT_TRAIN.maxK}, first K with calibrated validation F1 >= --mlp-min-f1 ${DEFAULT_TRAIN.mlpMinF1})
   --features i,j,...    explicit kernel feature indices (overrides --k)
   --split-seed N        split seed (default ${DEFAULT_TRAIN.splitSeed})
   --benign-boost X      extra weight on benign rows (default ${DEFAULT_TRAIN.benignBoost})
@@ -57,6 +59,7 @@ example:
       hidden: f.hidden ? ints(f.hidden, "--hidden") : DEFAULT_TRAIN.hidden,
       epochs: f.epochs ?? DEFAULT_TRAIN.epochs, batch: f.batch ?? DEFAULT_TRAIN.batch, lr: f.lr ?? DEFAULT_TRAIN.lr,
       l2: f.l2 ?? DEFAULT_TRAIN.l2, alpha: f.alpha ?? DEFAULT_TRAIN.alpha, targetFpr: f["target-fpr"] ?? DEFAULT_TRAIN.targetFpr,
+      maxK: f["max-k"] ?? DEFAULT_TRAIN.maxK, mlpMinF1: f["mlp-min-f1"] ?? DEFAULT_TRAIN.mlpMinF1,
       xmaxQuantile: f["xmax-quantile"] ?? DEFAULT_TRAIN.xmaxQuantile,
       scaler: f.scaler === undefined ? DEFAULT_TRAIN.scaler : f.scaler === "robust" || f.scaler === "standard" ? f.scaler : (() => { throw new UsageError("--scaler must be standard or robust"); })(),
       maxDepth: f["max-depth"] ?? DEFAULT_TRAIN.maxDepth, rounds: f.rounds ?? DEFAULT_TRAIN.rounds,
