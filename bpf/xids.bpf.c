@@ -82,11 +82,11 @@ struct {
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
-/* The flow-end path builds its record here (too big for the 512-byte stack). The in-kernel
- * classifier (a later issue) reads it from here in its tail-called programs. */
+/* The flow-end path builds its records here (too big for the 512-byte stack); the in-kernel
+ * classifier (classify.h) reads them from here in its tail-called programs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, XIDS_MAX_PENDING + 1); /* pending records + one for direct emission */
 	__type(key, __u32);
 	__type(value, struct xids_flow_record);
 } scratch SEC(".maps");
@@ -373,15 +373,25 @@ static __always_inline int parse(struct xdp_md *ctx, struct pkt *p, __u64 frame_
 
 /* ---- flow end ---- */
 
-/* Fills the scratch record from a flow entry and submits it. key is the canonical key. */
+#include "classify.h"
+
+/* Fills the next pending scratch record from a flow entry; the program's last step
+ * (classify_pending) classifies and submits the pending records. key is the canonical key. */
 static __always_inline void end_flow(const __u8 *a_addr, const __u8 *b_addr, __u16 a_port, __u16 b_port,
 				     __u8 proto, __u8 family, const struct xids_flow_acc *acc, __u8 reason)
 {
-	__u32 zero = 0;
-	struct xids_flow_record *r = bpf_map_lookup_elem(&scratch, &zero);
+	struct xids_infer_state *st = infer_state_get();
+	struct xids_flow_record *r;
+	bool pending;
 
 	count(XIDS_C_FLOWS_ENDED, 1);
 	count(XIDS_C_END_BASE + (reason & 7), 1);
+	if (!st)
+		return;
+	/* With a model, the record waits for classification; without one (or, in a sweep round that
+	 * saw a model appear, past the budget) it goes out at once from the spare slot. */
+	pending = active_model() && st->n_rec < XIDS_MAX_PENDING;
+	r = pending_record(pending ? st->n_rec : XIDS_MAX_PENDING);
 	if (!r)
 		return;
 	__builtin_memset(r, 0, sizeof(*r));
@@ -412,14 +422,10 @@ static __always_inline void end_flow(const __u8 *a_addr, const __u8 *b_addr, __u
 	r->first_us = acc->first_us;
 	r->last_us = acc->first_us + acc->iat_total;
 	xids_derive_features(acc, r);
-
-	/* Classifier hook: the in-kernel MLP (next issue) runs here on r->features, fills
-	 * verdict/score/model_slot/model_version, and may block the source. */
-
-	if (bpf_ringbuf_output(&events, r, sizeof(*r), 0))
-		count(XIDS_C_RECORDS_LOST, 1);
+	if (pending)
+		st->n_rec++;
 	else
-		count(XIDS_C_RECORDS_EMITTED, 1);
+		emit_record(r);
 }
 
 /* ---- flow update ---- */
@@ -696,7 +702,8 @@ int xids_xdp(struct xdp_md *ctx)
 	}
 	if (cfg_track_flows)
 		track_flow(&p, now / 1000);
-	return verdict(XDP_PASS, len);
+	/* Last step: classify and submit the records of flows this packet ended (tail calls). */
+	return classify_pending(ctx, verdict(XDP_PASS, len));
 }
 
 /* ---- sweep: end timed-out flows (or flush all) without traffic ---- */
@@ -719,7 +726,7 @@ static long sweep4_cb(struct bpf_map *map, struct xids_flow4_key *k, struct xids
 	end_flow(k->a_addr, k->b_addr, k->a_port, k->b_port, k->proto, 4, a, why);
 	bpf_map_delete_elem(map, k);
 	s->ended++;
-	return s->max && s->ended >= s->max ? 1 : 0;
+	return s->ended >= s->max ? 1 : 0;
 }
 
 static long sweep6_cb(struct bpf_map *map, struct xids_flow6_key *k, struct xids_flow_acc *a,
@@ -733,7 +740,7 @@ static long sweep6_cb(struct bpf_map *map, struct xids_flow6_key *k, struct xids
 	end_flow(k->a_addr, k->b_addr, k->a_port, k->b_port, k->proto, 6, a, why);
 	bpf_map_delete_elem(map, k);
 	s->ended++;
-	return s->max && s->ended >= s->max ? 1 : 0;
+	return s->ended >= s->max ? 1 : 0;
 }
 
 /* Run with BPF_PROG_TEST_RUN; the packet is a struct xids_sweep_cmd and gets the result back.
@@ -750,11 +757,16 @@ int xids_sweep(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	s.now_us = now_ns() / 1000;
 	s.mode = cmd->mode;
-	s.max = cmd->max_records;
+	/* One round ends no more flows than the classifier can take in one chain of tail calls;
+	 * the effective cap goes back to user space, which runs rounds until one falls short. */
+	s.max = classify_budget();
+	if (cmd->max_records && cmd->max_records < s.max)
+		s.max = cmd->max_records;
 	bpf_for_each_map_elem(&flows4, sweep4_cb, &s, 0);
-	if (!s.max || s.ended < s.max)
+	if (s.ended < s.max)
 		bpf_for_each_map_elem(&flows6, sweep6_cb, &s, 0);
 	cmd->visited = s.visited;
 	cmd->ended = s.ended;
-	return XDP_PASS;
+	cmd->max_records = s.max;
+	return classify_pending(ctx, XDP_PASS);
 }

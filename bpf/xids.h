@@ -18,6 +18,7 @@ typedef uint16_t __u16;
 typedef uint32_t __u32;
 typedef uint64_t __u64;
 typedef int32_t __s32;
+typedef int64_t __s64;
 #endif
 
 /* Map names: the variable names in xids.bpf.c, used verbatim by user space (abi.ts MAPS). */
@@ -72,7 +73,11 @@ enum xids_counter {
 	XIDS_C_RECORDS_LOST = 18,   /* ring buffer full: the record is lost (the flow is still ended) */
 	XIDS_C_END_BASE = 19,       /* + enum xids_end_reason (0..7): flows ended per reason */
 	XIDS_C_DROP_REASON_BASE = 27, /* + block reason (0..15): blocked drops per reason */
-	XIDS_C__MAX = 43,
+	XIDS_C_VERDICT_BENIGN = 43, /* flows the in-kernel model called benign */
+	XIDS_C_VERDICT_ATTACK = 44, /* flows the in-kernel model called an attack */
+	XIDS_C_BLOCKS_ADDED = 45,   /* sources blocked by an attack verdict */
+	XIDS_C_INFER_ABORTED = 46,  /* classifications that could not finish (record sent without verdict) */
+	XIDS_C__MAX = 47,
 };
 
 /* Flow table keys are canonical: endpoint "a" is the smaller (address, port) in big-endian
@@ -183,6 +188,102 @@ struct xids_sweep_cmd {
 	/* out: */
 	__u32 visited;
 	__u32 ended;
+};
+
+/* ---- In-kernel classifier (classify.h): parameters, hot update, evaluation ---- */
+
+#define XIDS_MODEL_SLOTS 2        /* two parameter slots: one active, one being written */
+#define XIDS_MLP_MAX_INPUTS 32    /* ≥ XIDS_NUM_FEATURES; inputs are feature indices */
+#define XIDS_MLP_MAX_WIDTH 64     /* neurons per layer (the paper's bound) */
+#define XIDS_MLP_MAX_LAYERS 16    /* linear layers (the paper's bound) */
+#define XIDS_DT_MAX_NODES 4096    /* nodes per tree (depth ≤ 11 fits) */
+#define XIDS_DT_MAX_DEPTH 32      /* walk bound */
+#define XIDS_MAX_PENDING 8        /* records classified in one run: a packet ends ≤ 2, a sweep round ≤ 8 */
+#define XIDS_MAX_TAIL_CALLS 33    /* the kernel's limit per packet (MAX_TAIL_CALL_CNT) */
+#define XIDS_EVAL_ACTIVE_SLOT 0xffffffff
+
+enum xids_model_kind {
+	XIDS_MODEL_NONE = 0,
+	XIDS_MODEL_MLP = 1,
+	XIDS_MODEL_DT = 2,
+};
+
+/* Tail-call slots of "classify_progs". */
+enum xids_stage {
+	XIDS_STAGE_ENTRY = 0, /* pick the slot, standardise (MLP) or walk the tree (DT) */
+	XIDS_STAGE_LAYER = 1, /* one linear layer + ReLU; re-enters itself for the next layer */
+	XIDS_STAGE__MAX = 2,
+};
+
+enum xids_model_action {
+	XIDS_ACTION_ALERT = 0, /* verdicts are reported only */
+	XIDS_ACTION_BLOCK = 1, /* an attack verdict also blocks the flow's source */
+};
+
+/* "model_index" (array, 1 entry): the slot inferences start from. */
+struct xids_model_index {
+	__u32 active_slot;
+	__u32 pad;
+};
+
+/* "model_meta" (array, one per slot): everything but the layer weights and tree nodes. */
+struct xids_model_meta {
+	__u32 kind;      /* enum xids_model_kind */
+	__u32 version;   /* user-chosen, reported in every record classified with this slot */
+	__u32 n_inputs;  /* MLP inputs (≤ XIDS_MLP_MAX_INPUTS) */
+	__u32 n_layers;  /* MLP linear layers (≤ XIDS_MLP_MAX_LAYERS) */
+	__u32 shift;     /* b, with s = 2^b (INT32_SPEC.md) */
+	__u32 n_nodes;   /* DT nodes */
+	__u32 feature_idx[XIDS_MLP_MAX_INPUTS]; /* input i is features[feature_idx[i]] */
+	__u64 xmax[XIDS_MLP_MAX_INPUTS];
+	__s64 mean_q[XIDS_MLP_MAX_INPUTS];
+	__u64 std_q[XIDS_MLP_MAX_INPUTS];
+	__u32 layer_in[XIDS_MLP_MAX_LAYERS];  /* padded to a multiple of 4 (zero weights) */
+	__u32 layer_out[XIDS_MLP_MAX_LAYERS];
+};
+
+/* "mlp_layers" (array, key = slot * XIDS_MLP_MAX_LAYERS + layer). Row-major [out][in]. */
+struct xids_mlp_layer {
+	__s32 w[XIDS_MLP_MAX_WIDTH][XIDS_MLP_MAX_WIDTH];
+	__s32 bias[XIDS_MLP_MAX_WIDTH];
+};
+
+/* "dt_nodes" (array, key = slot * XIDS_DT_MAX_NODES + node). Go left iff feature <= threshold. */
+struct xids_dt_node {
+	__s64 threshold;
+	__s32 feature;   /* index into the 22 features; -1 for a leaf */
+	__u16 left;
+	__u16 right;
+	__s32 value;     /* leaf: attack probability × 65536 (the score) */
+	__u32 is_attack; /* leaf: the class */
+};
+
+/* "infer_state" (per-CPU array, 1 entry): the classifier's working memory across tail calls. */
+struct xids_infer_state {
+	__u64 seq;        /* odd while an inference runs on this CPU: hot update waits for even */
+	__u32 slot;
+	__u32 version;
+	__u32 layer;
+	__u32 rec;        /* scratch record being classified */
+	__u32 n_rec;      /* scratch records pending */
+	__u32 pkt_verdict;/* what the packet that ended the flow gets once records are out */
+	__u32 eval;       /* 1: BPF_PROG_TEST_RUN evaluation, result goes into the packet */
+	__u32 eval_slot;  /* evaluation: forced slot, or XIDS_EVAL_ACTIVE_SLOT */
+	__s64 act[2][XIDS_MLP_MAX_WIDTH]; /* activations (values fit s32; s64 saves sign-extends) */
+};
+
+/* The packet xids_classify_eval takes under BPF_PROG_TEST_RUN; results are written back. */
+struct xids_eval_io {
+	__u32 slot;       /* XIDS_EVAL_ACTIVE_SLOT or a slot to test before activating it */
+	__u32 pad;
+	__u64 features[XIDS_NUM_FEATURES];
+	/* out: */
+	__u32 verdict;    /* enum xids_verdict */
+	__s32 score;
+	__u32 slot_used;
+	__u32 version;
+	__s32 logit0;
+	__s32 logit1;
 };
 
 #endif /* XIDS_H */

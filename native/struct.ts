@@ -83,6 +83,24 @@ function writeScalar(view: DataView, off: number, t: Scalar, v: number | bigint,
   }
 }
 
+// Typed-array views for the array fast path (little-endian host, as BPF on x86 and arm64).
+const ARRAY_VIEWS = {
+  u8: [Uint8Array, 0, 0xff], s8: [Int8Array, -0x80, 0x7f], u16: [Uint16Array, 0, 0xffff], s16: [Int16Array, -0x8000, 0x7fff],
+  u32: [Uint32Array, 0, 0xffffffff], s32: [Int32Array, -0x80000000, 0x7fffffff],
+} as const;
+
+/** Large arrays (model weights) are copied with one typed-array set after a range check. */
+function writeArrayFast(view: DataView, off: number, t: Scalar, arr: ArrayLike<number | bigint>, field: string): boolean {
+  if (!(t in ARRAY_VIEWS) || (view.byteOffset + off) % scalarSize[t] !== 0) return false;
+  const [Ctor, lo, hi] = ARRAY_VIEWS[t as keyof typeof ARRAY_VIEWS];
+  for (let i = 0; i < arr.length; i++) {
+    const x = arr[i];
+    if (typeof x !== "number" || !Number.isInteger(x) || x < lo || x > hi) throw new TypeError(`field ${field}[${i}]: ${String(x)} is not a ${t}`);
+  }
+  new Ctor(view.buffer as ArrayBuffer, view.byteOffset + off, arr.length).set(arr as ArrayLike<number>);
+  return true;
+}
+
 export function defineStruct<const F extends Fields>(name: string, fields: F): StructCodec<StructValue<F>> {
   type V = StructValue<F>;
   const layout: { name: string; type: FieldType; offset: number }[] = [];
@@ -126,7 +144,9 @@ export function defineStruct<const F extends Fields>(name: string, fields: F): S
       } else {
         const arr = fv as (number | bigint)[];
         if (arr.length > t.length) throw new RangeError(`${name}.${f.name}: ${arr.length} elements do not fit in ${t.length}`);
-        arr.forEach((x, i) => writeScalar(view, off + i * scalarSize[t.array], t.array, x, `${name}.${f.name}[${i}]`));
+        if (!writeArrayFast(view, off, t.array, arr, `${name}.${f.name}`)) {
+          arr.forEach((x, i) => writeScalar(view, off + i * scalarSize[t.array], t.array, x, `${name}.${f.name}[${i}]`));
+        }
       }
     }
   }

@@ -87,7 +87,11 @@ export const Counter = {
   records_lost: 18,
   end_base: 19,
   drop_reason_base: 27,
-  max: 43,
+  verdict_benign: 43,
+  verdict_attack: 44,
+  blocks_added: 45,
+  infer_aborted: 46,
+  max: 47,
 } as const;
 
 export const NUM_COUNTERS = Counter.max;

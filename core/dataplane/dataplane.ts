@@ -2,6 +2,7 @@
 // operations user space needs on it: block/allow lists, counters summed across CPUs, sweeping
 // timed-out flows, and draining flow records. Open -> configure -> load happen in load(); attach
 // is the caller's (XdpLink), close() releases everything and is idempotent.
+import { ModelAction } from "../inference/abi.ts";
 import { join } from "node:path";
 import { Collection, RingBuffer, monotonicNs, type BpfMap, type Program } from "../../native/index.ts";
 import {
@@ -46,6 +47,12 @@ export interface DataPlaneOptions extends Partial<DataPlaneConfig> {
   ringBytes?: number;
   /** Pin the state maps (flows, lists, counters) here and re-use them across restarts. */
   pinDir?: string;
+  /** What an in-kernel attack verdict does: block the source (default) or only report it. */
+  modelAction?: "block" | "alert";
+  /** How long a model-made block lasts; 0 = until unblocked. Default 10 min. */
+  blockTtlNs?: bigint;
+  /** Reason code of model-made blocks (drops are counted per reason). Default 1. */
+  blockReason?: number;
 }
 
 export interface BlockEntryInfo {
@@ -112,6 +119,9 @@ export class DataPlane implements Disposable {
         cfg_idle_timeout_ns: config.idleTimeoutNs,
         cfg_active_timeout_ns: config.activeTimeoutNs,
         cfg_early_end_pkts: config.earlyEndPkts,
+        cfg_model_action: opts.modelAction === "alert" ? ModelAction.ALERT : ModelAction.BLOCK,
+        cfg_block_ttl_ns: opts.blockTtlNs ?? 600_000_000_000n,
+        cfg_block_reason: opts.blockReason ?? 1,
       },
       maxEntries,
       ...(opts.pinDir

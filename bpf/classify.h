@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * classify.h - in-kernel classification of ended flows, included at the end of xids.bpf.c.
+ *
+ * A flow's record waits in the per-CPU scratch map; the packet that ended it tail-calls
+ * XIDS_STAGE_ENTRY, which picks the active parameter slot once, then either walks the decision
+ * tree or standardises the inputs and tail-calls XIDS_STAGE_LAYER once per linear layer (so the
+ * verifier sees one layer at a time and any shape up to 16 x 64 needs no C change). The last
+ * stage writes the verdict into the record, blocks the source if configured, emits the record and
+ * returns the packet's own verdict. Arithmetic is INT32_SPEC.md, bit for bit.
+ *
+ * Hot update without a lock: user space writes the idle slot, then flips model_index. An
+ * inference reads the index once and keeps its slot to the end. Before user space rewrites a
+ * slot it waits until no CPU is inside an inference that started before the flip: each CPU's
+ * infer_state.seq is odd exactly while an inference runs (see core/inference/hot-update.ts).
+ *
+ * Needs from the includer: maps scratch (XIDS_MAX_PENDING records), events, blocklist, allow4,
+ * allow6; helpers count() and now_ns(). Flows end into scratch (end_flow), and every program
+ * that can end flows returns through classify_pending().
+ */
+
+const volatile __u32 cfg_model_action = XIDS_ACTION_BLOCK;
+const volatile __u64 cfg_block_ttl_ns = 600000000000ULL; /* 10 min; 0 = permanent */
+const volatile __u32 cfg_block_reason = 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, XIDS_STAGE__MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} classify_progs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xids_model_index);
+} model_index SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XIDS_MODEL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xids_model_meta);
+} model_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XIDS_MODEL_SLOTS * XIDS_MLP_MAX_LAYERS);
+	__type(key, __u32);
+	__type(value, struct xids_mlp_layer);
+} mlp_layers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XIDS_MODEL_SLOTS * XIDS_DT_MAX_NODES);
+	__type(key, __u32);
+	__type(value, struct xids_dt_node);
+} dt_nodes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xids_infer_state);
+} infer_state SEC(".maps");
+
+static __always_inline struct xids_infer_state *infer_state_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&infer_state, &zero);
+}
+
+static __always_inline struct xids_flow_record *pending_record(__u32 i)
+{
+	return bpf_map_lookup_elem(&scratch, &i);
+}
+
+static __always_inline void emit_record(struct xids_flow_record *r)
+{
+	if (bpf_ringbuf_output(&events, r, sizeof(*r), 0))
+		count(XIDS_C_RECORDS_LOST, 1);
+	else
+		count(XIDS_C_RECORDS_EMITTED, 1);
+}
+
+static __always_inline __s64 sat32(__s64 v)
+{
+	if (v > 2147483647LL)
+		return 2147483647LL;
+	if (v < -2147483648LL)
+		return -2147483648LL;
+	return v;
+}
+
+/* Blocks the record's source unless it is on the allow list (a host there is never blocked). */
+static __always_inline void block_source(const struct xids_flow_record *r)
+{
+	struct xids_block_key k = {};
+	struct xids_block_val v = {};
+
+	if (r->family == 4) {
+		struct xids_lpm4_key lk = { .prefixlen = 32 };
+		__builtin_memcpy(lk.addr, r->src, 4);
+		if (bpf_map_lookup_elem(&allow4, &lk))
+			return;
+		__builtin_memcpy(k.addr, r->src, 4);
+	} else {
+		struct xids_lpm6_key lk = { .prefixlen = 128 };
+		__builtin_memcpy(lk.addr, r->src, 16);
+		if (bpf_map_lookup_elem(&allow6, &lk))
+			return;
+		__builtin_memcpy(k.addr, r->src, 16);
+	}
+	k.family = r->family;
+	v.expires_ns = cfg_block_ttl_ns ? now_ns() + cfg_block_ttl_ns : 0;
+	v.reason = cfg_block_reason;
+	if (bpf_map_update_elem(&blocklist, &k, &v, BPF_ANY) == 0)
+		count(XIDS_C_BLOCKS_ADDED, 1);
+}
+
+/* Publishes an evaluation result into the test-run packet. */
+static __always_inline void write_eval(struct xdp_md *ctx, struct xids_infer_state *st,
+				       const struct xids_flow_record *r, __s64 l0, __s64 l1)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xids_eval_io *io = data;
+
+	if ((void *)(io + 1) > data_end)
+		return;
+	io->verdict = r->verdict;
+	io->score = r->score;
+	io->slot_used = st->slot;
+	io->version = st->version;
+	io->logit0 = l0;
+	io->logit1 = l1;
+}
+
+/* Ends the classification of the current record and moves on to the next pending one, or
+ * returns the packet's verdict. Called from every stage, including failure paths, so that seq
+ * always returns to even. */
+static __always_inline int finish_record(struct xdp_md *ctx, struct xids_infer_state *st, __u8 verdict,
+					 __s64 score, __s64 l0, __s64 l1)
+{
+	struct xids_flow_record *r = pending_record(st->rec);
+
+	if (r) {
+		r->verdict = verdict;
+		r->score = verdict == XIDS_VERDICT_NONE ? 0 : score;
+		r->model_slot = verdict == XIDS_VERDICT_NONE ? 0 : st->slot;
+		r->model_version = verdict == XIDS_VERDICT_NONE ? 0 : st->version;
+	}
+	/* Release the slot: a full barrier, so hot update sees it only after our last read. */
+	if (st->seq & 1)
+		__sync_fetch_and_add(&st->seq, 1);
+	if (st->eval) {
+		if (r)
+			write_eval(ctx, st, r, l0, l1);
+		st->n_rec = 0;
+		return XDP_PASS;
+	}
+	if (r) {
+		if (verdict == XIDS_VERDICT_ATTACK) {
+			count(XIDS_C_VERDICT_ATTACK, 1);
+			if (cfg_model_action == XIDS_ACTION_BLOCK)
+				block_source(r);
+		} else if (verdict == XIDS_VERDICT_BENIGN) {
+			count(XIDS_C_VERDICT_BENIGN, 1);
+		}
+		emit_record(r);
+	}
+	st->rec++;
+	if (st->rec < st->n_rec && st->rec < XIDS_MAX_PENDING) {
+		bpf_tail_call(ctx, &classify_progs, XIDS_STAGE_ENTRY);
+		/* Out of tail calls (or stages gone): what is left goes out unclassified. */
+		for (__u32 i = 1; i < XIDS_MAX_PENDING; i++) {
+			if (st->rec >= st->n_rec)
+				break;
+			r = pending_record(st->rec);
+			if (r) {
+				count(XIDS_C_INFER_ABORTED, 1);
+				emit_record(r);
+			}
+			st->rec++;
+		}
+	}
+	st->n_rec = 0;
+	return st->pkt_verdict;
+}
+
+/* Whether a model is active: flows end into the pending records only then. */
+static __always_inline const struct xids_model_meta *active_model(void)
+{
+	struct xids_model_index *ix;
+	struct xids_model_meta *m;
+	__u32 zero = 0, slot;
+
+	ix = bpf_map_lookup_elem(&model_index, &zero);
+	if (!ix)
+		return NULL;
+	slot = ix->active_slot & (XIDS_MODEL_SLOTS - 1);
+	m = bpf_map_lookup_elem(&model_meta, &slot);
+	return m && m->kind != XIDS_MODEL_NONE ? m : NULL;
+}
+
+/* How many records one chain of tail calls can classify: each MLP record takes 1 + n_layers
+ * tail calls, each tree record 1, and a chain may make XIDS_MAX_TAIL_CALLS. No model: any. */
+static __always_inline __u32 classify_budget(void)
+{
+	const struct xids_model_meta *m = active_model();
+	__u32 per_record, n;
+
+	if (!m)
+		return 0xffffffff;
+	per_record = m->kind == XIDS_MODEL_MLP ? 1 + (m->n_layers & (XIDS_MLP_MAX_LAYERS - 1)) : 1;
+	if (m->kind == XIDS_MODEL_MLP && m->n_layers >= XIDS_MLP_MAX_LAYERS)
+		per_record = 1 + XIDS_MLP_MAX_LAYERS;
+	n = XIDS_MAX_TAIL_CALLS / per_record;
+	return n < XIDS_MAX_PENDING ? (n ? n : 1) : XIDS_MAX_PENDING;
+}
+
+/* Called as the very last step of a program that may have ended flows: the records wait in
+ * scratch[0..n_rec). Never returns when a model is active (the stages return for it). */
+static __always_inline int classify_pending(struct xdp_md *ctx, int pkt_verdict)
+{
+	struct xids_infer_state *st = infer_state_get();
+	__u32 i, n;
+
+	if (!st || !st->n_rec)
+		return pkt_verdict;
+	n = st->n_rec;
+	st->rec = 0;
+	st->pkt_verdict = pkt_verdict;
+	st->eval = 0;
+	st->eval_slot = XIDS_EVAL_ACTIVE_SLOT;
+	if (active_model())
+		bpf_tail_call(ctx, &classify_progs, XIDS_STAGE_ENTRY);
+	/* No model (or its stages are not installed): records go out without a verdict. */
+	for (i = 0; i < XIDS_MAX_PENDING; i++) {
+		struct xids_flow_record *r;
+		if (i >= n)
+			break;
+		r = pending_record(i);
+		if (r)
+			emit_record(r);
+	}
+	st->n_rec = 0;
+	return pkt_verdict;
+}
+
+static __always_inline int dt_walk(struct xdp_md *ctx, struct xids_infer_state *st,
+				   const struct xids_flow_record *r)
+{
+	__u32 idx = 0, d;
+
+	for (d = 0; d < XIDS_DT_MAX_DEPTH; d++) {
+		__u32 key = st->slot * XIDS_DT_MAX_NODES + (idx & (XIDS_DT_MAX_NODES - 1));
+		struct xids_dt_node *n = bpf_map_lookup_elem(&dt_nodes, &key);
+		__u32 f;
+
+		if (!n)
+			break;
+		if (n->feature < 0) {
+			__s64 score = n->value;
+			return finish_record(ctx, st, n->is_attack ? XIDS_VERDICT_ATTACK : XIDS_VERDICT_BENIGN,
+					     score, 0, score);
+		}
+		f = n->feature;
+		if (f >= XIDS_NUM_FEATURES)
+			break;
+		idx = (__s64)r->features[f] <= n->threshold ? n->left : n->right;
+	}
+	/* A malformed tree (cycle, bad index): no verdict rather than a wrong one. */
+	count(XIDS_C_INFER_ABORTED, 1);
+	return finish_record(ctx, st, XIDS_VERDICT_NONE, 0, 0, 0);
+}
+
+SEC("xdp")
+int xids_cls_entry(struct xdp_md *ctx)
+{
+	struct xids_infer_state *st = infer_state_get();
+	struct xids_model_index *ix;
+	struct xids_model_meta *m;
+	struct xids_flow_record *r;
+	__u32 zero = 0, slot, i, b;
+
+	if (!st)
+		return XDP_PASS;
+	r = pending_record(st->rec);
+	if (!r)
+		return finish_record(ctx, st, XIDS_VERDICT_NONE, 0, 0, 0);
+	/* Mark this CPU busy (odd) before reading the index: the atomic is a full barrier, so a
+	 * writer that flipped the index and then sees an even seq knows we read the new index. */
+	__sync_fetch_and_add(&st->seq, 1);
+	ix = bpf_map_lookup_elem(&model_index, &zero);
+	if (!ix)
+		return finish_record(ctx, st, XIDS_VERDICT_NONE, 0, 0, 0);
+	slot = st->eval && st->eval_slot != XIDS_EVAL_ACTIVE_SLOT ? st->eval_slot : ix->active_slot;
+	slot &= XIDS_MODEL_SLOTS - 1;
+	st->slot = slot;
+	m = bpf_map_lookup_elem(&model_meta, &slot);
+	if (!m || m->kind == XIDS_MODEL_NONE)
+		return finish_record(ctx, st, XIDS_VERDICT_NONE, 0, 0, 0);
+	st->version = m->version;
+	if (m->kind == XIDS_MODEL_DT)
+		return dt_walk(ctx, st, r);
+
+	/* Standardisation: z = sign(num) * ((|num| << b) / std_q), unsigned division only. */
+	b = m->shift & 31;
+	for (i = 0; i < XIDS_MLP_MAX_INPUTS; i++) {
+		__u32 f = m->feature_idx[i];
+		__u64 x, mag;
+		__s64 num, z = 0;
+
+		/* Padding inputs stay 0 so padded (zero) weights never meet stale values. */
+		if (i < m->n_inputs && f < XIDS_NUM_FEATURES) {
+			x = r->features[f];
+			if (x > m->xmax[i])
+				x = m->xmax[i];
+			num = (__s64)(x << b) - m->mean_q[i];
+			mag = ((__u64)(num < 0 ? -num : num) << b) / m->std_q[i];
+			/* Saturate while unsigned: a magnitude ≥ 2^63 would turn negative as s64. */
+			if (mag > 0x80000000ULL)
+				mag = 0x80000000ULL;
+			z = sat32(num < 0 ? -(__s64)mag : (__s64)mag);
+		}
+		st->act[0][i] = z;
+	}
+	st->layer = 0;
+	bpf_tail_call(ctx, &classify_progs, XIDS_STAGE_LAYER);
+	count(XIDS_C_INFER_ABORTED, 1);
+	return finish_record(ctx, st, XIDS_VERDICT_NONE, 0, 0, 0);
+}
+
+struct neuron_ctx {
+	const struct xids_mlp_layer *layer;
+	const __s64 *in_act;
+	__s64 *out_act;
+	__u32 n_in;
+	__u32 shift;
+	__u32 relu;
+};
+
+/* Two neurons per call (rows 2p and 2p+1) so each activation is loaded once for both:
+ * acc = Σ w·a + (bias << b); y = sat32(acc >> b); ReLU on hidden layers. Inputs come padded to
+ * a multiple of 4 and outputs to a multiple of 2 (zero weights), so nothing is special-cased. */
+static __always_inline __s64 neuron_out(__s64 acc, const struct neuron_ctx *c)
+{
+	__s64 y = sat32(acc >> c->shift);
+
+	return c->relu && y < 0 ? 0 : y;
+}
+
+static long neuron_pair(__u32 p, struct neuron_ctx *c)
+{
+	const __s32 *w0, *w1;
+	const __s64 *a = c->in_act;
+	__s64 acc0, acc1;
+	__u32 i, j = (p * 2) & (XIDS_MLP_MAX_WIDTH - 2);
+
+	w0 = c->layer->w[j];
+	w1 = c->layer->w[j + 1];
+	acc0 = (__s64)c->layer->bias[j] << c->shift;
+	acc1 = (__s64)c->layer->bias[j + 1] << c->shift;
+	for (i = 0; i < XIDS_MLP_MAX_WIDTH; i += 4) {
+		__s64 a0, a1, a2, a3;
+
+		if (i >= c->n_in)
+			break;
+		a0 = a[i];
+		a1 = a[i + 1];
+		a2 = a[i + 2];
+		a3 = a[i + 3];
+		acc0 += (__s64)w0[i] * a0 + (__s64)w0[i + 1] * a1 + (__s64)w0[i + 2] * a2 + (__s64)w0[i + 3] * a3;
+		acc1 += (__s64)w1[i] * a0 + (__s64)w1[i + 1] * a1 + (__s64)w1[i + 2] * a2 + (__s64)w1[i + 3] * a3;
+	}
+	c->out_act[j] = neuron_out(acc0, c);
+	c->out_act[j + 1] = neuron_out(acc1, c);
+	return 0;
+}
+
+SEC("xdp")
+int xids_cls_layer(struct xdp_md *ctx)
+{
+	struct xids_infer_state *st = infer_state_get();
+	struct xids_model_meta *m;
+	struct neuron_ctx c;
+	__u32 l, key, slot, n_out, last;
+
+	if (!st)
+		return XDP_PASS;
+	slot = st->slot & (XIDS_MODEL_SLOTS - 1);
+	m = bpf_map_lookup_elem(&model_meta, &slot);
+	l = st->layer;
+	if (!m || l >= XIDS_MLP_MAX_LAYERS || l >= m->n_layers)
+		goto abort;
+	key = slot * XIDS_MLP_MAX_LAYERS + l;
+	c.layer = bpf_map_lookup_elem(&mlp_layers, &key);
+	if (!c.layer)
+		goto abort;
+	n_out = m->layer_out[l];
+	if (n_out > XIDS_MLP_MAX_WIDTH)
+		goto abort;
+	last = l + 1 == m->n_layers;
+	c.in_act = st->act[l & 1];
+	c.out_act = st->act[(l + 1) & 1];
+	c.n_in = m->layer_in[l];
+	c.shift = m->shift & 31;
+	c.relu = !last;
+	bpf_loop((n_out + 1) / 2, neuron_pair, &c, 0);
+	if (!last) {
+		st->layer = l + 1;
+		bpf_tail_call(ctx, &classify_progs, XIDS_STAGE_LAYER);
+		goto abort;
+	}
+	{
+		/* Two logits: attack iff logit1 > logit0 (ties go to benign). */
+		__s64 l0 = st->act[(l + 1) & 1][0], l1 = st->act[(l + 1) & 1][1];
+		return finish_record(ctx, st, l1 > l0 ? XIDS_VERDICT_ATTACK : XIDS_VERDICT_BENIGN,
+				     sat32(l1 - l0), l0, l1);
+	}
+abort:
+	count(XIDS_C_INFER_ABORTED, 1);
+	return finish_record(ctx, st, XIDS_VERDICT_NONE, 0, 0, 0);
+}
+
+/* Evaluation entry for BPF_PROG_TEST_RUN: the packet is a struct xids_eval_io holding a feature
+ * vector; the same stages run on it and the result is written back into the packet. */
+SEC("xdp")
+int xids_classify_eval(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xids_eval_io *io = data;
+	struct xids_infer_state *st = infer_state_get();
+	struct xids_flow_record *r = pending_record(0);
+
+	if ((void *)(io + 1) > data_end || !st || !r)
+		return XDP_ABORTED;
+	__builtin_memset(r, 0, sizeof(*r));
+	__builtin_memcpy(r->features, io->features, sizeof(r->features));
+	st->n_rec = 1;
+	st->rec = 0;
+	st->eval = 1;
+	st->eval_slot = io->slot;
+	st->pkt_verdict = XDP_PASS;
+	bpf_tail_call(ctx, &classify_progs, XIDS_STAGE_ENTRY);
+	return XDP_ABORTED;
+}
