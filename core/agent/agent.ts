@@ -19,6 +19,7 @@ import { startControlServer, type ControlBackend, type ControlServerHandle } fro
 import { WatchHub } from "../control/watch.ts";
 import { KernelDataPlane, MemoryDataPlane, assignRecordId } from "../runtime/dataplane-adapter.ts";
 import { modelsArtifactLoader, RecordingModelUpdater } from "../runtime/model-adapter.ts";
+import { KernelModelUpdater } from "../runtime/kernel-updater.ts";
 import { parseCidr, parseIp, type Cidr, type IpAddr } from "../runtime/net.ts";
 import type { ArtifactLoader, CoreServices, DataPlanePort, ModelUpdater } from "../runtime/ports.ts";
 import { createLogger } from "../runtime/log.ts";
@@ -76,7 +77,8 @@ export class Agent implements ControlBackend {
     this.services = {
       dataplane,
       artifacts: opts.artifacts ?? modelsArtifactLoader,
-      modelUpdater: opts.modelUpdater ?? new RecordingModelUpdater(),
+      modelUpdater:
+        opts.modelUpdater ?? (dataplane instanceof KernelDataPlane ? new KernelModelUpdater(dataplane.modelSlots()) : new RecordingModelUpdater()),
     };
     this.host = new PluginHost({ entries: config.plugins, catalog: opts.catalog ?? builtinCatalog, services: this.services, log });
   }
@@ -97,7 +99,7 @@ export class Agent implements ControlBackend {
     const log = opts.log ?? createLogger("xids", config.log.level);
     let dataplane = opts.dataplane;
     if (!dataplane) {
-      if (config.dataplane.interface) dataplane = KernelDataPlane.open(config.dataplane, log.child("dataplane"));
+      if (config.dataplane.interface) dataplane = KernelDataPlane.open(config.dataplane, config.pipeline.block, log.child("dataplane"));
       else {
         log.warn("no dataplane.interface configured: nothing is attached, block/allow lists are kept in memory only");
         dataplane = new MemoryDataPlane();

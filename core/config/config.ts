@@ -1,6 +1,7 @@
 // The xids configuration: one YAML file, checked against this schema. Every key has a default
 // except where noted, so an empty file (or no file) runs the demo: control socket, the in-kernel
 // model entry and the alert log, no interface attached until `dataplane.interface` is set.
+import { resolve } from "node:path";
 import { grpcAddressError, parseCidr } from "../runtime/net.ts";
 import { type Infer, Issues, s } from "./schema.ts";
 
@@ -121,9 +122,12 @@ export type XidsConfig = Omit<Parsed, "pipeline"> & { pipeline: Omit<Parsed["pip
 export type PluginEntry = Infer<typeof pluginEntrySchema>;
 export type PluginKindName = PluginEntry["kind"];
 
-/** Used when the file has no `plugins` key: the kernel model's entry and the alert log. */
+/** The shipped int32 MLP, loaded into the kernel by the default configuration. */
+export const SHIPPED_MLP = resolve(import.meta.dir, "..", "..", "models", "mlp-int32");
+
+/** Used when the file has no `plugins` key: the in-kernel MLP (shipped model) and the alert log. */
 export const DEFAULT_PLUGINS: readonly Record<string, unknown>[] = [
-  { id: "kernel-mlp", kind: "model", builtin: "kernel" },
+  { id: "kernel-mlp", kind: "model", builtin: "kernel", config: { artifact: SHIPPED_MLP } },
   { id: "alert-log", kind: "responder", builtin: "alert-log" },
 ];
 

@@ -5,6 +5,7 @@
 // With no interface configured, MemoryDataPlane keeps the lists in memory (xdpMode "none"): the
 // core, its control API and plugins run, but nothing is dropped.
 import { DataPlane } from "../dataplane/dataplane.ts";
+import { ModelSlots } from "../inference/model-slots.ts";
 import type { FlowRecord as AbiRecord } from "../dataplane/abi.ts";
 import { XdpLink } from "../../native/index.ts";
 import { FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
@@ -61,13 +62,17 @@ export class KernelDataPlane implements DataPlanePort {
     this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
   }
 
-  static open(cfg: XidsConfig["dataplane"], log: Logger): KernelDataPlane {
+  static open(cfg: XidsConfig["dataplane"], block: XidsConfig["pipeline"]["block"], log: Logger): KernelDataPlane {
     const ms = (v: number) => BigInt(v) * 1_000_000n;
     const dp = DataPlane.load({
       object: cfg.object,
       idleTimeoutNs: ms(cfg.idle_timeout_ms),
       activeTimeoutNs: ms(cfg.active_timeout_ms),
       earlyEndPkts: cfg.early_end_packets,
+      // An in-kernel attack verdict blocks the source right there, as pipeline.block says.
+      modelAction: block.enabled ? "block" : "alert",
+      blockTtlNs: BigInt(block.ttl_seconds) * 1_000_000_000n,
+      blockReason: block.reason,
     });
     try {
       const netns = cfg.netns ? (cfg.netns.startsWith("/") ? cfg.netns : `/var/run/netns/${cfg.netns}`) : undefined;
@@ -101,6 +106,11 @@ export class KernelDataPlane implements DataPlanePort {
     } catch (err) {
       this.log.error(`sweep failed: ${(err as Error).message}`);
     }
+  }
+
+  /** The in-kernel classifier's parameter slots (hot update). */
+  modelSlots(): ModelSlots {
+    return new ModelSlots(this.dp.coll);
   }
 
   block(addr: IpAddr, ttlSeconds: number, reason: number): BlockedEntry {

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { parseConfigText } from "../../core/config/load.ts";
 import { formatIssue } from "../../core/config/schema.ts";
 import { builtinCatalog } from "../../core/plugins/builtins.ts";
+import { SHIPPED_MLP } from "../../core/config/config.ts";
 
 function errors(yaml: string): string[] {
   const r = parseConfigText(yaml, builtinCatalog);
@@ -20,6 +21,7 @@ describe("config", () => {
       ["kernel-mlp", "kernel", "abort", 2000],
       ["alert-log", "alert-log", "abort", 2000],
     ]);
+    expect(r.config.plugins[0]!.config).toEqual({ artifact: SHIPPED_MLP });
     expect(r.config.dataplane.interface).toBe("");
     expect(r.config.watch.queue_size).toBe(1024);
   });

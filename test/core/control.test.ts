@@ -99,8 +99,8 @@ describe("control API", () => {
     cpSync(join(REPO, "models/dt"), broken, { recursive: true });
     writeFileSync(join(broken, "tree.json"), "{ not json");
     expect(await rejects(c.pushModel(broken, "dt"))).toMatch(/^INVALID_ARGUMENT: artifact_path: invalid model artifact .*broken-dt: tree.json is not valid JSON/);
-    expect(await rejects(c.pushModel(join(REPO, "models/dt"), "kernel-mlp"))).toBe(
-      `FAILED_PRECONDITION: plugin "kernel-mlp" update: the in-kernel model takes an mlp-int32 artifact, ${join(REPO, "models/dt")} is dt`,
+    expect(await rejects(c.pushModel(join(REPO, "models/xgb"), "kernel-mlp"))).toBe(
+      `FAILED_PRECONDITION: plugin "kernel-mlp" update: the kernel runs mlp-int32 or dt artifacts, ${join(REPO, "models/xgb")} is xgb`,
     );
     const after = JSON.stringify([(await c.listBlocked()).hosts.map((h) => [h.address, h.reason]), dp.listAllowed(), (await c.status()).modelVersion]);
     expect(after).toBe(before);

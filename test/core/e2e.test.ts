@@ -74,6 +74,7 @@ plugins:
   - id: kernel-mlp
     kind: model
     builtin: kernel
+    config: { artifact: "" }  # no model in the kernel yet: pushed below
   - id: ext
     kind: model
     external:
@@ -171,19 +172,27 @@ log: { level: info }
       expect((await xids(["list"], env)).out).toMatch(/198\.18\.0\.99 +\d+s +4 +0/);
       expect((await xids(["unblock", "198.18.0.99"], env)).out).toBe("unblocked 198.18.0.99\n");
       expect((await xids(["list"], env)).out).not.toContain("198.18.0.99");
-      const push = await xids(["model", "push", join(REPO, "models/mlp-int32"), "--target", "kernel-mlp"], env);
-      expect(push.code).toBe(0);
-      expect(push.out).toBe("kernel-mlp now runs mlp-int32:mlp-int32 (version 1)\n");
-      expect((await c.status()).modelVersion).toBe(1);
-
       // Bad requests from a client process: exact errors, nothing changes.
       const badBlock = await xids(["block", "198.18.0.256"], env);
       expect([badBlock.code, badBlock.err]).toEqual([1, 'xids block: INVALID_ARGUMENT: address: expected an IPv4 or IPv6 host address, got "198.18.0.256" (not an IPv4 or IPv6 address)\n']);
-      const badPush = await xids(["model", "push", join(REPO, "models/dt"), "--target", "kernel-mlp"], env);
+      const badPush = await xids(["model", "push", join(REPO, "models/xgb"), "--target", "kernel-mlp"], env);
       expect(badPush.code).toBe(1);
-      expect(badPush.err).toContain(`xids model push: FAILED_PRECONDITION: plugin "kernel-mlp" update: the in-kernel model takes an mlp-int32 artifact, ${join(REPO, "models/dt")} is dt`);
-      expect((await c.status()).modelVersion).toBe(1);
+      expect(badPush.err).toContain(`xids model push: FAILED_PRECONDITION: plugin "kernel-mlp" update: the kernel runs mlp-int32 or dt artifacts, ${join(REPO, "models/xgb")} is xgb`);
+      expect((await c.status()).modelVersion).toBe(0);
       expect((await c.listBlocked()).hosts.map((h) => h.address).sort()).toEqual([ATTACKER, ATTACKER2]);
+
+      // PushModel: the MLP goes into the kernel's idle parameter slot, is verified there against
+      // the TypeScript oracle, and goes live; from then on the kernel itself classifies flows.
+      const verdicts = async () => {
+        const d = (await c.getStats()).dataplane;
+        return (d.verdict_benign ?? 0) + (d.verdict_attack ?? 0);
+      };
+      expect(await verdicts()).toBe(0);
+      const push = await xids(["model", "push", join(REPO, "models/mlp-int32"), "--target", "kernel-mlp"], env);
+      expect([push.code, push.out]).toEqual([0, "kernel-mlp now runs mlp-int32:mlp-int32 (version 1)\n"]);
+      expect((await c.status()).modelVersion).toBe(1);
+      await send(BENIGN_SRC, 8080, 1);
+      await waitFor("an in-kernel verdict", async () => (await verdicts()) >= 1, 5_000);
 
       // 4. Clean stop: reverse order, plugin process gone, XDP detached.
       stats = await c.getStats();

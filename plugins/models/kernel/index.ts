@@ -1,15 +1,19 @@
 // The in-kernel model as a model plugin. The XDP program classifies a flow when it ends and puts
 // the verdict into the flow record; this plugin reports that verdict through the same ModelApi as
 // every other backend, and abstains (VERDICT_NONE) on records the kernel did not classify, so the
-// next model in `pipeline.models` answers them. PushModel reaches the kernel through the
-// ModelUpdater port (two parameter slots, swapped without a lock).
+// next model in `pipeline.models` answers them. PushModel and `config.artifact` reach the kernel
+// through the ModelUpdater port (two parameter slots, verified in the kernel, then swapped).
 import { Classification, Verdict } from "../../../proto/gen/xids/plugin/v1/common.ts";
 import { s } from "../../../core/config/schema.ts";
 import { definePlugin, type PluginFactory } from "../../../core/plugins/types.ts";
 import { pluginInfo, serving } from "../../info.ts";
 
+/** Artifact kinds the in-kernel classifier runs (XGBoost stays in user space). */
+export const KERNEL_KINDS = ["mlp-int32", "dt"];
+
 const config = s.object({
-  /** MLP artifact (kind mlp-int32) to load into the kernel at start; empty = keep what is loaded. */
+  /** Artifact (mlp-int32 or dt) to load into the kernel at start; empty = none (records carry no
+   *  kernel verdict and this plugin abstains). */
   artifact: s.default(s.string(), ""),
 });
 
@@ -23,7 +27,7 @@ export const kernelModel: PluginFactory<"model", { artifact: string }> = () =>
       const updater = ctx.services.modelUpdater;
       const push = async (dir: string) => {
         const artifact = await ctx.services.artifacts.load(dir);
-        if (artifact.kind !== "mlp-int32") throw new Error(`the in-kernel model takes an mlp-int32 artifact, ${dir} is ${artifact.kind}`);
+        if (!KERNEL_KINDS.includes(artifact.kind)) throw new Error(`the kernel runs ${KERNEL_KINDS.join(" or ")} artifacts, ${dir} is ${artifact.kind}`);
         const { version } = await updater.push(artifact);
         return { model: artifact.name, version };
       };
@@ -52,7 +56,7 @@ export const kernelModel: PluginFactory<"model", { artifact: string }> = () =>
             }),
           ),
         update: async (artifact) => {
-          if (artifact.kind !== "mlp-int32") throw new Error(`the in-kernel model takes an mlp-int32 artifact, ${artifact.dir} is ${artifact.kind}`);
+          if (!KERNEL_KINDS.includes(artifact.kind)) throw new Error(`the kernel runs ${KERNEL_KINDS.join(" or ")} artifacts, ${artifact.dir} is ${artifact.kind}`);
           const { version } = await updater.push(artifact);
           return { model: artifact.name, version };
         },
