@@ -109,6 +109,7 @@ export class Agent implements ControlBackend {
     try {
       for (const c of config.allow) agent.dataplane.allow(parseCidr(c) as Cidr);
       await agent.host.start();
+      await agent.readModelVersions();
       agent.unsubs.push(agent.dataplane.onFlow((r) => agent.ingest(r)));
       for (const id of agent.host.ids("extractor")) agent.startExtractor(id);
       agent.control = await startControlServer(config.control, agent, log.child("control"));
@@ -117,6 +118,19 @@ export class Agent implements ControlBackend {
     } catch (err) {
       await agent.stop();
       throw err;
+    }
+  }
+
+  /** What each model plugin runs at start (e.g. the kernel MLP loaded from config). */
+  private async readModelVersions(): Promise<void> {
+    for (const id of this.host.ids("model")) {
+      try {
+        const info = await this.host.call(id, "model", "describe", (api) => api.describe());
+        const version = Number(info.properties.model_version ?? 0);
+        if (version > 0) this.modelVersions.set(id, { model: info.properties.model ?? "", version });
+      } catch {
+        // reported by the host; status shows version 0
+      }
     }
   }
 
@@ -221,7 +235,9 @@ export class Agent implements ControlBackend {
       blockTtlSeconds: block.enabled ? block.ttl_seconds : 0,
     });
     this.counters.detections++;
-    if (block.enabled) {
+    // An in-kernel ATTACK verdict has already blocked the source in the kernel (same settings).
+    const kernelBlocked = record.kernelVerdict === Verdict.VERDICT_ATTACK && this.dataplane.xdpMode !== "none";
+    if (block.enabled && !kernelBlocked) {
       const addr = parseIp(record.srcAddr);
       if (addr) {
         try {

@@ -1,8 +1,8 @@
 // Binds the core's model ports to the models code: artifacts are checked by models/ (the one
-// loader that training and the kernel loader share), and the ModelUpdater records pushes.
-// NOT WIRED YET: the in-kernel MLP's double-buffered parameter slots are a later issue; until then
-// `RecordingModelUpdater` checks and keeps the artifact and bumps the version but does not write
-// kernel maps (`wired: false`, reported by Describe and Status).
+// loader that training and the kernel loader share). With a kernel data plane, pushes go to the
+// in-kernel classifier (kernel-updater.ts); without one (no interface configured) the
+// RecordingModelUpdater checks and keeps the artifact and bumps the version, and says so
+// (`wired: false`, reported by the kernel plugin's Describe).
 import { basename, resolve } from "node:path";
 import { loadArtifact } from "../../models/index.ts";
 import type { ArtifactLoader, ModelArtifact, ModelUpdater } from "./ports.ts";
