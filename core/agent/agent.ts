@@ -380,6 +380,8 @@ export class Agent implements ControlBackend {
     };
     await step("control API", () => this.control?.close());
     for (const u of this.unsubs.splice(0)) await step("flow source", u);
+    // Let the batch in flight finish before its plugins go away (bounded).
+    await step("pipeline", () => Promise.race([this.whenIdle(), Bun.sleep(2_000)]));
     await step("plugins", () => this.host.stop());
     await step("data plane", () => this.dataplane.close());
     this.log.info("stopped");

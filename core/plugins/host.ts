@@ -277,7 +277,19 @@ export class PluginHost {
     this.opts.onStateChange?.(slot.entry.id, state, detail);
   }
 
+  private healthRunning = false;
+
   private async checkHealth(): Promise<void> {
+    if (this.healthRunning) return; // a slow check must not pile up
+    this.healthRunning = true;
+    try {
+      await this.checkAll();
+    } finally {
+      this.healthRunning = false;
+    }
+  }
+
+  private async checkAll(): Promise<void> {
     for (const slot of this.slots) {
       if (!slot.entry.external || !slot.api || slot.state === "failed" || slot.state === "stopped" || slot.state === "starting") continue;
       try {

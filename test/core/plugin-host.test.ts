@@ -169,3 +169,53 @@ describe("plugin host", () => {
     }
   });
 });
+
+describe("process supervisor", () => {
+  test("restart delays double per consecutive crash up to the cap; stop ends it", async () => {
+    const { ProcessSupervisor } = await import("../../core/plugins/supervisor.ts");
+    const delays: (number | null)[] = [];
+    const exits: string[] = [];
+    const sup = new ProcessSupervisor({
+      id: "crashy",
+      argv: [BUN, "-e", "process.exit(3)"],
+      restart: { initial_backoff_ms: 20, max_backoff_ms: 100, reset_after_ms: 60_000 },
+      log: quietLog,
+      onExit: ({ code, restartInMs }) => {
+        delays.push(restartInMs);
+        exits.push(`code ${code}`);
+      },
+    });
+    sup.start();
+    await waitFor("five crashes", () => delays.length >= 5, 10_000);
+    await sup.stop();
+    expect(delays.slice(0, 5)).toEqual([20, 40, 80, 100, 100]);
+    expect(exits[0]).toBe("code 3");
+    expect(sup.restarts).toBeGreaterThanOrEqual(4);
+    const n = delays.length;
+    await Bun.sleep(200);
+    expect(delays.length).toBe(n); // no restart after stop
+  });
+
+  test("an external plugin whose process dies before it is ready fails its start with the exit status", async () => {
+    using dir = new TempDir();
+    const host = new PluginHost({
+      entries: entries([
+        {
+          id: "dead",
+          kind: "model",
+          external: { address: `unix:${dir.file("d.sock")}`, command: [BUN, "-e", "process.exit(7)"], start_timeout_ms: 5_000 },
+          on_start_failure: "degrade",
+        },
+      ]),
+      catalog: { get: () => undefined, names: () => [] },
+      services: testServices(),
+      log: quietLog,
+    });
+    await host.start();
+    try {
+      expect(host.status()[0]).toMatchObject({ state: "failed", lastError: "process exited with code 7 before it was ready (on_start_failure: degrade, running without it)" });
+    } finally {
+      await host.stop();
+    }
+  });
+});

@@ -31,7 +31,7 @@ example: xids status`,
       }
       console.log(`xids ${s.version}: ${s.state}, up ${(s.uptimeMs / 1000).toFixed(0)} s${s.configPath ? `, config ${s.configPath}` : ""}`);
       console.log(`data plane: ${s.interface ? `${s.interface}, XDP ${s.xdpMode}` : "no interface attached"}`);
-      console.log(`model: ${s.model}${s.modelVersion ? ` (pushed version ${s.modelVersion})` : ""}`);
+      console.log(`model: ${s.model || "none"}${s.modelVersion ? `, version ${s.modelVersion}` : ""}`);
       const w = Math.max(2, ...s.plugins.map((p) => p.id.length));
       console.log(`\n${"ID".padEnd(w)}  KIND       STATE       RESTARTS  WHERE`);
       for (const p of s.plugins) {
