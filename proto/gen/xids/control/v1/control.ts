@@ -139,7 +139,7 @@ export interface DisallowResponse {
 }
 
 export interface PushModelRequest {
-  /** Artifact directory (manifest + parameters) readable by the core. */
+  /** Absolute path of an artifact directory (manifest.json + parameters) readable by the core. */
   artifactPath: string;
   /** Model plugin to update; empty = the model in use. */
   target: string;
