@@ -107,3 +107,20 @@ test("XGB: missing ONNX file", () => {
   unlinkSync(join(d, "model.onnx"));
   expect(() => loadArtifact(d)).toThrow(reason(d, 'onnx file "model.onnx" is missing'));
 });
+
+test("committed MLP: b follows the ECDF rule and params are exactly the quantised float twin", async () => {
+  const { allParams, chooseBits, quantize, overflowAnalysis } = await import("../mlp/quantize.ts");
+  const m = loadArtifact(join(MODELS, "mlp-int32"));
+  if (m.kind !== "mlp-int32") throw new Error("wrong kind");
+  const bits = chooseBits(allParams(m.float), m.manifest.quantization.alpha);
+  expect(bits.b).toBe(m.params.b);
+  expect(m.manifest.quantization.s).toBe(2 ** bits.b);
+  const q = quantize(m.float, m.features, m.params.b);
+  expect(q.mean_q).toEqual(m.params.mean_q);
+  expect(q.std_q).toEqual(m.params.std_q);
+  q.layers.forEach((L, l) => {
+    expect(Array.from(L.w_q)).toEqual(Array.from(m.params.layers[l]!.w_q));
+    expect(Array.from(L.bias_q)).toEqual(Array.from(m.params.layers[l]!.bias_q));
+  });
+  expect(overflowAnalysis(m.params).ok).toBe(true);
+});
