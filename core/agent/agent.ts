@@ -113,12 +113,23 @@ export class Agent implements ControlBackend {
       agent.unsubs.push(agent.dataplane.onFlow((r) => agent.ingest(r)));
       for (const id of agent.host.ids("extractor")) agent.startExtractor(id);
       agent.control = await startControlServer(config.control, agent, log.child("control"));
+      agent.lostTimer = setInterval(() => agent.reportLost(), 1_000);
       log.info(`running: models [${config.pipeline.models.join(", ")}], responders [${config.pipeline.responders.join(", ")}], xdp ${agent.dataplane.xdpMode}`);
       return agent;
     } catch (err) {
       await agent.stop();
       throw err;
     }
+  }
+
+  private lostTimer: ReturnType<typeof setInterval> | null = null;
+  private lostSeen = 0;
+
+  /** Lost ring-buffer records are surfaced, never silent. */
+  private reportLost(): void {
+    const lost = this.dataplane.lostRecords();
+    if (lost > this.lostSeen) this.log.warn(`ring buffer full: ${lost - this.lostSeen} flow record(s) lost (${lost} in total)`);
+    this.lostSeen = lost;
   }
 
   /** What each model plugin runs at start (e.g. the kernel MLP loaded from config). */
@@ -371,6 +382,7 @@ export class Agent implements ControlBackend {
     if (this.stopping) return;
     this.stopping = true;
     if (this.batchTimer) clearTimeout(this.batchTimer);
+    if (this.lostTimer) clearInterval(this.lostTimer);
     const step = async (what: string, fn: () => Promise<void> | void) => {
       try {
         await fn();

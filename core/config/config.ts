@@ -72,6 +72,7 @@ export const configSchema = s.object({
       xdp_mode: s.default(s.enum(["native", "generic"] as const), "native"),
       /** Fall back to generic XDP when native is not available (otherwise that is an error). */
       allow_generic_fallback: s.default(s.bool(), false),
+      /** The XDP object; relative to the repository root. */
       object: s.default(s.string({ min: 1 }), "bpf/build/xids.bpf.o"),
       idle_timeout_ms: s.default(s.int({ min: 1, max: 86_400_000 }), 60_000),
       active_timeout_ms: s.default(s.int({ min: 1, max: 86_400_000 }), 120_000),

@@ -4,6 +4,7 @@
 // so protection never depends on a user-space plugin being up.
 // With no interface configured, MemoryDataPlane keeps the lists in memory (xdpMode "none"): the
 // core, its control API and plugins run, but nothing is dropped.
+import { isAbsolute, join, resolve } from "node:path";
 import { DataPlane } from "../dataplane/dataplane.ts";
 import { ModelSlots } from "../inference/model-slots.ts";
 import type { FlowRecord as AbiRecord } from "../dataplane/abi.ts";
@@ -13,6 +14,8 @@ import type { XidsConfig } from "../config/config.ts";
 import type { Logger } from "../plugins/types.ts";
 import { formatIp, type Cidr, type IpAddr } from "./net.ts";
 import type { BlockedEntry, DataPlanePort } from "./ports.ts";
+
+const REPO_ROOT = resolve(import.meta.dir, "..", "..");
 
 let nextId = 1;
 
@@ -65,7 +68,8 @@ export class KernelDataPlane implements DataPlanePort {
   static open(cfg: XidsConfig["dataplane"], block: XidsConfig["pipeline"]["block"], log: Logger): KernelDataPlane {
     const ms = (v: number) => BigInt(v) * 1_000_000n;
     const dp = DataPlane.load({
-      object: cfg.object,
+      // The BPF object is a build product of this repository: a relative path is relative to it.
+      object: isAbsolute(cfg.object) ? cfg.object : join(REPO_ROOT, cfg.object),
       idleTimeoutNs: ms(cfg.idle_timeout_ms),
       activeTimeoutNs: ms(cfg.active_timeout_ms),
       earlyEndPkts: cfg.early_end_packets,
