@@ -25,11 +25,13 @@ describe("plugin conformance", () => {
     expect(r.info?.id).toBe("example-rule");
   });
 
-  test("built-in models served on the bus: kernel, artifact (decision tree)", async () => {
+  test("built-in models served on the bus: kernel, artifact (decision tree, int32 MLP, XGBoost/ONNX)", async () => {
     using dir = new TempDir();
     for (const [name, api] of [
       ["kernel", await startBuiltin(kernelModel(), {}, "kernel-mlp")],
-      ["artifact", await startBuiltin(artifactModel(), { artifact: join(REPO, "models/dt") }, "dt")],
+      ["artifact-dt", await startBuiltin(artifactModel(), { artifact: join(REPO, "models/dt") }, "dt")],
+      ["artifact-mlp", await startBuiltin(artifactModel(), { artifact: join(REPO, "models/mlp-int32") }, "mlp")],
+      ["artifact-xgb", await startBuiltin(artifactModel(), { artifact: join(REPO, "models/xgb") }, "xgb")],
     ] as const) {
       const srv = await servePlugin(`unix:${dir.file(`${name}.sock`)}`, { model: api });
       try {
