@@ -22,8 +22,9 @@ ${CONNECTION_HELP}`,
         return 0;
       }
       const { dataplane, plugins, ...rest } = s;
+      const snake = (k: string) => k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
       const rows: [string, number][] = [
-        ...Object.entries(rest).map(([k, v]) => [k, v as number] as [string, number]),
+        ...Object.entries(rest).map(([k, v]) => [snake(k), v as number] as [string, number]),
         ...Object.entries(plugins).map(([k, v]) => [`plugin ${k}`, v] as [string, number]),
         ...Object.entries(dataplane).filter(([, v]) => v !== 0).map(([k, v]) => [`kernel ${k}`, v] as [string, number]),
       ];
