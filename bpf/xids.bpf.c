@@ -27,6 +27,12 @@ const volatile bool cfg_track_flows = true;
 const volatile __u64 cfg_idle_timeout_ns = 60000000000ULL;    /* 60 s */
 const volatile __u64 cfg_active_timeout_ns = 120000000000ULL; /* CICFlowMeter's 120 s */
 const volatile __u32 cfg_early_end_pkts = 0;                  /* 0 = off */
+/* A connection's last packets (the ACK of the peer's FIN, a late RST) arrive after its flow ended
+ * on FIN/RST. CICFlowMeter makes each a new one-packet flow, which a model trained on scans reads
+ * as a probe and which would block a benign client. Within this time of a FIN/RST end, a TCP
+ * packet without SYN and without payload on the same 5-tuple is counted, not tracked.
+ * 0 = off (CICFlowMeter's behaviour). */
+const volatile __u64 cfg_tail_absorb_ns = 5000000000ULL;
 
 /* Written by replay before each test run when cfg_use_test_clock is set. */
 __u64 test_clock_ns = 0;
@@ -45,6 +51,21 @@ struct {
 	__type(key, struct xids_flow6_key);
 	__type(value, struct xids_flow_acc);
 } flows6 SEC(".maps");
+
+/* Recently ended (FIN/RST) connections: canonical key -> end time in µs (see cfg_tail_absorb_ns). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xids_flow4_key);
+	__type(value, __u64);
+} closed4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xids_flow6_key);
+	__type(value, __u64);
+} closed6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -514,9 +535,20 @@ static __always_inline __u8 timeout_reason(const struct xids_flow_acc *a, __u64 
 	return XIDS_END_NONE;
 }
 
+/* A packet that only closes out a connection whose flow already ended on FIN/RST. */
+static __always_inline bool is_tail(void *closed, const void *key, const struct pkt *p, __u64 now_us)
+{
+	__u64 *at;
+
+	if (!cfg_tail_absorb_ns || p->proto != IPPROTO_TCP || (p->tcp_flags & TCP_SYN) || p->payload)
+		return false;
+	at = bpf_map_lookup_elem(closed, key);
+	return at && sat_sub(now_us, *at) <= cfg_tail_absorb_ns / 1000;
+}
+
 /* One packet of a tracked flow. key must already be canonical; from_b says which endpoint sent it.
  * Written once for both tables (map and key types differ; the code is the same). */
-#define FLOW_UPDATE(MAP, KEY, FAMILY, FROM_B, P, NOW_US)                                                  \
+#define FLOW_UPDATE(MAP, CLOSED, KEY, FAMILY, FROM_B, P, NOW_US)                                                  \
 	do {                                                                                                \
 		struct xids_flow_acc *a = bpf_map_lookup_elem(&MAP, &KEY);                                 \
 		bool fresh = false;                                                                         \
@@ -537,6 +569,10 @@ static __always_inline __u8 timeout_reason(const struct xids_flow_acc *a, __u64 
 			}                                                                                   \
 		} else {                                                                                    \
 			struct xids_flow_acc init;                                                          \
+			if (is_tail(&CLOSED, &KEY, P, NOW_US)) {                                            \
+				count(XIDS_C_TAIL_ABSORBED, 1);                                             \
+				break;                                                                      \
+			}                                                                                   \
 			acc_init(&init, P, NOW_US, FROM_B);                                                 \
 			if (bpf_map_update_elem(&MAP, &KEY, &init, BPF_NOEXIST)) {                          \
 				count(XIDS_C_FLOW_INSERT_FAILED, 1);                                        \
@@ -560,6 +596,10 @@ static __always_inline __u8 timeout_reason(const struct xids_flow_acc *a, __u64 
 			end_flow(KEY.a_addr, KEY.b_addr, KEY.a_port, KEY.b_port, KEY.proto, FAMILY, a,      \
 				 endr);                                                                     \
 			bpf_map_delete_elem(&MAP, &KEY);                                                    \
+			if (cfg_tail_absorb_ns && endr != XIDS_END_EARLY) {                                 \
+				__u64 closed_at = NOW_US;                                                   \
+				bpf_map_update_elem(&CLOSED, &KEY, &closed_at, BPF_ANY);                    \
+			}                                                                                   \
 		}                                                                                           \
 	} while (0)
 
@@ -582,7 +622,7 @@ static __always_inline void track_flow(const struct pkt *p, __u64 now_us)
 			k.b_port = p->dport;
 		}
 		k.proto = p->proto;
-		FLOW_UPDATE(flows4, k, 4, from_b, p, now_us);
+		FLOW_UPDATE(flows4, closed4, k, 4, from_b, p, now_us);
 	} else {
 		struct xids_flow6_key k = {};
 		if (from_b) {
@@ -597,7 +637,7 @@ static __always_inline void track_flow(const struct pkt *p, __u64 now_us)
 			k.b_port = p->dport;
 		}
 		k.proto = p->proto;
-		FLOW_UPDATE(flows6, k, 6, from_b, p, now_us);
+		FLOW_UPDATE(flows6, closed6, k, 6, from_b, p, now_us);
 	}
 }
 

@@ -77,7 +77,8 @@ enum xids_counter {
 	XIDS_C_VERDICT_ATTACK = 44, /* flows the in-kernel model called an attack */
 	XIDS_C_BLOCKS_ADDED = 45,   /* sources blocked by an attack verdict */
 	XIDS_C_INFER_ABORTED = 46,  /* classifications that could not finish (record sent without verdict) */
-	XIDS_C__MAX = 47,
+	XIDS_C_TAIL_ABSORBED = 47,  /* bare TCP packets right after a FIN/RST end: not a new flow */
+	XIDS_C__MAX = 48,
 };
 
 /* Flow table keys are canonical: endpoint "a" is the smaller (address, port) in big-endian

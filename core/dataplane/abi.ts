@@ -91,7 +91,8 @@ export const Counter = {
   verdict_attack: 44,
   blocks_added: 45,
   infer_aborted: 46,
-  max: 47,
+  tail_absorbed: 47,
+  max: 48,
 } as const;
 
 export const NUM_COUNTERS = Counter.max;

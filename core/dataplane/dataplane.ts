@@ -68,6 +68,7 @@ export function validateConfig(c: DataPlaneConfig): void {
   for (const [name, v] of [["idle", c.idleTimeoutNs], ["active", c.activeTimeoutNs]] as const) {
     if (v < 1000n || v > MAX_TIMEOUT_NS) throw new RangeError(`${name} timeout must be within 1 µs .. 4000 s, got ${v} ns`);
   }
+  if (c.tailAbsorbNs < 0n || c.tailAbsorbNs > MAX_TIMEOUT_NS) throw new RangeError(`tail absorb time must be within 0 .. 4000 s, got ${c.tailAbsorbNs} ns`);
   if (!Number.isInteger(c.earlyEndPkts) || c.earlyEndPkts < 0 || c.earlyEndPkts > 0xffffffff) {
     throw new RangeError(`early end must be a packet count ≥ 0, got ${c.earlyEndPkts}`);
   }
@@ -98,6 +99,7 @@ export class DataPlane implements Disposable {
       idleTimeoutNs: opts.idleTimeoutNs ?? DEFAULT_CONFIG.idleTimeoutNs,
       activeTimeoutNs: opts.activeTimeoutNs ?? DEFAULT_CONFIG.activeTimeoutNs,
       earlyEndPkts: opts.earlyEndPkts ?? DEFAULT_CONFIG.earlyEndPkts,
+      tailAbsorbNs: opts.tailAbsorbNs ?? DEFAULT_CONFIG.tailAbsorbNs,
       dropMalformed: opts.dropMalformed ?? DEFAULT_CONFIG.dropMalformed,
       trackFlows: opts.trackFlows ?? DEFAULT_CONFIG.trackFlows,
     };
@@ -119,6 +121,7 @@ export class DataPlane implements Disposable {
         cfg_idle_timeout_ns: config.idleTimeoutNs,
         cfg_active_timeout_ns: config.activeTimeoutNs,
         cfg_early_end_pkts: config.earlyEndPkts,
+        cfg_tail_absorb_ns: config.tailAbsorbNs,
         cfg_model_action: opts.modelAction === "alert" ? ModelAction.ALERT : ModelAction.BLOCK,
         cfg_block_ttl_ns: opts.blockTtlNs ?? 600_000_000_000n,
         cfg_block_reason: opts.blockReason ?? 1,

@@ -12,9 +12,12 @@ import type { CapturedPacket } from "../capture/pcap.ts";
 /** What replay needs of a packet (origLen is not used: the frame is what was captured). */
 export type ReplayPacket = Pick<CapturedPacket, "tsNs" | "data">;
 import type { FlowRecord } from "./abi.ts";
-import { SweepMode } from "./abi.ts";
+import { SweepMode, Verdict } from "./abi.ts";
 import { DataPlane, type DataPlaneOptions } from "./dataplane.ts";
 import { ReferenceDataPlane, type DataPlaneConfig } from "./reference.ts";
+import { probesFor, referenceVerdict } from "../inference/artifact.ts";
+import type { KernelModel } from "../inference/kernel-model.ts";
+import { ModelSlots } from "../inference/model-slots.ts";
 
 export interface ReplayOptions extends Partial<DataPlaneConfig> {
   /** Capture-time interval between expire sweeps, ns; default 1 s; 0 disables. */
@@ -65,6 +68,15 @@ function drive(engine: Engine, packets: readonly ReplayPacket[], opts: ReplayOpt
   return { ...engine.finish(), actions, skipped };
 }
 
+/** The oracle's verdict and score on each record, as the kernel's classifier fills them. */
+export function classifyRecords(records: FlowRecord[], model: KernelModel): void {
+  for (const r of records) {
+    const v = referenceVerdict(model, r.features);
+    r.verdict = v.attack ? Verdict.attack : Verdict.benign;
+    r.score = v.score;
+  }
+}
+
 export function replayReference(packets: readonly ReplayPacket[], opts: ReplayOptions = {}): ReplayResult {
   const dp = new ReferenceDataPlane(opts);
   return drive(
@@ -84,6 +96,8 @@ export function replayReference(packets: readonly ReplayPacket[], opts: ReplayOp
 
 export interface KernelReplayOptions extends ReplayOptions {
   dataPlane?: Omit<DataPlaneOptions, keyof DataPlaneConfig | "testClock">;
+  /** Classify ended flows in the kernel with this model (verdicts only: replay never blocks). */
+  model?: KernelModel;
 }
 
 export function replayKernel(packets: readonly ReplayPacket[], opts: KernelReplayOptions = {}): ReplayResult {
@@ -96,7 +110,9 @@ export function replayKernel(packets: readonly ReplayPacket[], opts: KernelRepla
     ...opts.dataPlane,
     ...pickConfig(opts),
     testClock: true,
+    modelAction: "alert",
   });
+  if (opts.model) new ModelSlots(dp.coll).activateNow(opts.model, 1, probesFor(opts.model));
   let sinceDrain = 0;
   return drive(
     {
@@ -135,6 +151,7 @@ function pickConfig(o: Partial<DataPlaneConfig>): Partial<DataPlaneConfig> {
   if (o.idleTimeoutNs !== undefined) out.idleTimeoutNs = o.idleTimeoutNs;
   if (o.activeTimeoutNs !== undefined) out.activeTimeoutNs = o.activeTimeoutNs;
   if (o.earlyEndPkts !== undefined) out.earlyEndPkts = o.earlyEndPkts;
+  if (o.tailAbsorbNs !== undefined) out.tailAbsorbNs = o.tailAbsorbNs;
   if (o.dropMalformed !== undefined) out.dropMalformed = o.dropMalformed;
   if (o.trackFlows !== undefined) out.trackFlows = o.trackFlows;
   return out;

@@ -25,6 +25,9 @@ export interface DataPlaneConfig {
   earlyEndPkts: number;
   dropMalformed: boolean;
   trackFlows: boolean;
+  /** Bare TCP packets (no SYN, no payload) on a 5-tuple whose flow ended on FIN/RST within this
+   *  time are counted, not made a new flow (cfg_tail_absorb_ns). 0 = CICFlowMeter's behaviour. */
+  tailAbsorbNs: bigint;
 }
 
 export const DEFAULT_CONFIG: DataPlaneConfig = {
@@ -33,6 +36,7 @@ export const DEFAULT_CONFIG: DataPlaneConfig = {
   earlyEndPkts: 0,
   dropMalformed: false,
   trackFlows: true,
+  tailAbsorbNs: 5_000_000_000n,
 };
 
 export const XDP_DROP = 1;
@@ -57,6 +61,7 @@ export interface ParsedPacket {
 }
 
 const TCP_FIN = 0x01;
+const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
 const TCP_PSH = 0x08;
 const TCP_URG = 0x20;
@@ -206,6 +211,8 @@ export class ReferenceDataPlane {
   readonly counters: bigint[] = new Array<bigint>(NUM_COUNTERS).fill(0n);
   /** Insertion-ordered, like nothing in the kernel: compare records as sets. */
   private readonly flows = new Map<string, FlowEntry>();
+  /** Canonical key -> µs of its FIN/RST end (the kernel's closed4/closed6 LRU maps). */
+  private readonly closed = new Map<string, bigint>();
   private readonly blocks = new Map<string, BlockEntry>();
   private readonly allows: AllowPrefix[] = [];
   readonly cfg: DataPlaneConfig;
@@ -349,6 +356,10 @@ export class ReferenceDataPlane {
         accAdd(a, p, nowUs);
       }
     } else {
+      if (this.isTail(key, p, nowUs)) {
+        this.count(Counter.tail_absorbed);
+        return;
+      }
       entry = { ...e, acc: accInit(p, nowUs, fromB) };
       this.flows.set(key, entry);
       this.count(Counter.flows_started);
@@ -360,7 +371,14 @@ export class ReferenceDataPlane {
     if (endr !== EndReason.none) {
       this.endFlow(entry, endr);
       this.flows.delete(key);
+      if (this.cfg.tailAbsorbNs > 0n && endr !== EndReason.early) this.closed.set(key, nowUs);
     }
+  }
+
+  private isTail(key: string, p: ParsedPacket, nowUs: bigint): boolean {
+    if (this.cfg.tailAbsorbNs === 0n || p.proto !== 6 || p.tcpFlags & TCP_SYN || p.payload !== 0) return false;
+    const at = this.closed.get(key);
+    return at !== undefined && satSub(nowUs, at) <= this.cfg.tailAbsorbNs / 1000n;
   }
 
   private endFlow(e: FlowEntry, reason: number): void {

@@ -6,7 +6,9 @@ import type { Command } from "../command.ts";
 import { readCapture } from "../../capture/pcap.ts";
 import { COUNTER_NAMES } from "../../dataplane/abi.ts";
 import { toCsv } from "../../dataplane/csv.ts";
-import { replayKernel, replayReference, sortRecords, type ReplayOptions } from "../../dataplane/kernel-replay.ts";
+import { classifyRecords, replayKernel, replayReference, sortRecords, type ReplayOptions } from "../../dataplane/kernel-replay.ts";
+import { kernelModelOf } from "../../inference/artifact.ts";
+import { loadArtifact } from "../../../models/artifact/load.ts";
 
 const spec = {
   kernel: "boolean",
@@ -15,9 +17,11 @@ const spec = {
   "idle-timeout": "number",
   "active-timeout": "number",
   "early-end": "number",
+  "tail-absorb": "number",
   "sweep-interval": "number",
   "drop-malformed": "boolean",
   counters: "boolean",
+  model: "string",
 } as const;
 
 export const command: Command = {
@@ -34,9 +38,14 @@ to stdout. A summary (flows, packets, counters) goes to stderr.
   --idle-timeout S     idle timeout in seconds (default 60)
   --active-timeout S   active timeout in seconds, from the flow's first packet (default 120)
   --early-end N        end a flow after N forward packets (default 0 = off)
+  --tail-absorb S      seconds after a FIN/RST end during which bare TCP packets of that
+                       connection are not a new flow (default 5; 0 = CICFlowMeter's behaviour)
   --sweep-interval S   capture-time seconds between timeout sweeps (default 1; 0 = off)
   --drop-malformed     drop malformed packets (default: pass and count)
   --counters           print every data-plane counter to stderr
+  --model DIR          classify every flow with a model artifact (int32 MLP or tree): in the kernel
+                       with --kernel, with the TypeScript oracle with --reference; fills verdict
+                       and score (replay reports verdicts, it never blocks)
 
 End of capture: a final timeout sweep at the last capture time, then every open flow is flushed
 with end reason "eoc".
@@ -58,6 +67,8 @@ example:
     const idle = secs(f["idle-timeout"], "idle-timeout");
     const active = secs(f["active-timeout"], "active-timeout");
     const sweep = secs(f["sweep-interval"], "sweep-interval");
+    const tail = secs(f["tail-absorb"], "tail-absorb");
+    if (tail !== undefined) opts.tailAbsorbNs = tail;
     if (idle !== undefined) opts.idleTimeoutNs = idle;
     if (active !== undefined) opts.activeTimeoutNs = active;
     if (sweep !== undefined) opts.sweepIntervalNs = sweep;
@@ -67,9 +78,11 @@ example:
     }
     if (f["drop-malformed"]) opts.dropMalformed = true;
 
+    const model = f.model ? kernelModelOf(loadArtifact(f.model)) : undefined;
     const packets = readCapture(capture);
     const t0 = performance.now();
-    const res = f.kernel ? replayKernel(packets, opts) : replayReference(packets, opts);
+    const res = f.kernel ? replayKernel(packets, { ...opts, ...(model ? { model } : {}) }) : replayReference(packets, opts);
+    if (model && !f.kernel) classifyRecords(res.records, model);
     const ms = performance.now() - t0;
     const csv = toCsv(sortRecords(res.records));
     if (f.out) writeFileSync(f.out, csv);
@@ -77,7 +90,9 @@ example:
     console.error(
       `xids replay (${f.kernel ? "kernel" : "reference"}): ${packets.length} packets` +
         (res.skipped ? ` (${res.skipped} runt frames skipped)` : "") +
-        `, ${res.records.length} flows in ${ms.toFixed(0)} ms${f.out ? ` -> ${f.out}` : ""}`,
+        `, ${res.records.length} flows in ${ms.toFixed(0)} ms` +
+        (model ? `, ${res.records.filter((r) => r.verdict === 2).length} classified as attacks` : "") +
+        (f.out ? ` -> ${f.out}` : ""),
     );
     if (f.counters) {
       for (let i = 0; i < res.counters.length; i++) {
