@@ -67,6 +67,19 @@ export class ModelSlots {
     const image = slotImage(model, version); // throws before touching the kernel
     const idle = 1 - this.activeSlot;
     await this.waitQuiescent(idle, opts.quiesceTimeoutMs ?? 1000);
+    return this.#install(idle, image, model, version, opts);
+  }
+
+  /** The same, for callers that cannot wait (replay, start-up): the idle slot must already be
+   *  quiescent, which it is whenever no traffic runs. */
+  activateNow(model: KernelModel, version: number, opts: ActivateOptions = {}): SlotInfo {
+    const image = slotImage(model, version);
+    const idle = 1 - this.activeSlot;
+    if (!this.#quiescent(idle, this.#readSeqs())) throw new ModelValidationError(`slot ${idle} is in use; use activate() to wait for it`);
+    return this.#install(idle, image, model, version, opts);
+  }
+
+  #install(idle: number, image: SlotImage, model: KernelModel, version: number, opts: ActivateOptions): SlotInfo {
     this.#write(idle, image);
     if (opts.probes?.length) this.#verify(idle, opts.probes, opts.expected ?? []);
     this.#coll.map(CLASSIFIER_MAPS.index).update(u32Key(0), ModelIndex.encode({ active_slot: idle, pad: 0 }));
@@ -88,21 +101,25 @@ export class ModelSlots {
    * has finished any such inference. XDP runs to completion, so this takes microseconds.
    */
   async waitQuiescent(slot: number, timeoutMs: number): Promise<void> {
-    const state = this.#coll.map(CLASSIFIER_MAPS.state);
-    // Only seq and slot matter here; read them straight from the per-CPU bytes.
-    const read = () => state.lookupPerCpu(u32Key(0))!.map((v) => {
-      const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
-      return { seq: view.getBigUint64(InferState.offsets.seq!, true), slot: view.getUint32(InferState.offsets.slot!, true) };
-    });
-    const first = read();
+    const first = this.#readSeqs();
     const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const now = read();
-      const busy = now.some((s, cpu) => s.seq % 2n === 1n && s.seq === first[cpu]!.seq && s.slot === slot);
-      if (!busy) return;
+    while (!this.#quiescent(slot, first)) {
       if (performance.now() > deadline) throw new ModelValidationError(`slot ${slot} stayed in use for ${timeoutMs} ms`);
       await Bun.sleep(0);
     }
+  }
+
+  /** Each CPU's seq and slot, read straight from the per-CPU bytes (nothing else is needed). */
+  #readSeqs(): { seq: bigint; slot: number }[] {
+    return this.#coll.map(CLASSIFIER_MAPS.state).lookupPerCpu(u32Key(0))!.map((v) => {
+      const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
+      return { seq: view.getBigUint64(InferState.offsets.seq!, true), slot: view.getUint32(InferState.offsets.slot!, true) };
+    });
+  }
+
+  /** No CPU is still in an inference on `slot` that was already running when `first` was read. */
+  #quiescent(slot: number, first: { seq: bigint; slot: number }[]): boolean {
+    return !this.#readSeqs().some((s, cpu) => s.seq % 2n === 1n && s.seq === first[cpu]!.seq && s.slot === slot);
   }
 
   /** Runs feature vectors through the kernel classifier (the active slot unless told). */

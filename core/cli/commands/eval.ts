@@ -5,6 +5,10 @@ import { loadArtifact } from "../../../models/artifact/load.ts";
 import { loadCsv, summarizeReport } from "../../../models/data/csv.ts";
 import { dataDigest } from "../../../models/pipeline/prepare.ts";
 import { evaluate, rowsOf, testRows } from "../../../models/pipeline/evaluate.ts";
+import { predictUserSpace } from "../../../models/pipeline/predict.ts";
+import { predictKernel } from "../../inference/kernel-predict.ts";
+
+
 
 const spec = { model: "string", data: "string", split: "string", kernel: "boolean" } as const;
 
@@ -17,7 +21,8 @@ Validates the artifact, runs it on every row (inputs floored to integers, as the
 them) and prints, as the last line, {n, accuracy, precision, recall, f1, fpr, mcc, pr_auc} plus
 float_vs_int32_disagreements for the MLP.
   --split test   evaluate only the test split the artifact was judged on (same data set required)
-  --kernel       run the verdicts in the kernel via BPF_PROG_TEST_RUN (not available yet)
+  --kernel       classify every row in the kernel (BPF_PROG_TEST_RUN through the in-kernel
+                 MLP or tree) and add kernel_vs_reference_disagreements (exit 1 if any)
 
 example:
   bun run xids eval --model models/mlp-int32 --data ../shared/datasets/cic-ids-2017-improved --split test`,
@@ -27,11 +32,6 @@ example:
     if (!f.data) throw new UsageError("--data is required");
     const split = f.split ?? "all";
     if (split !== "all" && split !== "test") throw new UsageError("--split must be all or test");
-    if (f.kernel) {
-      // Hook: a kernel Predictor (models/pipeline/predict.ts) plugs into evaluate() unchanged.
-      console.error("xids eval: --kernel is not implemented yet (needs the BPF_PROG_TEST_RUN predictor)");
-      return 2;
-    }
     const model = loadArtifact(f.model);
     const data = loadCsv(f.data);
     console.error(summarizeReport(data.report));
@@ -45,7 +45,17 @@ example:
     }
     const rows = rowsOf(data, idx);
     console.error(`model ${model.kind} (${model.features.length} features), ${rows.n} rows (${split})`);
-    console.log(JSON.stringify(await evaluate(model, rows.x, rows.y)));
-    return 0;
+    if (!f.kernel) {
+      console.log(JSON.stringify(await evaluate(model, rows.x, rows.y)));
+      return 0;
+    }
+    // Metrics from the kernel's verdicts; then the kernel against the TypeScript oracle, row by row.
+    const kernel = await predictKernel(model, rows.x, rows.n);
+    const reference = await predictUserSpace(model, rows.x, rows.n);
+    const result = await evaluate(model, rows.x, rows.y, async () => ({ ...kernel, ...(reference.floatPred ? { floatPred: reference.floatPred } : {}) }));
+    let disagreements = 0;
+    for (let i = 0; i < rows.n; i++) if (kernel.pred[i] !== reference.pred[i] || kernel.score[i] !== reference.score[i]) disagreements++;
+    console.log(JSON.stringify({ ...result, kernel_vs_reference_disagreements: disagreements }));
+    return disagreements === 0 ? 0 : 1;
   },
 };
