@@ -12,7 +12,7 @@ import { BlockedHost, PluginStatus, PushModelResponse, Stats, StatusResponse } f
 import { PluginKind } from "../../proto/gen/xids/plugin/v1/common.ts";
 import type { XidsConfig } from "../config/config.ts";
 import { RpcError } from "../bus/grpc.ts";
-import { PluginHost, PluginError, type Catalog } from "../plugins/host.ts";
+import { PluginHost, type Catalog } from "../plugins/host.ts";
 import { builtinCatalog } from "../plugins/builtins.ts";
 import type { Logger } from "../plugins/types.ts";
 import { startControlServer, type ControlBackend, type ControlServerHandle } from "../control/server.ts";
@@ -214,8 +214,14 @@ export class Agent implements ControlBackend {
       if (pending.length === 0) break;
       let results: Classification[];
       try {
-        results = await this.host.call(modelId, "model", "classify", (api) => api.classify(pending));
-        if (results.length !== pending.length) throw new PluginError(modelId, "classify", `answered ${results.length} results for ${pending.length} records`);
+        // Checked inside the call, so a malformed answer counts against the plugin like a throw.
+        results = await this.host.call(modelId, "model", "classify", async (api) => {
+          const res = await api.classify(pending);
+          if (res.length !== pending.length) throw new Error(`answered ${res.length} results for ${pending.length} records`);
+          const wrong = res.findIndex((r, i) => r.flowId !== pending[i]!.id);
+          if (wrong !== -1) throw new Error(`result ${wrong} is for flow ${res[wrong]!.flowId}, expected ${pending[wrong]!.id} (answers must be in input order)`);
+          return res;
+        });
       } catch (err) {
         this.counters.classifyErrors++;
         this.log.child(modelId).debug((err as Error).message);

@@ -27,7 +27,8 @@ function catalog(seen: Detection[]): Catalog {
           health: async () => serving(),
           async classify(rs: FlowRecord[]) {
             if (mode === "fail") throw new Error("model down");
-            return rs.map((r) =>
+            const order = mode === "reverse" ? [...rs].reverse() : rs;
+            return order.map((r) =>
               Classification.create({
                 flowId: r.id,
                 verdict: mode === "abstain" ? Verdict.VERDICT_NONE : r.dstPort === 22 ? Verdict.VERDICT_ATTACK : Verdict.VERDICT_BENIGN,
@@ -51,7 +52,7 @@ function catalog(seen: Detection[]): Catalog {
       };
     },
   }) as unknown as PluginRegistration;
-  const all: Record<string, PluginRegistration> = { abstain: model("abstain"), fail: model("fail"), port: model("port"), sink };
+  const all: Record<string, PluginRegistration> = { abstain: model("abstain"), fail: model("fail"), reverse: model("reverse"), port: model("port"), sink };
   return { get: (n) => all[n] ?? builtinCatalog.get(n), names: () => Object.keys(all) };
 }
 
@@ -63,13 +64,14 @@ async function start(raw: object, seen: Detection[], dp = new MemoryDataPlane())
 }
 
 describe("agent pipeline", () => {
-  test("model chain: abstain and failure pass records on; the first verdict wins; attacks are blocked and sent to responders", async () => {
+  test("model chain: abstain, failure and out-of-order answers pass records on; the first verdict wins; attacks are blocked and sent to responders", async () => {
     const seen: Detection[] = [];
     const { agent, dp } = await start(
       {
         plugins: [
           { id: "a", kind: "model", builtin: "abstain" },
           { id: "f", kind: "model", builtin: "fail" },
+          { id: "x", kind: "model", builtin: "reverse" },
           { id: "p", kind: "model", builtin: "port" },
           { id: "r", kind: "responder", builtin: "sink" },
         ],
@@ -78,11 +80,13 @@ describe("agent pipeline", () => {
       seen,
     );
     try {
-      expect(agent.config.pipeline.models).toEqual(["a", "f", "p"]);
+      expect(agent.config.pipeline.models).toEqual(["a", "f", "x", "p"]);
       for (const r of sampleRecords(1)) dp.inject(r);
       await agent.whenIdle();
       await waitFor("the responder", () => seen.length === 1);
-      expect(agent.counters).toMatchObject({ flowsReceived: 5, flowsClassified: 5, detections: 1, classifyErrors: 1, flowsUnclassified: 0, blocks: 1 });
+      // "f" throws and "x" answers out of order: both count as errors and pass the records on.
+      expect(agent.counters).toMatchObject({ flowsReceived: 5, flowsClassified: 5, detections: 1, classifyErrors: 2, flowsUnclassified: 0, blocks: 1 });
+      expect(agent.host.status().find((p) => p.id === "x")!.lastError).toBe("result 0 is for flow 5, expected 1 (answers must be in input order)");
       expect(seen[0]).toMatchObject({ detector: "p", blockTtlSeconds: 30, record: { srcAddr: "198.18.0.9", dstPort: 22 }, classification: { label: "PortScan" } });
       expect(dp.listBlocked()).toMatchObject([{ address: "198.18.0.9", reason: 5 }]);
     } finally {
