@@ -2,50 +2,28 @@
 // size and member offset, every enum value and constant, compiled with the host C compiler; and
 // the loaded object's map key/value sizes against the codecs.
 import { describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as abi from "../../core/dataplane/abi.ts";
 import { DataPlane } from "../../core/dataplane/dataplane.ts";
-import { REPO_ROOT } from "../harness/paths.ts";
+import { cLayout, tsLayout } from "../harness/c-layout.ts";
 import { ensureBpfBuilt } from "./helpers.ts";
 
-function cLayout(): Record<string, number> {
-  const lines: string[] = [];
-  for (const s of abi.STRUCTS) {
-    lines.push(`P("sizeof ${s.name}", sizeof(struct ${s.name}));`);
-    for (const f of Object.keys(s.offsets)) lines.push(`P("${s.name}.${f}", offsetof(struct ${s.name}, ${f}));`);
-  }
-  for (const k of Object.keys(abi.EndReason)) lines.push(`P("end ${k}", XIDS_END_${k.toUpperCase()});`);
-  for (const k of Object.keys(abi.Counter)) lines.push(`P("counter ${k}", XIDS_C_${k === "max" ? "_MAX" : k.toUpperCase()});`);
-  for (const k of Object.keys(abi.Verdict)) lines.push(`P("verdict ${k}", XIDS_VERDICT_${k.toUpperCase()});`);
-  for (const k of Object.keys(abi.SweepMode)) lines.push(`P("sweep ${k}", XIDS_SWEEP_${k.toUpperCase()});`);
+function cLayoutOfAbi(): Record<string, number> {
+  const exprs: Record<string, string> = {};
+  for (const k of Object.keys(abi.EndReason)) exprs[`end ${k}`] = `XIDS_END_${k.toUpperCase()}`;
+  for (const k of Object.keys(abi.Counter)) exprs[`counter ${k}`] = `XIDS_C_${k === "max" ? "_MAX" : k.toUpperCase()}`;
+  for (const k of Object.keys(abi.Verdict)) exprs[`verdict ${k}`] = `XIDS_VERDICT_${k.toUpperCase()}`;
+  for (const k of Object.keys(abi.SweepMode)) exprs[`sweep ${k}`] = `XIDS_SWEEP_${k.toUpperCase()}`;
   for (const k of ["NUM_FEATURES", "MAX_VLAN", "MAX_IPV6_EXT", "MAX_HDR_OFF", "MAX_BLOCK_REASONS", "SWEEP_MAGIC", "FL_FWD_IS_B", "FL_RST"]) {
-    lines.push(`P("const ${k}", XIDS_${k});`);
+    exprs[`const ${k}`] = `XIDS_${k}`;
   }
-  const src = `#include <stdio.h>\n#include <stddef.h>\n#include "xids.h"\n#define P(n, v) printf("%s=%lu\\n", n, (unsigned long)(v))\nint main(void) {\n${lines.join("\n")}\nreturn 0; }\n`;
-  const dir = mkdtempSync(join(tmpdir(), "xids-abi-"));
-  try {
-    writeFileSync(join(dir, "abi.c"), src);
-    const cc = spawnSync("cc", ["-I", join(REPO_ROOT, "bpf"), "-o", join(dir, "abi"), join(dir, "abi.c")], { encoding: "utf8" });
-    if (cc.status !== 0) throw new Error(`host compile of xids.h failed:\n${cc.stderr}`);
-    const run = spawnSync(join(dir, "abi"), { encoding: "utf8" });
-    return Object.fromEntries(run.stdout.trim().split("\n").map((l) => [l.split("=")[0]!, Number(l.split("=")[1])]));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return cLayout(abi.STRUCTS, exprs);
 }
 
 describe("abi.ts mirrors bpf/xids.h", () => {
-  const c = cLayout();
+  const c = cLayoutOfAbi();
 
   test("struct sizes and member offsets", () => {
-    const ts: Record<string, number> = {};
-    for (const s of abi.STRUCTS) {
-      ts[`sizeof ${s.name}`] = s.size;
-      for (const [f, off] of Object.entries(s.offsets)) ts[`${s.name}.${f}`] = off;
-    }
+    const ts = tsLayout(abi.STRUCTS);
     const cs = Object.fromEntries(Object.entries(c).filter(([k]) => k in ts));
     expect(ts).toEqual(cs);
     expect(abi.FlowAccStruct.size + abi.Flow4Key.size).toBe(80); // bytes per IPv4 flow entry (key + value)

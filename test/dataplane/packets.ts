@@ -173,13 +173,4 @@ export const SYN_OPTIONS = Uint8Array.from([2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0,
 export const TS_OPTIONS = Uint8Array.from([1, 1, 8, 10, 0, 0, 0, 2, 0, 0, 0, 1]);
 
 /** Deterministic PRNG (mulberry32) for generated corpora. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from "../../models/data/split.ts";

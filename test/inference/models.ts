@@ -2,17 +2,9 @@
 // reach the edges: saturation, clamping at xmax, negative standardised inputs, zero std.
 import type { Int32Params } from "../../models/mlp/int32.ts";
 import type { FlatTree } from "../../models/tree/cart.ts";
+import { rng } from "../../models/data/split.ts";
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 export function randInt(rand: () => number, lo: number, hi: number): number {
   return Math.floor(lo + rand() * (hi - lo + 1));
