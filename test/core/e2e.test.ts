@@ -207,6 +207,11 @@ log: { level: info }
     } finally {
       c.close();
       http.stop(true);
+      // On a failure, stop the core gracefully first so it stops its plugin process too.
+      if (core.proc.exitCode === null && core.proc.signalCode === null) {
+        core.proc.kill("SIGTERM");
+        await core.exited(5_000);
+      }
       if (extPid && alive(extPid)) process.kill(extPid, "SIGKILL");
     }
   }, 90_000);
