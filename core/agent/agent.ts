@@ -105,12 +105,21 @@ export class Agent implements ControlBackend {
         dataplane = new MemoryDataPlane();
       }
     }
-    const agent = new Agent(config, opts, log, dataplane);
+    let agent: Agent;
+    try {
+      agent = new Agent(config, opts, log, dataplane);
+    } catch (err) {
+      await dataplane.close();
+      throw err;
+    }
     try {
       for (const c of config.allow) agent.dataplane.allow(parseCidr(c) as Cidr);
+      // Records that end while the plugins start wait in the (bounded) queue.
+      agent.unsubs.push(agent.dataplane.onFlow((r) => agent.ingest(r)));
       await agent.host.start();
       await agent.readModelVersions();
-      agent.unsubs.push(agent.dataplane.onFlow((r) => agent.ingest(r)));
+      agent.ready = true;
+      agent.schedule();
       for (const id of agent.host.ids("extractor")) agent.startExtractor(id);
       agent.control = await startControlServer(config.control, agent, log.child("control"));
       agent.lostTimer = setInterval(() => agent.reportLost(), 1_000);
@@ -177,8 +186,10 @@ export class Agent implements ControlBackend {
     this.schedule();
   }
 
+  private ready = false;
+
   private schedule(): void {
-    if (this.busy) return;
+    if (this.busy || !this.ready || this.queue.length === 0) return;
     if (this.queue.length >= this.config.pipeline.batch_size) {
       void this.runBatch();
     } else if (!this.batchTimer) {
