@@ -43,3 +43,25 @@ describe("cli", () => {
     expect((await xids(["block", "1.2.3.4", "--bogus"])).err).toContain("unknown option --bogus");
   });
 });
+
+describe("xids run", () => {
+  test("a plugin failing at start with on_start_failure: abort stops start-up with its id and reason", async () => {
+    using dir = new TempDir();
+    const config = dir.file("x.yaml");
+    await Bun.write(
+      config,
+      `control: { socket: ${dir.file("ctl.sock")} }
+plugins:
+  - { id: kernel-mlp, kind: model, builtin: kernel, config: { artifact: "" } }
+  - id: broken
+    kind: model
+    external: { address: "unix:${dir.file("b.sock")}", command: ["${process.execPath}", "-e", "process.exit(7)"] }
+`,
+    );
+    const r = await xids(["run", "--config", config]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('plugin "broken" failed to start: process exited with code 7 before it was ready (on_start_failure: abort)');
+    expect(r.err).toMatch(/\[xids\/kernel-mlp\] stopped/);
+    expect(await Bun.file(dir.file("ctl.sock")).exists()).toBe(false);
+  });
+});
