@@ -6,7 +6,7 @@ NODEDIR := $(shell dirname $$(dirname $$(readlink -f $$(command -v node))))
 ADDON := native/build/Release/xids_native.node
 ADDON_SRCS := $(wildcard native/src/*.cc native/src/*.h) native/binding.gyp
 
-all: $(ADDON) bpf fixtures
+all: $(ADDON) bpf fixtures bench
 
 $(ADDON): $(ADDON_SRCS)
 	cd native && ../node_modules/.bin/node-gyp rebuild --nodedir=$(NODEDIR) --loglevel=error >/dev/null
@@ -18,9 +18,12 @@ bpf:
 fixtures:
 	@$(MAKE) -s -C test/fixtures
 
+bench:
+	@$(MAKE) -s -C bench/bpf
+
 clean:
 	rm -rf native/build
 	@if [ -f bpf/Makefile ]; then $(MAKE) -s -C bpf clean; fi
 	$(MAKE) -s -C test/fixtures clean
 
-.PHONY: all bpf fixtures clean
+.PHONY: all bpf fixtures bench clean

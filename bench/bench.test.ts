@@ -1,0 +1,54 @@
+// `xids bench --quick --skip-throughput --json` runs end to end and its JSON carries every figure
+// the issue asks for, with sane relations between them. No timing thresholds: benchmarks never
+// fail CI on speed.
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { DataPlane } from "../core/dataplane/dataplane.ts";
+import { MAPS } from "../core/dataplane/abi.ts";
+
+const REPO = join(import.meta.dir, "..");
+const REQUIRED = [
+  "xdp_pass_ns", "midflow_ns", "flow_end_mlp_ns", "mlp_inference_ns", "dt_inference_ns", "xdp_drop_ns",
+  "blocked_drop_ns", "flow_entry_bytes", "model_slot_bytes", "throughput_ratio", "onnx_flows_per_s",
+] as const;
+/** Keys that may be null here (throughput is skipped in this test). */
+const NULLABLE = new Set(["throughput_ratio"]);
+
+test("xids bench --quick --skip-throughput --json", async () => {
+  const proc = Bun.spawn([process.execPath, "core/cli/main.ts", "bench", "--quick", "--skip-throughput", "--json"], {
+    cwd: REPO, stdout: "pipe", stderr: "pipe", timeout: 90_000,
+  });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  expect({ code, err: code === 0 ? "" : err }).toEqual({ code: 0, err: "" });
+  const lines = out.trim().split("\n");
+  const j = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
+  // The table comes first, with its header.
+  expect(lines[0]).toMatch(/^metric\s+\| xids\s+\| baseline\s+\| ratio \/ goal\s+\| status$/);
+
+  for (const k of REQUIRED) {
+    const v = j[k];
+    if (NULLABLE.has(k)) expect(v === null || (typeof v === "number" && Number.isFinite(v))).toBe(true);
+    else {
+      expect(typeof v, k).toBe("number");
+      expect(Number.isFinite(v as number), k).toBe(true);
+    }
+  }
+  expect(j.throughput_ratio).toBeNull(); // skipped
+  expect(j.detection_latency_ms).toBeNull();
+  const n = (k: string) => j[k] as number;
+  expect(n("midflow_ns")).toBeGreaterThan(0);
+  expect(n("flow_end_mlp_ns")).toBeGreaterThan(n("midflow_ns"));
+  expect(n("xdp_pass_ns")).toBeGreaterThan(0);
+  expect(n("xdp_drop_ns")).toBeGreaterThan(0);
+  expect(n("blocked_drop_ns")).toBeGreaterThan(0);
+  expect(n("mlp_inference_ns")).toBeGreaterThan(0);
+  expect(n("dt_inference_ns")).toBeGreaterThanOrEqual(0);
+  expect(n("onnx_flows_per_s")).toBeGreaterThan(0);
+
+  // Memory figures are exact: the flow entry is the flows4 map's key + value, the slot is the
+  // [6,32,32,2] MLP's parameters (weights + biases + 3 x 8 B of standardisation per input).
+  using dp = DataPlane.load();
+  const f4 = dp.coll.map(MAPS.flows4);
+  expect(n("flow_entry_bytes")).toBe(f4.keySize + f4.valueSize);
+  expect(n("model_slot_bytes")).toBe(4 * (6 * 32 + 32 + 32 * 32 + 32 + 32 * 2 + 2) + 8 * 3 * 6);
+}, 120_000);

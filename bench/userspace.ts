@@ -1,0 +1,160 @@
+// User-space model backends under Bun: the ONNX XGBoost backend and the TypeScript int32 MLP in
+// flows per second at several batch sizes, and the round trip of one Classify over the gRPC
+// plugin bus (unix socket) beside the same call in-process.
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { remoteModel } from "../core/bus/remote.ts";
+import { servePlugin } from "../core/bus/serve.ts";
+import type { ModelApi } from "../core/plugins/types.ts";
+import { probeVectors } from "../core/inference/artifact.ts";
+import { Classification, FlowRecord, HealthResponse, HealthResponse_Status, PluginInfo, Verdict } from "../proto/gen/xids/plugin/v1/common.ts";
+import { inferInt32, loadArtifact, OnnxBackend, type MlpModel, type XgbModel } from "../models/index.ts";
+import { median } from "./stats.ts";
+
+const REPO = join(import.meta.dir, "..");
+
+export interface UserspaceOptions {
+  batchSizes: number[];
+  /** Wall time per sample of one batch size. */
+  sampleMs: number;
+  samples: number;
+  /** Sequential Classify calls per round-trip sample. */
+  rpcCalls: number;
+  log: (msg: string) => void;
+}
+
+export interface UserspaceResults {
+  onnx_flows_per_s: number | null;
+  onnx_best_batch: number | null;
+  onnx_by_batch: Record<string, number>;
+  ts_mlp_flows_per_s: number;
+  ts_mlp_by_batch: Record<string, number>;
+  grpc_roundtrip_us: number | null;
+  inprocess_call_us: number | null;
+  grpc_note: string | null;
+}
+
+/** n x 22 kernel feature vectors (seeded), as floats. */
+function featureRows(n: number): Float64Array {
+  const rows = probeVectors(Math.max(n, 2) + 2).slice(2, n + 2);
+  const out = new Float64Array(n * 22);
+  rows.forEach((r, i) => r.forEach((v, f) => (out[i * 22 + f] = Number(v))));
+  return out;
+}
+
+/** Runs `step` (which handles `batch` flows) repeatedly for ~ms; returns flows per second. */
+async function rate(batch: number, ms: number, step: () => unknown): Promise<number> {
+  await step(); // warm-up
+  let flows = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) {
+    await step();
+    flows += batch;
+    t = performance.now();
+  }
+  return (flows / (t - t0)) * 1000;
+}
+
+export async function benchUserspace(opts: UserspaceOptions): Promise<UserspaceResults> {
+  const { log } = opts;
+  const xgb = loadArtifact(join(REPO, "models", "xgb")) as XgbModel;
+  const mlp = loadArtifact(join(REPO, "models", "mlp-int32")) as MlpModel;
+  const maxB = Math.max(...opts.batchSizes);
+  const x22 = featureRows(Math.min(maxB, 8192));
+  const select = (features: number[], n: number): Float32Array => {
+    const k = features.length;
+    const out = new Float32Array(n * k);
+    for (let i = 0; i < n; i++) {
+      const r = i % (x22.length / 22);
+      for (let c = 0; c < k; c++) out[i * k + c] = x22[r * 22 + features[c]!]!;
+    }
+    return out;
+  };
+
+  const onnx_by_batch: Record<string, number> = {};
+  const ts_mlp_by_batch: Record<string, number> = {};
+  using be = await OnnxBackend.load(xgb.onnxPath, xgb.features.length);
+  const mlpRows = (n: number) => {
+    const x = select(mlp.features, n);
+    const k = mlp.features.length;
+    return Array.from({ length: n }, (_, i) => Array.from(x.subarray(i * k, (i + 1) * k), Math.floor));
+  };
+  for (const B of opts.batchSizes) {
+    const xx = select(xgb.features, B);
+    const rows = mlpRows(B);
+    const o: number[] = [];
+    const t: number[] = [];
+    for (let s = 0; s < opts.samples; s++) {
+      o.push(await rate(B, opts.sampleMs, () => be.score(xx, B)));
+      t.push(await rate(B, opts.sampleMs, () => {
+        let attacks = 0;
+        for (const r of rows) if (inferInt32(mlp.params, r).attack) attacks++;
+        return attacks;
+      }));
+    }
+    onnx_by_batch[B] = median(o);
+    ts_mlp_by_batch[B] = median(t);
+    log(`batch ${B}: onnx xgb ${Math.round(onnx_by_batch[B]!)} flows/s, ts int32 mlp ${Math.round(ts_mlp_by_batch[B]!)} flows/s`);
+  }
+  let best: number | null = null;
+  for (const B of opts.batchSizes) if (best === null || onnx_by_batch[B]! > onnx_by_batch[best]!) best = B;
+
+  // gRPC round trip: the TypeScript MLP served as a ModelBackend on a unix socket.
+  const record = FlowRecord.create({
+    id: 1, family: 4, protocol: 6, endReason: 1, srcAddr: "198.18.0.1", srcPort: 40000, dstAddr: "198.18.0.2", dstPort: 443,
+    features: Array.from(x22.subarray(0, 22)),
+  });
+  const api: ModelApi = {
+    describe: async () => PluginInfo.create({ id: "bench-mlp", version: "1" }),
+    health: async () => HealthResponse.create({ status: HealthResponse_Status.STATUS_SERVING }),
+    classify: async (records) =>
+      records.map((r) => {
+        const res = inferInt32(mlp.params, mlp.features.map((f) => Math.floor(r.features[f] ?? 0)));
+        return Classification.create({ flowId: r.id, verdict: res.attack ? Verdict.VERDICT_ATTACK : Verdict.VERDICT_BENIGN, score: res.score });
+      }),
+  };
+  let grpc_roundtrip_us: number | null = null;
+  let inprocess_call_us: number | null = null;
+  let grpc_note: string | null = null;
+  const sock = join(tmpdir(), `xids-bench-${process.pid}.sock`);
+  try {
+    const server = await servePlugin(`unix:${sock}`, { model: api });
+    const client = remoteModel(server.address, { timeoutMs: 5_000 });
+    try {
+      for (let i = 0; i < 50; i++) await client.classify([record]); // connect + warm-up
+      const g: number[] = [];
+      const p: number[] = [];
+      for (let s = 0; s < opts.samples; s++) {
+        let t0 = performance.now();
+        for (let i = 0; i < opts.rpcCalls; i++) await client.classify([record]);
+        g.push(((performance.now() - t0) * 1000) / opts.rpcCalls);
+        t0 = performance.now();
+        for (let i = 0; i < opts.rpcCalls; i++) await api.classify([record]);
+        p.push(((performance.now() - t0) * 1000) / opts.rpcCalls);
+      }
+      grpc_roundtrip_us = median(g);
+      inprocess_call_us = median(p);
+      log(`grpc round trip ${grpc_roundtrip_us.toFixed(1)} µs (in-process ${inprocess_call_us.toFixed(2)} µs)`);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  } catch (err) {
+    grpc_note = `gRPC round trip failed: ${(err as Error).message}`;
+    log(grpc_note);
+  } finally {
+    rmSync(sock, { force: true });
+  }
+  return {
+    onnx_flows_per_s: best === null ? null : onnx_by_batch[best]!,
+    onnx_best_batch: best,
+    onnx_by_batch,
+    ts_mlp_flows_per_s: Math.max(...Object.values(ts_mlp_by_batch)),
+    ts_mlp_by_batch,
+    grpc_roundtrip_us,
+    inprocess_call_us,
+    grpc_note,
+  };
+}
