@@ -99,9 +99,9 @@ export class Agent implements ControlBackend {
     const log = opts.log ?? createLogger("xids", config.log.level);
     let dataplane = opts.dataplane;
     if (!dataplane) {
-      if (config.dataplane.interface) dataplane = KernelDataPlane.open(config.dataplane, config.pipeline.block, log.child("dataplane"));
+      if (config.dataplane.interfaces.length > 0) dataplane = KernelDataPlane.open(config.dataplane, config.pipeline.block, log.child("dataplane"));
       else {
-        log.warn("no dataplane.interface configured: nothing is attached, block/allow lists are kept in memory only");
+        log.warn("no dataplane.interfaces configured: nothing is attached, block/allow lists are kept in memory only");
         dataplane = new MemoryDataPlane();
       }
     }

@@ -1,6 +1,6 @@
 // The xids configuration: one YAML file, checked against this schema. Every key has a default
 // except where noted, so an empty file (or no file) runs the demo: control socket, the in-kernel
-// model entry and the alert log, no interface attached until `dataplane.interface` is set.
+// model entry and the alert log, no interface attached until `dataplane.interfaces` is set.
 import { resolve } from "node:path";
 import { grpcAddressError, parseCidr } from "../runtime/net.ts";
 import { type Infer, Issues, s } from "./schema.ts";
@@ -65,9 +65,10 @@ const tcp = s.object({
 export const configSchema = s.object({
   version: s.default(s.int({ min: 1, max: 1 }), 1),
   dataplane: s.object({
-      /** Interface to protect; empty = no XDP attachment (the core still runs; status says xdp_mode "none"). */
-      interface: s.default(s.string(), ""),
-      /** Network namespace (name under /run/netns) the interface lives in; empty = the current one. */
+      /** Interfaces to protect (one XDP attachment each, one shared set of maps); none = no XDP
+       *  attachment (the core still runs; status says xdp_mode "none"). */
+      interfaces: s.default(s.array(s.string({ pattern: /^[^\s/]{1,15}$/, expected: "an interface name (1-15 characters)" })), []),
+      /** Network namespace (name under /run/netns) the interfaces live in; empty = the current one. */
       netns: s.default(s.string(), ""),
       xdp_mode: s.default(s.enum(["native", "generic"] as const), "native"),
       /** Fall back to generic XDP when native is not available (otherwise that is an error). */

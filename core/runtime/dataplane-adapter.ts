@@ -55,12 +55,13 @@ export class KernelDataPlane implements DataPlanePort {
 
   private constructor(
     private readonly dp: DataPlane,
-    private readonly link: XdpLink,
+    private readonly links: XdpLink[],
     readonly ifname: string,
     sweepMs: number,
     private readonly log: Logger,
   ) {
-    this.xdpMode = link.mode === "generic" ? "generic" : "native";
+    // With the generic fallback, one interface may run generic while another runs native.
+    this.xdpMode = links.some((l) => l.mode === "generic") ? "generic" : "native";
     this.poll = setInterval(() => this.drain(), 10);
     this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
   }
@@ -80,9 +81,18 @@ export class KernelDataPlane implements DataPlanePort {
     });
     try {
       const netns = cfg.netns ? (cfg.netns.startsWith("/") ? cfg.netns : `/var/run/netns/${cfg.netns}`) : undefined;
-      const link = XdpLink.attach(dp.xdp, { ifname: cfg.interface, netns, mode: cfg.xdp_mode, allowFallback: cfg.allow_generic_fallback });
-      log.info(`XDP attached to ${cfg.interface}${netns ? ` (netns ${cfg.netns})` : ""} in ${link.mode} mode`);
-      return new KernelDataPlane(dp, link, cfg.interface, cfg.sweep_interval_ms, log);
+      const links: XdpLink[] = [];
+      try {
+        for (const ifname of cfg.interfaces) {
+          const link = XdpLink.attach(dp.xdp, { ifname, netns, mode: cfg.xdp_mode, allowFallback: cfg.allow_generic_fallback });
+          links.push(link);
+          log.info(`XDP attached to ${ifname}${netns ? ` (netns ${cfg.netns})` : ""} in ${link.mode} mode`);
+        }
+      } catch (err) {
+        for (const l of links) l.close();
+        throw err;
+      }
+      return new KernelDataPlane(dp, links, cfg.interfaces.join(","), cfg.sweep_interval_ms, log);
     } catch (err) {
       dp.close();
       throw err;
@@ -174,7 +184,7 @@ export class KernelDataPlane implements DataPlanePort {
     this.closed = true;
     clearInterval(this.poll);
     clearInterval(this.sweepTimer);
-    this.link.close();
+    for (const l of this.links) l.close();
     this.dp.close();
   }
 }

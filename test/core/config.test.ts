@@ -22,7 +22,7 @@ describe("config", () => {
       ["alert-log", "alert-log", "abort", 2000],
     ]);
     expect(r.config.plugins[0]!.config).toEqual({ artifact: SHIPPED_MLP });
-    expect(r.config.dataplane.interface).toBe("");
+    expect(r.config.dataplane.interfaces).toEqual([]);
     expect(r.config.watch.queue_size).toBe(1024);
   });
 

@@ -8,12 +8,15 @@ import { createHmac } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { twoHosts } from "../harness/netns.ts";
+import { createVethPair, twoHosts } from "../harness/netns.ts";
+import { Agent } from "../../core/agent/agent.ts";
+import { checkConfig } from "../../core/config/load.ts";
+import { builtinCatalog } from "../../core/plugins/builtins.ts";
 import { connectControl } from "../../core/control/client.ts";
 import { ModelBackendClient } from "../../proto/gen/xids/plugin/v1/model.ts";
 import { DescribeRequest } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { call } from "../../core/bus/grpc.ts";
-import { BUN, Proc, REPO, TempDir, waitFor, xids } from "./util.ts";
+import { BUN, Proc, REPO, TempDir, quietLog, waitFor, xids } from "./util.ts";
 
 const SECRET = "e2e-shared-secret-0123456789";
 const BENIGN_SRC = "198.18.0.1";
@@ -60,7 +63,7 @@ describe("e2e: xids run", () => {
       config,
       `# e2e configuration
 dataplane:
-  interface: eth0
+  interfaces: [eth0]
   netns: ${hosts.server.name}
   xdp_mode: native
   early_end_packets: 1      # every packet ends its flow: one record per datagram
@@ -215,6 +218,38 @@ log: { level: info }
       if (extPid && alive(extPid)) process.kill(extPid, "SIGKILL");
     }
   }, 90_000);
+
+  test("one data plane protects several interfaces; a control-API block drops on each", async () => {
+    using hosts = twoHosts();
+    using dir = new TempDir();
+    createVethPair({ ns: hosts.server, ifname: "eth1", addrs: ["198.18.5.2/24"] }, { ns: hosts.client, ifname: "eth1", addrs: ["198.18.5.1/24"] });
+    const r = checkConfig(
+      {
+        dataplane: { interfaces: ["eth0", "eth1"], netns: hosts.server.name },
+        control: { socket: dir.file("ctl.sock") },
+        plugins: [{ id: "kernel-mlp", kind: "model", builtin: "kernel", config: { artifact: "" } }],
+      },
+      builtinCatalog,
+    );
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    const agent = await Agent.start(r.config, { log: quietLog });
+    const c = connectControl({ socket: dir.file("ctl.sock") });
+    try {
+      const st = await c.status();
+      expect([st.interface, st.xdpMode]).toEqual(["eth0,eth1", "native"]);
+      for (const ifname of ["eth0", "eth1"]) expect(hosts.server.execSync(["ip", "link", "show", ifname]).stdout).toContain("xdp");
+      await c.block("198.18.0.1");
+      await c.block("198.18.5.1");
+      const drops = async () => (await c.getStats()).dataplane.drop_blocked ?? 0;
+      await hosts.client.exec([BUN, join(REPO, "test/core/udp-send.ts"), "198.18.0.1", hosts.serverIp, "9", "2"], { timeoutMs: 10_000 });
+      await hosts.client.exec([BUN, join(REPO, "test/core/udp-send.ts"), "198.18.5.1", "198.18.5.2", "9", "2"], { timeoutMs: 10_000 });
+      await waitFor("drops on both interfaces", async () => (await drops()) >= 4, 5_000);
+    } finally {
+      c.close();
+      await agent.stop();
+    }
+    for (const ifname of ["eth0", "eth1"]) expect(hosts.server.execSync(["ip", "link", "show", ifname]).stdout).not.toContain("xdp");
+  });
 
   test("a bad config is refused with exact errors and nothing starts", async () => {
     using dir = new TempDir();

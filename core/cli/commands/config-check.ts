@@ -23,7 +23,7 @@ example: xids config check core/config/xids.example.yaml`,
       const cfg = loadConfigFile(f._[0]!, builtinCatalog);
       const enabled = cfg.plugins.filter((p) => p.enabled);
       console.log(
-        `${f._[0]}: ok (${enabled.length} plugin(s): ${enabled.map((p) => `${p.id}[${p.kind}${p.external ? ", external" : ""}]`).join(", ")}; interface ${cfg.dataplane.interface || "none"})`,
+        `${f._[0]}: ok (${enabled.length} plugin(s): ${enabled.map((p) => `${p.id}[${p.kind}${p.external ? ", external" : ""}]`).join(", ")}; interfaces ${cfg.dataplane.interfaces.join(",") || "none"})`,
       );
       if (f.print) console.log(JSON.stringify(cfg, null, 2));
       return 0;

@@ -12,7 +12,7 @@ export const command: Command = {
   help: `usage: xids run [--config <file>] [--log-level debug|info|warn|error]
 
 Loads and checks the configuration (no file = the built-in defaults), attaches the XDP data
-plane to dataplane.interface, starts the plugins in order (an external plugin's process is
+plane to dataplane.interfaces, starts the plugins in order (an external plugin's process is
 supervised and restarted with backoff), serves the control API on control.socket (mode 0600),
 and routes every ended flow: kernel verdict or model plugin -> block -> responders.
 Stops cleanly (plugins in reverse order, XDP detached) on SIGINT or SIGTERM.

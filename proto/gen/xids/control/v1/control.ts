@@ -53,6 +53,7 @@ export interface StatusResponse {
   /** "running" or "degraded" (a plugin is down; the kernel path keeps protecting). */
   state: string;
   plugins: PluginStatus[];
+  /** protected interfaces, comma-separated ("" = none) */
   interface: string;
   /** mode in use: "native", "generic", or "none" (no data plane) */
   xdpMode: string;
