@@ -183,6 +183,37 @@ describe("control API", () => {
   });
 });
 
+describe("control API watch filters", () => {
+  test("flows-only and both: each client gets what it asked for, in order", async () => {
+    const flowsOnly: WatchEvent[] = [];
+    const both: WatchEvent[] = [];
+    const c2 = connectControl({ socket: dir.file("run/ctl.sock") });
+    const c3 = connectControl({ socket: dir.file("run/ctl.sock") });
+    const s1 = c2.watch({ detections: false, flows: true }, (e) => flowsOnly.push(e), () => {});
+    const s2 = c3.watch({ detections: true, flows: true }, (e) => both.push(e), () => {});
+    try {
+      await waitFor("two watch clients", () => agent.watch.size === 2);
+      const recs = sampleRecords(500);
+      recs[2]!.kernelVerdict = Verdict.VERDICT_ATTACK;
+      for (const r of recs) dp.inject(r);
+      await agent.whenIdle();
+      const detected = () => both.filter((e) => e.event?.$case === "detection").map((e) => (e.event?.$case === "detection" ? e.event.value : null)!);
+      await waitFor("events", () => flowsOnly.length === 5 && detected().some((d) => d.record?.id === 502), 5_000);
+      expect(flowsOnly.map((e) => e.event?.$case === "flow" && e.event.value.id)).toEqual([500, 501, 502, 503, 504]);
+      // Every flow first, then the detections (the kernel's verdict on 502, and any the tree made).
+      expect(both.slice(0, 5).map((e) => e.event?.$case)).toEqual(["flow", "flow", "flow", "flow", "flow"]);
+      expect(both.slice(5).every((e) => e.event?.$case === "detection")).toBe(true);
+      expect(detected().find((d) => d.record?.id === 502)?.detector).toBe("kernel-mlp");
+    } finally {
+      s1.cancel();
+      s2.cancel();
+      c2.close();
+      c3.close();
+    }
+    await waitFor("watch clients to go", () => agent.watch.size === 0);
+  });
+});
+
 describe("control socket ownership", () => {
   test("a second core does not steal the socket of a running one; a stale socket is replaced", async () => {
     const r = checkConfig({ control: { socket: dir2().file("ctl.sock") }, plugins: [] }, builtinCatalog);
