@@ -337,34 +337,39 @@ struct neuron_ctx {
 	const struct xids_mlp_layer *layer;
 	const __s64 *in_act;
 	__s64 *out_act;
+	__u64 bias_corr; /* 2^31 · Σ a, subtracted once per neuron (see neuron_pair) */
 	__u32 n_in;
 	__u32 shift;
 	__u32 relu;
 };
 
-/* Two neurons per call (rows 2p and 2p+1) so each activation is loaded once for both:
- * acc = Σ w·a + (bias << b); y = sat32(acc >> b); ReLU on hidden layers. Inputs come padded to
- * a multiple of 4 and outputs to a multiple of 2 (zero weights), so nothing is special-cased. */
-static __always_inline __s64 neuron_out(__s64 acc, const struct neuron_ctx *c)
+static __always_inline __s64 neuron_out(__u64 acc, const struct neuron_ctx *c)
 {
-	__s64 y = sat32(acc >> c->shift);
+	__s64 y = sat32((__s64)acc >> c->shift);
 
 	return c->relu && y < 0 ? 0 : y;
 }
 
+/* Two neurons per call (rows 2p and 2p+1), so each activation is loaded once for both:
+ * acc = Σ w·a + (bias << b); y = sat32(acc >> b); ReLU on hidden layers.
+ * Weights are stored offset by 2^31 as u32 (wu = w + 2^31): BPF before cpu v4 has no
+ * sign-extending load, so Σ w·a is computed as Σ wu·a − 2^31·Σ a, the correction shared by every
+ * neuron of the layer. Unsigned 64-bit arithmetic wraps, and the true sum fits in s64 (the
+ * artifact's overflow analysis), so the result is exact. Inputs come padded to a multiple of 4 and
+ * outputs to a multiple of 2 (zero weights), so nothing is special-cased. */
 static long neuron_pair(__u32 p, struct neuron_ctx *c)
 {
-	const __s32 *w0, *w1;
+	const __u32 *w0, *w1;
 	const __s64 *a = c->in_act;
-	__s64 acc0, acc1;
+	__u64 acc0, acc1;
 	__u32 i, j = (p * 2) & (XIDS_MLP_MAX_WIDTH - 2);
 
 	w0 = c->layer->w[j];
 	w1 = c->layer->w[j + 1];
-	acc0 = (__s64)c->layer->bias[j] << c->shift;
-	acc1 = (__s64)c->layer->bias[j + 1] << c->shift;
+	acc0 = ((__u64)(__s64)c->layer->bias[j] << c->shift) - c->bias_corr;
+	acc1 = ((__u64)(__s64)c->layer->bias[j + 1] << c->shift) - c->bias_corr;
 	for (i = 0; i < XIDS_MLP_MAX_WIDTH; i += 4) {
-		__s64 a0, a1, a2, a3;
+		__u64 a0, a1, a2, a3;
 
 		if (i >= c->n_in)
 			break;
@@ -372,8 +377,8 @@ static long neuron_pair(__u32 p, struct neuron_ctx *c)
 		a1 = a[i + 1];
 		a2 = a[i + 2];
 		a3 = a[i + 3];
-		acc0 += (__s64)w0[i] * a0 + (__s64)w0[i + 1] * a1 + (__s64)w0[i + 2] * a2 + (__s64)w0[i + 3] * a3;
-		acc1 += (__s64)w1[i] * a0 + (__s64)w1[i + 1] * a1 + (__s64)w1[i + 2] * a2 + (__s64)w1[i + 3] * a3;
+		acc0 += w0[i] * a0 + w0[i + 1] * a1 + w0[i + 2] * a2 + w0[i + 3] * a3;
+		acc1 += w1[i] * a0 + w1[i + 1] * a1 + w1[i + 2] * a2 + w1[i + 3] * a3;
 	}
 	c->out_act[j] = neuron_out(acc0, c);
 	c->out_act[j + 1] = neuron_out(acc1, c);
@@ -407,6 +412,17 @@ int xids_cls_layer(struct xdp_md *ctx)
 	c.out_act = st->act[(l + 1) & 1];
 	c.n_in = m->layer_in[l];
 	c.shift = m->shift & 31;
+	{
+		__u64 sum = 0;
+		__u32 i;
+
+		for (i = 0; i < XIDS_MLP_MAX_WIDTH; i++) {
+			if (i >= c.n_in)
+				break;
+			sum += c.in_act[i];
+		}
+		c.bias_corr = sum << 31;
+	}
 	c.relu = !last;
 	bpf_loop((n_out + 1) / 2, neuron_pair, &c, 0);
 	if (!last) {

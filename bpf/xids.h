@@ -243,9 +243,10 @@ struct xids_model_meta {
 	__u32 layer_out[XIDS_MLP_MAX_LAYERS];
 };
 
-/* "mlp_layers" (array, key = slot * XIDS_MLP_MAX_LAYERS + layer). Row-major [out][in]. */
+/* "mlp_layers" (array, key = slot * XIDS_MLP_MAX_LAYERS + layer). Row-major [out][in].
+ * Weights are stored offset by 2^31 (w + 2^31 as u32; classify.h says why). */
 struct xids_mlp_layer {
-	__s32 w[XIDS_MLP_MAX_WIDTH][XIDS_MLP_MAX_WIDTH];
+	__u32 w[XIDS_MLP_MAX_WIDTH][XIDS_MLP_MAX_WIDTH];
 	__s32 bias[XIDS_MLP_MAX_WIDTH];
 };
 

@@ -49,7 +49,8 @@ export const ModelMeta = defineStruct("xids_model_meta", [
 ] as const);
 
 export const MlpLayer = defineStruct("xids_mlp_layer", [
-  ["w", { array: "s32", length: MLP_MAX_WIDTH * MLP_MAX_WIDTH }],
+  // w + 2^31 as u32: the kernel has no sign-extending load (bpf/classify.h)
+  ["w", { array: "u32", length: MLP_MAX_WIDTH * MLP_MAX_WIDTH }],
   ["bias", { array: "s32", length: MLP_MAX_WIDTH }],
 ] as const);
 

@@ -79,12 +79,13 @@ export function mlpSlotImage(p: Int32Params, version: number): SlotImage {
     check(L.w_q.length === L.in * L.out && L.bias_q.length === L.out, `layer ${l}: weights ${L.w_q.length} / biases ${L.bias_q.length} do not match ${L.out}x${L.in}`);
     check(padTo4(L.in) <= MLP_MAX_WIDTH, `layer ${l} has ${L.in} inputs; the kernel allows up to ${MLP_MAX_WIDTH}`);
     // Typed arrays: the struct codec copies them in one go (a slot is rewritten on every update).
-    const w = new Int32Array(MLP_MAX_WIDTH * MLP_MAX_WIDTH);
+    // Offset by 2^31 as the kernel stores them (bpf/classify.h); padding is a zero weight.
+    const w = new Uint32Array(MLP_MAX_WIDTH * MLP_MAX_WIDTH).fill(0x80000000);
     for (let j = 0; j < L.out; j++) {
       for (let k = 0; k < L.in; k++) {
         const v = L.w_q[j * L.in + k]!;
         check(Number.isInteger(v) && v >= I32_MIN && v <= I32_MAX, `layer ${l} weight [${j}][${k}] = ${v} is not int32`);
-        w[j * MLP_MAX_WIDTH + k] = v;
+        w[j * MLP_MAX_WIDTH + k] = v + 0x80000000;
       }
     }
     const bias = new Int32Array(MLP_MAX_WIDTH);
