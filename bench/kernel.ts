@@ -30,6 +30,8 @@ export interface KernelResults {
   xdp_pass_ns: number;
   xdp_drop_ns: number;
   midflow_ns: number;
+  /** The same packet with flow tracking off: parse, lists and counters only. */
+  midflow_notrack_ns: number;
   flow_end_nomodel_ns: number;
   flow_end_mlp_ns: number;
   flow_end_dt_ns: number;
@@ -137,6 +139,8 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
     disposables.push(dpB);
     const dpC = DataPlane.load(common);
     disposables.push(dpC);
+    const dpD = DataPlane.load({ ...common, trackFlows: false });
+    disposables.push(dpD);
     const slotsA = new ModelSlots(dpA.coll);
     const slotsB = new ModelSlots(dpB.coll);
     new ModelSlots(dpC.coll);
@@ -199,6 +203,7 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
     const cases: Case[] = [
       { name: "xdp_pass", run: simple(pass, ack, 2) },
       { name: "midflow", run: simple(dpA.xdp, ack, 2) },
+      { name: "midflow_notrack", run: simple(dpD.xdp, ack, 2) },
       { name: "xdp_drop", run: simple(drop, blockedPkt, 1) },
       { name: "blocked_drop", run: simple(dpA.xdp, blockedPkt, 1) },
       { name: "flow_end_nomodel", run: flowEnd(dpC) },
@@ -239,6 +244,7 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
       xdp_pass_ns: m("xdp_pass"),
       xdp_drop_ns: m("xdp_drop"),
       midflow_ns: m("midflow"),
+      midflow_notrack_ns: m("midflow_notrack"),
       flow_end_nomodel_ns: m("flow_end_nomodel"),
       flow_end_mlp_ns: m("flow_end_mlp"),
       flow_end_dt_ns: m("flow_end_dt"),

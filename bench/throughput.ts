@@ -31,12 +31,15 @@ export interface ThroughputResults {
   xdp_mode: string | null;
   tcp_bps: Record<Mode, number | null>;
   udp_pps: Record<Mode, number | null>;
-  /** xids TCP / bare interface TCP */
+  /** xids TCP / bare interface TCP (median of per-round ratios) */
   throughput_ratio: number | null;
   /** xids TCP / bare XDP_PASS attached TCP */
   throughput_ratio_vs_xdp_pass: number | null;
   pps_ratio: number | null;
   pps_ratio_vs_xdp_pass: number | null;
+  /** [min, max] of the runs per mode */
+  tcp_spread: Record<Mode, [number, number] | null>;
+  udp_spread: Record<Mode, [number, number] | null>;
   note: string | null;
 }
 
@@ -90,7 +93,7 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
   const { log } = opts;
   const empty = (): Record<Mode, number | null> => ({ none: null, xdp_pass: null, xids: null });
   if (!iperf3Available()) {
-    return { xdp_mode: null, tcp_bps: empty(), udp_pps: empty(), throughput_ratio: null, throughput_ratio_vs_xdp_pass: null, pps_ratio: null, pps_ratio_vs_xdp_pass: null, note: "iperf3 is not installed" };
+    return { xdp_mode: null, tcp_bps: empty(), udp_pps: empty(), throughput_ratio: null, throughput_ratio_vs_xdp_pass: null, pps_ratio: null, pps_ratio_vs_xdp_pass: null, tcp_spread: { none: null, xdp_pass: null, xids: null }, udp_spread: { none: null, xdp_pass: null, xids: null }, note: "iperf3 is not installed" };
   }
   removeStaleNamespaces();
   setNamePrefix(NS_PREFIX);
@@ -140,15 +143,20 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
   const med = (xs: number[]) => (xs.length ? median(xs) : null);
   const tcpBps = { none: med(tcp.none), xdp_pass: med(tcp.xdp_pass), xids: med(tcp.xids) };
   const udpPps = { none: med(udp.none), xdp_pass: med(udp.xdp_pass), xids: med(udp.xids) };
-  const ratio = (a: number | null, b: number | null) => (a !== null && b ? a / b : null);
+  const sp = (xs: number[]): [number, number] | null => (xs.length ? [Math.min(...xs), Math.max(...xs)] : null);
+  // Ratios pair the runs of one round (taken back to back), then take the median: slow drift of
+  // the machine's load cancels within a round.
+  const ratio = (a: number[], b: number[]) => (a.length && a.length === b.length ? median(a.map((v, i) => v / b[i]!)) : null);
   return {
     xdp_mode: xdpMode,
     tcp_bps: tcpBps,
     udp_pps: udpPps,
-    throughput_ratio: ratio(tcpBps.xids, tcpBps.none),
-    throughput_ratio_vs_xdp_pass: ratio(tcpBps.xids, tcpBps.xdp_pass),
-    pps_ratio: ratio(udpPps.xids, udpPps.none),
-    pps_ratio_vs_xdp_pass: ratio(udpPps.xids, udpPps.xdp_pass),
+    throughput_ratio: ratio(tcp.xids, tcp.none),
+    throughput_ratio_vs_xdp_pass: ratio(tcp.xids, tcp.xdp_pass),
+    pps_ratio: ratio(udp.xids, udp.none),
+    pps_ratio_vs_xdp_pass: ratio(udp.xids, udp.xdp_pass),
+    tcp_spread: { none: sp(tcp.none), xdp_pass: sp(tcp.xdp_pass), xids: sp(tcp.xids) },
+    udp_spread: { none: sp(udp.none), xdp_pass: sp(udp.xdp_pass), xids: sp(udp.xids) },
     note: null,
   };
 }

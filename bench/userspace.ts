@@ -10,6 +10,7 @@ import type { ModelApi } from "../core/plugins/types.ts";
 import { probeVectors } from "../core/inference/artifact.ts";
 import { Classification, FlowRecord, HealthResponse, HealthResponse_Status, PluginInfo, Verdict } from "../proto/gen/xids/plugin/v1/common.ts";
 import { inferInt32, loadArtifact, OnnxBackend, type MlpModel, type XgbModel } from "../models/index.ts";
+import * as ort from "onnxruntime-node";
 import { median } from "./stats.ts";
 
 const REPO = join(import.meta.dir, "..");
@@ -28,6 +29,9 @@ export interface UserspaceResults {
   onnx_flows_per_s: number | null;
   onnx_best_batch: number | null;
   onnx_by_batch: Record<string, number>;
+  /** The same model through a bare onnxruntime session (tensor built once, outputs not
+   *  converted): how much of the backend's cost is ONNX Runtime itself. */
+  onnx_session_by_batch: Record<string, number>;
   ts_mlp_flows_per_s: number;
   ts_mlp_by_batch: Record<string, number>;
   grpc_roundtrip_us: number | null;
@@ -74,6 +78,8 @@ export async function benchUserspace(opts: UserspaceOptions): Promise<UserspaceR
   };
 
   const onnx_by_batch: Record<string, number> = {};
+  const onnx_session_by_batch: Record<string, number> = {};
+  const session = await ort.InferenceSession.create(xgb.onnxPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const ts_mlp_by_batch: Record<string, number> = {};
   using be = await OnnxBackend.load(xgb.onnxPath, xgb.features.length);
   const mlpRows = (n: number) => {
@@ -86,8 +92,11 @@ export async function benchUserspace(opts: UserspaceOptions): Promise<UserspaceR
     const rows = mlpRows(B);
     const o: number[] = [];
     const t: number[] = [];
+    const raw: number[] = [];
+    const feeds = { [session.inputNames[0]!]: new ort.Tensor("float32", xx, [B, xgb.features.length]) };
     for (let s = 0; s < opts.samples; s++) {
       o.push(await rate(B, opts.sampleMs, () => be.score(xx, B)));
+      raw.push(await rate(B, opts.sampleMs, () => session.run(feeds)));
       t.push(await rate(B, opts.sampleMs, () => {
         let attacks = 0;
         for (const r of rows) if (inferInt32(mlp.params, r).attack) attacks++;
@@ -95,9 +104,11 @@ export async function benchUserspace(opts: UserspaceOptions): Promise<UserspaceR
       }));
     }
     onnx_by_batch[B] = median(o);
+    onnx_session_by_batch[B] = median(raw);
     ts_mlp_by_batch[B] = median(t);
-    log(`batch ${B}: onnx xgb ${Math.round(onnx_by_batch[B]!)} flows/s, ts int32 mlp ${Math.round(ts_mlp_by_batch[B]!)} flows/s`);
+    log(`batch ${B}: onnx xgb ${Math.round(onnx_by_batch[B]!)} flows/s (bare session ${Math.round(onnx_session_by_batch[B]!)}), ts int32 mlp ${Math.round(ts_mlp_by_batch[B]!)} flows/s`);
   }
+  await session.release();
   let best: number | null = null;
   for (const B of opts.batchSizes) if (best === null || onnx_by_batch[B]! > onnx_by_batch[best]!) best = B;
 
@@ -151,6 +162,7 @@ export async function benchUserspace(opts: UserspaceOptions): Promise<UserspaceR
     onnx_flows_per_s: best === null ? null : onnx_by_batch[best]!,
     onnx_best_batch: best,
     onnx_by_batch,
+    onnx_session_by_batch,
     ts_mlp_flows_per_s: Math.max(...Object.values(ts_mlp_by_batch)),
     ts_mlp_by_batch,
     grpc_roundtrip_us,
