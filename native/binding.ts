@@ -50,6 +50,7 @@ export interface NativeBinding {
   xdpLinkCreate(progFd: number, ifindex: number, mode: "native" | "generic", netns: string | null): number;
   xdpQuery(ifindex: number, netns: string | null): { progId: number; drvProgId: number; skbProgId: number; mode: string };
   linkDetach(fd: number): void;
+  linkUpdate(linkFd: number, progFd: number): void;
 }
 
 const addonPath = join(import.meta.dir, "build", "Release", "xids_native.node");

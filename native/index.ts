@@ -1,5 +1,6 @@
 // The typed face of the native libbpf addon. Import from here, never from binding.ts.
 import { native } from "./binding.ts";
+import { call } from "./errors.ts";
 
 export { Collection, type CollectionOptions, type GlobalValue } from "./collection.ts";
 export { BpfMap, TypedMap, MapType, type UpdateFlag } from "./map.ts";
@@ -16,4 +17,9 @@ export function monotonicNs(): bigint {
 
 export function numPossibleCpus(): number {
   return native.numPossibleCpus();
+}
+
+/** Index of a network interface, in a namespace (path) or our own. */
+export function ifNameToIndex(name: string, netns?: string): number {
+  return call(() => native.ifNameToIndex(name, netns ?? null));
 }

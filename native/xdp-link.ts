@@ -46,13 +46,34 @@ export class XdpLink implements Disposable {
     return new XdpLink(fd, ifindex, actual, netns);
   }
 
-  /** Re-adopts a link pinned by an earlier process. */
-  static fromPin(path: string): XdpLink {
+  /** Re-adopts a link pinned by an earlier process. With `netns` (the interface's namespace,
+   *  as given to attach) the mode in use is read back from the kernel. */
+  static fromPin(path: string, opts: { netns?: string } = {}): XdpLink {
     const fd = call(() => native.objGet(path));
-    const info = call(() => native.linkInfo(fd));
-    const link = new XdpLink(fd, info.ifindex ?? 0, "unknown", null);
+    let ifindex = 0;
+    let mode: XdpMode | "unknown" = "unknown";
+    try {
+      ifindex = call(() => native.linkInfo(fd)).ifindex ?? 0;
+      if (opts.netns !== undefined && ifindex) {
+        const q = native.xdpQuery(ifindex, opts.netns);
+        if (q.mode === "native" || q.mode === "generic") mode = q.mode;
+      }
+    } catch (err) {
+      native.closeFd(fd);
+      throw err;
+    }
+    const link = new XdpLink(fd, ifindex, mode, opts.netns ?? null);
     link.#pinnedAt = path;
     return link;
+  }
+
+  /** Atomically replaces the program this link runs: the interface is never left without one. */
+  update(prog: Program): void {
+    call(() => native.linkUpdate(this.fd, prog.fd));
+  }
+
+  get pinnedAt(): string | null {
+    return this.#pinnedAt;
   }
 
   get fd(): number {

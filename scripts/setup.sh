@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Debian packages: the BPF toolchain, libbpf, network tools the tests drive, XGBoost for training.
 APT_PACKAGES=(
   clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make g++ python3
-  iproute2 iputils-ping netcat-openbsd curl nmap util-linux protobuf-compiler python3-xgboost iperf3
+  iproute2 iputils-ping netcat-openbsd curl nmap util-linux protobuf-compiler python3-xgboost iperf3 chromium
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

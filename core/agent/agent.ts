@@ -3,7 +3,10 @@
 //   -> model chain (pipeline.models; the first model that gives a verdict wins, a model that
 //      abstains or fails passes the record on) -> on ATTACK: block the source in the kernel map,
 //      Watch (detections), every responder (isolated, with deadlines).
-// Start order: data plane, allow list, plugins, control API; stop runs in reverse.
+// Blocking is the XDP-drop response: the source goes into the kernel's block list (TTL and reason
+// from pipeline.block) unless it is on the allow list, whatever the model says.
+// Start order: data plane, allow list, plugins, control API, HTTP (metrics, live page); stop runs
+// in reverse.
 import { readFileSync } from "node:fs";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { Verdict, type Classification, type FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
@@ -20,7 +23,9 @@ import { WatchHub } from "../control/watch.ts";
 import { KernelDataPlane, MemoryDataPlane, assignRecordId } from "../runtime/dataplane-adapter.ts";
 import { modelsArtifactLoader, RecordingModelUpdater } from "../runtime/model-adapter.ts";
 import { KernelModelUpdater } from "../runtime/kernel-updater.ts";
-import { parseCidr, parseIp, type Cidr, type IpAddr } from "../runtime/net.ts";
+import { cidrContains, parseCidr, parseIp, type Cidr, type IpAddr } from "../runtime/net.ts";
+import { startHttp, type HttpHandle, type LiveView, type ObserveSource } from "../observe/http.ts";
+import type { MetricsSnapshot } from "../observe/metrics.ts";
 import type { ArtifactLoader, CoreServices, DataPlanePort, ModelUpdater } from "../runtime/ports.ts";
 import { createLogger } from "../runtime/log.ts";
 
@@ -42,11 +47,14 @@ export interface AgentOptions {
   catalog?: Catalog;
 }
 
-export class Agent implements ControlBackend {
+export class Agent implements ControlBackend, ObserveSource {
   readonly watch: WatchHub;
   readonly host: PluginHost;
   readonly services: CoreServices;
   private control: ControlServerHandle | null = null;
+  private http: HttpHandle | null = null;
+  /** The last detections, for the live page. */
+  private readonly recent: LiveView["recent"] = [];
   private readonly started = Date.now();
   private readonly queue: FlowRecord[] = [];
   private batchTimer: ReturnType<typeof setTimeout> | null = null;
@@ -64,6 +72,9 @@ export class Agent implements ControlBackend {
     classifyErrors: 0,
     responderErrors: 0,
     blocks: 0,
+    blocksSkippedAllowed: 0,
+    modelUpdates: 0,
+    modelUpdateFailures: 0,
   };
   private readonly idle: (() => void)[] = [];
 
@@ -95,6 +106,11 @@ export class Agent implements ControlBackend {
     return this.control?.tcpAddress ?? null;
   }
 
+  /** Base URL of the metrics / live page server, null when http.listen is off. */
+  get httpUrl(): string | null {
+    return this.http?.url ?? null;
+  }
+
   static async start(config: XidsConfig, opts: AgentOptions = {}): Promise<Agent> {
     const log = opts.log ?? createLogger("xids", config.log.level);
     let dataplane = opts.dataplane;
@@ -122,6 +138,7 @@ export class Agent implements ControlBackend {
       agent.schedule();
       for (const id of agent.host.ids("extractor")) agent.startExtractor(id);
       agent.control = await startControlServer(config.control, agent, log.child("control"));
+      if (config.http.listen) agent.http = startHttp(config.http.listen, agent, log.child("http"));
       agent.lostTimer = setInterval(() => agent.reportLost(), 1_000);
       log.info(`running: models [${config.pipeline.models.join(", ")}], responders [${config.pipeline.responders.join(", ")}], xdp ${agent.dataplane.xdpMode}`);
       return agent;
@@ -252,30 +269,56 @@ export class Agent implements ControlBackend {
     this.counters.flowsUnclassified += pending.length;
   }
 
+  /** The allow-list CIDR containing `addr`, if any. */
+  allowListed(addr: IpAddr): string | null {
+    for (const c of this.dataplane.listAllowed()) {
+      const cidr = parseCidr(c);
+      if (!("error" in cidr) && cidrContains(cidr, addr)) return c;
+    }
+    return null;
+  }
+
   private detect(record: FlowRecord, classification: Classification, detector: string): void {
     const block = this.config.pipeline.block;
+    const addr = parseIp(record.srcAddr);
+    // A host on the allow list is never blocked, whatever the model says (the kernel applies the
+    // same rule to its own verdicts).
+    const allowedBy = block.enabled && addr ? this.allowListed(addr) : null;
+    const blocking = block.enabled && addr !== null && allowedBy === null;
     const detection = Detection.create({
       id: `d-${this.started.toString(36)}-${++this.detectionSeq}`,
       timeUnixMs: Date.now(),
       record,
       classification,
       detector,
-      blockTtlSeconds: block.enabled ? block.ttl_seconds : 0,
+      blockTtlSeconds: blocking ? block.ttl_seconds : 0,
     });
     this.counters.detections++;
     // An in-kernel ATTACK verdict has already blocked the source in the kernel (same settings).
     const kernelBlocked = record.kernelVerdict === Verdict.VERDICT_ATTACK && this.dataplane.xdpMode !== "none";
-    if (block.enabled && !kernelBlocked) {
-      const addr = parseIp(record.srcAddr);
-      if (addr) {
-        try {
-          this.dataplane.block(addr, block.ttl_seconds, block.reason);
-          this.counters.blocks++;
-        } catch (err) {
-          this.log.error(`block ${record.srcAddr} failed: ${(err as Error).message}`);
-        }
+    if (allowedBy) {
+      this.counters.blocksSkippedAllowed++;
+      this.log.info(`detection ${detection.id}: ${record.srcAddr} is on the allow list (${allowedBy}): not blocked`);
+    } else if (blocking && !kernelBlocked) {
+      try {
+        this.dataplane.block(addr!, block.ttl_seconds, block.reason);
+        this.counters.blocks++;
+      } catch (err) {
+        this.log.error(`block ${record.srcAddr} failed: ${(err as Error).message}`);
       }
     }
+    this.recent.push({
+      time: detection.timeUnixMs,
+      src: record.srcAddr,
+      dst: record.dstAddr,
+      dstPort: record.dstPort,
+      protocol: record.protocol,
+      label: classification.label,
+      score: classification.score,
+      detector,
+      action: allowedBy ? `not blocked (allow ${allowedBy})` : blocking ? `blocked ${block.ttl_seconds}s` : "alert",
+    });
+    if (this.recent.length > 20) this.recent.shift();
     this.watch.publishDetection(detection);
     for (const id of this.config.pipeline.responders) {
       this.host.call(id, "responder", "handle", (api) => api.handle(detection)).then(
@@ -362,8 +405,10 @@ export class Agent implements ControlBackend {
     try {
       res = await this.host.call(id, "model", "update", (a) => a.update!(artifact));
     } catch (err) {
+      this.counters.modelUpdateFailures++;
       throw new RpcError(grpcStatus.FAILED_PRECONDITION, (err as Error).message);
     }
+    this.counters.modelUpdates++;
     this.modelVersions.set(id, res);
     this.log.info(`model ${id} now runs ${res.model} (version ${res.version})`);
     return PushModelResponse.create({ target: id, model: res.model, version: res.version });
@@ -394,6 +439,67 @@ export class Agent implements ControlBackend {
     });
   }
 
+  // ---- ObserveSource (metrics, live page) ----
+
+  metrics(): MetricsSnapshot {
+    const c = this.counters;
+    const dp = this.dataplane;
+    return {
+      version: VERSION,
+      uptimeSeconds: (Date.now() - this.started) / 1000,
+      interface: dp.ifname,
+      xdpMode: dp.xdpMode,
+      kernel: dp.stats(),
+      core: {
+        flowsReceived: c.flowsReceived,
+        flowsClassified: c.flowsClassified,
+        flowsDropped: c.flowsDropped,
+        flowsUnclassified: c.flowsUnclassified,
+        detections: c.detections,
+        classifyErrors: c.classifyErrors,
+        responderErrors: c.responderErrors,
+        blocks: c.blocks,
+        blocksSkippedAllowed: c.blocksSkippedAllowed,
+        modelUpdates: c.modelUpdates,
+        modelUpdateFailures: c.modelUpdateFailures,
+        ringbufLost: dp.lostRecords(),
+        watchClients: this.watch.size,
+        watchLost: this.watch.lost,
+      },
+      blockedHosts: dp.listBlocked().length,
+      allowedCidrs: dp.listAllowed().length,
+      pinnedLinksReadopted: dp instanceof KernelDataPlane ? dp.readopted : 0,
+      plugins: this.host.status().map((p) => ({ id: p.id, kind: p.kind, state: p.state, calls: p.calls, errors: p.errors, restarts: p.restarts })),
+      models: this.host.ids("model").map((id) => ({ plugin: id, model: this.modelVersions.get(id)?.model ?? "", version: this.modelVersions.get(id)?.version ?? 0 })),
+    };
+  }
+
+  live(): Omit<LiveView, "rates" | "history"> {
+    const k = this.dataplane.stats();
+    const model = this.config.pipeline.models[0] ?? "";
+    const mv = this.modelVersions.get(model);
+    return {
+      time: Date.now(),
+      version: VERSION,
+      uptimeMs: Date.now() - this.started,
+      interface: this.dataplane.ifname,
+      xdpMode: this.dataplane.xdpMode,
+      model: mv ? `${model} (${mv.model})` : model,
+      modelVersion: mv?.version ?? 0,
+      totals: {
+        pkts_seen: k.pkts_seen ?? 0,
+        pkts_passed: k.pkts_passed ?? 0,
+        pkts_dropped: k.pkts_dropped ?? 0,
+        drop_blocked: k.drop_blocked ?? 0,
+        flows_received: this.counters.flowsReceived,
+        detections: this.counters.detections,
+        blocks: this.counters.blocks,
+      },
+      blocked: this.dataplane.listBlocked(),
+      recent: this.recent,
+    };
+  }
+
   /** Stops everything in reverse start order. Idempotent; never throws. */
   async stop(): Promise<void> {
     if (this.stopping) return;
@@ -407,6 +513,7 @@ export class Agent implements ControlBackend {
         this.log.error(`stop ${what}: ${(err as Error).message}`);
       }
     };
+    await step("http", () => this.http?.close());
     await step("control API", () => this.control?.close());
     for (const u of this.unsubs.splice(0)) await step("flow source", u);
     // Let the batch in flight finish before its plugins go away (bounded).

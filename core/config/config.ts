@@ -81,6 +81,11 @@ export const configSchema = s.object({
       early_end_packets: s.default(s.int({ min: 0, max: 1_000_000 }), 0),
       /** How often user space ends idle flows when no traffic arrives. */
       sweep_interval_ms: s.default(s.int({ min: 10, max: 600_000 }), 1_000),
+      /** bpffs directory for pinned state ("" = none). Set: the block/allow lists, flow table and
+       *  counters are pinned maps re-used by the next run, and each XDP link is pinned, so a killed
+       *  agent leaves the program attached (still dropping blocked sources) and the next run takes
+       *  the link over in place. A clean stop detaches and unpins the links; the maps stay. */
+      pin_dir: s.default(s.string({ pattern: /^(|\/sys\/fs\/bpf\/.+)$/, expected: "a directory under /sys/fs/bpf, or empty" }), ""),
     }),
   pipeline: s.object({
       /** Model plugins in order: a record goes to the first; a model that abstains (verdict NONE)
@@ -104,6 +109,18 @@ export const configSchema = s.object({
   control: s.object({
       socket: s.default(s.string({ pattern: /^\/.+/, expected: "an absolute socket path" }), "/run/xids/control.sock"),
       tcp: s.optional(tcp),
+    }),
+  /** Prometheus metrics (/metrics) and the live page (/) over plain HTTP. No authentication:
+   *  keep it on a loopback address. */
+  http: s.object({
+      /** host:port ("" = off; port 0 = any free port, logged at start). */
+      listen: s.default(
+        s.string({
+          expected: "host:port (e.g. 127.0.0.1:9464), or empty for off",
+          check: (v) => (v === "" || /^(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/.test(v) && Number(v.slice(v.lastIndexOf(":") + 1)) <= 65535 ? null : "not host:port"),
+        }),
+        "",
+      ),
     }),
   watch: s.object({
       /** Events buffered per Watch client; beyond this the client gets LostEvents. */

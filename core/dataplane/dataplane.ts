@@ -194,6 +194,20 @@ export class DataPlane implements Disposable {
     return map.delete(key);
   }
 
+  /** Every allow-list CIDR, read back from the kernel maps (e.g. after re-using pinned maps). */
+  allowed(): string[] {
+    const out: string[] = [];
+    for (const [k] of this.coll.map(MAPS.allow4).entries()) {
+      const key = Lpm4Key.decode(k);
+      out.push(`${formatIp(4, key.addr)}/${key.prefixlen}`);
+    }
+    for (const [k] of this.coll.map(MAPS.allow6).entries()) {
+      const key = Lpm6Key.decode(k);
+      out.push(`${formatIp(6, key.addr)}/${key.prefixlen}`);
+    }
+    return out;
+  }
+
   #lpmKey(family: 4 | 6, bytes: Uint8Array, prefixLen: number): [BpfMap, Uint8Array] {
     // Zero the host bits so "198.18.0.1/15" and "198.18.0.0/15" are the same entry.
     const masked = bytes.slice();

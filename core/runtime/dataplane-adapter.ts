@@ -4,11 +4,13 @@
 // so protection never depends on a user-space plugin being up.
 // With no interface configured, MemoryDataPlane keeps the lists in memory (xdpMode "none"): the
 // core, its control API and plugins run, but nothing is dropped.
+import { existsSync, mkdirSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { DataPlane } from "../dataplane/dataplane.ts";
 import { ModelSlots } from "../inference/model-slots.ts";
 import type { FlowRecord as AbiRecord } from "../dataplane/abi.ts";
-import { XdpLink } from "../../native/index.ts";
+import { XdpLink, ifNameToIndex } from "../../native/index.ts";
+import { unlinkSync } from "node:fs";
 import { FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 import type { XidsConfig } from "../config/config.ts";
 import type { Logger } from "../plugins/types.ts";
@@ -59,9 +61,12 @@ export class KernelDataPlane implements DataPlanePort {
     readonly ifname: string,
     sweepMs: number,
     private readonly log: Logger,
+    /** Links re-adopted from pins left by an earlier run (0 = fresh attachments). */
+    readonly readopted: number,
   ) {
     // With the generic fallback, one interface may run generic while another runs native.
     this.xdpMode = links.some((l) => l.mode === "generic") ? "generic" : "native";
+    for (const c of dp.allowed()) this.allowed.add(c);
     this.poll = setInterval(() => this.drain(), 10);
     this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
   }
@@ -78,21 +83,43 @@ export class KernelDataPlane implements DataPlanePort {
       modelAction: block.enabled ? "block" : "alert",
       blockTtlNs: BigInt(block.ttl_seconds) * 1_000_000_000n,
       blockReason: block.reason,
+      ...(cfg.pin_dir ? { pinDir: ensureDir(cfg.pin_dir) } : {}),
     });
     try {
       const netns = cfg.netns ? (cfg.netns.startsWith("/") ? cfg.netns : `/var/run/netns/${cfg.netns}`) : undefined;
       const links: XdpLink[] = [];
+      let readopted = 0;
       try {
         for (const ifname of cfg.interfaces) {
+          const pin = cfg.pin_dir ? linkPinPath(cfg.pin_dir, ifname) : null;
+          if (pin && existsSync(pin)) {
+            // An earlier run (killed, or crashed) left its link pinned: the old program has kept
+            // dropping blocked sources meanwhile, reading the same pinned maps. Take the link over
+            // and swap our program into it atomically: never detached, never attached twice.
+            const link = XdpLink.fromPin(pin, { netns: netns ?? "" });
+            const want = ifNameToIndex(ifname, netns);
+            if (link.ifindex === want) {
+              links.push(link);
+              link.update(dp.xdp);
+              readopted++;
+              log.info(`XDP link on ${ifname}${netns ? ` (netns ${cfg.netns})` : ""} re-adopted from ${pin} (${link.mode} mode); program replaced in place`);
+              continue;
+            }
+            // The interface it was on is gone (or renamed): the link is defunct.
+            log.warn(`pinned XDP link ${pin} is on ifindex ${link.ifindex}, ${ifname} is ${want}: removing the stale pin`);
+            link.close();
+            unlinkSync(pin);
+          }
           const link = XdpLink.attach(dp.xdp, { ifname, netns, mode: cfg.xdp_mode, allowFallback: cfg.allow_generic_fallback });
           links.push(link);
-          log.info(`XDP attached to ${ifname}${netns ? ` (netns ${cfg.netns})` : ""} in ${link.mode} mode`);
+          if (pin) link.pin(pin);
+          log.info(`XDP attached to ${ifname}${netns ? ` (netns ${cfg.netns})` : ""} in ${link.mode} mode${pin ? `, link pinned at ${pin}` : ""}`);
         }
       } catch (err) {
         for (const l of links) l.close();
         throw err;
       }
-      return new KernelDataPlane(dp, links, cfg.interfaces.join(","), cfg.sweep_interval_ms, log);
+      return new KernelDataPlane(dp, links, cfg.interfaces.join(","), cfg.sweep_interval_ms, log, readopted);
     } catch (err) {
       dp.close();
       throw err;
@@ -184,9 +211,36 @@ export class KernelDataPlane implements DataPlanePort {
     this.closed = true;
     clearInterval(this.poll);
     clearInterval(this.sweepTimer);
-    for (const l of this.links) l.close();
+    // A clean stop detaches (even a pinned link) and removes the link pin; the pinned maps stay,
+    // so the next run starts with the same block and allow lists.
+    for (const l of this.links) {
+      try {
+        if (l.pinnedAt) {
+          l.detach();
+          l.unpin();
+        }
+      } catch (err) {
+        this.log.error(`unpin XDP link: ${(err as Error).message}`);
+      }
+      l.close();
+    }
     this.dp.close();
   }
+
+  /** The underlying data plane (counters straight from the kernel maps). */
+  get kernel(): DataPlane {
+    return this.dp;
+  }
+}
+
+function ensureDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/** Where the XDP link of one interface is pinned under dataplane.pin_dir. */
+export function linkPinPath(pinDir: string, ifname: string): string {
+  return join(pinDir, `link_${ifname}`);
 }
 
 export class MemoryDataPlane implements DataPlanePort {

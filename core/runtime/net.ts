@@ -124,3 +124,14 @@ export function grpcAddressError(address: string, opts: { allowPort0?: boolean }
   if (port < min || port > 65535) return `port must be in [${min}, 65535], got ${port}`;
   return null;
 }
+
+/** True when `addr` lies inside `cidr` (same family, first prefixLen bits equal). */
+export function cidrContains(cidr: Cidr, addr: IpAddr): boolean {
+  if (cidr.family !== addr.family) return false;
+  for (let bit = 0; bit < cidr.prefixLen; bit += 8) {
+    const n = Math.min(8, cidr.prefixLen - bit);
+    const mask = (0xff << (8 - n)) & 0xff;
+    if ((cidr.bytes[bit / 8]! & mask) !== (addr.bytes[bit / 8]! & mask)) return false;
+  }
+  return true;
+}

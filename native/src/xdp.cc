@@ -68,12 +68,22 @@ Napi::Value LinkDetach(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// linkUpdate(linkFd, progFd): atomically replaces the program a link runs (no detached gap).
+Napi::Value LinkUpdate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int linkFd = info[0].As<Napi::Number>().Int32Value();
+  int progFd = info[1].As<Napi::Number>().Int32Value();
+  if (bpf_link_update(linkFd, progFd, nullptr) != 0) ThrowErrno(env, "link update", errno);
+  return env.Undefined();
+}
+
 }  // namespace
 
 void InitXdp(Napi::Env env, Napi::Object exports) {
   exports.Set("xdpLinkCreate", Napi::Function::New<XdpLinkCreate>(env));
   exports.Set("xdpQuery", Napi::Function::New<XdpQuery>(env));
   exports.Set("linkDetach", Napi::Function::New<LinkDetach>(env));
+  exports.Set("linkUpdate", Napi::Function::New<LinkUpdate>(env));
 }
 
 }  // namespace xids

@@ -44,7 +44,7 @@ describe("webhook responder", () => {
         times.push(performance.now());
         if (mode === "reject") return new Response("no", { status: 400 });
         if (mode === "hang") return new Promise<Response>(() => {});
-        return times.length < 3 ? new Response("busy", { status: 503 }) : new Response("ok");
+        return times.length < 3 ? new Response("busy", { status: times.length === 1 ? 500 : 503 }) : new Response("ok");
       },
     });
     try {

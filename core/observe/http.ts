@@ -1,0 +1,112 @@
+// The agent's HTTP side (Bun.serve): GET /metrics (Prometheus text), GET /api/live (the JSON the
+// live page polls), GET / (the live page: plain HTML, inline JS and SVG, nothing fetched from
+// anywhere else). A sampler keeps a short history (one point a second) so rates and charts have
+// data from the first page load.
+import type { Logger } from "../plugins/types.ts";
+import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSnapshot } from "./metrics.ts";
+import { LIVE_PAGE } from "./page.ts";
+
+export interface LiveSample {
+  /** unix ms */
+  t: number;
+  pkts: number;
+  drops: number;
+  detections: number;
+  blocks: number;
+}
+
+export interface LiveView {
+  time: number;
+  version: string;
+  uptimeMs: number;
+  interface: string;
+  xdpMode: string;
+  model: string;
+  modelVersion: number;
+  totals: {
+    pkts_seen: number;
+    pkts_passed: number;
+    pkts_dropped: number;
+    drop_blocked: number;
+    flows_received: number;
+    detections: number;
+    blocks: number;
+  };
+  /** Over the last sampling interval. */
+  rates: { pkts_per_s: number; drops_per_s: number };
+  history: LiveSample[];
+  blocked: { address: string; expiresInMs: number; reason: number; hits: number }[];
+  recent: { time: number; src: string; dst: string; dstPort: number; protocol: number; label: string; score: number; detector: string; action: string }[];
+}
+
+/** What the HTTP side reads from the agent. */
+export interface ObserveSource {
+  metrics(): MetricsSnapshot;
+  live(): Omit<LiveView, "rates" | "history">;
+}
+
+export interface HttpHandle {
+  /** host:port actually bound. */
+  readonly address: string;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const HISTORY = 120;
+
+export function startHttp(listen: string, src: ObserveSource, log: Logger, sampleMs = 1_000): HttpHandle {
+  const i = listen.lastIndexOf(":");
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, "");
+  const port = Number(listen.slice(i + 1));
+  const history: LiveSample[] = [];
+  const sample = () => {
+    try {
+      const v = src.live();
+      history.push({ t: v.time, pkts: v.totals.pkts_seen, drops: v.totals.pkts_dropped, detections: v.totals.detections, blocks: v.totals.blocks });
+      if (history.length > HISTORY) history.shift();
+    } catch (err) {
+      log.warn(`live sample: ${(err as Error).message}`);
+    }
+  };
+  sample();
+  const timer = setInterval(sample, sampleMs);
+  const live = (): LiveView => {
+    const v = src.live();
+    const last = history.at(-1);
+    let rates = { pkts_per_s: 0, drops_per_s: 0 };
+    // The rate over the last interval: from the newest sample to now (or the sample before it).
+    const ref = last && v.time - last.t >= 200 ? last : history.at(-2);
+    if (ref && v.time > ref.t) {
+      const dt = (v.time - ref.t) / 1000;
+      rates = { pkts_per_s: Math.max(0, (v.totals.pkts_seen - ref.pkts) / dt), drops_per_s: Math.max(0, (v.totals.pkts_dropped - ref.drops) / dt) };
+    }
+    return { ...v, rates, history };
+  };
+  const server = Bun.serve({
+    hostname: host,
+    port,
+    fetch(req) {
+      const path = new URL(req.url).pathname;
+      if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
+      try {
+        if (path === "/metrics") return new Response(renderMetrics(src.metrics()), { headers: { "content-type": METRICS_CONTENT_TYPE } });
+        if (path === "/api/live") return Response.json(live(), { headers: { "cache-control": "no-store" } });
+        if (path === "/" || path === "/index.html") return new Response(LIVE_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
+      } catch (err) {
+        log.error(`GET ${path}: ${(err as Error).message}`);
+        return new Response(`internal error: ${(err as Error).message}\n`, { status: 500 });
+      }
+      return new Response("not found (try /, /metrics, /api/live)\n", { status: 404 });
+    },
+  });
+  const address = `${host.includes(":") ? `[${host}]` : host}:${server.port}`;
+  log.info(`http: metrics at http://${address}/metrics, live page at http://${address}/`);
+  return {
+    address,
+    url: `http://${address}`,
+    async close() {
+      clearInterval(timer);
+      await server.stop(true);
+    },
+  };
+}
