@@ -1,0 +1,137 @@
+// Block state survives a killed agent: `xids run` with dataplane.pin_dir pins its state maps and
+// its XDP link. SIGKILL it during an attack: the program stays attached and keeps dropping the
+// blocked source; the next `xids run` re-adopts the pinned maps and link (the program is swapped
+// in place, nothing attached twice) and reports the same block list. A clean stop then detaches
+// and unpins the link; the test removes the map pins.
+import { describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { twoHosts } from "../harness/netns.ts";
+import { PinDir } from "../harness/bpffs.ts";
+import { connectControl } from "../../core/control/client.ts";
+import { xdpQuery } from "../../native/index.ts";
+import { BUN, Proc, REPO, TempDir, waitFor } from "../core/util.ts";
+
+const ATTACKER = "198.18.0.66";
+const PERMANENT = "198.18.0.99";
+const BENIGN = "198.18.0.1";
+const PORT = 5555;
+
+describe("restart: block state survives SIGKILL", () => {
+  test("the attack stays blocked while the agent is dead and after it restarts; same block list", async () => {
+    using hosts = twoHosts();
+    using dir = new TempDir();
+    using pins = new PinDir("restart");
+    hosts.client.execSync(["ip", "addr", "add", `${ATTACKER}/24`, "dev", "eth0"]);
+    const sock = dir.file("ctl.sock");
+    const config = dir.file("xids.yaml");
+    writeFileSync(
+      config,
+      `dataplane:
+  interfaces: [eth0]
+  netns: ${hosts.server.name}
+  pin_dir: ${pins.path}
+  sweep_interval_ms: 200
+pipeline: { models: [kernel-mlp], responders: [] }
+plugins:
+  - { id: kernel-mlp, kind: model, builtin: kernel, config: { artifact: "" } }
+control: { socket: ${sock} }
+`,
+    );
+    const netns = hosts.server.path;
+    const running = async () => {
+      const c = connectControl({ socket: sock, timeoutMs: 2_000 });
+      try {
+        await waitFor("the core to run", async () => existsSync(sock) && (await c.status()).state === "running", 20_000, 50);
+      } catch (err) {
+        c.close();
+        throw err;
+      }
+      return c;
+    };
+    const agent = () => new Proc([BUN, join(REPO, "core/cli/main.ts"), "run", "--config", config]);
+    const send = (src: string, count: number) =>
+      hosts.client.exec([BUN, join(REPO, "test/core/udp-send.ts"), src, hosts.serverIp, String(PORT), String(count)], { timeoutMs: 20_000 });
+    // The protected host counts what actually reaches it.
+    const receiver = hosts.server.spawn([BUN, join(REPO, "test/observe/udp-count.ts"), String(PORT), "15000"]);
+    let first: Proc | null = agent();
+    let second: Proc | null = null;
+    let c2: ReturnType<typeof connectControl> | null = null;
+    try {
+      const c1 = await running();
+      await c1.block(ATTACKER, 300, 4);
+      await c1.block(PERMANENT, 0, 2);
+      const before = (await c1.listBlocked()).hosts;
+      expect(before.map((h) => [h.address, h.reason])).toEqual([
+        [ATTACKER, 4],
+        [PERMANENT, 2],
+      ]);
+      const progBefore = xdpQuery({ ifname: "eth0", netns }).progId;
+      c1.close();
+      expect(readdirSync(pins.path).sort()).toContain("link_eth0");
+
+      // The attack starts; the agent is killed in the middle of it.
+      const attack = send(ATTACKER, 600);
+      await Bun.sleep(300);
+      first.proc.kill("SIGKILL");
+      expect(await first.exited(5_000)).not.toBe(0);
+      first = null;
+      // Dead agent, program still attached through the pinned link.
+      expect(xdpQuery({ ifname: "eth0", netns }).progId).toBe(progBefore);
+      await send(BENIGN, 5);
+      expect((await attack).code).toBe(0);
+
+      // Restart: the pinned link and maps are taken over; the same hosts are blocked.
+      const t0 = Date.now();
+      second = agent();
+      c2 = await running();
+      expect(second.err).toMatch(/XDP link on eth0 \(netns \S+\) re-adopted from \S+link_eth0 \(native mode\); program replaced in place/);
+      const st = await c2.status();
+      expect([st.interface, st.xdpMode]).toEqual(["eth0", "native"]);
+      const progAfter = xdpQuery({ ifname: "eth0", netns });
+      expect(progAfter.mode).toBe("native");
+      expect(progAfter.progId).not.toBe(progBefore); // our new program, in the same link
+      const after = (await c2.listBlocked()).hosts;
+      expect(after.map((h) => [h.address, h.reason])).toEqual(before.map((h) => [h.address, h.reason]));
+      const ttlBefore = before[0]!.expiresInMs;
+      const ttlAfter = after[0]!.expiresInMs;
+      // The TTL kept running (not reset, not doubled): at most the elapsed time less, never more.
+      expect(ttlAfter).toBeLessThanOrEqual(ttlBefore);
+      expect(ttlAfter).toBeGreaterThan(ttlBefore - (Date.now() - t0) - 15_000);
+      expect(after[1]!.expiresInMs).toBe(0);
+      // The counters are pinned too: every attack packet, sent before, during and after the
+      // restart, was dropped.
+      await send(ATTACKER, 5);
+      const stats = await waitFor("all attack packets dropped", async () => {
+        const s = await c2!.getStats();
+        return (s.dataplane.drop_blocked ?? 0) >= 605 ? s : null;
+      }, 5_000);
+      expect(stats.dataplane.drop_reason_4).toBe(stats.dataplane.drop_blocked);
+      expect(after[0]!.hits).toBeGreaterThanOrEqual(600);
+
+      // Clean stop: the link is detached and unpinned; the map pins stay for the next run.
+      second.proc.kill("SIGTERM");
+      expect(await second.exited(15_000)).toBe(0);
+      second = null;
+      expect(xdpQuery({ ifname: "eth0", netns }).progId).toBe(0);
+      const left = readdirSync(pins.path);
+      expect(left).not.toContain("link_eth0");
+      expect(left).toContain("blocklist");
+
+      receiver.kill("SIGTERM");
+      const got = JSON.parse((await new Response(receiver.stdout).text()) || "{}") as Record<string, number>;
+      expect(got[ATTACKER] ?? 0).toBe(0);
+      expect(got[BENIGN]).toBe(5);
+    } finally {
+      c2?.close();
+      for (const p of [first, second]) {
+        if (p && p.proc.exitCode === null && p.proc.signalCode === null) {
+          p.proc.kill("SIGTERM");
+          await p.exited(5_000);
+        }
+      }
+      receiver.kill("SIGKILL");
+      // PinDir removes the map pins and any link pin left after a failure (which detaches it).
+    }
+  }, 60_000);
+});
