@@ -362,7 +362,10 @@ export class Agent implements ControlBackend, ObserveSource {
     });
   }
 
+  /** Manual block (control API). An allow-listed host is refused: the kernel would never drop it. */
   block(addr: IpAddr, ttlSeconds: number, reason: number): BlockedHost {
+    const allowedBy = this.allowListed(addr);
+    if (allowedBy) throw new RpcError(grpcStatus.FAILED_PRECONDITION, `address: ${addr.text} is on the allow list (${allowedBy}) and is never blocked; disallow it first`);
     return BlockedHost.create(this.dataplane.block(addr, ttlSeconds, reason));
   }
 
@@ -374,8 +377,13 @@ export class Agent implements ControlBackend, ObserveSource {
     return this.dataplane.listBlocked().map((e) => BlockedHost.create(e));
   }
 
+  /** Adds to the allow list and lifts every block inside it (correcting false positives). */
   allow(cidr: Cidr): string {
     this.dataplane.allow(cidr);
+    for (const h of this.dataplane.listBlocked()) {
+      const a = parseIp(h.address);
+      if (a && cidrContains(cidr, a) && this.dataplane.unblock(a)) this.log.info(`allow ${cidr.cidr}: unblocked ${h.address}`);
+    }
     return cidr.cidr;
   }
 
