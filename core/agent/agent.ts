@@ -449,7 +449,20 @@ export class Agent implements ControlBackend, ObserveSource {
 
   // ---- ObserveSource (metrics, live page) ----
 
-  metrics(): MetricsSnapshot {
+  async metrics(): Promise<MetricsSnapshot> {
+    // Responders report their delivery counters in Describe; a slow one is left out, not waited on.
+    const responders: MetricsSnapshot["responders"] = {};
+    await Promise.all(
+      this.host.ids("responder").map(async (id) => {
+        const api = this.host.api(id, "responder");
+        if (!api) return;
+        const info = await Promise.race([api.describe().catch(() => null), Bun.sleep(300).then(() => null)]);
+        if (!info) return;
+        const nums: Record<string, number> = {};
+        for (const [k, v] of Object.entries(info.properties)) if (/^\d+$/.test(v)) nums[k] = Number(v);
+        responders[id] = nums;
+      }),
+    );
     const c = this.counters;
     const dp = this.dataplane;
     return {
@@ -479,6 +492,7 @@ export class Agent implements ControlBackend, ObserveSource {
       pinnedLinksReadopted: dp instanceof KernelDataPlane ? dp.readopted : 0,
       plugins: this.host.status().map((p) => ({ id: p.id, kind: p.kind, state: p.state, calls: p.calls, errors: p.errors, restarts: p.restarts })),
       models: this.host.ids("model").map((id) => ({ plugin: id, model: this.modelVersions.get(id)?.model ?? "", version: this.modelVersions.get(id)?.version ?? 0 })),
+      responders,
     };
   }
 

@@ -41,7 +41,7 @@ export interface LiveView {
 
 /** What the HTTP side reads from the agent. */
 export interface ObserveSource {
-  metrics(): MetricsSnapshot;
+  metrics(): Promise<MetricsSnapshot>;
   live(): Omit<LiveView, "rates" | "history">;
 }
 
@@ -85,11 +85,11 @@ export function startHttp(listen: string, src: ObserveSource, log: Logger, sampl
   const server = Bun.serve({
     hostname: host,
     port,
-    fetch(req) {
+    async fetch(req) {
       const path = new URL(req.url).pathname;
       if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
       try {
-        if (path === "/metrics") return new Response(renderMetrics(src.metrics()), { headers: { "content-type": METRICS_CONTENT_TYPE } });
+        if (path === "/metrics") return new Response(renderMetrics(await src.metrics()), { headers: { "content-type": METRICS_CONTENT_TYPE } });
         if (path === "/api/live") return Response.json(live(), { headers: { "cache-control": "no-store" } });
         if (path === "/" || path === "/index.html") return new Response(LIVE_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
       } catch (err) {

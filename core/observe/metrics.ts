@@ -31,7 +31,19 @@ export interface MetricsSnapshot {
   pinnedLinksReadopted: number;
   plugins: { id: string; kind: string; state: string; calls: number; errors: number; restarts: number }[];
   models: { plugin: string; model: string; version: number }[];
+  /** Numeric properties responders report in Describe (webhook: queued, delivered, failed,
+   *  retries, overflow; alert-log: written), by plugin id. */
+  responders: Record<string, Record<string, number>>;
 }
+
+const RESPONDER_STATS: Record<string, { type: "counter" | "gauge"; help: string }> = {
+  queued: { type: "gauge", help: "Deliveries waiting in the responder's queue." },
+  delivered: { type: "counter", help: "Detections the responder delivered." },
+  failed: { type: "counter", help: "Deliveries that failed after every retry." },
+  retries: { type: "counter", help: "Delivery retries (exponential backoff)." },
+  overflow: { type: "counter", help: "Detections refused because the responder's bounded queue was full." },
+  written: { type: "counter", help: "Detections written (alert log lines)." },
+};
 
 /** Kernel counters that are levels, not running totals. */
 const KERNEL_GAUGES = new Set(["flows_live"]);
@@ -129,6 +141,12 @@ export function renderMetrics(m: MetricsSnapshot): string {
   for (const p of m.plugins) e.add("xids_plugin_calls_total", "counter", "Calls into the plugin.", p.calls, { plugin: p.id });
   for (const p of m.plugins) e.add("xids_plugin_errors_total", "counter", "Failed calls into the plugin.", p.errors, { plugin: p.id });
   for (const p of m.plugins) e.add("xids_plugin_restarts_total", "counter", "Restarts of the plugin's process.", p.restarts, { plugin: p.id });
+  for (const [stat, meta] of Object.entries(RESPONDER_STATS)) {
+    for (const [plugin, props] of Object.entries(m.responders)) {
+      const v = props[stat];
+      if (v !== undefined) e.add(meta.type === "counter" ? `xids_responder_${stat}_total` : `xids_responder_${stat}`, meta.type, meta.help, v, { plugin });
+    }
+  }
   for (const md of m.models) e.add("xids_model_version", "gauge", "Version of the model each model plugin runs (0 = none).", md.version, { plugin: md.plugin, model: md.model });
   return e.text();
 }

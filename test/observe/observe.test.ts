@@ -168,6 +168,10 @@ describe("responders and observability", () => {
       expect(valueOf(fam, "xids_plugin_up", { plugin: "hook", kind: "responder" })).toBe(1);
       expect(valueOf(fam, "xids_model_version", { plugin: "port", model: "port" })).toBe(3);
       expect(valueOf(fam, "xids_model_updates_total")).toBe(0);
+      // Responder counters: the hung webhook holds its deliveries; the alert log wrote each one.
+      expect(valueOf(fam, "xids_responder_written_total", { plugin: "log" })).toBe(agent.counters.detections);
+      expect(valueOf(fam, "xids_responder_delivered_total", { plugin: "hook" })).toBe(0);
+      expect(valueOf(fam, "xids_responder_overflow_total", { plugin: "hook" })).toBe(0);
       // The Grafana dashboard is built on these metrics: every name it queries is served.
       const dash = JSON.parse(readFileSync(join(REPO, "core/observe/grafana-dashboard.json"), "utf8"));
       const used = new Set<string>(JSON.stringify(dash.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr))).match(/xids_[a-z_]+/g));
