@@ -3,8 +3,9 @@
 //   -> model chain (pipeline.models; the first model that gives a verdict wins, a model that
 //      abstains or fails passes the record on) -> on ATTACK: block the source in the kernel map,
 //      Watch (detections), every responder (isolated, with deadlines).
-// Blocking is the XDP-drop response: the source goes into the kernel's block list (TTL and reason
-// from pipeline.block) unless it is on the allow list, whatever the model says.
+// Blocking is the XDP-drop responder (plugins/responders/xdp-drop), run in line before the others:
+// the source goes into the kernel's block list (TTL and reason from pipeline.block) unless it is on
+// the allow list, whatever the model says.
 // Start order: data plane, allow list, plugins, control API, HTTP (metrics, live page); stop runs
 // in reverse.
 import { readFileSync } from "node:fs";
@@ -28,6 +29,7 @@ import { startHttp, type HttpHandle, type LiveView, type ObserveSource } from ".
 import type { MetricsSnapshot } from "../observe/metrics.ts";
 import type { ArtifactLoader, CoreServices, DataPlanePort, ModelUpdater } from "../runtime/ports.ts";
 import { createLogger } from "../runtime/log.ts";
+import { XdpDropResponder, allowListed } from "../../plugins/responders/xdp-drop/index.ts";
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -51,6 +53,8 @@ export class Agent implements ControlBackend, ObserveSource {
   readonly watch: WatchHub;
   readonly host: PluginHost;
   readonly services: CoreServices;
+  /** pipeline.block: the source of every detection goes into the kernel block list. */
+  readonly xdpDrop: XdpDropResponder;
   private control: ControlServerHandle | null = null;
   private http: HttpHandle | null = null;
   /** The last detections, for the live page. */
@@ -91,6 +95,7 @@ export class Agent implements ControlBackend, ObserveSource {
       modelUpdater:
         opts.modelUpdater ?? (dataplane instanceof KernelDataPlane ? new KernelModelUpdater(dataplane.modelSlots()) : new RecordingModelUpdater()),
     };
+    this.xdpDrop = new XdpDropResponder(config.pipeline.block, dataplane, log.child("xdp-drop"));
     this.host = new PluginHost({ entries: config.plugins, catalog: opts.catalog ?? builtinCatalog, services: this.services, log });
   }
 
@@ -271,42 +276,24 @@ export class Agent implements ControlBackend, ObserveSource {
 
   /** The allow-list CIDR containing `addr`, if any. */
   allowListed(addr: IpAddr): string | null {
-    for (const c of this.dataplane.listAllowed()) {
-      const cidr = parseCidr(c);
-      if (!("error" in cidr) && cidrContains(cidr, addr)) return c;
-    }
-    return null;
+    return allowListed(this.dataplane, addr);
   }
 
   private detect(record: FlowRecord, classification: Classification, detector: string): void {
-    const block = this.config.pipeline.block;
-    const addr = parseIp(record.srcAddr);
-    // A host on the allow list is never blocked, whatever the model says (the kernel applies the
-    // same rule to its own verdicts).
-    const allowedBy = block.enabled && addr ? this.allowListed(addr) : null;
-    const blocking = block.enabled && addr !== null && allowedBy === null;
+    // The XDP-drop responder runs first and in line: nothing else can delay the block.
+    const action = this.xdpDrop.respond(record);
+    if (action.type === "blocked") this.counters.blocks++;
+    if (action.type === "allowed") this.counters.blocksSkippedAllowed++;
+    const blocked = action.type === "blocked" || action.type === "kernel-blocked";
     const detection = Detection.create({
       id: `d-${this.started.toString(36)}-${++this.detectionSeq}`,
       timeUnixMs: Date.now(),
       record,
       classification,
       detector,
-      blockTtlSeconds: blocking ? block.ttl_seconds : 0,
+      blockTtlSeconds: blocked ? action.ttlSeconds : 0,
     });
     this.counters.detections++;
-    // An in-kernel ATTACK verdict has already blocked the source in the kernel (same settings).
-    const kernelBlocked = record.kernelVerdict === Verdict.VERDICT_ATTACK && this.dataplane.xdpMode !== "none";
-    if (allowedBy) {
-      this.counters.blocksSkippedAllowed++;
-      this.log.info(`detection ${detection.id}: ${record.srcAddr} is on the allow list (${allowedBy}): not blocked`);
-    } else if (blocking && !kernelBlocked) {
-      try {
-        this.dataplane.block(addr!, block.ttl_seconds, block.reason);
-        this.counters.blocks++;
-      } catch (err) {
-        this.log.error(`block ${record.srcAddr} failed: ${(err as Error).message}`);
-      }
-    }
     this.recent.push({
       time: detection.timeUnixMs,
       src: record.srcAddr,
@@ -316,7 +303,7 @@ export class Agent implements ControlBackend, ObserveSource {
       label: classification.label,
       score: classification.score,
       detector,
-      action: allowedBy ? `not blocked (allow ${allowedBy})` : blocking ? `blocked ${block.ttl_seconds}s` : "alert",
+      action: blocked ? `blocked ${action.ttlSeconds}s` : action.type === "allowed" ? `not blocked (allow ${action.allow})` : action.type === "failed" ? `block failed: ${action.error}` : "alert",
     });
     if (this.recent.length > 20) this.recent.shift();
     this.watch.publishDetection(detection);
