@@ -28,3 +28,14 @@ export class OwnedFd {
     this.#fd = -1;
   }
 }
+
+/** Opens a pinned object and describes it; the fd is closed again if describing it fails. */
+export function openPinned<T>(path: string, what: string, describe: (fd: number) => T): { owned: OwnedFd; info: T } {
+  const owned = new OwnedFd(native.objGet(path), `${what} ${path}`);
+  try {
+    return { owned, info: describe(owned.fd) };
+  } catch (err) {
+    owned.close();
+    throw err;
+  }
+}

@@ -2,7 +2,7 @@
 import { unlinkSync } from "node:fs";
 import { native } from "./binding.ts";
 import { call } from "./errors.ts";
-import { OwnedFd } from "./fd.ts";
+import { openPinned, type OwnedFd } from "./fd.ts";
 import type { StructCodec } from "./struct.ts";
 
 export const MapType = {
@@ -45,15 +45,8 @@ export class BpfMap implements Disposable {
 
   /** Opens a map pinned in bpffs; the returned map owns its fd. */
   static fromPin(path: string): BpfMap {
-    const fd = call(() => native.objGet(path));
-    const owned = new OwnedFd(fd, `map ${path}`);
-    try {
-      const info = call(() => native.mapInfo(fd));
-      return new BpfMap(info, () => owned.fd, owned);
-    } catch (err) {
-      owned.close();
-      throw err;
-    }
+    const { owned, info } = call(() => openPinned(path, "map", (fd) => native.mapInfo(fd)));
+    return new BpfMap(info, () => owned.fd, owned);
   }
 
   get fd(): number {

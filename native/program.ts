@@ -2,7 +2,7 @@
 import { unlinkSync } from "node:fs";
 import { native } from "./binding.ts";
 import { call } from "./errors.ts";
-import { OwnedFd } from "./fd.ts";
+import { openPinned, type OwnedFd } from "./fd.ts";
 
 export const ProgType = { XDP: 6, SYSCALL: 31 } as const;
 
@@ -36,15 +36,8 @@ export class Program implements Disposable {
   }
 
   static fromPin(path: string): Program {
-    const fd = call(() => native.objGet(path));
-    const owned = new OwnedFd(fd, `program ${path}`);
-    try {
-      const info = call(() => native.progInfo(fd));
-      return new Program(info.name, info.type, () => owned.fd, owned);
-    } catch (err) {
-      owned.close();
-      throw err;
-    }
+    const { owned, info } = call(() => openPinned(path, "program", (fd) => native.progInfo(fd)));
+    return new Program(info.name, info.type, () => owned.fd, owned);
   }
 
   get fd(): number {

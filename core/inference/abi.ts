@@ -1,6 +1,7 @@
 // The TypeScript face of the classifier part of bpf/xids.h (struct layouts and constants).
 // test/inference/abi.test.ts checks these against the BTF of the built object.
 import { defineStruct } from "../../native/index.ts";
+import { NUM_FEATURES } from "../dataplane/abi.ts";
 
 export const MODEL_SLOTS = 2;
 export const MLP_MAX_INPUTS = 32;
@@ -8,12 +9,13 @@ export const MLP_MAX_WIDTH = 64;
 export const MLP_MAX_LAYERS = 16;
 export const DT_MAX_NODES = 4096;
 export const MAX_PENDING = 8;
-export const NUM_FEATURES = 22;
+export { NUM_FEATURES };
 export const EVAL_ACTIVE_SLOT = 0xffffffff;
 
 export const ModelKind = { NONE: 0, MLP: 1, DT: 2 } as const;
 export const Stage = { ENTRY: 0, LAYER: 1 } as const;
 export const ModelAction = { ALERT: 0, BLOCK: 1 } as const;
+// The record's verdict codes (enum xids_verdict), in the classifier's spelling.
 export const Verdict = { NONE: 0, BENIGN: 1, ATTACK: 2 } as const;
 
 export const CLASSIFIER_MAPS = {
