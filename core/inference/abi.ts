@@ -1,5 +1,5 @@
 // The TypeScript face of the classifier part of bpf/xids.h (struct layouts and constants).
-// test/inference/abi.test.ts checks these against the BTF of the built object.
+// test/inference/abi.test.ts checks these against xids.h (host-compiled) and the loaded maps.
 import { defineStruct } from "../../native/index.ts";
 import { NUM_FEATURES } from "../dataplane/abi.ts";
 
