@@ -292,6 +292,7 @@ export class Agent implements ControlBackend, ObserveSource {
       classification,
       detector,
       blockTtlSeconds: blocked ? action.ttlSeconds : 0,
+      action: action.type,
     });
     this.counters.detections++;
     this.recent.push({

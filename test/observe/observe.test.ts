@@ -117,7 +117,8 @@ describe("responders and observability", () => {
       expect(agent.listBlocked().map((h) => h.address)).toEqual([ATTACKER]);
 
       // 3. The alert log: one EVE-style JSON object per line per detection.
-      await waitFor("the alert lines", () => readFileSync(alerts, "utf8").trim().split("\n").length >= 2, 5_000);
+      await agent.whenIdle();
+      await waitFor("one alert line per detection", () => readFileSync(alerts, "utf8").trim().split("\n").length === agent.counters.detections, 5_000);
       const lines = readFileSync(alerts, "utf8").trim().split("\n").map((l) => JSON.parse(l));
       expect(lines.length).toBe(agent.counters.detections);
       const first = lines[0];

@@ -35,7 +35,9 @@ export function alertEvent(d: Detection, dp?: DataPlanePort): Record<string, unk
   const r = d.record;
   const c = d.classification;
   const version = r && r.kernelVerdict !== Verdict.VERDICT_NONE ? r.modelVersion : Number(/v(\d+)$/.exec(c?.model ?? "")?.[1] ?? 0);
-  const allowedBy = d.blockTtlSeconds > 0 ? null : allowListed(dp, r?.srcAddr ?? "");
+  // Cores before the action field: a TTL meant a block; otherwise look at the allow list.
+  const type = d.action || (d.blockTtlSeconds > 0 ? "blocked" : allowListed(dp, r?.srcAddr ?? "") ? "allowed" : "alert");
+  const allowedBy = type === "allowed" ? allowListed(dp, r?.srcAddr ?? "") : null;
   return {
     timestamp: new Date(Number(d.timeUnixMs)).toISOString(),
     event_type: "alert",
@@ -63,7 +65,12 @@ export function alertEvent(d: Detection, dp?: DataPlanePort): Record<string, unk
       score: c?.score ?? 0,
       verdict_source: r && r.kernelVerdict !== Verdict.VERDICT_NONE ? "kernel" : "user-space",
     },
-    action: d.blockTtlSeconds > 0 ? { type: "blocked", ttl_seconds: d.blockTtlSeconds } : allowedBy ? { type: "allowed", allow: allowedBy } : { type: "alert" },
+    action:
+      type === "blocked" || type === "kernel-blocked"
+        ? { type, ttl_seconds: d.blockTtlSeconds }
+        : type === "allowed"
+          ? { type, ...(allowedBy ? { allow: allowedBy } : {}) }
+          : { type },
   };
 }
 

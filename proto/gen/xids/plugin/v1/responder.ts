@@ -38,8 +38,16 @@ export interface Detection {
     | undefined;
   /** The model plugin that classified it ("kernel" for the in-kernel model). */
   detector: string;
-  /** What the core did about it: the source blocked for block_ttl_seconds (0 = not blocked). */
+  /**
+   * What the core did about it: the source blocked for block_ttl_seconds (0 = not blocked, or
+   * blocked until unblocked: see action).
+   */
   blockTtlSeconds: number;
+  /**
+   * The XDP-drop response: "blocked" (by the core), "kernel-blocked" (by the in-kernel model),
+   * "allowed" (on the allow list: never blocked), "alert" (blocking off), "failed".
+   */
+  action: string;
 }
 
 export interface Ack {
@@ -48,7 +56,15 @@ export interface Ack {
 }
 
 function createBaseDetection(): Detection {
-  return { id: "", timeUnixMs: 0, record: undefined, classification: undefined, detector: "", blockTtlSeconds: 0 };
+  return {
+    id: "",
+    timeUnixMs: 0,
+    record: undefined,
+    classification: undefined,
+    detector: "",
+    blockTtlSeconds: 0,
+    action: "",
+  };
 }
 
 export const Detection: MessageFns<Detection> = {
@@ -70,6 +86,9 @@ export const Detection: MessageFns<Detection> = {
     }
     if (message.blockTtlSeconds !== 0) {
       writer.uint32(48).uint32(message.blockTtlSeconds);
+    }
+    if (message.action !== "") {
+      writer.uint32(58).string(message.action);
     }
     return writer;
   },
@@ -135,6 +154,14 @@ export const Detection: MessageFns<Detection> = {
             message.blockTtlSeconds = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -163,6 +190,7 @@ export const Detection: MessageFns<Detection> = {
         : isSet(object.block_ttl_seconds)
         ? globalThis.Number(object.block_ttl_seconds)
         : 0,
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
     };
   },
 
@@ -186,6 +214,9 @@ export const Detection: MessageFns<Detection> = {
     if (message.blockTtlSeconds !== 0) {
       obj.blockTtlSeconds = Math.round(message.blockTtlSeconds);
     }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
     return obj;
   },
 
@@ -204,6 +235,7 @@ export const Detection: MessageFns<Detection> = {
       : undefined;
     message.detector = object.detector ?? "";
     message.blockTtlSeconds = object.blockTtlSeconds ?? 0;
+    message.action = object.action ?? "";
     return message;
   },
 };
