@@ -10,6 +10,7 @@ import { twoHosts } from "../harness/netns.ts";
 import { PinDir } from "../harness/bpffs.ts";
 import { connectControl } from "../../core/control/client.ts";
 import { xdpQuery } from "../../native/index.ts";
+import { execSync } from "../harness/exec.ts";
 import { BUN, Proc, REPO, TempDir, waitFor } from "../core/util.ts";
 
 const ATTACKER = "198.18.0.66";
@@ -91,6 +92,11 @@ control: { socket: ${sock} }
       const progAfter = xdpQuery({ ifname: "eth0", netns });
       expect(progAfter.mode).toBe("native");
       expect(progAfter.progId).not.toBe(progBefore); // our new program, in the same link
+      // Nothing doubled: one link runs the new program, none the old one, which is gone.
+      const links = JSON.parse(execSync(["bpftool", "link", "show", "-j"]).stdout) as { type: string; prog_id: number }[];
+      expect(links.filter((l) => l.prog_id === progAfter.progId).map((l) => l.type)).toEqual(["xdp"]);
+      expect(links.filter((l) => l.prog_id === progBefore)).toEqual([]);
+      await waitFor("the old program to be freed", () => execSync(["bpftool", "prog", "show", "id", String(progBefore)], { allowFail: true }).code !== 0, 5_000);
       const after = (await c2.listBlocked()).hosts;
       expect(after.map((h) => [h.address, h.reason])).toEqual(before.map((h) => [h.address, h.reason]));
       const ttlBefore = before[0]!.expiresInMs;
