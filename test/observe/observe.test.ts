@@ -76,6 +76,7 @@ describe("responders and observability", () => {
         pipeline: { models: ["port"], responders: ["hook", "log"], batch_wait_ms: 1, block: { ttl_seconds: 120, reason: 3 } },
         plugins: [
           { id: "port", kind: "model", builtin: "port-model" },
+          { id: "kernel-mlp", kind: "model", builtin: "kernel", config: { artifact: "" } }, // hot-updated below
           { id: "hook", kind: "responder", builtin: "webhook", config: { url: `http://127.0.0.1:${dead.port}/x`, timeout_ms: 5_000, retries: 2, secret: "0123456789abcdef-secret" } },
           { id: "log", kind: "responder", builtin: "alert-log", config: { path: alerts } },
         ],
@@ -218,6 +219,15 @@ describe("responders and observability", () => {
         await send(ATTACKER, 80, 3);
         await waitFor("the corrected host's packets to pass", () => kernelCounter(dp, "pkts_passed") >= passed + 3, 5_000);
         expect(kernelCounter(dp, "drop_blocked")).toBe(dropped);
+
+        // 7. Hot model updates are counted, failed ones too, and the version is exposed.
+        await expect(c.pushModel(join(REPO, "models/xgb"), "kernel-mlp")).rejects.toThrow("FAILED_PRECONDITION");
+        const pushed = await c.pushModel(join(REPO, "models/mlp-int32"), "kernel-mlp");
+        expect(pushed.version).toBe(1);
+        const fam2 = parseExposition(await (await fetch(`${url}/metrics`)).text());
+        expect(valueOf(fam2, "xids_model_updates_total")).toBe(1);
+        expect(valueOf(fam2, "xids_model_update_failures_total")).toBe(1);
+        expect(valueOf(fam2, "xids_model_version", { plugin: "kernel-mlp", model: pushed.model })).toBe(1);
       } finally {
         c.close();
       }
