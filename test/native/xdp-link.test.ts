@@ -73,6 +73,25 @@ describe("XdpLink", () => {
     expect(xdpQuery({ ifname: "eth0", netns: hosts.server.path }).mode).toBe("none");
   });
 
+  test("a re-adopted link reports its mode and swaps in another program in place", () => {
+    using hosts = twoHosts();
+    using pins = new PinDir("link");
+    using a = Collection.load(BASIC, { constants: { cfg_verdict: XdpAction.PASS } });
+    using b = Collection.load(BASIC, { constants: { cfg_verdict: XdpAction.PASS } });
+    const link = XdpLink.attach(a.program("xdp_verdict"), { ifname: "eth0", netns: hosts.server.path, mode: "native" });
+    link.pin(pins.join("link"));
+    link.close();
+    using adopted = XdpLink.fromPin(pins.join("link"), { netns: hosts.server.path });
+    expect(adopted.mode).toBe("native");
+    expect(adopted.pinnedAt).toBe(pins.join("link"));
+    adopted.update(b.program("xdp_verdict"));
+    expect(adopted.progId).toBe(b.program("xdp_verdict").id);
+    expect(xdpQuery({ ifname: "eth0", netns: hosts.server.path }).progId).toBe(b.program("xdp_verdict").id);
+    adopted.detach();
+    adopted.unpin();
+    expect(xdpQuery({ ifname: "eth0", netns: hosts.server.path }).mode).toBe("none");
+  });
+
   test("a missing interface is a clear error", () => {
     using hosts = twoHosts();
     using coll = Collection.load(BASIC);
