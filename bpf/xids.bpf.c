@@ -548,7 +548,7 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 
 /* One packet of a tracked flow. key must already be canonical; from_b says which endpoint sent it.
  * Written once for both tables (map and key types differ; the code is the same). */
-#define FLOW_UPDATE(MAP, CLOSED, KEY, FAMILY, FROM_B, P, NOW_US)                                                  \
+#define FLOW_UPDATE(MAP, CLOSED, KEY, FAMILY, FROM_B, P, NOW_US, ENDED)                                                  \
 	do {                                                                                                \
 		struct xids_flow_acc *a = bpf_map_lookup_elem(&MAP, &KEY);                                 \
 		bool fresh = false;                                                                         \
@@ -560,6 +560,7 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 			if (why != XIDS_END_NONE) {                                                         \
 				end_flow(KEY.a_addr, KEY.b_addr, KEY.a_port, KEY.b_port, KEY.proto, FAMILY, \
 					 a, why);                                                           \
+				ENDED = true;                                                               \
 				/* the packet starts a new flow in the same slot */                         \
 				acc_init(a, P, NOW_US, FROM_B);                                             \
 				count(XIDS_C_FLOWS_STARTED, 1);                                             \
@@ -595,6 +596,7 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 		if (endr != XIDS_END_NONE) {                                                                \
 			end_flow(KEY.a_addr, KEY.b_addr, KEY.a_port, KEY.b_port, KEY.proto, FAMILY, a,      \
 				 endr);                                                                     \
+			ENDED = true;                                                                       \
 			bpf_map_delete_elem(&MAP, &KEY);                                                    \
 			if (cfg_tail_absorb_ns && endr != XIDS_END_EARLY) {                                 \
 				__u64 closed_at = NOW_US;                                                   \
@@ -603,10 +605,12 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 		}                                                                                           \
 	} while (0)
 
-static __always_inline void track_flow(const struct pkt *p, __u64 now_us)
+/* Returns whether the packet ended a flow (its record then waits for classify_pending). */
+static __always_inline bool track_flow(const struct pkt *p, __u64 now_us)
 {
 	int c = addr_cmp(p->src, p->dst, p->family == 4 ? 4 : 16);
 	bool from_b = c > 0 || (c == 0 && p->sport > p->dport);
+	bool ended = false;
 
 	if (p->family == 4) {
 		struct xids_flow4_key k = {};
@@ -622,7 +626,7 @@ static __always_inline void track_flow(const struct pkt *p, __u64 now_us)
 			k.b_port = p->dport;
 		}
 		k.proto = p->proto;
-		FLOW_UPDATE(flows4, closed4, k, 4, from_b, p, now_us);
+		FLOW_UPDATE(flows4, closed4, k, 4, from_b, p, now_us, ended);
 	} else {
 		struct xids_flow6_key k = {};
 		if (from_b) {
@@ -637,8 +641,9 @@ static __always_inline void track_flow(const struct pkt *p, __u64 now_us)
 			k.b_port = p->dport;
 		}
 		k.proto = p->proto;
-		FLOW_UPDATE(flows6, closed6, k, 6, from_b, p, now_us);
+		FLOW_UPDATE(flows6, closed6, k, 6, from_b, p, now_us, ended);
 	}
+	return ended;
 }
 
 /* ---- allow / block ---- */
@@ -740,10 +745,11 @@ int xids_xdp(struct xdp_md *ctx)
 		count(XIDS_C_OTHER_L4, 1);
 		return verdict(XDP_PASS, len);
 	}
-	if (cfg_track_flows)
-		track_flow(&p, now / 1000);
-	/* Last step: classify and submit the records of flows this packet ended (tail calls). */
-	return classify_pending(ctx, verdict(XDP_PASS, len));
+	/* A packet that ended flows takes one last step: classify and submit their records (tail
+	 * calls). Mid-flow packets skip it and never touch the classifier's state. */
+	if (cfg_track_flows && track_flow(&p, now / 1000))
+		return classify_pending(ctx, verdict(XDP_PASS, len));
+	return verdict(XDP_PASS, len);
 }
 
 /* ---- sweep: end timed-out flows (or flush all) without traffic ---- */
