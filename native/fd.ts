@@ -1,6 +1,8 @@
 // Ownership of raw file descriptors: idempotent close, and a safety net that closes an fd whose
 // owner was garbage-collected without close() (tests should still close explicitly, via `using`).
+import { unlinkSync } from "node:fs";
 import { native } from "./binding.ts";
+import { call } from "./errors.ts";
 
 const orphanedFds = new FinalizationRegistry<number>((fd) => native.closeFd(fd));
 
@@ -37,5 +39,37 @@ export function openPinned<T>(path: string, what: string, describe: (fd: number)
   } catch (err) {
     owned.close();
     throw err;
+  }
+}
+
+/** What maps and programs share: an fd (their own, or one their collection owns), pinning, and
+ *  an idempotent close that releases only an fd the handle owns. */
+export abstract class FdHandle implements Disposable {
+  readonly #fd: () => number;
+  readonly #owned: OwnedFd | null;
+
+  constructor(fd: () => number, owned: OwnedFd | null) {
+    this.#fd = fd;
+    this.#owned = owned;
+  }
+
+  get fd(): number {
+    return this.#fd();
+  }
+
+  pin(path: string): void {
+    call(() => native.objPin(this.fd, path));
+  }
+
+  unpin(path: string): void {
+    unlinkSync(path);
+  }
+
+  close(): void {
+    this.#owned?.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 }

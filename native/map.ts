@@ -1,8 +1,7 @@
 // BpfMap: a live BPF map, by fd. Keys and values are raw bytes; `typed()` adds struct codecs.
-import { unlinkSync } from "node:fs";
 import { native } from "./binding.ts";
 import { call } from "./errors.ts";
-import { openPinned, type OwnedFd } from "./fd.ts";
+import { FdHandle, openPinned, type OwnedFd } from "./fd.ts";
 import type { StructCodec } from "./struct.ts";
 
 export const MapType = {
@@ -16,7 +15,7 @@ export type UpdateFlag = keyof typeof UPDATE_FLAGS;
 
 export interface MapInfo { name: string; type: number; keySize: number; valueSize: number; maxEntries: number; flags: number }
 
-export class BpfMap implements Disposable {
+export class BpfMap extends FdHandle {
   readonly name: string;
   readonly type: number;
   readonly keySize: number;
@@ -26,11 +25,10 @@ export class BpfMap implements Disposable {
   /** Bytes of one lookup result: per-CPU maps return one 8-byte-aligned slot per possible CPU. */
   readonly valueBytes: number;
   readonly cpus: number;
-  #fd: () => number;
-  #owned: OwnedFd | null;
 
   /** @internal use Collection.map() or BpfMap.fromPin() */
   constructor(info: MapInfo, fd: () => number, owned: OwnedFd | null) {
+    super(fd, owned);
     this.name = info.name;
     this.type = info.type;
     this.keySize = info.keySize;
@@ -39,18 +37,12 @@ export class BpfMap implements Disposable {
     this.flags = info.flags;
     this.cpus = native.numPossibleCpus();
     this.valueBytes = this.isPerCpu ? Math.ceil(info.valueSize / 8) * 8 * this.cpus : info.valueSize;
-    this.#fd = fd;
-    this.#owned = owned;
   }
 
   /** Opens a map pinned in bpffs; the returned map owns its fd. */
   static fromPin(path: string): BpfMap {
     const { owned, info } = call(() => openPinned(path, "map", (fd) => native.mapInfo(fd)));
     return new BpfMap(info, () => owned.fd, owned);
-  }
-
-  get fd(): number {
-    return this.#fd();
   }
 
   get isPerCpu(): boolean {
@@ -135,23 +127,6 @@ export class BpfMap implements Disposable {
     if (keyCodec.size !== this.keySize) throw new RangeError(`map ${this.name}: key codec ${keyCodec.name} is ${keyCodec.size} bytes, map key is ${this.keySize}`);
     if (valueCodec.size !== this.valueSize) throw new RangeError(`map ${this.name}: value codec ${valueCodec.name} is ${valueCodec.size} bytes, map value is ${this.valueSize}`);
     return new TypedMap(this, keyCodec, valueCodec);
-  }
-
-  pin(path: string): void {
-    call(() => native.objPin(this.fd, path));
-  }
-
-  unpin(path: string): void {
-    unlinkSync(path);
-  }
-
-  /** Closes the fd if this map owns it (maps of a Collection close with the collection). */
-  close(): void {
-    this.#owned?.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 
   #checkKey(key: Uint8Array): void {

@@ -1,8 +1,7 @@
 // Program: a loaded BPF program, by fd, with BPF_PROG_TEST_RUN for exact, repeatable checks.
-import { unlinkSync } from "node:fs";
 import { native } from "./binding.ts";
 import { call } from "./errors.ts";
-import { openPinned, type OwnedFd } from "./fd.ts";
+import { FdHandle, openPinned, type OwnedFd } from "./fd.ts";
 
 export const ProgType = { XDP: 6, SYSCALL: 31 } as const;
 
@@ -25,23 +24,15 @@ export interface TestRunResult {
   ctx?: Uint8Array;
 }
 
-export class Program implements Disposable {
-  #fd: () => number;
-  #owned: OwnedFd | null;
-
+export class Program extends FdHandle {
   /** @internal use Collection.program() or Program.fromPin() */
   constructor(readonly name: string, readonly type: number, fd: () => number, owned: OwnedFd | null) {
-    this.#fd = fd;
-    this.#owned = owned;
+    super(fd, owned);
   }
 
   static fromPin(path: string): Program {
     const { owned, info } = call(() => openPinned(path, "program", (fd) => native.progInfo(fd)));
     return new Program(info.name, info.type, () => owned.fd, owned);
-  }
-
-  get fd(): number {
-    return this.#fd();
   }
 
   /** Kernel id (stable across fds; what `bpftool prog` and XDP queries report). */
@@ -54,21 +45,5 @@ export class Program implements Disposable {
     if (!Number.isInteger(repeat) || repeat < 1) throw new RangeError(`repeat must be a positive integer, got ${repeat}`);
     const capacity = opts.dataOutCapacity ?? opts.data.length + 256;
     return call(() => native.progTestRun(this.fd, opts.data, repeat, opts.ctx ?? null, capacity));
-  }
-
-  pin(path: string): void {
-    call(() => native.objPin(this.fd, path));
-  }
-
-  unpin(path: string): void {
-    unlinkSync(path);
-  }
-
-  close(): void {
-    this.#owned?.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }

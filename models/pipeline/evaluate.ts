@@ -7,17 +7,7 @@ import { computeMetrics, publicMetrics } from "../metrics.ts";
 import { stratifiedSplit } from "../data/split.ts";
 import { predictUserSpace, type Predictor } from "./predict.ts";
 
-export interface EvalResult {
-  n: number;
-  accuracy: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  fpr: number;
-  mcc: number;
-  pr_auc: number;
-  float_vs_int32_disagreements?: number;
-}
+export type EvalResult = ReturnType<typeof publicMetrics> & { float_vs_int32_disagreements?: number };
 
 /** The rows of `data` in `idx` (all rows if omitted) as n x 22 kernel vectors with labels. */
 export function rowsOf(data: Dataset, idx?: ArrayLike<number>): { x: Float64Array; y: Uint8Array; n: number } {
