@@ -113,7 +113,8 @@ static __always_inline void block_source(const struct xids_flow_record *r)
 		__builtin_memcpy(k.addr, r->src, 16);
 	}
 	k.family = r->family;
-	v.expires_ns = cfg_block_ttl_ns ? now_ns() + cfg_block_ttl_ns : 0;
+	v.added_ns = now_ns();
+	v.expires_ns = cfg_block_ttl_ns ? v.added_ns + cfg_block_ttl_ns : 0;
 	v.reason = cfg_block_reason;
 	if (bpf_map_update_elem(&blocklist, &k, &v, BPF_ANY) == 0)
 		count(XIDS_C_BLOCKS_ADDED, 1);

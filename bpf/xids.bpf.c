@@ -677,6 +677,9 @@ static __always_inline __u32 blocked(const struct pkt *p, __u64 now)
 		return 0;
 	}
 	__sync_fetch_and_add(&v->hits, 1);
+	/* Racy by design: two CPUs dropping at once both write a valid "first" time. */
+	if (!v->first_drop_ns)
+		v->first_drop_ns = now;
 	return v->reason + 1;
 }
 

@@ -161,6 +161,8 @@ struct xids_block_val {
 	__u32 reason;     /* user-defined code; drops are counted per reason */
 	__u32 pad;
 	__u64 hits;       /* packets dropped by this entry */
+	__u64 added_ns;   /* when the entry was written (data-plane clock) */
+	__u64 first_drop_ns; /* the first packet it dropped; 0 = none yet (detection latency) */
 };
 
 /* Allow lists (LPM tries "allow4", "allow6"); value is a __u32 tag (unused by the kernel). */

@@ -201,6 +201,8 @@ export const BlockVal = defineStruct("xids_block_val", [
   ["reason", "u32"],
   ["pad", "u32"],
   ["hits", "u64"],
+  ["added_ns", "u64"],
+  ["first_drop_ns", "u64"],
 ] as const);
 
 export const Lpm4Key = defineStruct("xids_lpm4_key", [

@@ -62,6 +62,10 @@ export interface BlockEntryInfo {
   /** data-plane clock ns; 0n = permanent */
   expiresNs: bigint;
   hits: bigint;
+  /** data-plane clock ns when the entry was written */
+  addedNs: bigint;
+  /** data-plane clock ns of the first packet it dropped; 0n = none yet */
+  firstDropNs: bigint;
 }
 
 export function validateConfig(c: DataPlaneConfig): void {
@@ -161,7 +165,8 @@ export class DataPlane implements Disposable {
     if (!Number.isInteger(reason) || reason < 0 || reason > 0xffffffff) throw new RangeError(`bad block reason ${reason}`);
     const ttl = opts.ttlNs ?? 0n;
     const key = BlockKey.encode({ family: a.family, pad: new Uint8Array(3), addr: a.bytes });
-    const val = BlockVal.encode({ expires_ns: ttl > 0n ? this.now() + ttl : 0n, reason, pad: 0, hits: 0n });
+    const now = this.now();
+    const val = BlockVal.encode({ expires_ns: ttl > 0n ? now + ttl : 0n, reason, pad: 0, hits: 0n, added_ns: now, first_drop_ns: 0n });
     this.coll.map(MAPS.blocklist).update(key, val);
   }
 
@@ -176,7 +181,7 @@ export class DataPlane implements Disposable {
       const key = BlockKey.decode(k);
       const val = BlockVal.decode(v);
       const family = key.family === 6 ? 6 : 4;
-      out.push({ addr: formatIp(family, key.addr), family, reason: val.reason, expiresNs: val.expires_ns, hits: val.hits });
+      out.push({ addr: formatIp(family, key.addr), family, reason: val.reason, expiresNs: val.expires_ns, hits: val.hits, addedNs: val.added_ns, firstDropNs: val.first_drop_ns });
     }
     return out;
   }

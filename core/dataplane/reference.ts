@@ -191,6 +191,8 @@ export interface BlockEntry {
   expiresNs: bigint;
   reason: number;
   hits: bigint;
+  /** the first packet it dropped; 0n = none yet (as the kernel's first_drop_ns) */
+  firstDropNs: bigint;
 }
 
 interface AllowPrefix {
@@ -226,7 +228,7 @@ export class ReferenceDataPlane {
   }
 
   block(family: 4 | 6, addr: Uint8Array, reason: number, expiresNs = 0n): void {
-    this.blocks.set(blockKey(family, addr), { expiresNs, reason, hits: 0n });
+    this.blocks.set(blockKey(family, addr), { expiresNs, reason, hits: 0n, firstDropNs: 0n });
   }
 
   allow(family: 4 | 6, addr: Uint8Array, prefixLen: number): void {
@@ -325,6 +327,7 @@ export class ReferenceDataPlane {
       return null;
     }
     v.hits += 1n;
+    if (v.firstDropNs === 0n) v.firstDropNs = now;
     return v.reason;
   }
 

@@ -38,8 +38,11 @@ describe("allow and block lists", () => {
     using dp = load();
     dp.block("198.18.0.66", { reason: 3 });
     dp.block("198.18.0.67", { reason: 99 }); // beyond the per-reason slots: counted in the last one
-    expect(run(dp, udp4("198.18.0.66"), T)).toBe(XDP_DROP);
-    expect(run(dp, udp4("198.18.0.66"), T)).toBe(XDP_DROP);
+    expect(dp.blocks().find((b) => b.addr === "198.18.0.66")).toMatchObject({ addedNs: T, firstDropNs: 0n });
+    expect(run(dp, udp4("198.18.0.66"), T + 7n)).toBe(XDP_DROP);
+    expect(run(dp, udp4("198.18.0.66"), T + 9n)).toBe(XDP_DROP);
+    // The first drop is kept (detection latency is measured to it), later drops only count.
+    expect(dp.blocks().find((b) => b.addr === "198.18.0.66")).toMatchObject({ addedNs: T, firstDropNs: T + 7n });
     expect(run(dp, udp4("198.18.0.67"), T)).toBe(XDP_DROP);
     expect(run(dp, udp4("198.18.0.5"), T)).toBe(XDP_PASS);
     const c = dp.counters();

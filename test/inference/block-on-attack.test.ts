@@ -48,6 +48,11 @@ test("an nmap SYN scan gets its source blocked in the kernel; a benign web clien
     expect(dp.counter("drop_reason_7")).toBeGreaterThan(0n);
     const ping = await topo.attacker.ns.exec(["ping", "-c", "2", "-i", "0.2", "-W", "1", topo.victimIpFor.attacker], { allowFail: true });
     expect(ping.code).not.toBe(0);
+    // The entry says when the kernel blocked and when it first dropped (detection latency).
+    const entry = dp.blocks().find((b) => b.addr === attacker)!;
+    const firstAttackNs = from(attacker).reduce((m, r) => (r.firstUs < m ? r.firstUs : m), 1n << 62n) * 1000n;
+    expect(entry.addedNs).toBeGreaterThan(firstAttackNs);
+    expect(entry.firstDropNs).toBeGreaterThanOrEqual(entry.addedNs);
     // The client: every flow classified benign, never blocked, still served.
     expect(from(client).length).toBeGreaterThanOrEqual(4);
     expect(from(client).filter((r) => r.verdict !== 1).map((r) => `${r.srcPort}->${r.dstPort} end ${r.endReason} n ${r.features[2]} score ${r.score}`)).toEqual([]);
