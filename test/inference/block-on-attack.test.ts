@@ -59,7 +59,7 @@ test("an nmap SYN scan gets its source blocked in the kernel; a benign web clien
     expect(blocks.some((b) => b.addr === client)).toBe(false);
     expect((await download()).stdout).toBe("200");
   } finally {
-    web.kill("SIGKILL");
+    web.kill("SIGTERM"); // timeout(1) passes SIGTERM on to the server; SIGKILL would orphan it
     for (const l of links) l.close();
   }
 }, 120_000);

@@ -21,7 +21,7 @@ async function tcpExchange(hosts: ReturnType<typeof twoHosts>, port: number): Pr
     const received = await Promise.race([new Response(server.stdout).text(), Bun.sleep(4000).then(() => "")]);
     return received;
   } finally {
-    server.kill("SIGKILL");
+    server.kill("SIGTERM"); // timeout(1) passes it on to nc; SIGKILL would orphan nc
   }
 }
 
