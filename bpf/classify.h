@@ -22,6 +22,20 @@
 const volatile __u32 cfg_model_action = XIDS_ACTION_BLOCK;
 const volatile __u64 cfg_block_ttl_ns = 600000000000ULL; /* 10 min; 0 = permanent */
 const volatile __u32 cfg_block_reason = 1;
+/* Block policy: a source is blocked once, within one window, it has at least this many attack
+ * verdicts and attacks are at least this share (%) of its verdicts. 1 and 0: the first attack
+ * verdict blocks (and the evidence map is never touched). One wrong verdict among a client's
+ * many right ones then does not cut it off; a scanner or flood has nearly only attack flows. */
+const volatile __u32 cfg_block_min_attacks = 1;
+const volatile __u32 cfg_block_min_attack_pct = 0;
+const volatile __u64 cfg_block_window_ns = 10000000000ULL; /* 10 s */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct xids_block_key);
+	__type(value, struct xids_evidence);
+} evidence SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -120,6 +134,41 @@ static __always_inline void block_source(const struct xids_flow_record *r)
 		count(XIDS_C_BLOCKS_ADDED, 1);
 }
 
+/* Adds one verdict to the source's evidence; true when the block policy says: block it now. */
+static __always_inline bool enough_evidence(const struct xids_flow_record *r, bool attack)
+{
+	struct xids_block_key k = { .family = r->family };
+	struct xids_evidence *e, fresh = {};
+	__u64 now;
+	__u32 attacks, benign;
+
+	if (cfg_block_min_attacks <= 1 && !cfg_block_min_attack_pct)
+		return attack;
+	if (r->family == 4)
+		__builtin_memcpy(k.addr, r->src, 4);
+	else
+		__builtin_memcpy(k.addr, r->src, 16);
+	now = now_ns();
+	e = bpf_map_lookup_elem(&evidence, &k);
+	if (!e || now - e->window_start_ns > cfg_block_window_ns) {
+		fresh.window_start_ns = now;
+		fresh.attacks = attack;
+		fresh.benign = !attack;
+		bpf_map_update_elem(&evidence, &k, &fresh, BPF_ANY);
+		attacks = fresh.attacks;
+		benign = fresh.benign;
+	} else {
+		if (attack)
+			__sync_fetch_and_add(&e->attacks, 1);
+		else
+			__sync_fetch_and_add(&e->benign, 1);
+		attacks = e->attacks;
+		benign = e->benign;
+	}
+	return attack && attacks >= cfg_block_min_attacks &&
+	       (__u64)attacks * 100 >= (__u64)cfg_block_min_attack_pct * (attacks + benign);
+}
+
 /* Publishes an evaluation result into the test-run packet. */
 static __always_inline void write_eval(struct xdp_md *ctx, struct xids_infer_state *st,
 				       const struct xids_flow_record *r, __s64 l0, __s64 l1)
@@ -164,10 +213,12 @@ static __always_inline int finish_record(struct xdp_md *ctx, struct xids_infer_s
 	if (r) {
 		if (verdict == XIDS_VERDICT_ATTACK) {
 			count(XIDS_C_VERDICT_ATTACK, 1);
-			if (cfg_model_action == XIDS_ACTION_BLOCK)
+			if (cfg_model_action == XIDS_ACTION_BLOCK && enough_evidence(r, true))
 				block_source(r);
 		} else if (verdict == XIDS_VERDICT_BENIGN) {
 			count(XIDS_C_VERDICT_BENIGN, 1);
+			if (cfg_model_action == XIDS_ACTION_BLOCK)
+				enough_evidence(r, false);
 		}
 		emit_record(r);
 	}

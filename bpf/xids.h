@@ -165,6 +165,14 @@ struct xids_block_val {
 	__u64 first_drop_ns; /* the first packet it dropped; 0 = none yet (detection latency) */
 };
 
+/* Evidence per source ("evidence", LRU hash keyed like the block list): the in-kernel verdicts
+ * of its flows in the current window, for the block policy (cfg_block_min_attacks/_pct). */
+struct xids_evidence {
+	__u64 window_start_ns; /* data-plane clock */
+	__u32 attacks;
+	__u32 benign;
+};
+
 /* Allow lists (LPM tries "allow4", "allow6"); value is a __u32 tag (unused by the kernel). */
 struct xids_lpm4_key {
 	__u32 prefixlen;

@@ -103,6 +103,11 @@ export const configSchema = s.object({
           enabled: s.default(s.bool(), true),
           ttl_seconds: s.default(s.int({ min: 0, max: 31_536_000 }), 300),
           reason: s.default(s.int({ min: 0, max: 15 }), 1),
+          /** Block a source once it has this many attack verdicts in the window (1: the first) ... */
+          min_attacks: s.default(s.int({ min: 1, max: 1_000_000 }), 1),
+          /** ... and they are at least this share (%) of its verdicts there (0: any share). */
+          min_attack_pct: s.default(s.int({ min: 0, max: 100 }), 0),
+          window_seconds: s.default(s.int({ min: 1, max: 86_400 }), 10),
         }),
     }),
   plugins: s.default(s.array(pluginEntrySchema), () => DEFAULT_PLUGINS.map((p) => pluginEntrySchema.check(p, "", new Issues())!)),

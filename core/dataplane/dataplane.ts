@@ -53,6 +53,12 @@ export interface DataPlaneOptions extends Partial<DataPlaneConfig> {
   blockTtlNs?: bigint;
   /** Reason code of model-made blocks (drops are counted per reason). Default 1. */
   blockReason?: number;
+  /**
+   * Block policy: block a source once it has at least `minAttacks` attack verdicts in a window of
+   * `windowNs`, making up at least `minAttackPct` % of its verdicts there. Default 1 / 0 %: the
+   * first attack verdict blocks.
+   */
+  blockPolicy?: { minAttacks: number; minAttackPct: number; windowNs: bigint };
 }
 
 export interface BlockEntryInfo {
@@ -129,6 +135,9 @@ export class DataPlane implements Disposable {
         cfg_model_action: opts.modelAction === "alert" ? ModelAction.ALERT : ModelAction.BLOCK,
         cfg_block_ttl_ns: opts.blockTtlNs ?? 600_000_000_000n,
         cfg_block_reason: opts.blockReason ?? 1,
+        cfg_block_min_attacks: opts.blockPolicy?.minAttacks ?? 1,
+        cfg_block_min_attack_pct: opts.blockPolicy?.minAttackPct ?? 0,
+        cfg_block_window_ns: opts.blockPolicy?.windowNs ?? 10_000_000_000n,
       },
       maxEntries,
       ...(opts.pinDir

@@ -149,6 +149,11 @@ export class KernelDataPlane implements DataPlanePort {
     }
   }
 
+  /** Ends every live flow now (classifying it, as at any flow end) and delivers the records. */
+  flush(): number {
+    return this.dp.sweep("flush", this.emit);
+  }
+
   /** The in-kernel classifier's parameter slots (hot update). */
   modelSlots(): ModelSlots {
     return new ModelSlots(this.dp.coll);

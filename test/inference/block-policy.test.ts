@@ -1,0 +1,61 @@
+// The in-kernel block policy, packet by packet (BPF_PROG_TEST_RUN, test clock): with the default
+// the first attack verdict blocks; with min_attacks / min_attack_pct a source is blocked only once
+// enough of its verdicts in the window are attacks, and the window restarts the count.
+import { expect, test } from "bun:test";
+import { DataPlane } from "../../core/dataplane/dataplane.ts";
+import { XDP_DROP, XDP_PASS } from "../../core/dataplane/reference.ts";
+import { ModelSlots } from "../../core/inference/model-slots.ts";
+import type { FlatTree } from "../../models/index.ts";
+import { frame } from "../dataplane/packets.ts";
+import { ensureBpfBuilt } from "../dataplane/helpers.ts";
+
+const T = 1_000_000_000_000n;
+const S = 1_000_000_000n;
+// Input 0 is Dst Port: <= 1000 is an attack, above is benign.
+const tree: FlatTree = { feature: [0, -1, -1], threshold: [1000, 0, 0], left: [1, -1, -1], right: [2, -1, -1], value: [0, 65536, 0], cls: [0, 1, 0] };
+
+async function load(policy?: { minAttacks: number; minAttackPct: number; windowNs: bigint }): Promise<DataPlane> {
+  ensureBpfBuilt();
+  const dp = DataPlane.load({ testClock: true, flowsV4: 1024, flowsV6: 1024, blockReason: 5, ...(policy ? { blockPolicy: policy } : {}) });
+  await new ModelSlots(dp.coll).activate({ kind: "dt", tree, features: [0] }, 1);
+  return dp;
+}
+
+/** One flow from src that ends at once: a lone TCP FIN. */
+function flow(dp: DataPlane, src: string, dport: number, sport: number, at: bigint): number {
+  dp.setClock(at);
+  return dp.xdp.testRun({ data: frame({ src, dst: "198.18.1.1", proto: "tcp", sport, dport, flags: 0x01, payload: 0 }) }).retval;
+}
+
+const blocked = (dp: DataPlane, ip: string) => dp.blocks().some((b) => b.addr === ip);
+
+test("default policy: the first attack verdict blocks", async () => {
+  using dp = await load();
+  expect(flow(dp, "198.18.0.7", 22, 40000, T)).toBe(XDP_PASS);
+  expect(blocked(dp, "198.18.0.7")).toBe(true);
+  expect(flow(dp, "198.18.0.7", 8080, 40001, T + 1n)).toBe(XDP_DROP);
+});
+
+test("min 3 attacks making up >= 50 % of the window's verdicts; a new window starts over", async () => {
+  using dp = await load({ minAttacks: 3, minAttackPct: 50, windowNs: 10n * S });
+  const client = "198.18.0.20", scanner = "198.18.0.30";
+  // The client: 6 benign flows and 2 wrong attack verdicts: 2 < 3 attacks, never blocked.
+  let port = 41000;
+  for (let i = 0; i < 6; i++) flow(dp, client, 8080, port++, T + BigInt(i) * S);
+  flow(dp, client, 80, port++, T + 6n * S);
+  flow(dp, client, 80, port++, T + 7n * S);
+  expect(blocked(dp, client)).toBe(false);
+  // A third wrong verdict: 3 attacks but 3 / 9 < 50 %: still not blocked.
+  flow(dp, client, 80, port++, T + 8n * S);
+  expect(blocked(dp, client)).toBe(false);
+  // The scanner: attack, attack (2 < 3), attack: blocked with the configured reason.
+  flow(dp, scanner, 22, 50000, T);
+  flow(dp, scanner, 23, 50001, T + 1n);
+  expect(blocked(dp, scanner)).toBe(false);
+  flow(dp, scanner, 25, 50002, T + 2n);
+  expect(dp.blocks().find((b) => b.addr === scanner)?.reason).toBe(5);
+  expect(flow(dp, scanner, 8080, 50003, T + 3n)).toBe(XDP_DROP);
+  // After the window the client's count starts over: 3 attacks in a fresh window (100 %) block.
+  for (let i = 0; i < 3; i++) flow(dp, client, 81, port++, T + 20n * S + BigInt(i));
+  expect(blocked(dp, client)).toBe(true);
+});
