@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make g++ python3
   iproute2 iputils-ping netcat-openbsd curl nmap util-linux protobuf-compiler python3-xgboost iperf3 chromium
+  # the testbed: the victim's services and the real attack tools
+  nginx-light openssh-server openssh-client vsftpd libpam-pwdfile hping3 hydra slowhttptest goldeneye
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -16,7 +18,14 @@ done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   apt-get update -qq
+  # Services (nginx, sshd, vsftpd) must not start on the host: the testbed runs its own copies
+  # inside a namespace. policy-rc.d tells the packages' scripts not to start them.
+  guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && guard=1
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$guard" ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 # bpffs: pinned maps, programs and links live there.

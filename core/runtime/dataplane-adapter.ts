@@ -83,6 +83,7 @@ export class KernelDataPlane implements DataPlanePort {
       modelAction: block.enabled ? "block" : "alert",
       blockTtlNs: BigInt(block.ttl_seconds) * 1_000_000_000n,
       blockReason: block.reason,
+      blockPolicy: { minAttacks: block.min_attacks, minAttackPct: block.min_attack_pct, windowNs: BigInt(block.window_seconds) * 1_000_000_000n },
       ...(cfg.pin_dir ? { pinDir: ensureDir(cfg.pin_dir) } : {}),
     });
     try {

@@ -45,3 +45,62 @@ export function buildTopology(prefix = "xidsd"): Topology {
     throw err;
   }
 }
+
+/** One host of the star: its own namespace and its own link to the victim. */
+export interface StarHost {
+  id: string;
+  ns: Netns;
+  ip: string;
+  /** The victim's address on this host's link. */
+  victimIp: string;
+  /** The victim-side interface of the link (where XDP runs). */
+  victimIface: string;
+}
+
+export interface StarTopology extends Disposable {
+  victim: Netns;
+  hosts: StarHost[];
+  victimIfaces: string[];
+}
+
+/** The most hosts a star can have: link i uses 198.18.(10+i).0/24. */
+export const MAX_STAR_HOSTS = 200;
+
+function disableIpv6(ns: Netns): void {
+  // No IPv6 link-local chatter (router solicitations, MLD): every flow the victim sees comes
+  // from a host's IPv4 address, which is what labels it.
+  for (const key of ["all", "default"]) ns.execSync(["sysctl", "-qw", `net.ipv6.conf.${key}.disable_ipv6=1`]);
+}
+
+/**
+ * The testbed's network: a victim and one namespace per host id, each host on its own veth link
+ * and /24 (198.18.(10+i).0/24: the host is .2, the victim .1), so a flow's source address says
+ * which host, and so which scenario, sent it.
+ */
+export function buildStar(ids: string[], prefix = "xidsd"): StarTopology {
+  if (ids.length === 0 || ids.length > MAX_STAR_HOSTS) throw new RangeError(`a star needs 1..${MAX_STAR_HOSTS} hosts, got ${ids.length}`);
+  if (new Set(ids).size !== ids.length) throw new Error(`host ids must be unique: ${ids.join(", ")}`);
+  setNamePrefix(prefix);
+  const made: Netns[] = [];
+  const close = () => {
+    for (const ns of made.reverse()) ns.close();
+  };
+  try {
+    const victim = Netns.create("v");
+    made.push(victim);
+    disableIpv6(victim);
+    const hosts: StarHost[] = ids.map((id, i) => {
+      const ns = Netns.create("h");
+      made.push(ns);
+      disableIpv6(ns);
+      const net = `198.18.${10 + i}`;
+      const victimIface = `h${i}`;
+      createVethPair({ ns: victim, ifname: victimIface, addrs: [`${net}.1/24`] }, { ns, ifname: "eth0", addrs: [`${net}.2/24`] });
+      return { id, ns, ip: `${net}.2`, victimIp: `${net}.1`, victimIface };
+    });
+    return { victim, hosts, victimIfaces: hosts.map((h) => h.victimIface), [Symbol.dispose]: close };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}

@@ -1,0 +1,45 @@
+// A recorded testbed run as a labelled flow data set: one CSV row per flow the kernel extracted,
+// the 22 receive-side features under their CICFlowMeter names (so `xids train` and `xids eval`
+// read it like the CIC-IDS-2017 files), the scenario that made it and its label.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { FEATURES } from "../../models/data/features.ts";
+import { rng, shuffle } from "../../models/data/split.ts";
+import type { LabelledFlow } from "./run.ts";
+
+const ID_COLUMNS = ["Scenario", "Src IP", "Src Port", "Dst IP", "End Reason", "First Seen us", "Last Seen us"];
+
+export function flowsToCsv(flows: LabelledFlow[]): string {
+  const header = [...ID_COLUMNS, ...FEATURES.map((f) => f.name), "Label"];
+  const rows = flows
+    .slice()
+    .sort((a, b) => a.record.firstUs - b.record.firstUs)
+    .map((f) => {
+      const r = f.record;
+      return [f.scenario, r.srcAddr, r.srcPort, r.dstAddr, r.endReason, r.firstUs, r.lastUs, ...r.features, f.label].join(",");
+    });
+  return [header.join(","), ...rows].join("\n") + "\n";
+}
+
+/**
+ * At most `max` flows of each scenario, drawn at random (seeded) and kept in time order. A flood
+ * makes thousands of near-identical flows a second; the data set keeps a sample of them, as the
+ * CIC-IDS-2017 samples do (at most 5,000 a class).
+ */
+export function capPerScenario(flows: LabelledFlow[], max: number, seed: number): LabelledFlow[] {
+  const by = new Map<string, number[]>();
+  flows.forEach((f, i) => {
+    const list = by.get(f.scenario);
+    if (list) list.push(i);
+    else by.set(f.scenario, [i]);
+  });
+  const keep = new Set<number>();
+  const rand = rng(seed);
+  for (const idx of by.values()) for (const i of idx.length > max ? shuffle(idx.slice(), rand).slice(0, max) : idx) keep.add(i);
+  return flows.filter((_, i) => keep.has(i));
+}
+
+export function writeFlowsCsv(path: string, flows: LabelledFlow[]): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, flowsToCsv(flows));
+}

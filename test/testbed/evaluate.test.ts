@@ -1,0 +1,83 @@
+// The testbed's scoring on a hand-made run: confusion counts, per-category accuracy and MTTF,
+// block and latency per host, and the CSV data set read back by the training loader.
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FlowRecord, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
+import { evaluateRun } from "../../core/testbed/evaluate.ts";
+import { writeFlowsCsv } from "../../core/testbed/dataset.ts";
+import type { HostOutcome, LabelledFlow, TestbedRun } from "../../core/testbed/run.ts";
+import type { Scenario } from "../../core/testbed/scenario.ts";
+import { loadCsv } from "../../models/data/csv.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "xids-testbed-eval-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const scenario = (id: string, label: string): Scenario => ({ id, label, description: id, run: async () => ({ actions: 0 }) });
+const web = scenario("web", "BENIGN"), scan = scenario("scan", "PortScan"), flood = scenario("flood", "DoS");
+
+function flow(s: Scenario, ip: string, verdict: Verdict, firstUs: number, dstPort = 80): LabelledFlow {
+  const features = Array.from({ length: 22 }, (_, i) => i * 10 + firstUs % 7);
+  features[0] = dstPort;
+  return { scenario: s.id, label: s.label, record: FlowRecord.create({ srcAddr: ip, dstAddr: "198.18.10.1", srcPort: 40000, dstPort, firstUs, lastUs: firstUs + 5, kernelVerdict: verdict, features }) };
+}
+
+function host(s: Scenario, ip: string, block: HostOutcome["block"]): HostOutcome {
+  return { scenario: s, ip, startedNs: 0n, endedNs: 0n, result: { actions: 1 }, block };
+}
+
+const B = Verdict.VERDICT_BENIGN, A = Verdict.VERDICT_ATTACK, N = Verdict.VERDICT_NONE;
+const run: TestbedRun = {
+  flows: [
+    flow(web, "198.18.10.2", B, 1_000), flow(web, "198.18.10.2", B, 2_000), flow(web, "198.18.10.2", A, 3_000), flow(web, "198.18.10.2", B, 4_000),
+    flow(scan, "198.18.11.2", A, 10_000), flow(scan, "198.18.11.2", A, 11_000), flow(scan, "198.18.11.2", N, 12_000),
+    flow(flood, "198.18.12.2", B, 20_000),
+  ],
+  strays: 0,
+  hosts: [
+    host(web, "198.18.10.2", null),
+    // Blocked 4 ms after its first packet (10,000 µs), first drop 2.5 ms later.
+    host(scan, "198.18.11.2", { addr: "198.18.11.2", family: 4, reason: 2, expiresNs: 0n, hits: 9n, addedNs: 14_000_000n, firstDropNs: 16_500_000n }),
+    host(flood, "198.18.12.2", null),
+  ],
+  xdpMode: "native", model: null, counters: {}, lostRecords: 0, seed: 1, durationMs: 1,
+};
+
+test("confusion counts, F1 and FPR; a flow without a verdict counts as not blocked", () => {
+  const ev = evaluateRun(run);
+  expect([ev.tp, ev.fp, ev.tn, ev.fn, ev.unclassified]).toEqual([2, 1, 3, 2, 1]);
+  expect(ev.precision).toBeCloseTo(2 / 3, 12);
+  expect(ev.recall).toBeCloseTo(2 / 4, 12);
+  expect(ev.f1).toBeCloseTo((2 * (2 / 3) * 0.5) / (2 / 3 + 0.5), 12);
+  expect(ev.fpr).toBeCloseTo(1 / 4, 12);
+});
+
+test("per category accuracy and mean flows between errors (MTTF); benign first", () => {
+  const ev = evaluateRun(run);
+  expect(ev.categories.map((c) => [c.label, c.flows, c.errors, c.mttf])).toEqual([
+    ["BENIGN", 4, 1, 4],
+    ["DoS", 1, 1, 1],
+    ["PortScan", 3, 1, 3],
+  ]);
+  expect(ev.categories[0]!.accuracy).toBe(0.75);
+});
+
+test("blocks and detection latency per host, from the host's first packet", () => {
+  const ev = evaluateRun(run);
+  const scanRow = ev.hosts.find((h) => h.scenario === "scan")!;
+  expect(scanRow).toMatchObject({ flows: 3, detected: 2, blocked: true, blockAfterMs: 4, latencyMs: 6.5, dropped: 9 });
+  expect(ev.detection_latency_ms).toEqual({ scan: 7, flood: null });
+  expect([ev.attacks_blocked, ev.attacks_total, ev.benign_blocked, ev.benign_total]).toEqual([1, 2, 0, 1]);
+});
+
+test("the recorded CSV is a data set the training loader reads: features, labels and classes intact", () => {
+  const path = join(dir, "run", "flows.csv");
+  writeFlowsCsv(path, run.flows);
+  const d = loadCsv(path);
+  expect(d.n).toBe(8);
+  expect(d.report.classes).toEqual({ BENIGN: 4, PortScan: 3, DoS: 1 });
+  // Rows are written in first-packet order; the loader keeps file order.
+  expect(Array.from(d.y)).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
+  expect(Array.from(d.x.slice(0, 22))).toEqual(run.flows[0]!.record.features);
+});
