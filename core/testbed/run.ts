@@ -98,7 +98,7 @@ function agentConfig(opts: TestbedOptions, netns: string, ifaces: string[], work
       responders: [],
       // A client is not cut off for one wrong verdict among many right ones; a scanner, flood or
       // brute force has nearly only attack flows.
-      block: { enabled: opts.protect, ttl_seconds: 3_600, reason: 2, min_attacks: 3, min_attack_pct: 50, window_seconds: 30 },
+      block: { enabled: opts.protect, ttl_seconds: 3_600, reason: 2, min_attacks: 2, min_attack_pct: 50, window_seconds: 30 },
     },
     plugins: opts.model ? [{ id: "kernel", kind: "model", builtin: "kernel", config: { artifact: resolve(REPO_ROOT, opts.model) } }] : [],
     control: { socket: join(workDir, "control.sock") },
