@@ -3,8 +3,8 @@
 // fail CI on speed.
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { DataPlane } from "../core/dataplane/dataplane.ts";
-import { MAPS } from "../core/dataplane/abi.ts";
+import { DataPlane } from "../core/ebpf/dataplane.ts";
+import { MAPS } from "../core/ebpf/abi.ts";
 
 const REPO = join(import.meta.dir, "..");
 const REQUIRED = [
@@ -15,7 +15,7 @@ const REQUIRED = [
 const NULLABLE = new Set(["throughput_ratio"]);
 
 test("xids bench --quick --skip-throughput --json", async () => {
-  const proc = Bun.spawn([process.execPath, "core/cli/main.ts", "bench", "--quick", "--skip-throughput", "--json"], {
+  const proc = Bun.spawn([process.execPath, "core/main.ts", "bench", "--quick", "--skip-throughput", "--json"], {
     cwd: REPO, stdout: "pipe", stderr: "pipe", timeout: 90_000,
   });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);

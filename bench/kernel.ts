@@ -5,12 +5,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Collection, type BpfMap, type Program } from "../native/index.ts";
-import { DataPlane } from "../core/dataplane/dataplane.ts";
-import { MAPS } from "../core/dataplane/abi.ts";
-import { CLASSIFIER_MAPS, EvalIo, MLP_MAX_LAYERS } from "../core/inference/abi.ts";
-import { kernelModelOf, probeVectors } from "../core/inference/artifact.ts";
-import { slotImage, type KernelModel } from "../core/inference/kernel-model.ts";
-import { ModelSlots } from "../core/inference/model-slots.ts";
+import { DataPlane } from "../core/ebpf/dataplane.ts";
+import { MAPS } from "../core/ebpf/abi.ts";
+import { CLASSIFIER_MAPS, EvalIo, MLP_MAX_LAYERS } from "../plugins/models/kernel/abi.ts";
+import { kernelModelOf, probeVectors } from "../plugins/models/kernel/probes.ts";
+import { slotImage, type KernelModel } from "../plugins/models/kernel/slot-image.ts";
+import { ModelSlots } from "../plugins/models/kernel/model-slots.ts";
 import { loadArtifact, type Int32Params } from "../models/index.ts";
 import { F, frame } from "../test/dataplane/packets.ts";
 import { median } from "./stats.ts";
@@ -113,8 +113,8 @@ type Case = { name: string; run: () => number };
 
 export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
   const { repeat, samples, log } = opts;
-  const mlp = loadArtifact(join(REPO, "models", "mlp-int32"));
-  const dt = loadArtifact(join(REPO, "models", "dt"));
+  const mlp = loadArtifact(join(REPO, "models", "artifacts", "mlp-int32"));
+  const dt = loadArtifact(join(REPO, "models", "artifacts", "dt"));
   const kmMlp = kernelModelOf(mlp);
   const kmDt = kernelModelOf(dt);
   const kmMlp6: KernelModel = { kind: "mlp", params: randomMlp() };

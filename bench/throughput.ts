@@ -4,11 +4,11 @@
 // attached natively. Runs are bounded (-t), interleaved, and the median is reported. Every
 // namespace is removed on the way out, on error and on SIGINT/SIGTERM too.
 import { Collection, XdpLink } from "../native/index.ts";
-import { DataPlane } from "../core/dataplane/dataplane.ts";
-import { ModelSlots } from "../core/inference/model-slots.ts";
-import { kernelModelOf } from "../core/inference/artifact.ts";
-import { execSync } from "../core/netns/exec.ts";
-import { setNamePrefix, twoHosts, type TwoHosts } from "../core/netns/netns.ts";
+import { DataPlane } from "../core/ebpf/dataplane.ts";
+import { ModelSlots } from "../plugins/models/kernel/model-slots.ts";
+import { kernelModelOf } from "../plugins/models/kernel/probes.ts";
+import { execSync } from "../test/harness/exec.ts";
+import { setNamePrefix, twoHosts, type TwoHosts } from "../test/harness/netns.ts";
 import { loadArtifact } from "../models/index.ts";
 import { join } from "node:path";
 import { BASELINE_OBJECT } from "./kernel.ts";
@@ -110,7 +110,7 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
   process.on("SIGTERM", onSignal);
   using base = Collection.load(BASELINE_OBJECT);
   using dp = DataPlane.load({ modelAction: "alert" });
-  new ModelSlots(dp.coll).activateNow(kernelModelOf(loadArtifact(join(REPO, "models", "mlp-int32"))), 1);
+  new ModelSlots(dp.coll).activateNow(kernelModelOf(loadArtifact(join(REPO, "models", "artifacts", "mlp-int32"))), 1);
   let xdpMode: string | null = null;
   const tcp: Record<Mode, number[]> = { none: [], xdp_pass: [], xids: [] };
   const udp: Record<Mode, number[]> = { none: [], xdp_pass: [], xids: [] };

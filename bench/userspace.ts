@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { remoteModel } from "../core/bus/remote.ts";
 import { servePlugin } from "../core/bus/serve.ts";
-import type { ModelApi } from "../core/plugins/types.ts";
-import { probeVectors } from "../core/inference/artifact.ts";
+import type { ModelApi } from "../core/plugin-api/types.ts";
+import { probeVectors } from "../plugins/models/kernel/probes.ts";
 import { Classification, FlowRecord, HealthResponse, HealthResponse_Status, PluginInfo, Verdict } from "../proto/gen/xids/plugin/v1/common.ts";
 import { inferInt32, loadArtifact, OnnxBackend, type MlpModel, type XgbModel } from "../models/index.ts";
 import * as ort from "onnxruntime-node";
@@ -63,8 +63,8 @@ async function rate(batch: number, ms: number, step: () => unknown): Promise<num
 
 export async function benchUserspace(opts: UserspaceOptions): Promise<UserspaceResults> {
   const { log } = opts;
-  const xgb = loadArtifact(join(REPO, "models", "xgb")) as XgbModel;
-  const mlp = loadArtifact(join(REPO, "models", "mlp-int32")) as MlpModel;
+  const xgb = loadArtifact(join(REPO, "models", "artifacts", "xgb")) as XgbModel;
+  const mlp = loadArtifact(join(REPO, "models", "artifacts", "mlp-int32")) as MlpModel;
   const maxB = Math.max(...opts.batchSizes);
   const x22 = featureRows(Math.min(maxB, 8192));
   const select = (features: number[], n: number): Float32Array => {

@@ -15,7 +15,7 @@ import { predictXgb } from "./xgb/xgb.ts";
 
 const ds = datasetOrNull();
 let data: Dataset | null = null;
-const art = (name: string) => join(import.meta.dir, name);
+const art = (name: string) => join(import.meta.dir, "artifacts", name);
 
 beforeAll(() => {
   if (ds.dir === null) {

@@ -5,7 +5,7 @@ import { DescribeRequest, FlowRecord, HealthRequest, type HealthResponse, type P
 import { FeatureExtractorClient, StreamFlowsRequest } from "../../proto/gen/xids/plugin/v1/extractor.ts";
 import { ClassifyRequest, ModelBackendClient } from "../../proto/gen/xids/plugin/v1/model.ts";
 import { Detection, ResponderClient } from "../../proto/gen/xids/plugin/v1/responder.ts";
-import type { ApiByKind, ExtractorApi, ModelApi, PluginKindName, ResponderApi } from "../plugins/types.ts";
+import type { ApiByKind, ExtractorApi, ModelApi, PluginKindName, ResponderApi } from "../plugin-api/types.ts";
 import { CHANNEL_OPTIONS, call } from "./grpc.ts";
 
 export interface RemoteOptions {

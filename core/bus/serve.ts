@@ -7,7 +7,7 @@ import { Classification, FlowRecord } from "../../proto/gen/xids/plugin/v1/commo
 import { FeatureExtractorService, type FeatureExtractorServer } from "../../proto/gen/xids/plugin/v1/extractor.ts";
 import { ClassifyResponse, ModelBackendService, type ModelBackendServer } from "../../proto/gen/xids/plugin/v1/model.ts";
 import { Ack, Detection, ResponderService, type ResponderServer } from "../../proto/gen/xids/plugin/v1/responder.ts";
-import type { ExtractorApi, ModelApi, ResponderApi } from "../plugins/types.ts";
+import type { ExtractorApi, ModelApi, ResponderApi } from "../plugin-api/types.ts";
 import { RpcError, bindServer, shutdownServer, toServiceError, unary, unixPath } from "./grpc.ts";
 
 export interface PluginServer {

@@ -2,8 +2,9 @@
 // except where noted, so an empty file (or no file) runs the demo: control socket, the in-kernel
 // model entry and the alert log, no interface attached until `dataplane.interfaces` is set.
 import { resolve } from "node:path";
-import { grpcAddressError, parseCidr } from "../runtime/net.ts";
+import { grpcAddressError, parseCidr } from "../util/net.ts";
 import { type Infer, Issues, s } from "./schema.ts";
+import { PLUGIN_KINDS } from "./plugin-kinds.ts";
 
 export const PLUGIN_ID = /^[a-z][a-z0-9-]{0,62}$/;
 
@@ -31,7 +32,7 @@ const external = s.object({
 export const pluginEntrySchema = s.object({
   /** Instance id, unique in the file; names the plugin in logs, status and errors. */
   id: s.string({ pattern: PLUGIN_ID, expected: "an id of lowercase letters, digits and '-' starting with a letter" }),
-  kind: s.enum(["extractor", "model", "responder"] as const),
+  kind: s.enum(PLUGIN_KINDS),
   /** Name of a built-in plugin factory (exactly one of builtin / external). */
   builtin: s.optional(s.string({ min: 1, expected: "the name of a built-in plugin" })),
   external: s.optional(external),
@@ -144,14 +145,16 @@ type Parsed = Infer<typeof configSchema>;
 /** The checked configuration: pipeline lists are always filled in (load.ts). */
 export type XidsConfig = Omit<Parsed, "pipeline"> & { pipeline: Omit<Parsed["pipeline"], "models" | "responders"> & { models: string[]; responders: string[] } };
 export type PluginEntry = Infer<typeof pluginEntrySchema>;
-export type PluginKindName = PluginEntry["kind"];
 
 /** The shipped int32 MLP, loaded into the kernel by the default configuration. */
-export const SHIPPED_MLP = resolve(import.meta.dir, "..", "..", "models", "mlp-int32");
+export const SHIPPED_MLP = resolve(import.meta.dir, "..", "..", "models", "artifacts", "mlp-int32");
 
-/** Used when the file has no `plugins` key: the in-kernel MLP (shipped model) and the alert log. */
+/** Used when the file has no `plugins` key: the data plane's flows, the in-kernel MLP (shipped
+ *  model), blocking in the kernel's block list, and the alert log. */
 export const DEFAULT_PLUGINS: readonly Record<string, unknown>[] = [
+  { id: "xdp", kind: "extractor", builtin: "xdp" },
   { id: "kernel-mlp", kind: "model", builtin: "kernel", config: { artifact: SHIPPED_MLP } },
+  { id: "xdp-drop", kind: "responder", builtin: "xdp-drop" },
   { id: "alert-log", kind: "responder", builtin: "alert-log" },
 ];
 

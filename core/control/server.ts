@@ -22,8 +22,8 @@ import {
 } from "../../proto/gen/xids/control/v1/control.ts";
 import { RpcError, bindServer, shutdownServer, toServiceError, unary } from "../bus/grpc.ts";
 import type { XidsConfig } from "../config/config.ts";
-import type { Cidr, IpAddr } from "../runtime/net.ts";
-import type { Logger } from "../plugins/types.ts";
+import type { Cidr, IpAddr } from "../util/net.ts";
+import type { Logger } from "../plugin-api/types.ts";
 import { checkBlock, checkPushModel, checkWatch, cidr, hostAddress } from "./validate.ts";
 import type { WatchHub } from "./watch.ts";
 

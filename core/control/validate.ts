@@ -4,7 +4,7 @@ import { isAbsolute } from "node:path";
 import { status } from "@grpc/grpc-js";
 import { RpcError } from "../bus/grpc.ts";
 import { describe } from "../config/schema.ts";
-import { ipError, parseCidr, parseIp, type Cidr, type IpAddr } from "../runtime/net.ts";
+import { ipError, parseCidr, parseIp, type Cidr, type IpAddr } from "../util/net.ts";
 import type { BlockRequest, PushModelRequest, WatchRequest } from "../../proto/gen/xids/control/v1/control.ts";
 
 export const MAX_TTL_SECONDS = 31_536_000; // one year

@@ -2,8 +2,8 @@
 // live page polls), GET / (the live page: plain HTML, inline JS and SVG, nothing fetched from
 // anywhere else). A sampler keeps a short history (one point a second) so rates and charts have
 // data from the first page load.
-import type { Logger } from "../plugins/types.ts";
-import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSnapshot } from "./metrics.ts";
+import type { Detection } from "../../proto/gen/xids/plugin/v1/responder.ts";
+import type { Logger } from "../util/log.ts";
 import { LIVE_PAGE } from "./page.ts";
 
 export interface LiveSample {
@@ -39,9 +39,23 @@ export interface LiveView {
   recent: { time: number; src: string; dst: string; dstPort: number; protocol: number; label: string; score: number; detector: string; action: string }[];
 }
 
+export type RecentDetection = LiveView["recent"][number];
+
+/** A detection as the live page lists it: what the inline responder did, in words. */
+export function recentRow(d: Detection): RecentDetection {
+  const r = d.record!, c = d.classification!;
+  const action =
+    d.action === "blocked" || d.action === "kernel-blocked" ? `blocked ${d.blockTtlSeconds}s`
+    : d.action === "allowed" ? `not blocked (allow ${d.actionDetail})`
+    : d.action === "failed" ? `block failed: ${d.actionDetail}`
+    : "alert";
+  return { time: d.timeUnixMs, src: r.srcAddr, dst: r.dstAddr, dstPort: r.dstPort, protocol: r.protocol, label: c.label, score: c.score, detector: d.detector, action };
+}
+
 /** What the HTTP side reads from the agent. */
 export interface ObserveSource {
-  metrics(): Promise<MetricsSnapshot>;
+  /** The Prometheus exposition text and its content type. */
+  metrics(): Promise<{ text: string; contentType: string }>;
   live(): Omit<LiveView, "rates" | "history">;
 }
 
@@ -89,7 +103,10 @@ export function startHttp(listen: string, src: ObserveSource, log: Logger, sampl
       const path = new URL(req.url).pathname;
       if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
       try {
-        if (path === "/metrics") return new Response(renderMetrics(await src.metrics()), { headers: { "content-type": METRICS_CONTENT_TYPE } });
+        if (path === "/metrics") {
+          const m = await src.metrics();
+          return new Response(m.text, { headers: { "content-type": m.contentType } });
+        }
         if (path === "/api/live") return Response.json(live(), { headers: { "cache-control": "no-store" } });
         if (path === "/" || path === "/index.html") return new Response(LIVE_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
       } catch (err) {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadArtifact } from "./load.ts";
 
-const MODELS = resolve(import.meta.dir, "..");
+const MODELS = resolve(import.meta.dir, "..", "artifacts");
 const tmp = mkdtempSync(join(tmpdir(), "xids-art-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;

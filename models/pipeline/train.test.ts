@@ -4,8 +4,9 @@ import { afterAll, expect, spyOn, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { command as trainCmd } from "../../core/cli/commands/train.ts";
-import { command as evalCmd } from "../../core/cli/commands/eval.ts";
+import { command as trainCmd } from "../commands/train.ts";
+import { builtins } from "../../plugins/index.ts";
+import { command as evalCmd } from "../../plugins/models/kernel/eval-command.ts";
 import { loadArtifact } from "../artifact/load.ts";
 import { FEATURES } from "../data/features.ts";
 import { rng } from "../data/split.ts";
@@ -36,7 +37,7 @@ async function run(cmd: typeof trainCmd, args: string[]): Promise<{ code: number
   const spy = spyOn(console, "log").mockImplementation((...a: unknown[]) => { out.push(a.join(" ")); });
   const err = spyOn(console, "error").mockImplementation(() => {});
   try {
-    return { code: await cmd.run(args), out };
+    return { code: await cmd.run(args, builtins), out };
   } finally {
     spy.mockRestore();
     err.mockRestore();
@@ -70,6 +71,6 @@ test("training is deterministic", async () => {
 });
 
 test("bad usage is reported", async () => {
-  await expect(trainCmd.run(["--model", "svm", "--data", csv, "--out", dir])).rejects.toThrow("--model must be mlp, dt or xgb");
-  await expect(evalCmd.run(["--model", join(dir, "nope"), "--data", csv])).rejects.toThrow("folder does not exist");
+  await expect(trainCmd.run(["--model", "svm", "--data", csv, "--out", dir], builtins)).rejects.toThrow("--model must be mlp, dt or xgb");
+  await expect(evalCmd.run(["--model", join(dir, "nope"), "--data", csv], builtins)).rejects.toThrow("folder does not exist");
 });

@@ -6,7 +6,7 @@ import { REPO_ROOT } from "../harness/paths.ts";
 
 test("xids demo: every attacking source blocked with its latency, no benign client blocked, F1 >= 0.99", async () => {
   const started = performance.now();
-  const proc = Bun.spawn([process.execPath, join(REPO_ROOT, "core/cli/main.ts"), "demo", "--json"], {
+  const proc = Bun.spawn([process.execPath, join(REPO_ROOT, "core/main.ts"), "demo", "--json"], {
     cwd: REPO_ROOT, stdout: "pipe", stderr: "pipe", timeout: 290_000,
   });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);

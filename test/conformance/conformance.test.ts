@@ -29,9 +29,9 @@ describe("plugin conformance", () => {
     using dir = new TempDir();
     for (const [name, api] of [
       ["kernel", await startBuiltin(kernelModel(), {}, "kernel-mlp")],
-      ["artifact-dt", await startBuiltin(artifactModel(), { artifact: join(REPO, "models/dt") }, "dt")],
-      ["artifact-mlp", await startBuiltin(artifactModel(), { artifact: join(REPO, "models/mlp-int32") }, "mlp")],
-      ["artifact-xgb", await startBuiltin(artifactModel(), { artifact: join(REPO, "models/xgb") }, "xgb")],
+      ["artifact-dt", await startBuiltin(artifactModel(), { artifact: join(REPO, "models/artifacts/dt") }, "dt")],
+      ["artifact-mlp", await startBuiltin(artifactModel(), { artifact: join(REPO, "models/artifacts/mlp-int32") }, "mlp")],
+      ["artifact-xgb", await startBuiltin(artifactModel(), { artifact: join(REPO, "models/artifacts/xgb") }, "xgb")],
     ] as const) {
       const srv = await servePlugin(`unix:${dir.file(`${name}.sock`)}`, { model: api });
       try {

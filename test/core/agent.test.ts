@@ -2,14 +2,14 @@ import { describe, expect, test } from "bun:test";
 import { Agent } from "../../core/agent/agent.ts";
 import { checkConfig } from "../../core/config/load.ts";
 import { servePlugin } from "../../core/bus/serve.ts";
-import { MemoryDataPlane } from "../../core/runtime/dataplane-adapter.ts";
-import { definePlugin, type PluginRegistration, type FlowRecord } from "../../core/plugins/types.ts";
+import { MemoryDataPlane } from "../../core/ebpf/memory-dataplane.ts";
+import { definePlugin, type PluginRegistration, type FlowRecord } from "../../core/plugin-api/types.ts";
 import { s } from "../../core/config/schema.ts";
-import { builtinCatalog } from "../../core/plugins/builtins.ts";
-import type { Catalog } from "../../core/plugins/host.ts";
+import { builtinCatalog, builtins } from "../../plugins/index.ts";
+import type { Catalog } from "../../core/host/host.ts";
 import { Classification, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { Ack, type Detection } from "../../proto/gen/xids/plugin/v1/responder.ts";
-import { pluginInfo, serving } from "../../plugins/info.ts";
+import { pluginInfo, serving } from "../../core/plugin-api/info.ts";
 import { sampleRecords } from "../conformance/conformance.ts";
 import { TempDir, quietLog, waitFor } from "./util.ts";
 
@@ -60,7 +60,7 @@ async function start(raw: object, seen: Detection[], dp = new MemoryDataPlane())
   using dir = new TempDir();
   const r = checkConfig({ control: { socket: dir.file("ctl.sock") }, ...raw });
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return { agent: await Agent.start(r.config, { dataplane: dp, log: quietLog, catalog: catalog(seen) }), dp };
+  return { agent: await Agent.start(r.config, { ...builtins, dataplane: dp, log: quietLog, catalog: catalog(seen) }), dp };
 }
 
 describe("agent pipeline", () => {
@@ -73,6 +73,7 @@ describe("agent pipeline", () => {
           { id: "f", kind: "model", builtin: "fail" },
           { id: "x", kind: "model", builtin: "reverse" },
           { id: "p", kind: "model", builtin: "port" },
+          { id: "drop", kind: "responder", builtin: "xdp-drop" },
           { id: "r", kind: "responder", builtin: "sink" },
         ],
         pipeline: { batch_wait_ms: 1, block: { ttl_seconds: 30, reason: 5 } },
@@ -81,7 +82,7 @@ describe("agent pipeline", () => {
     );
     try {
       expect(agent.config.pipeline.models).toEqual(["a", "f", "x", "p"]);
-      for (const r of sampleRecords(1)) dp.inject(r);
+      for (const r of sampleRecords(1)) agent.ingest(r);
       await agent.whenIdle();
       await waitFor("the responder", () => seen.length === 1);
       // "f" throws and "x" answers out of order: both count as errors and pass the records on.
@@ -100,7 +101,7 @@ describe("agent pipeline", () => {
       [],
     );
     try {
-      for (const r of sampleRecords(1)) dp.inject(r);
+      for (const r of sampleRecords(1)) agent.ingest(r);
       await agent.whenIdle();
       expect(agent.counters).toMatchObject({ flowsReceived: 5, flowsDropped: 2, flowsUnclassified: 3, flowsClassified: 0 });
     } finally {

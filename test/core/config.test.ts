@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseConfigText } from "../../core/config/load.ts";
 import { formatIssue } from "../../core/config/schema.ts";
-import { builtinCatalog } from "../../core/plugins/builtins.ts";
+import { builtinCatalog } from "../../plugins/index.ts";
 import { SHIPPED_MLP } from "../../core/config/config.ts";
 
 function errors(yaml: string): string[] {
@@ -17,11 +17,14 @@ describe("config", () => {
     if (!r.ok) return;
     expect(r.config.control.socket).toBe("/run/xids/control.sock");
     expect(r.config.pipeline.models).toEqual(["kernel-mlp"]);
+    expect(r.config.pipeline.responders).toEqual(["xdp-drop", "alert-log"]);
     expect(r.config.plugins.map((p) => [p.id, p.builtin, p.on_start_failure, p.timeout_ms])).toEqual([
+      ["xdp", "xdp", "abort", 2000],
       ["kernel-mlp", "kernel", "abort", 2000],
+      ["xdp-drop", "xdp-drop", "abort", 2000],
       ["alert-log", "alert-log", "abort", 2000],
     ]);
-    expect(r.config.plugins[0]!.config).toEqual({ artifact: SHIPPED_MLP });
+    expect(r.config.plugins[1]!.config).toEqual({ artifact: SHIPPED_MLP });
     expect(r.config.dataplane.interfaces).toEqual([]);
     expect(r.config.watch.queue_size).toBe(1024);
   });
@@ -62,7 +65,7 @@ control:
       'f.yaml:3:11: plugins[1].id: duplicate plugin id "a" (first used by plugins[0])',
       'f.yaml:3:64: plugins[1].config.url: expected an http:// or https:// URL, got "ftp://x": scheme ftp: is not http or https',
       "f.yaml:3:84: plugins[1].config.retries: expected an integer in [0, 20], got 99",
-      'f.yaml:4:36: plugins[2].builtin: unknown built-in plugin "nope" (expected one of: kernel, artifact, alert-log, webhook)',
+      'f.yaml:4:36: plugins[2].builtin: unknown built-in plugin "nope" (expected one of: xdp, kernel, artifact, xdp-drop, webhook, alert-log)',
       "f.yaml:5:5: plugins[3]: expected exactly one of 'builtin' (an in-process plugin) or 'external' (a gRPC address)",
       'f.yaml:7:15: pipeline.models[1]: no plugin with id "zz" (defined: a, b, c)',
       "f.yaml:10:8: control.tcp: TCP needs authentication: expected 'token' / 'token_file' (bearer token) or 'tls.client_ca' (mTLS)",

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { Agent } from "../../core/agent/agent.ts";
 import { checkConfig } from "../../core/config/load.ts";
-import { builtinCatalog } from "../../core/plugins/builtins.ts";
+import { builtinCatalog, builtins } from "../../plugins/index.ts";
 import { connectControl, rpcMessage } from "../../core/control/client.ts";
-import { MemoryDataPlane } from "../../core/runtime/dataplane-adapter.ts";
+import { MemoryDataPlane } from "../../core/ebpf/memory-dataplane.ts";
 import { TempDir, quietLog } from "./util.ts";
 
 function makeCerts(dir: TempDir): void {
@@ -37,7 +37,7 @@ describe("control API over TCP with mTLS", () => {
       builtinCatalog,
     );
     if (!r.ok) throw new Error(JSON.stringify(r.issues));
-    const agent = await Agent.start(r.config, { dataplane: new MemoryDataPlane(), log: quietLog });
+    const agent = await Agent.start(r.config, { ...builtins, dataplane: new MemoryDataPlane(), log: quietLog });
     const address = agent.controlTcp!;
     const clients = {
       plain: connectControl({ address, timeoutMs: 2_000 }),

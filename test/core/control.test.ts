@@ -4,9 +4,9 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { Agent } from "../../core/agent/agent.ts";
 import { checkConfig } from "../../core/config/load.ts";
-import { builtinCatalog } from "../../core/plugins/builtins.ts";
+import { builtinCatalog, builtins } from "../../plugins/index.ts";
 import { connectControl, rpcMessage, type Control } from "../../core/control/client.ts";
-import { MemoryDataPlane } from "../../core/runtime/dataplane-adapter.ts";
+import { MemoryDataPlane } from "../../core/ebpf/memory-dataplane.ts";
 import { Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
 import type { WatchEvent } from "../../proto/gen/xids/control/v1/control.ts";
 import { sampleRecords } from "../conformance/conformance.ts";
@@ -32,10 +32,11 @@ beforeAll(async () => {
   const r = checkConfig(
     {
       control: { socket: dir.file("run/ctl.sock"), tcp: { listen: "127.0.0.1:0", token: TOKEN } },
-      pipeline: { models: ["kernel-mlp", "dt"], responders: [], batch_wait_ms: 1 },
+      pipeline: { models: ["kernel-mlp", "dt"], responders: ["xdp-drop"], batch_wait_ms: 1 },
       plugins: [
         { id: "kernel-mlp", kind: "model", builtin: "kernel" },
-        { id: "dt", kind: "model", builtin: "artifact", config: { artifact: join(REPO, "models/dt") } },
+        { id: "dt", kind: "model", builtin: "artifact", config: { artifact: join(REPO, "models/artifacts/dt") } },
+        { id: "xdp-drop", kind: "responder", builtin: "xdp-drop" },
       ],
       watch: { queue_size: 64 },
     },
@@ -43,7 +44,7 @@ beforeAll(async () => {
   );
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   dp = new MemoryDataPlane();
-  agent = await Agent.start(r.config, { dataplane: dp, log: quietLog });
+  agent = await Agent.start(r.config, { ...builtins, dataplane: dp, log: quietLog });
   c = connectControl({ socket: dir.file("run/ctl.sock") });
 });
 
@@ -91,16 +92,16 @@ describe("control API", () => {
       "INVALID_ARGUMENT: cidr: expected a CIDR such as 198.18.0.0/15 or 2001:2::/48, got \"198.18.0.0/33\" (prefix length must be an integer in [0, 32], got '33')",
     );
     expect(await rejects(c.disallow(""))).toBe("INVALID_ARGUMENT: cidr: required: expected a CIDR such as 198.18.0.0/15 or 2001:2::/48");
-    expect(await rejects(c.pushModel("models/dt"))).toBe('INVALID_ARGUMENT: artifact_path: expected an absolute path, got "models/dt"');
-    expect(await rejects(c.pushModel(join(REPO, "models/dt"), "nope"))).toBe('INVALID_ARGUMENT: target: no model plugin "nope" (running: kernel-mlp, dt)');
+    expect(await rejects(c.pushModel("models/artifacts/dt"))).toBe('INVALID_ARGUMENT: artifact_path: expected an absolute path, got "models/artifacts/dt"');
+    expect(await rejects(c.pushModel(join(REPO, "models/artifacts/dt"), "nope"))).toBe('INVALID_ARGUMENT: target: no model plugin "nope" (running: kernel-mlp, dt)');
     expect(await rejects(c.pushModel(dir.file("missing"), "dt"))).toBe(`INVALID_ARGUMENT: artifact_path: invalid model artifact ${dir.file("missing")}: folder does not exist`);
     // A broken artifact: a valid one with its tree file damaged.
     const broken = dir.file("broken-dt");
-    cpSync(join(REPO, "models/dt"), broken, { recursive: true });
+    cpSync(join(REPO, "models/artifacts/dt"), broken, { recursive: true });
     writeFileSync(join(broken, "tree.json"), "{ not json");
     expect(await rejects(c.pushModel(broken, "dt"))).toMatch(/^INVALID_ARGUMENT: artifact_path: invalid model artifact .*broken-dt: tree.json is not valid JSON/);
-    expect(await rejects(c.pushModel(join(REPO, "models/xgb"), "kernel-mlp"))).toBe(
-      `FAILED_PRECONDITION: plugin "kernel-mlp" update: the kernel runs mlp-int32 or dt artifacts, ${join(REPO, "models/xgb")} is xgb`,
+    expect(await rejects(c.pushModel(join(REPO, "models/artifacts/xgb"), "kernel-mlp"))).toBe(
+      `FAILED_PRECONDITION: plugin "kernel-mlp" update: the kernel runs mlp-int32 or dt artifacts, ${join(REPO, "models/artifacts/xgb")} is xgb`,
     );
     const after = JSON.stringify([(await c.listBlocked()).hosts.map((h) => [h.address, h.reason]), dp.listAllowed(), (await c.status()).modelVersion]);
     expect(after).toBe(before);
@@ -108,12 +109,13 @@ describe("control API", () => {
   });
 
   test("PushModel hot-swaps a model; status and Describe report it", async () => {
-    const r = await c.pushModel(join(REPO, "models/dt"), "dt");
+    const r = await c.pushModel(join(REPO, "models/artifacts/dt"), "dt");
     expect(r).toMatchObject({ target: "dt", model: "dt:dt", version: 2 });
     const st = await c.status();
     expect(st.plugins.map((p) => [p.id, p.state])).toEqual([
       ["kernel-mlp", "running"],
       ["dt", "running"],
+      ["xdp-drop", "running"],
     ]);
   });
 
@@ -151,7 +153,7 @@ describe("control API", () => {
       const attack = sampleRecords(1)[2]!;
       const t0 = performance.now();
       for (let i = 0; i < N; i += 20) {
-        for (let k = 0; k < 20; k++) dp.inject({ ...attack, id: 1_000_000 + i + k, kernelVerdict: Verdict.VERDICT_ATTACK, kernelScore: 7 });
+        for (let k = 0; k < 20; k++) agent.ingest({ ...attack, id: 1_000_000 + i + k, kernelVerdict: Verdict.VERDICT_ATTACK, kernelScore: 7 });
         await agent.whenIdle();
         await Bun.sleep(1);
       }
@@ -195,7 +197,7 @@ describe("control API watch filters", () => {
       await waitFor("two watch clients", () => agent.watch.size === 2);
       const recs = sampleRecords(500);
       recs[2]!.kernelVerdict = Verdict.VERDICT_ATTACK;
-      for (const r of recs) dp.inject(r);
+      for (const r of recs) agent.ingest(r);
       await agent.whenIdle();
       const detected = () => both.filter((e) => e.event?.$case === "detection").map((e) => (e.event?.$case === "detection" ? e.event.value : null)!);
       await waitFor("events", () => flowsOnly.length === 5 && detected().some((d) => d.record?.id === 502), 5_000);
@@ -218,9 +220,9 @@ describe("control socket ownership", () => {
   test("a second core does not steal the socket of a running one; a stale socket is replaced", async () => {
     const r = checkConfig({ control: { socket: dir2().file("ctl.sock") }, plugins: [] }, builtinCatalog);
     if (!r.ok) throw new Error(JSON.stringify(r.issues));
-    const first = await Agent.start(r.config, { dataplane: new MemoryDataPlane(), log: quietLog });
+    const first = await Agent.start(r.config, { ...builtins, dataplane: new MemoryDataPlane(), log: quietLog });
     try {
-      const err = await Agent.start(r.config, { dataplane: new MemoryDataPlane(), log: quietLog }).then(
+      const err = await Agent.start(r.config, { ...builtins, dataplane: new MemoryDataPlane(), log: quietLog }).then(
         () => "started",
         (e: Error) => e.message,
       );

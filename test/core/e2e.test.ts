@@ -11,7 +11,7 @@ import * as grpc from "@grpc/grpc-js";
 import { createVethPair, twoHosts } from "../harness/netns.ts";
 import { Agent } from "../../core/agent/agent.ts";
 import { checkConfig } from "../../core/config/load.ts";
-import { builtinCatalog } from "../../core/plugins/builtins.ts";
+import { builtinCatalog, builtins } from "../../plugins/index.ts";
 import { connectControl } from "../../core/control/client.ts";
 import { ModelBackendClient } from "../../proto/gen/xids/plugin/v1/model.ts";
 import { DescribeRequest } from "../../proto/gen/xids/plugin/v1/common.ts";
@@ -70,7 +70,7 @@ dataplane:
   sweep_interval_ms: 100
 pipeline:
   models: [kernel-mlp, ext] # kernel verdict first; records it did not classify go to ext
-  responders: [hook]
+  responders: [xdp-drop, hook]
   batch_wait_ms: 2
   block: { enabled: true, ttl_seconds: 120, reason: 2 }
 plugins:
@@ -90,6 +90,8 @@ plugins:
     kind: responder
     builtin: webhook
     config: { url: "http://127.0.0.1:${http.port}/xids", secret: ${SECRET}, retries: 2, backoff_ms: 50 }
+  - { id: xdp, kind: extractor, builtin: xdp }
+  - { id: xdp-drop, kind: responder, builtin: xdp-drop }
 control:
   socket: ${sock}
 log: { level: info }
@@ -98,7 +100,7 @@ log: { level: info }
     const env = { XIDS_CONTROL_SOCKET: sock };
     expect((await xids(["config", "check", config])).code).toBe(0);
 
-    using core = new Proc([BUN, join(REPO, "core/cli/main.ts"), "run", "--config", config]);
+    using core = new Proc([BUN, join(REPO, "core/main.ts"), "run", "--config", config]);
     const c = connectControl({ socket: sock });
     let extPid = 0;
     try {
@@ -113,10 +115,12 @@ log: { level: info }
         ["kernel-mlp", "running", false],
         ["ext", "running", true],
         ["hook", "running", false],
+        ["xdp", "running", false],
+        ["xdp-drop", "running", false],
       ]);
 
       // A separate watch process streams the detections.
-      using watcher = new Proc([BUN, join(REPO, "core/cli/main.ts"), "watch", "--json", "--count", "2"], { env });
+      using watcher = new Proc([BUN, join(REPO, "core/main.ts"), "watch", "--json", "--count", "2"], { env });
       await waitFor("the watch client", async () => (await c.getStats()).watchClients === 1, 10_000);
 
       // 1. Real flows, classified through the bus by the external plugin.
@@ -178,9 +182,9 @@ log: { level: info }
       // Bad requests from a client process: exact errors, nothing changes.
       const badBlock = await xids(["block", "198.18.0.256"], env);
       expect([badBlock.code, badBlock.err]).toEqual([1, 'xids block: INVALID_ARGUMENT: address: expected an IPv4 or IPv6 host address, got "198.18.0.256" (not an IPv4 or IPv6 address)\n']);
-      const badPush = await xids(["model", "push", join(REPO, "models/xgb"), "--target", "kernel-mlp"], env);
+      const badPush = await xids(["model", "push", join(REPO, "models/artifacts/xgb"), "--target", "kernel-mlp"], env);
       expect(badPush.code).toBe(1);
-      expect(badPush.err).toContain(`xids model push: FAILED_PRECONDITION: plugin "kernel-mlp" update: the kernel runs mlp-int32 or dt artifacts, ${join(REPO, "models/xgb")} is xgb`);
+      expect(badPush.err).toContain(`xids model push: FAILED_PRECONDITION: plugin "kernel-mlp" update: the kernel runs mlp-int32 or dt artifacts, ${join(REPO, "models/artifacts/xgb")} is xgb`);
       expect((await c.status()).modelVersion).toBe(0);
       expect((await c.listBlocked()).hosts.map((h) => h.address).sort()).toEqual([ATTACKER, ATTACKER2]);
 
@@ -191,7 +195,7 @@ log: { level: info }
         return (d.verdict_benign ?? 0) + (d.verdict_attack ?? 0);
       };
       expect(await verdicts()).toBe(0);
-      const push = await xids(["model", "push", join(REPO, "models/mlp-int32"), "--target", "kernel-mlp"], env);
+      const push = await xids(["model", "push", join(REPO, "models/artifacts/mlp-int32"), "--target", "kernel-mlp"], env);
       expect([push.code, push.out]).toEqual([0, "kernel-mlp now runs mlp-int32:mlp-int32 (version 1)\n"]);
       expect((await c.status()).modelVersion).toBe(1);
       await send(BENIGN_SRC, 8080, 1);
@@ -227,12 +231,16 @@ log: { level: info }
       {
         dataplane: { interfaces: ["eth0", "eth1"], netns: hosts.server.name },
         control: { socket: dir.file("ctl.sock") },
-        plugins: [{ id: "kernel-mlp", kind: "model", builtin: "kernel", config: { artifact: "" } }],
+        plugins: [
+          { id: "xdp", kind: "extractor", builtin: "xdp" },
+          { id: "kernel-mlp", kind: "model", builtin: "kernel", config: { artifact: "" } },
+          { id: "xdp-drop", kind: "responder", builtin: "xdp-drop" },
+        ],
       },
       builtinCatalog,
     );
     if (!r.ok) throw new Error(JSON.stringify(r.issues));
-    const agent = await Agent.start(r.config, { log: quietLog });
+    const agent = await Agent.start(r.config, { ...builtins, log: quietLog });
     const c = connectControl({ socket: dir.file("ctl.sock") });
     try {
       const st = await c.status();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { grpcAddressError, ipError, parseCidr, parseIp } from "../../core/runtime/net.ts";
+import { grpcAddressError, ipError, parseCidr, parseIp } from "../../core/util/net.ts";
 
 describe("addresses", () => {
   test("host addresses parse strictly and print canonically (RFC 5952)", () => {

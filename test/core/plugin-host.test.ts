@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { PluginHost, StartupError, type Catalog } from "../../core/plugins/host.ts";
-import { definePlugin, type PluginRegistration } from "../../core/plugins/types.ts";
+import { PluginHost, StartupError, type Catalog } from "../../core/host/host.ts";
+import { definePlugin, type PluginRegistration } from "../../core/plugin-api/types.ts";
 import { checkConfig } from "../../core/config/load.ts";
 import { s } from "../../core/config/schema.ts";
 import type { PluginEntry } from "../../core/config/config.ts";
-import { pluginInfo, serving } from "../../plugins/info.ts";
+import { pluginInfo, serving } from "../../core/plugin-api/info.ts";
 import { Ack } from "../../proto/gen/xids/plugin/v1/responder.ts";
 import { sampleRecords } from "../conformance/conformance.ts";
 import { BUN, REPO, TempDir, quietLog, testServices, waitFor } from "./util.ts";
@@ -172,7 +172,7 @@ describe("plugin host", () => {
 
 describe("process supervisor", () => {
   test("restart delays double per consecutive crash up to the cap; stop ends it", async () => {
-    const { ProcessSupervisor } = await import("../../core/plugins/supervisor.ts");
+    const { ProcessSupervisor } = await import("../../core/host/supervisor.ts");
     const delays: (number | null)[] = [];
     const exits: string[] = [];
     const sup = new ProcessSupervisor({

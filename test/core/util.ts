@@ -4,11 +4,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { MemoryDataPlane } from "../../core/runtime/dataplane-adapter.ts";
-import { modelsArtifactLoader, RecordingModelUpdater } from "../../core/runtime/model-adapter.ts";
-import type { CoreServices } from "../../core/runtime/ports.ts";
-import { createLogger } from "../../core/runtime/log.ts";
-import type { ApiByKind, PluginKindName, PluginRegistration } from "../../core/plugins/types.ts";
+import { MemoryDataPlane } from "../../core/ebpf/memory-dataplane.ts";
+import { modelsArtifactLoader } from "../../plugins/models/artifact-loader.ts";
+import { coreServices } from "../../core/plugin-api/services.ts";
+import type { ServiceProvider } from "../../core/host/host.ts";
+import { MetricsRegistry } from "../../core/observe/registry.ts";
+import { createLogger } from "../../core/util/log.ts";
+import type { ApiByKind, Deps, PluginKindName, PluginRegistration, ResolvedDeps } from "../../core/plugin-api/types.ts";
 import { validate } from "../../core/config/schema.ts";
 
 export const REPO = resolve(import.meta.dir, "..", "..");
@@ -54,7 +56,7 @@ export class Proc implements Disposable {
 
 /** Runs the xids CLI to completion. */
 export async function xids(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  using p = new Proc([BUN, join(REPO, "core/cli/main.ts"), ...args], { env });
+  using p = new Proc([BUN, join(REPO, "core/main.ts"), ...args], { env });
   const code = await p.exited(30_000);
   await Bun.sleep(5);
   return { code, out: p.out, err: p.err };
@@ -75,15 +77,28 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, ms = 10
   }
 }
 
-export function testServices(): CoreServices {
-  return { dataplane: new MemoryDataPlane(), artifacts: modelsArtifactLoader, modelUpdater: new RecordingModelUpdater() };
+/** Core services for plugins run outside an agent: a memory data plane, the real artifact
+ *  checks, a metrics registry of their own and the default block settings. */
+export function testServices(dataplane = new MemoryDataPlane()): ServiceProvider {
+  const metrics = new MetricsRegistry();
+  const byId: Record<string, (pluginId: string) => unknown> = {
+    [coreServices.dataplane.id]: () => dataplane,
+    [coreServices.artifacts.id]: () => modelsArtifactLoader,
+    [coreServices.metrics.id]: (id) => metrics.forPlugin(id),
+    [coreServices.blockSettings.id]: () => ({ enabled: true, ttl_seconds: 300, reason: 1, min_attacks: 1, min_attack_pct: 0, window_seconds: 10 }),
+  };
+  return (serviceId, pluginId) => byId[serviceId]?.(pluginId);
+}
+
+function resolveDeps<D extends Deps>(deps: D | undefined, pluginId: string, services: ServiceProvider): ResolvedDeps<D> {
+  return Object.fromEntries(Object.entries(deps ?? {}).map(([k, ref]) => [k, services(ref.id, pluginId)])) as ResolvedDeps<D>;
 }
 
 export const quietLog = createLogger("test", "error");
 
 /** Starts a built-in plugin in-process, its config checked by its own schema. */
-export async function startBuiltin<K extends PluginKindName, C>(reg: PluginRegistration<K, C>, config: unknown, id = reg.name): Promise<ApiByKind[K]> {
+export async function startBuiltin<K extends PluginKindName, C, D extends Deps>(reg: PluginRegistration<K, C, D>, config: unknown, id = reg.name, services = testServices()): Promise<ApiByKind[K]> {
   const checked = validate(reg.config, config);
   if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
-  return reg.init({ id, config: checked.value, log: quietLog, services: testServices(), signal: new AbortController().signal });
+  return reg.init({ id, config: checked.value, log: quietLog, deps: resolveDeps(reg.deps, id, services), signal: new AbortController().signal });
 }

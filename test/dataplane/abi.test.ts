@@ -2,8 +2,8 @@
 // size and member offset, every enum value and constant, compiled with the host C compiler; and
 // the loaded object's map key/value sizes against the codecs.
 import { describe, expect, test } from "bun:test";
-import * as abi from "../../core/dataplane/abi.ts";
-import { DataPlane } from "../../core/dataplane/dataplane.ts";
+import * as abi from "../../core/ebpf/abi.ts";
+import { DataPlane } from "../../core/ebpf/dataplane.ts";
 import { cLayout, tsLayout } from "../harness/c-layout.ts";
 import { ensureBpfBuilt } from "./helpers.ts";
 

@@ -4,12 +4,12 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CSV_COLUMNS } from "../../core/dataplane/csv.ts";
+import { CSV_COLUMNS } from "../../plugins/extractors/xdp/csv.ts";
 import { REPO_ROOT, sharedPath } from "../harness/paths.ts";
 import { ensureBpfBuilt } from "./helpers.ts";
 
 function xids(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, "core/cli/main.ts"), ...args], { encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, "core/main.ts"), ...args], { encoding: "utf8", timeout: 60_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -2,10 +2,10 @@
 // identical kernel and reference results, and neither side ever mis-parses: every frame's
 // classification (and, when parsed, its ports, payload and header length) is the labelled one.
 import { describe, expect, test } from "bun:test";
-import { Counter } from "../../core/dataplane/abi.ts";
-import { DataPlane } from "../../core/dataplane/dataplane.ts";
-import { replayKernel, replayReference, type ReplayOptions } from "../../core/dataplane/kernel-replay.ts";
-import { ParseStatus, parsePacket } from "../../core/dataplane/reference.ts";
+import { Counter } from "../../core/ebpf/abi.ts";
+import { DataPlane } from "../../core/ebpf/dataplane.ts";
+import { replayKernel, replayReference, type ReplayOptions } from "../../plugins/extractors/xdp/replay.ts";
+import { ParseStatus, parsePacket } from "../../plugins/extractors/xdp/reference.ts";
 import { generateCorpus } from "./corpus.ts";
 import { rng } from "./packets.ts";
 import { ensureBpfBuilt, expectSameRecords } from "./helpers.ts";

@@ -1,6 +1,6 @@
 // A generated corpus of well-formed, option-laden, fragmented, truncated and malformed frames, each
 // labelled with what a correct parser must make of it. Deterministic (seeded), bounded in size.
-import { ParseStatus } from "../../core/dataplane/reference.ts";
+import { ParseStatus } from "../../plugins/extractors/xdp/reference.ts";
 import { F, frame, rng, type FrameSpec } from "./packets.ts";
 
 export interface Labelled {

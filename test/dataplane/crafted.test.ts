@@ -1,8 +1,8 @@
 // Acceptance: a crafted TCP flow whose CIC feature values are worked out by hand matches exactly,
 // in the kernel (BPF_PROG_TEST_RUN, test clock) and in the reference.
 import { describe, expect, test } from "bun:test";
-import { EndReason } from "../../core/dataplane/abi.ts";
-import { replayKernel, replayReference } from "../../core/dataplane/kernel-replay.ts";
+import { EndReason } from "../../core/ebpf/abi.ts";
+import { replayKernel, replayReference } from "../../plugins/extractors/xdp/replay.ts";
 import { F, SYN_OPTIONS, TS_OPTIONS, frame } from "./packets.ts";
 import { ensureBpfBuilt } from "./helpers.ts";
 

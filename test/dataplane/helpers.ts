@@ -2,8 +2,8 @@
 import { expect } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import type { FlowRecord } from "../../core/dataplane/abi.ts";
-import { sortRecords } from "../../core/dataplane/kernel-replay.ts";
+import type { FlowRecord } from "../../core/ebpf/abi.ts";
+import { sortRecords } from "../../plugins/extractors/xdp/replay.ts";
 import { REPO_ROOT } from "../harness/paths.ts";
 
 let built = false;

@@ -3,9 +3,9 @@
 // time; IPv6 flows are tracked; the counters add up. Addresses from 198.18.0.0/15 and 2001:2::/48.
 import { describe, expect, test } from "bun:test";
 import { XdpLink } from "../../native/index.ts";
-import { EndReason, type FlowRecord } from "../../core/dataplane/abi.ts";
-import { formatIp } from "../../core/dataplane/addr.ts";
-import { DataPlane } from "../../core/dataplane/dataplane.ts";
+import { EndReason, type FlowRecord } from "../../core/ebpf/abi.ts";
+import { formatIp } from "../../core/ebpf/addr.ts";
+import { DataPlane } from "../../core/ebpf/dataplane.ts";
 import { twoHosts, type TwoHosts } from "../harness/netns.ts";
 import { ensureBpfBuilt } from "./helpers.ts";
 

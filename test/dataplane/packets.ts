@@ -1,7 +1,7 @@
 // A frame builder for data-plane tests: Ethernet with 802.1Q/802.1ad tags, IPv4 with options and
 // fragments, IPv6 with extension headers, TCP with options, UDP, ICMP/ICMPv6. Checksums are
 // filled where cheap (IPv4 header) — the data plane never checks them.
-import { parseIp } from "../../core/dataplane/addr.ts";
+import { parseIp } from "../../core/ebpf/addr.ts";
 
 export interface FrameSpec {
   /** VLAN tags outermost first; each is [tpid, vid] (tpid 0x8100 or 0x88a8). */

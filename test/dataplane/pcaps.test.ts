@@ -3,9 +3,9 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { readCapture } from "../../core/capture/pcap.ts";
-import { COUNTER_NAMES, Counter } from "../../core/dataplane/abi.ts";
-import { replayKernel, replayReference, type ReplayOptions } from "../../core/dataplane/kernel-replay.ts";
+import { readCapture } from "../../plugins/extractors/xdp/pcap.ts";
+import { COUNTER_NAMES, Counter } from "../../core/ebpf/abi.ts";
+import { replayKernel, replayReference, type ReplayOptions } from "../../plugins/extractors/xdp/replay.ts";
 import { sharedPath } from "../harness/paths.ts";
 import { ensureBpfBuilt, expectSameRecords } from "./helpers.ts";
 

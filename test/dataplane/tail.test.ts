@@ -2,8 +2,8 @@
 // (cfg_tail_absorb_ns), unless they open a new connection (SYN), carry data, or come too late.
 // With the window at 0 the data plane behaves as CICFlowMeter does. Kernel and reference agree.
 import { describe, expect, test } from "bun:test";
-import { Counter, EndReason } from "../../core/dataplane/abi.ts";
-import { replayKernel, replayReference, type ReplayPacket } from "../../core/dataplane/kernel-replay.ts";
+import { Counter, EndReason } from "../../core/ebpf/abi.ts";
+import { replayKernel, replayReference, type ReplayPacket } from "../../plugins/extractors/xdp/replay.ts";
 import { F, frame } from "./packets.ts";
 
 const C = "198.18.0.1", S = "198.18.0.2";

@@ -2,9 +2,9 @@
 // clock: allow before block, block expiry and per-reason drops, IPv6, timeouts, sweeps, early end,
 // overflow, lost records and LRU eviction. The reference is run alongside where it applies.
 import { describe, expect, test } from "bun:test";
-import { EndReason, type FlowRecord } from "../../core/dataplane/abi.ts";
-import { DataPlane } from "../../core/dataplane/dataplane.ts";
-import { ReferenceDataPlane, XDP_DROP, XDP_PASS } from "../../core/dataplane/reference.ts";
+import { EndReason, type FlowRecord } from "../../core/ebpf/abi.ts";
+import { DataPlane } from "../../core/ebpf/dataplane.ts";
+import { ReferenceDataPlane, XDP_DROP, XDP_PASS } from "../../plugins/extractors/xdp/reference.ts";
 import { PinDir } from "../harness/bpffs.ts";
 import { F, frame } from "./packets.ts";
 import { ensureBpfBuilt, plain } from "./helpers.ts";

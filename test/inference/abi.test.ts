@@ -1,7 +1,7 @@
 // core/inference/abi.ts against the classifier part of bpf/xids.h, and against the loaded maps.
 import { expect, test } from "bun:test";
-import { DataPlane } from "../../core/dataplane/dataplane.ts";
-import * as abi from "../../core/inference/abi.ts";
+import { DataPlane } from "../../core/ebpf/dataplane.ts";
+import * as abi from "../../plugins/models/kernel/abi.ts";
 import { cLayout, tsLayout } from "../harness/c-layout.ts";
 
 const STRUCTS = [abi.ModelIndex, abi.ModelMeta, abi.MlpLayer, abi.DtNode, abi.InferState, abi.EvalIo];

@@ -3,12 +3,12 @@
 // while a benign client downloading from a real web server is never blocked.
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { formatIp } from "../../core/dataplane/addr.ts";
-import type { FlowRecord } from "../../core/dataplane/abi.ts";
-import { DataPlane } from "../../core/dataplane/dataplane.ts";
-import { kernelModelOf, probesFor } from "../../core/inference/artifact.ts";
-import { ModelSlots } from "../../core/inference/model-slots.ts";
-import { buildTopology } from "../../core/testbed/topology.ts";
+import { formatIp } from "../../core/ebpf/addr.ts";
+import type { FlowRecord } from "../../core/ebpf/abi.ts";
+import { DataPlane } from "../../core/ebpf/dataplane.ts";
+import { kernelModelOf, probesFor } from "../../plugins/models/kernel/probes.ts";
+import { ModelSlots } from "../../plugins/models/kernel/model-slots.ts";
+import { buildTopology } from "../testbed/topology.ts";
 import { loadArtifact } from "../../models/artifact/load.ts";
 import { XdpLink } from "../../native/index.ts";
 import { REPO_ROOT } from "../harness/paths.ts";
@@ -17,7 +17,7 @@ test("an nmap SYN scan gets its source blocked in the kernel; a benign web clien
   using topo = buildTopology("xidst");
   // A short idle timeout: scan probes to closed ports never see a FIN or RST from the scanner.
   using dp = DataPlane.load({ idleTimeoutNs: 1_000_000_000n, blockTtlNs: 120_000_000_000n, blockReason: 7 });
-  const model = kernelModelOf(loadArtifact(join(REPO_ROOT, "models/mlp-int32")));
+  const model = kernelModelOf(loadArtifact(join(REPO_ROOT, "models/artifacts/mlp-int32")));
   await new ModelSlots(dp.coll).activate(model, 3, probesFor(model));
   const links = topo.victimIfaces.map((ifname) => XdpLink.attach(dp.xdp, { ifname, netns: topo.victim.path, mode: "native" }));
   const web = topo.victim.spawn(["timeout", "60", "python3", "-m", "http.server", "80", "--bind", "0.0.0.0", "--directory", join(REPO_ROOT, "models")]);

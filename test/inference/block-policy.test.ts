@@ -2,9 +2,9 @@
 // the first attack verdict blocks; with min_attacks / min_attack_pct a source is blocked only once
 // enough of its verdicts in the window are attacks, and the window restarts the count.
 import { expect, test } from "bun:test";
-import { DataPlane } from "../../core/dataplane/dataplane.ts";
-import { XDP_DROP, XDP_PASS } from "../../core/dataplane/reference.ts";
-import { ModelSlots } from "../../core/inference/model-slots.ts";
+import { DataPlane } from "../../core/ebpf/dataplane.ts";
+import { XDP_DROP, XDP_PASS } from "../../plugins/extractors/xdp/reference.ts";
+import { ModelSlots } from "../../plugins/models/kernel/model-slots.ts";
 import type { FlatTree } from "../../models/index.ts";
 import { frame } from "../dataplane/packets.ts";
 import { ensureBpfBuilt } from "../dataplane/helpers.ts";

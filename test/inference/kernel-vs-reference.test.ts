@@ -1,9 +1,9 @@
 // The in-kernel classifier against the TypeScript oracle, bit for bit, through the same
 // tail-called stages that run on live flows (BPF_PROG_TEST_RUN on xids_classify_eval).
 import { describe, expect, test } from "bun:test";
-import { DataPlane } from "../../core/dataplane/dataplane.ts";
-import { KernelModelError } from "../../core/inference/kernel-model.ts";
-import { ModelSlots, ModelValidationError } from "../../core/inference/model-slots.ts";
+import { DataPlane } from "../../core/ebpf/dataplane.ts";
+import { KernelModelError } from "../../plugins/models/kernel/slot-image.ts";
+import { ModelSlots, ModelValidationError } from "../../plugins/models/kernel/model-slots.ts";
 import { inferInt32 } from "../../models/mlp/int32.ts";
 import { randInt, randomFeatures, randomMlp, randomTree, rng, treeRef } from "./models.ts";
 

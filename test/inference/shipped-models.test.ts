@@ -3,11 +3,11 @@
 // model give the same verdicts and scores in the kernel as in the reference.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { readCapture } from "../../core/capture/pcap.ts";
-import { kernelModelOf } from "../../core/inference/artifact.ts";
-import { KernelModelError } from "../../core/inference/kernel-model.ts";
-import { predictKernel } from "../../core/inference/kernel-predict.ts";
-import { classifyRecords, replayKernel, replayReference, sortRecords } from "../../core/dataplane/kernel-replay.ts";
+import { readCapture } from "../../plugins/extractors/xdp/pcap.ts";
+import { kernelModelOf } from "../../plugins/models/kernel/probes.ts";
+import { KernelModelError } from "../../plugins/models/kernel/slot-image.ts";
+import { predictKernel } from "../../plugins/models/kernel/predict.ts";
+import { classifyRecords, replayKernel, replayReference, sortRecords } from "../../plugins/extractors/xdp/replay.ts";
 import { loadArtifact } from "../../models/artifact/load.ts";
 import { loadCsv } from "../../models/data/csv.ts";
 import { rowsOf } from "../../models/pipeline/evaluate.ts";
@@ -18,7 +18,7 @@ const DATA = sharedPath("datasets/cic-ids-2017-improved", "kernel vs reference o
 const PCAPS = sharedPath("pcaps", "replay with a model");
 
 describe.each(["mlp-int32", "dt"])("models/%s in the kernel", (name) => {
-  const model = loadArtifact(join(REPO_ROOT, "models", name));
+  const model = loadArtifact(join(REPO_ROOT, "models", "artifacts", name));
 
   test("zero disagreements with the reference on every row of the data set", async () => {
     if (!DATA) return;
@@ -53,6 +53,6 @@ describe.each(["mlp-int32", "dt"])("models/%s in the kernel", (name) => {
 });
 
 test("an XGBoost artifact is refused for the kernel with the reason", () => {
-  expect(() => kernelModelOf(loadArtifact(join(REPO_ROOT, "models/xgb")))).toThrow(KernelModelError);
-  expect(() => kernelModelOf(loadArtifact(join(REPO_ROOT, "models/xgb")))).toThrow(/run in user space \(ONNX Runtime\), not in the kernel/);
+  expect(() => kernelModelOf(loadArtifact(join(REPO_ROOT, "models/artifacts/xgb")))).toThrow(KernelModelError);
+  expect(() => kernelModelOf(loadArtifact(join(REPO_ROOT, "models/artifacts/xgb")))).toThrow(/run in user space \(ONNX Runtime\), not in the kernel/);
 });

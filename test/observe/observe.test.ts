@@ -8,14 +8,14 @@ import { join } from "node:path";
 import { twoHosts } from "../harness/netns.ts";
 import { Agent } from "../../core/agent/agent.ts";
 import { checkConfig } from "../../core/config/load.ts";
-import { builtinCatalog } from "../../core/plugins/builtins.ts";
-import type { Catalog } from "../../core/plugins/host.ts";
-import { definePlugin, type FlowRecord, type PluginRegistration } from "../../core/plugins/types.ts";
+import { builtinCatalog, builtins } from "../../plugins/index.ts";
+import type { Catalog } from "../../core/host/host.ts";
+import { definePlugin, type FlowRecord, type PluginRegistration } from "../../core/plugin-api/types.ts";
 import { s } from "../../core/config/schema.ts";
 import { Classification, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
-import { pluginInfo, serving } from "../../plugins/info.ts";
-import { KernelDataPlane } from "../../core/runtime/dataplane-adapter.ts";
-import { COUNTER_NAMES, MAPS } from "../../core/dataplane/abi.ts";
+import { pluginInfo, serving } from "../../core/plugin-api/info.ts";
+import { KernelDataPlane } from "../../core/ebpf/kernel-dataplane.ts";
+import { COUNTER_NAMES, MAPS } from "../../core/ebpf/abi.ts";
 import { u32Key } from "../../native/index.ts";
 import { connectControl } from "../../core/control/client.ts";
 import { BUN, REPO, TempDir, quietLog, waitFor } from "../core/util.ts";
@@ -73,8 +73,10 @@ describe("responders and observability", () => {
     const r = checkConfig(
       {
         dataplane: { interfaces: ["eth0"], netns: hosts.server.name, early_end_packets: 1, sweep_interval_ms: 100 },
-        pipeline: { models: ["port"], responders: ["hook", "log"], batch_wait_ms: 1, block: { ttl_seconds: 120, reason: 3 } },
+        pipeline: { models: ["port"], responders: ["xdp-drop", "hook", "log"], batch_wait_ms: 1, block: { ttl_seconds: 120, reason: 3 } },
         plugins: [
+          { id: "xdp", kind: "extractor", builtin: "xdp" },
+          { id: "xdp-drop", kind: "responder", builtin: "xdp-drop" },
           { id: "port", kind: "model", builtin: "port-model" },
           { id: "kernel-mlp", kind: "model", builtin: "kernel", config: { artifact: "" } }, // hot-updated below
           { id: "hook", kind: "responder", builtin: "webhook", config: { url: `http://127.0.0.1:${dead.port}/x`, timeout_ms: 5_000, retries: 2, secret: "0123456789abcdef-secret" } },
@@ -87,7 +89,7 @@ describe("responders and observability", () => {
       catalog,
     );
     if (!r.ok) throw new Error(JSON.stringify(r.issues));
-    const agent = await Agent.start(r.config, { log: quietLog, catalog });
+    const agent = await Agent.start(r.config, { ...builtins, log: quietLog, catalog });
     try {
       const dp = agent.dataplane as KernelDataPlane;
       const url = agent.httpUrl!;
@@ -97,13 +99,13 @@ describe("responders and observability", () => {
       await send("198.18.0.1", 80, 3);
       const t0 = performance.now();
       await send(ATTACKER, 4444, 1);
-      await waitFor("the attacker to be blocked", () => agent.listBlocked().some((h) => h.address === ATTACKER), 3_000, 5);
+      await waitFor("the attacker to be blocked", () => agent.control.listBlocked().some((h) => h.address === ATTACKER), 3_000, 5);
       const blockMs = performance.now() - t0;
       expect(blockMs).toBeLessThan(1_000);
       await waitFor("the webhook attempt", () => hookHits >= 1, 3_000);
       const hook = agent.host.status().find((p) => p.id === "hook")!;
       expect(hook.state).toBe("running");
-      const blocked = agent.listBlocked().find((h) => h.address === ATTACKER)!;
+      const blocked = agent.control.listBlocked().find((h) => h.address === ATTACKER)!;
       expect(blocked.reason).toBe(3);
       expect(blocked.expiresInMs).toBeGreaterThan(110_000);
       expect(blocked.expiresInMs).toBeLessThanOrEqual(120_000);
@@ -115,7 +117,7 @@ describe("responders and observability", () => {
       const detBefore = agent.counters.detections;
       await send(FRIEND, 4444, 2);
       await waitFor("the friend's detection", () => agent.counters.detections > detBefore && agent.counters.blocksSkippedAllowed >= 1, 5_000);
-      expect(agent.listBlocked().map((h) => h.address)).toEqual([ATTACKER]);
+      expect(agent.control.listBlocked().map((h) => h.address)).toEqual([ATTACKER]);
 
       // 3. The alert log: one EVE-style JSON object per line per detection.
       await agent.whenIdle();
@@ -221,8 +223,8 @@ describe("responders and observability", () => {
         expect(kernelCounter(dp, "drop_blocked")).toBe(dropped);
 
         // 7. Hot model updates are counted, failed ones too, and the version is exposed.
-        await expect(c.pushModel(join(REPO, "models/xgb"), "kernel-mlp")).rejects.toThrow("FAILED_PRECONDITION");
-        const pushed = await c.pushModel(join(REPO, "models/mlp-int32"), "kernel-mlp");
+        await expect(c.pushModel(join(REPO, "models/artifacts/xgb"), "kernel-mlp")).rejects.toThrow("FAILED_PRECONDITION");
+        const pushed = await c.pushModel(join(REPO, "models/artifacts/mlp-int32"), "kernel-mlp");
         expect(pushed.version).toBe(1);
         const fam2 = parseExposition(await (await fetch(`${url}/metrics`)).text());
         expect(valueOf(fam2, "xids_model_updates_total")).toBe(1);

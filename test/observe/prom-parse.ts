@@ -1,6 +1,6 @@
 // A strict parser of the Prometheus text exposition format (0.0.4), written from the format's
-// specification, for checking what /metrics serves: every line must be a HELP, a TYPE, a comment
-// or a sample; names and label names must be valid; label values correctly escaped; values
+// specification, for checking what /metrics serves: every line must be a HELP, a TYPE, a comment,
+// a sample or empty (ignored, as the format says); names and label names must be valid; label values correctly escaped; values
 // valid floats; a family's TYPE comes before its samples and at most once; a family's samples are
 // contiguous; no series appears twice; counters are never negative; the text ends with "\n".
 export interface Sample {
@@ -60,7 +60,9 @@ export function parseExposition(text: string): Map<string, Family> {
   lines.forEach((raw, i) => {
     const n = i + 1;
     if (raw.includes("\r")) throw new ExpositionError(`line ${n}: carriage return`);
-    if (raw.trim() === "") throw new ExpositionError(`line ${n}: empty line`);
+    // The format: "Empty lines are ignored" (prom-client separates families with one).
+    if (raw === "") return;
+    if (raw.trim() === "") throw new ExpositionError(`line ${n}: a line of only white space`);
     if (raw.startsWith("#")) {
       const m = /^# (HELP|TYPE) (\S+)(?: (.*))?$/.exec(raw);
       if (!m) return; // a plain comment

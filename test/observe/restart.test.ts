@@ -33,9 +33,11 @@ describe("restart: block state survives SIGKILL", () => {
   netns: ${hosts.server.name}
   pin_dir: ${pins.path}
   sweep_interval_ms: 200
-pipeline: { models: [kernel-mlp], responders: [] }
+pipeline: { models: [kernel-mlp], responders: [xdp-drop] }
 plugins:
+  - { id: xdp, kind: extractor, builtin: xdp }
   - { id: kernel-mlp, kind: model, builtin: kernel, config: { artifact: "" } }
+  - { id: xdp-drop, kind: responder, builtin: xdp-drop }
 control: { socket: ${sock} }
 `,
     );
@@ -50,7 +52,7 @@ control: { socket: ${sock} }
       }
       return c;
     };
-    const agent = () => new Proc([BUN, join(REPO, "core/cli/main.ts"), "run", "--config", config]);
+    const agent = () => new Proc([BUN, join(REPO, "core/main.ts"), "run", "--config", config]);
     const send = (src: string, count: number) =>
       hosts.client.exec([BUN, join(REPO, "test/core/udp-send.ts"), src, hosts.serverIp, String(PORT), String(count)], { timeoutMs: 20_000 });
     // The protected host counts what actually reaches it.

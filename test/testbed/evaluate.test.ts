@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FlowRecord, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
-import { evaluateRun } from "../../core/testbed/evaluate.ts";
-import { writeFlowsCsv } from "../../core/testbed/dataset.ts";
-import type { HostOutcome, LabelledFlow, TestbedRun } from "../../core/testbed/run.ts";
-import type { Scenario } from "../../core/testbed/scenario.ts";
+import { evaluateRun } from "./evaluate.ts";
+import { writeFlowsCsv } from "./dataset.ts";
+import type { HostOutcome, LabelledFlow, TestbedRun } from "./run.ts";
+import type { Scenario } from "./scenario.ts";
 import { loadCsv } from "../../models/data/csv.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xids-testbed-eval-"));

@@ -4,8 +4,8 @@ import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { REPO_ROOT } from "../harness/paths.ts";
 
-test("models/testbed-mlp on models/datasets/testbed/test: F1 >= 0.99, kernel == reference", async () => {
-  const proc = Bun.spawn([process.execPath, join(REPO_ROOT, "core/cli/main.ts"), "eval", "--model", "models/testbed-mlp", "--data", "models/datasets/testbed/test", "--kernel"], {
+test("models/artifacts/testbed-mlp on models/datasets/testbed/test: F1 >= 0.99, kernel == reference", async () => {
+  const proc = Bun.spawn([process.execPath, join(REPO_ROOT, "core/main.ts"), "eval", "--model", "models/artifacts/testbed-mlp", "--data", "models/datasets/testbed/test", "--kernel"], {
     cwd: REPO_ROOT, stdout: "pipe", stderr: "pipe",
   });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);

@@ -1,7 +1,7 @@
 // The testbed's star: one namespace per host, each on its own link and /24 to the victim, no
 // IPv6 chatter, and nothing left after dispose.
 import { expect, test } from "bun:test";
-import { buildStar } from "../../core/testbed/topology.ts";
+import { buildStar } from "./topology.ts";
 
 test("every host reaches the victim on its own link; no IPv6 addresses; disposal removes all", async () => {
   let names: string[];

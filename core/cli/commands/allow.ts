@@ -1,5 +1,5 @@
 import type { Command } from "../command.ts";
-import { CONNECTION_HELP, parseWithConnection, withControl } from "../../control/cli.ts";
+import { CONNECTION_HELP, parseWithConnection, withControl } from "../connection.ts";
 
 export const command: Command = {
   name: "allow",

@@ -1,7 +1,6 @@
 import type { Command } from "../command.ts";
 import { parseFlags } from "../args.ts";
 import { ConfigError, loadConfigFile } from "../../config/load.ts";
-import { builtinCatalog } from "../../plugins/builtins.ts";
 
 export const command: Command = {
   name: "config check",
@@ -13,14 +12,14 @@ problem is printed as file:line:col: path: what was expected, got what. Exit cod
   --print   print the effective configuration (defaults filled in) as JSON
 
 example: xids config check core/config/xids.example.yaml`,
-  async run(args) {
+  async run(args, ctx) {
     const f = parseFlags(args, { print: "boolean" });
     if (f._.length !== 1) {
       console.error("usage: xids config check <file>");
       return 2;
     }
     try {
-      const cfg = loadConfigFile(f._[0]!, builtinCatalog);
+      const cfg = loadConfigFile(f._[0]!, ctx.catalog);
       const enabled = cfg.plugins.filter((p) => p.enabled);
       console.log(
         `${f._[0]}: ok (${enabled.length} plugin(s): ${enabled.map((p) => `${p.id}[${p.kind}${p.external ? ", external" : ""}]`).join(", ")}; interfaces ${cfg.dataplane.interfaces.join(",") || "none"})`,

@@ -1,5 +1,5 @@
 import type { Command } from "../command.ts";
-import { CONNECTION_HELP, fmtDuration, parseWithConnection, withControl } from "../../control/cli.ts";
+import { CONNECTION_HELP, fmtDuration, parseWithConnection, withControl } from "../connection.ts";
 import { BlockedHost } from "../../../proto/gen/xids/control/v1/control.ts";
 
 export const command: Command = {

@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "../command.ts";
-import { CONNECTION_HELP, parseWithConnection, withControl } from "../../control/cli.ts";
-import { loadArtifact } from "../../../models/index.ts";
+import { CONNECTION_HELP, parseWithConnection, withControl } from "../connection.ts";
 
 export const command: Command = {
   name: "model push",
@@ -16,8 +15,8 @@ checks it again and swaps it in; on any error nothing changes.
 
 ${CONNECTION_HELP}
 
-example: xids model push models/dt --target dt`,
-  async run(args) {
+example: xids model push models/artifacts/dt --target dt`,
+  async run(args, ctx) {
     const f = parseWithConnection(args, { target: "string", "no-check": "boolean" });
     if (f._.length !== 1) {
       console.error("usage: xids model push <artifact-dir> [--target <plugin-id>]");
@@ -27,8 +26,8 @@ example: xids model push models/dt --target dt`,
     if (!f["no-check"]) {
       process.stderr.write(`[1/2] checking ${dir} ... `);
       try {
-        const m = loadArtifact(dir);
-        process.stderr.write(`ok (${m.kind}, ${m.features.length} features)\n`);
+        const m = await ctx.artifacts.load(dir);
+        process.stderr.write(`ok (${m.kind}, ${m.features} features)\n`);
       } catch (err) {
         process.stderr.write("failed\n");
         console.error(`xids model push: ${(err as Error).message}`);

@@ -1,9 +1,8 @@
 import type { Command } from "../command.ts";
 import { parseFlags } from "../args.ts";
 import { checkConfig, ConfigError, loadConfigFile } from "../../config/load.ts";
-import { builtinCatalog } from "../../plugins/builtins.ts";
 import { Agent } from "../../agent/agent.ts";
-import { createLogger } from "../../runtime/log.ts";
+import { createLogger } from "../../util/log.ts";
 import type { XidsConfig } from "../../config/config.ts";
 
 export const command: Command = {
@@ -18,7 +17,7 @@ and routes every ended flow: kernel verdict or model plugin -> block -> responde
 Stops cleanly (plugins in reverse order, XDP detached) on SIGINT or SIGTERM.
 
 example: xids run --config core/config/xids.example.yaml`,
-  async run(args) {
+  async run(args, ctx) {
     const f = parseFlags(args, { config: "string", "log-level": "string" });
     if (f._.length !== 0) {
       console.error("usage: xids run [--config <file>]");
@@ -26,9 +25,9 @@ example: xids run --config core/config/xids.example.yaml`,
     }
     let config: XidsConfig;
     try {
-      if (f.config) config = loadConfigFile(f.config, builtinCatalog);
+      if (f.config) config = loadConfigFile(f.config, ctx.catalog);
       else {
-        const r = checkConfig({}, builtinCatalog);
+        const r = checkConfig({}, ctx.catalog);
         if (!r.ok) throw new ConfigError(r.issues);
         config = r.config;
       }
@@ -46,7 +45,7 @@ example: xids run --config core/config/xids.example.yaml`,
     log.info(`starting (config ${f.config ?? "built-in defaults"})`);
     let agent: Agent;
     try {
-      agent = await Agent.start(config, { configPath: f.config, log });
+      agent = await Agent.start(config, { configPath: f.config, log, catalog: ctx.catalog, artifacts: ctx.artifacts });
     } catch (err) {
       log.error((err as Error).message);
       return 1;

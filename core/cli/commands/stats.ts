@@ -1,5 +1,5 @@
 import type { Command } from "../command.ts";
-import { CONNECTION_HELP, parseWithConnection, withControl } from "../../control/cli.ts";
+import { CONNECTION_HELP, parseWithConnection, withControl } from "../connection.ts";
 import { Stats } from "../../../proto/gen/xids/control/v1/control.ts";
 
 export const command: Command = {

@@ -1,5 +1,5 @@
 import type { Command } from "../command.ts";
-import { CONNECTION_HELP, parseWithConnection, connectFromFlags } from "../../control/cli.ts";
+import { CONNECTION_HELP, parseWithConnection, connectFromFlags } from "../connection.ts";
 import { rpcMessage } from "../../control/client.ts";
 import { WatchEvent } from "../../../proto/gen/xids/control/v1/control.ts";
 import { Verdict } from "../../../proto/gen/xids/plugin/v1/common.ts";

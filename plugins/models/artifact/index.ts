@@ -3,13 +3,13 @@
 // in flight finishes on the model it started with.
 import { Classification, Verdict, type FlowRecord } from "../../../proto/gen/xids/plugin/v1/common.ts";
 import { s } from "../../../core/config/schema.ts";
-import { definePlugin, type PluginFactory } from "../../../core/plugins/types.ts";
-import type { ModelArtifact } from "../../../core/runtime/ports.ts";
+import { definePlugin } from "../../../core/plugin-api/types.ts";
+import { coreServices, type ModelArtifact } from "../../../core/plugin-api/services.ts";
 import { N_FEATURES, predictUserSpace, type Model } from "../../../models/index.ts";
-import { pluginInfo, serving } from "../../info.ts";
+import { pluginInfo, serving } from "../../../core/plugin-api/info.ts";
 
 const config = s.object({
-  /** Artifact folder (manifest.json + parameters), e.g. models/dt. */
+  /** Artifact folder (manifest.json + parameters), e.g. models/artifacts/dt. */
   artifact: s.string({ min: 1, expected: "an artifact folder path" }),
 });
 
@@ -22,14 +22,15 @@ export function featureMatrix(records: FlowRecord[]): Float64Array {
   return x;
 }
 
-export const artifactModel: PluginFactory<"model", { artifact: string }> = () =>
+export const artifactModel = () =>
   definePlugin({
     name: "artifact",
     kind: "model",
     description: "user-space inference of a model artifact (dt, mlp-int32, xgb)",
     config,
+    deps: { artifacts: coreServices.artifacts },
     async init(ctx) {
-      let current: ModelArtifact = await ctx.services.artifacts.load(ctx.config.artifact);
+      let current: ModelArtifact = await ctx.deps.artifacts.load(ctx.config.artifact);
       let version = 1;
       return {
         describe: async () =>

@@ -1,12 +1,16 @@
 // The in-kernel model as a model plugin. The XDP program classifies a flow when it ends and puts
 // the verdict into the flow record; this plugin reports that verdict through the same ModelApi as
 // every other backend, and abstains (VERDICT_NONE) on records the kernel did not classify, so the
-// next model in `pipeline.models` answers them. PushModel and `config.artifact` reach the kernel
-// through the ModelUpdater port (two parameter slots, verified in the kernel, then swapped).
+// next model in `pipeline.models` answers them. It owns the classifier's part of the XDP object:
+// it wires the tail-called stages, and PushModel and `config.artifact` go through its parameter
+// slots (written idle, verified in the kernel against the reference, then swapped).
 import { Classification, Verdict } from "../../../proto/gen/xids/plugin/v1/common.ts";
 import { s } from "../../../core/config/schema.ts";
-import { definePlugin, type PluginFactory } from "../../../core/plugins/types.ts";
-import { pluginInfo, serving } from "../../info.ts";
+import { definePlugin } from "../../../core/plugin-api/types.ts";
+import { coreServices } from "../../../core/plugin-api/services.ts";
+import { pluginInfo, serving } from "../../../core/plugin-api/info.ts";
+import { ModelSlots } from "./model-slots.ts";
+import { KernelModelUpdater, RecordingModelUpdater, type ModelUpdater } from "./updater.ts";
 
 /** Artifact kinds the in-kernel classifier runs (XGBoost stays in user space). */
 export const KERNEL_KINDS = ["mlp-int32", "dt"];
@@ -17,16 +21,18 @@ const config = s.object({
   artifact: s.default(s.string(), ""),
 });
 
-export const kernelModel: PluginFactory<"model", { artifact: string }> = () =>
+export const kernelModel = () =>
   definePlugin({
     name: "kernel",
     kind: "model",
-    description: "verdicts of the in-kernel int32 MLP (read from the flow record)",
+    description: "verdicts of the in-kernel int32 MLP or tree (read from the flow record); hot update through two slots",
     config,
+    deps: { dataplane: coreServices.dataplane, artifacts: coreServices.artifacts },
     async init(ctx) {
-      const updater = ctx.services.modelUpdater;
+      const kernel = ctx.deps.dataplane.kernel;
+      const updater: ModelUpdater = kernel ? new KernelModelUpdater(new ModelSlots(kernel.coll)) : new RecordingModelUpdater();
       const push = async (dir: string) => {
-        const artifact = await ctx.services.artifacts.load(dir);
+        const artifact = await ctx.deps.artifacts.load(dir);
         if (!KERNEL_KINDS.includes(artifact.kind)) throw new Error(`the kernel runs ${KERNEL_KINDS.join(" or ")} artifacts, ${dir} is ${artifact.kind}`);
         const { version } = await updater.push(artifact);
         return { model: artifact.name, version };

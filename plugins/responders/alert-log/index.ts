@@ -6,12 +6,11 @@ import { appendFileSync } from "node:fs";
 import { Ack, Detection } from "../../../proto/gen/xids/plugin/v1/responder.ts";
 import { Verdict } from "../../../proto/gen/xids/plugin/v1/common.ts";
 import { s } from "../../../core/config/schema.ts";
-import { definePlugin, type PluginFactory } from "../../../core/plugins/types.ts";
-import { FEATURE_NAMES } from "../../../core/dataplane/features.ts";
-import { END_REASON_NAMES } from "../../../core/dataplane/abi.ts";
-import { cidrContains, parseCidr, parseIp } from "../../../core/runtime/net.ts";
-import type { DataPlanePort } from "../../../core/runtime/ports.ts";
-import { pluginInfo, serving } from "../../info.ts";
+import { definePlugin } from "../../../core/plugin-api/types.ts";
+import { FEATURE_NAMES } from "../../extractors/xdp/features.ts";
+import { END_REASON_NAMES } from "../../../core/ebpf/abi.ts";
+import { coreServices } from "../../../core/plugin-api/services.ts";
+import { pluginInfo, serving } from "../../../core/plugin-api/info.ts";
 
 const config = s.object({
   /** File to append to; "-" = stdout. */
@@ -20,24 +19,12 @@ const config = s.object({
 
 const PROTO: Record<number, string> = { 1: "ICMP", 6: "TCP", 17: "UDP", 58: "IPv6-ICMP" };
 
-function allowListed(dp: DataPlanePort | undefined, src: string): string | null {
-  const a = parseIp(src);
-  if (!dp || !a) return null;
-  for (const c of dp.listAllowed()) {
-    const cidr = parseCidr(c);
-    if (!("error" in cidr) && cidrContains(cidr, a)) return c;
-  }
-  return null;
-}
-
 /** The EVE-style alert object of one detection. */
-export function alertEvent(d: Detection, dp?: DataPlanePort): Record<string, unknown> {
+export function alertEvent(d: Detection): Record<string, unknown> {
   const r = d.record;
   const c = d.classification;
   const version = r && r.kernelVerdict !== Verdict.VERDICT_NONE ? r.modelVersion : Number(/v(\d+)$/.exec(c?.model ?? "")?.[1] ?? 0);
-  // Cores before the action field: a TTL meant a block; otherwise look at the allow list.
-  const type = d.action || (d.blockTtlSeconds > 0 ? "blocked" : allowListed(dp, r?.srcAddr ?? "") ? "allowed" : "alert");
-  const allowedBy = type === "allowed" ? allowListed(dp, r?.srcAddr ?? "") : null;
+  const type = d.action || "alert";
   return {
     timestamp: new Date(Number(d.timeUnixMs)).toISOString(),
     event_type: "alert",
@@ -69,27 +56,32 @@ export function alertEvent(d: Detection, dp?: DataPlanePort): Record<string, unk
       type === "blocked" || type === "kernel-blocked"
         ? { type, ttl_seconds: d.blockTtlSeconds }
         : type === "allowed"
-          ? { type, ...(allowedBy ? { allow: allowedBy } : {}) }
-          : { type },
+          ? { type, ...(d.actionDetail ? { allow: d.actionDetail } : {}) }
+          : type === "failed"
+            ? { type, error: d.actionDetail }
+            : { type },
   };
 }
 
-export const alertLog: PluginFactory<"responder", { path: string }> = () =>
+export const alertLog = () =>
   definePlugin({
     name: "alert-log",
     kind: "responder",
     description: "one JSON line per detection (EVE-style)",
     config,
+    deps: { metrics: coreServices.metrics },
     async init(ctx) {
       let written = 0;
+      const writtenTotal = ctx.deps.metrics.counter("xids_responder_written_total", "Detections written (alert log lines).");
       return {
         describe: async () => pluginInfo(ctx.id, "responder", "1", "JSON lines alert log", { path: ctx.config.path, written: String(written) }),
         health: async () => serving(),
         async handle(d) {
-          const line = JSON.stringify(alertEvent(d, ctx.services.dataplane)) + "\n";
+          const line = JSON.stringify(alertEvent(d)) + "\n";
           if (ctx.config.path === "-") process.stdout.write(line);
           else appendFileSync(ctx.config.path, line, { mode: 0o640 });
           written++;
+          writtenTotal.inc();
           return Ack.create({ accepted: true });
         },
       };

@@ -7,8 +7,9 @@ import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Ack, Detection } from "../../../proto/gen/xids/plugin/v1/responder.ts";
 import { s } from "../../../core/config/schema.ts";
-import { definePlugin, type PluginFactory, type Logger } from "../../../core/plugins/types.ts";
-import { pluginInfo, serving, notServing } from "../../info.ts";
+import { definePlugin, type Logger } from "../../../core/plugin-api/types.ts";
+import { coreServices } from "../../../core/plugin-api/services.ts";
+import { pluginInfo, serving, notServing } from "../../../core/plugin-api/info.ts";
 
 export const webhookConfig = s.object({
   url: s.string({
@@ -139,16 +140,29 @@ export class WebhookSender {
   }
 }
 
-export const webhookResponder: PluginFactory<"responder", WebhookConfig> = () => {
+/** The webhook's metrics: its own counters, each series labelled with the plugin id. */
+const METRICS: Record<keyof WebhookStats, { type: "counter" | "gauge"; name: string; help: string }> = {
+  queued: { type: "gauge", name: "xids_responder_queued", help: "Deliveries waiting in the responder's queue." },
+  delivered: { type: "counter", name: "xids_responder_delivered_total", help: "Detections the responder delivered." },
+  failed: { type: "counter", name: "xids_responder_failed_total", help: "Deliveries that failed after every retry." },
+  retries: { type: "counter", name: "xids_responder_retries_total", help: "Delivery retries (exponential backoff)." },
+  overflow: { type: "counter", name: "xids_responder_overflow_total", help: "Detections refused because the responder's bounded queue was full." },
+};
+
+export const webhookResponder = () => {
   let sender: WebhookSender | null = null;
   return definePlugin({
     name: "webhook",
     kind: "responder",
     description: "POST each detection as signed JSON to a URL",
     config: webhookConfig,
+    deps: { metrics: coreServices.metrics },
     async init(ctx) {
       const snd = new WebhookSender(ctx.config, ctx.log);
       sender = snd;
+      for (const [stat, m] of Object.entries(METRICS) as [keyof WebhookStats, (typeof METRICS)[keyof WebhookStats]][]) {
+        ctx.deps.metrics.read(m.name, m.help, m.type, () => snd.stats[stat]);
+      }
       return {
         describe: async () =>
           pluginInfo(ctx.id, "responder", "1", "signed JSON webhook", {

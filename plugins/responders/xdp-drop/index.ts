@@ -1,15 +1,18 @@
 // The XDP-drop responder: puts the source of a detection into the kernel's block list, where the
-// XDP program drops its packets until the TTL runs out (or an operator unblocks it). It is the
-// one responder the core runs in line, synchronously and before every other responder, so no
-// plugin (a hung webhook, a slow external process) can delay a block. Configured by
-// `pipeline.block` (enabled, ttl_seconds, reason): the in-kernel model blocks with the same
-// settings, compiled into the XDP program.
+// XDP program drops its packets until the TTL runs out (or an operator unblocks it). It is an
+// inline responder: the core runs it before every other responder and puts what it did into the
+// detection they receive, so no plugin (a hung webhook, a slow external process) can delay a
+// block. Configured by `pipeline.block` (enabled, ttl_seconds, reason): the in-kernel model
+// blocks with the same settings, compiled into the XDP program.
 // Rules: a source on the allow list is never blocked, whatever the model says; a source the
 // in-kernel model already blocked is not written twice; a failed map write is reported, not thrown.
 import { Verdict, type FlowRecord } from "../../../proto/gen/xids/plugin/v1/common.ts";
-import type { Logger } from "../../../core/plugins/types.ts";
-import type { DataPlanePort } from "../../../core/runtime/ports.ts";
-import { cidrContains, parseCidr, parseIp, type IpAddr } from "../../../core/runtime/net.ts";
+import { Ack } from "../../../proto/gen/xids/plugin/v1/responder.ts";
+import { s } from "../../../core/config/schema.ts";
+import { pluginInfo, serving } from "../../../core/plugin-api/info.ts";
+import { definePlugin, type Logger } from "../../../core/plugin-api/types.ts";
+import { coreServices, type DataPlanePort } from "../../../core/plugin-api/services.ts";
+import { parseIp } from "../../../core/util/net.ts";
 
 export interface XdpDropSettings {
   enabled: boolean;
@@ -23,15 +26,6 @@ export type DropAction =
   | { type: "allowed"; allow: string }
   | { type: "alert"; why: string }
   | { type: "failed"; error: string };
-
-/** The allow-list CIDR containing `addr`, if any. */
-export function allowListed(dp: DataPlanePort, addr: IpAddr): string | null {
-  for (const c of dp.listAllowed()) {
-    const cidr = parseCidr(c);
-    if (!("error" in cidr) && cidrContains(cidr, addr)) return c;
-  }
-  return null;
-}
 
 export class XdpDropResponder {
   readonly stats = { blocks: 0, kernelBlocked: 0, skippedAllowed: 0, failures: 0 };
@@ -47,7 +41,7 @@ export class XdpDropResponder {
     if (!this.settings.enabled) return { type: "alert", why: "pipeline.block.enabled is false" };
     const addr = parseIp(record.srcAddr);
     if (!addr) return { type: "alert", why: `source ${JSON.stringify(record.srcAddr)} is not an address` };
-    const allow = allowListed(this.dp, addr);
+    const allow = this.dp.allowListed(addr);
     if (allow) {
       this.stats.skippedAllowed++;
       this.log.info(`${addr.text} is on the allow list (${allow}): not blocked`);
@@ -70,3 +64,43 @@ export class XdpDropResponder {
     return { type: "blocked", ttlSeconds, reason };
   }
 }
+
+/** The Ack an inline responder returns: Detection.action, TTL, and the detail in `message`. */
+export function ackOf(a: DropAction): Ack {
+  switch (a.type) {
+    case "blocked":
+    case "kernel-blocked":
+      return Ack.create({ accepted: true, action: a.type, blockTtlSeconds: a.ttlSeconds });
+    case "allowed":
+      return Ack.create({ accepted: true, action: a.type, message: a.allow });
+    case "alert":
+      return Ack.create({ accepted: true, action: a.type, message: a.why });
+    case "failed":
+      return Ack.create({ accepted: true, action: a.type, message: a.error });
+  }
+}
+
+export const xdpDrop = () =>
+  definePlugin({
+    name: "xdp-drop",
+    kind: "responder",
+    description: "block the source in the kernel's XDP block list (inline, before other responders)",
+    config: s.object({}),
+    inline: true,
+    deps: { dataplane: coreServices.dataplane, block: coreServices.blockSettings, metrics: coreServices.metrics },
+    async init(ctx) {
+      const r = new XdpDropResponder(ctx.deps.block, ctx.deps.dataplane, ctx.log);
+      ctx.deps.metrics.read("xids_xdp_drop_failures_total", "Blocks the XDP-drop responder could not write (see the log for the reason).", "counter", () => r.stats.failures);
+      return {
+        describe: async () =>
+          pluginInfo(ctx.id, "responder", "1", "XDP block list", {
+            enabled: String(ctx.deps.block.enabled),
+            ttl_seconds: String(ctx.deps.block.ttl_seconds),
+            reason: String(ctx.deps.block.reason),
+            xdp_mode: ctx.deps.dataplane.xdpMode,
+          }),
+        health: async () => serving(),
+        handle: async (d) => ackOf(d.record ? r.respond(d.record) : { type: "alert", why: "detection without a flow record" }),
+      };
+    },
+  });

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { XdpDropResponder } from "./index.ts";
-import { MemoryDataPlane } from "../../../core/runtime/dataplane-adapter.ts";
+import { MemoryDataPlane } from "../../../core/ebpf/memory-dataplane.ts";
 import { FlowRecord, Verdict } from "../../../proto/gen/xids/plugin/v1/common.ts";
-import { parseCidr, type Cidr } from "../../../core/runtime/net.ts";
+import { parseCidr, type Cidr } from "../../../core/util/net.ts";
 import { quietLog } from "../../../test/core/util.ts";
 
 const rec = (src: string, kernelVerdict = Verdict.VERDICT_NONE) => FlowRecord.create({ id: 1, family: src.includes(":") ? 6 : 4, srcAddr: src, kernelVerdict });

@@ -39,20 +39,26 @@ export interface Detection {
   /** The model plugin that classified it ("kernel" for the in-kernel model). */
   detector: string;
   /**
-   * What the core did about it: the source blocked for block_ttl_seconds (0 = not blocked, or
-   * blocked until unblocked: see action).
+   * What the inline responder (XDP drop) did about it: the source blocked for block_ttl_seconds
+   * (0 = not blocked, or blocked until unblocked: see action).
    */
   blockTtlSeconds: number;
   /**
-   * The XDP-drop response: "blocked" (by the core), "kernel-blocked" (by the in-kernel model),
-   * "allowed" (on the allow list: never blocked), "alert" (blocking off), "failed".
+   * The inline responder's action: "blocked" (by the core), "kernel-blocked" (by the in-kernel
+   * model), "allowed" (on the allow list: never blocked), "alert" (no block: blocking off, or no
+   * inline responder configured), "failed" (see action_detail).
    */
   action: string;
+  /** Why, in words: the allow-list entry, the error of a failed block, ... ("" if nothing to add). */
+  actionDetail: string;
 }
 
 export interface Ack {
   accepted: boolean;
   message: string;
+  /** Inline responders only: what was done (Detection.action), for how long, and why. */
+  action: string;
+  blockTtlSeconds: number;
 }
 
 function createBaseDetection(): Detection {
@@ -64,6 +70,7 @@ function createBaseDetection(): Detection {
     detector: "",
     blockTtlSeconds: 0,
     action: "",
+    actionDetail: "",
   };
 }
 
@@ -89,6 +96,9 @@ export const Detection: MessageFns<Detection> = {
     }
     if (message.action !== "") {
       writer.uint32(58).string(message.action);
+    }
+    if (message.actionDetail !== "") {
+      writer.uint32(66).string(message.actionDetail);
     }
     return writer;
   },
@@ -162,6 +172,14 @@ export const Detection: MessageFns<Detection> = {
             message.action = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.actionDetail = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -191,6 +209,11 @@ export const Detection: MessageFns<Detection> = {
         ? globalThis.Number(object.block_ttl_seconds)
         : 0,
       action: isSet(object.action) ? globalThis.String(object.action) : "",
+      actionDetail: isSet(object.actionDetail)
+        ? globalThis.String(object.actionDetail)
+        : isSet(object.action_detail)
+        ? globalThis.String(object.action_detail)
+        : "",
     };
   },
 
@@ -217,6 +240,9 @@ export const Detection: MessageFns<Detection> = {
     if (message.action !== "") {
       obj.action = message.action;
     }
+    if (message.actionDetail !== "") {
+      obj.actionDetail = message.actionDetail;
+    }
     return obj;
   },
 
@@ -236,12 +262,13 @@ export const Detection: MessageFns<Detection> = {
     message.detector = object.detector ?? "";
     message.blockTtlSeconds = object.blockTtlSeconds ?? 0;
     message.action = object.action ?? "";
+    message.actionDetail = object.actionDetail ?? "";
     return message;
   },
 };
 
 function createBaseAck(): Ack {
-  return { accepted: false, message: "" };
+  return { accepted: false, message: "", action: "", blockTtlSeconds: 0 };
 }
 
 export const Ack: MessageFns<Ack> = {
@@ -251,6 +278,12 @@ export const Ack: MessageFns<Ack> = {
     }
     if (message.message !== "") {
       writer.uint32(18).string(message.message);
+    }
+    if (message.action !== "") {
+      writer.uint32(26).string(message.action);
+    }
+    if (message.blockTtlSeconds !== 0) {
+      writer.uint32(32).uint32(message.blockTtlSeconds);
     }
     return writer;
   },
@@ -284,6 +317,22 @@ export const Ack: MessageFns<Ack> = {
             message.message = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.blockTtlSeconds = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -300,6 +349,12 @@ export const Ack: MessageFns<Ack> = {
     return {
       accepted: isSet(object.accepted) ? globalThis.Boolean(object.accepted) : false,
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      blockTtlSeconds: isSet(object.blockTtlSeconds)
+        ? globalThis.Number(object.blockTtlSeconds)
+        : isSet(object.block_ttl_seconds)
+        ? globalThis.Number(object.block_ttl_seconds)
+        : 0,
     };
   },
 
@@ -311,6 +366,12 @@ export const Ack: MessageFns<Ack> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.blockTtlSeconds !== 0) {
+      obj.blockTtlSeconds = Math.round(message.blockTtlSeconds);
+    }
     return obj;
   },
 
@@ -321,6 +382,8 @@ export const Ack: MessageFns<Ack> = {
     const message = createBaseAck();
     message.accepted = object.accepted ?? false;
     message.message = object.message ?? "";
+    message.action = object.action ?? "";
+    message.blockTtlSeconds = object.blockTtlSeconds ?? 0;
     return message;
   },
 };

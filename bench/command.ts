@@ -1,0 +1,40 @@
+// `xids bench`: per-packet, per-flow, memory, throughput and user-space model figures, each
+// beside a baseline measured in the same run (bench/run.ts; method and results in BENCHMARKS.md).
+import { parseFlags } from "../core/cli/args.ts";
+import type { Command } from "../core/cli/command.ts";
+import { runBench } from "./run.ts";
+
+const spec = { json: "boolean", quick: "boolean", "skip-throughput": "boolean" } as const;
+
+export const command: Command = {
+  name: "bench",
+  summary: "benchmark xids against baselines measured in the same run (table; --json)",
+  help: `usage: xids bench [--json] [--quick] [--skip-throughput]
+
+Measures, each beside a baseline from the same run (needs root, BPF, veth and namespaces):
+  - per-packet cost in the kernel (BPF_PROG_TEST_RUN, 1e6 repeats, median of 5): bare XDP_PASS,
+    xids on a mid-flow packet, on a flow-ending packet with in-kernel inference, a blocked
+    source's packet against a bare XDP_DROP;
+  - in-kernel inference per flow for the shipped MLP, a [6,32,32,2] MLP and the tree;
+  - memory per flow-table entry and per model slot (the paper: 48 B, 5,248 B);
+  - iperf3 TCP and UDP small-packet rate over veth between namespaces ("xidsb..."), with and
+    without xids attached natively;
+  - the ONNX XGBoost backend and the TypeScript int32 MLP in flows/s at batch sizes 1..8192,
+    and one Classify round trip over the gRPC plugin bus.
+Prints the table (metric | xids | baseline | ratio / goal | status) on stdout; progress on
+stderr. Goals are reported, never enforced: the exit code is 0 whatever the timings.
+  --json             also print every figure as one JSON object on the last line
+  --quick            fewer repeats and shorter runs (a smoke test, not for publishing)
+  --skip-throughput  leave out the iperf3 runs
+
+example:
+  bun run xids bench --json`,
+  async run(args) {
+    const f = parseFlags(args, spec);
+    const log = (msg: string) => console.error(`bench: ${msg}`);
+    const { result, table } = await runBench({ quick: f.quick ?? false, skipThroughput: f["skip-throughput"] ?? false, log });
+    console.log(table);
+    if (f.json) console.log(JSON.stringify(result));
+    return 0;
+  },
+};

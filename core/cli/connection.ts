@@ -1,0 +1,63 @@
+// Shared by the CLI verbs that talk to a running core: the connection flags and error printing.
+import { readFileSync } from "node:fs";
+import { parseFlags, type FlagSpec, type ParsedFlags } from "./args.ts";
+import { connectControl, DEFAULT_SOCKET, rpcMessage, type Control } from "../control/client.ts";
+
+export const CONNECTION_FLAGS = {
+  socket: "string",
+  address: "string",
+  token: "string",
+  "token-file": "string",
+  "tls-ca": "string",
+  "tls-cert": "string",
+  "tls-key": "string",
+  "tls-server-name": "string",
+  timeout: "number",
+} as const satisfies FlagSpec;
+
+export const CONNECTION_HELP = `connection:
+  --socket <path>       control socket (default $XIDS_CONTROL_SOCKET or ${DEFAULT_SOCKET})
+  --address <host:port> use TCP instead (needs --token/--token-file and/or TLS)
+  --token <t>, --token-file <f>   bearer token for TCP
+  --tls-ca <f> [--tls-cert <f> --tls-key <f>]   TLS (mTLS with a client cert)
+  --tls-server-name <n> name to verify in the server certificate (for IP addresses)
+  --timeout <ms>        per-call deadline (default 10000)`;
+
+export function parseWithConnection<S extends FlagSpec>(args: string[], spec: S) {
+  return parseFlags(args, { ...CONNECTION_FLAGS, ...spec }) as ParsedFlags<S & typeof CONNECTION_FLAGS>;
+}
+
+export function connectFromFlags(f: ParsedFlags<typeof CONNECTION_FLAGS>): Control {
+  const token = f.token ?? (f["token-file"] ? readFileSync(f["token-file"], "utf8").trim() : undefined);
+  const tls = f["tls-ca"] || f["tls-cert"] ? { ca: f["tls-ca"], cert: f["tls-cert"], key: f["tls-key"], serverName: f["tls-server-name"] } : undefined;
+  return connectControl({
+    socket: f.socket ?? process.env.XIDS_CONTROL_SOCKET ?? DEFAULT_SOCKET,
+    address: f.address,
+    token,
+    tls,
+    timeoutMs: f.timeout,
+  });
+}
+
+/** Runs `fn` with a connected client; RPC errors print as "xids <verb>: CODE: message" and exit 1. */
+export async function withControl(verb: string, f: ParsedFlags<typeof CONNECTION_FLAGS>, fn: (c: Control) => Promise<number>): Promise<number> {
+  const c = connectFromFlags(f);
+  try {
+    return await fn(c);
+  } catch (err) {
+    const code = (err as { code?: number }).code;
+    const hint = code === 14 || code === 4 ? ` (is xids running? tried ${c.address})` : "";
+    console.error(`xids ${verb}: ${rpcMessage(err)}${hint}`);
+    return 1;
+  } finally {
+    c.close();
+  }
+}
+
+export function fmtDuration(ms: number): string {
+  if (ms === 0) return "permanent";
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${Math.round(s / 3600)}h`;
+}

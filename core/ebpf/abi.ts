@@ -1,0 +1,277 @@
+// The TypeScript face of bpf/xids.h: constants, enums, map and program names, counter names.
+// test/dataplane/abi.test.ts checks all of it against the header and the object's BTF, so the
+// two sides cannot drift apart silently.
+import { defineStruct } from "../../native/struct.ts";
+
+export const BPF_OBJECT = "bpf/build/xids.bpf.o";
+
+export const MAPS = {
+  flows4: "flows4",
+  flows6: "flows6",
+  blocklist: "blocklist",
+  allow4: "allow4",
+  allow6: "allow6",
+  counters: "counters",
+  events: "events",
+  scratch: "scratch",
+} as const;
+
+export const PROGRAMS = { xdp: "xids_xdp", sweep: "xids_sweep" } as const;
+
+/** `const volatile` knobs of xids.bpf.c (set before load). */
+export interface KernelConstants {
+  cfg_use_test_clock: boolean;
+  cfg_drop_malformed: boolean;
+  cfg_track_flows: boolean;
+  cfg_idle_timeout_ns: bigint;
+  cfg_active_timeout_ns: bigint;
+  cfg_early_end_pkts: number;
+}
+
+export const DEFAULT_CONSTANTS: KernelConstants = {
+  cfg_use_test_clock: false,
+  cfg_drop_malformed: false,
+  cfg_track_flows: true,
+  cfg_idle_timeout_ns: 60_000_000_000n,
+  cfg_active_timeout_ns: 120_000_000_000n,
+  cfg_early_end_pkts: 0,
+};
+
+export const TEST_CLOCK_GLOBAL = "test_clock_ns";
+
+/** The flow rules' settings (the kernel's knobs and the reference's), in the data plane's units. */
+export interface DataPlaneConfig {
+  idleTimeoutNs: bigint;
+  activeTimeoutNs: bigint;
+  /** 0 = off */
+  earlyEndPkts: number;
+  dropMalformed: boolean;
+  trackFlows: boolean;
+  /** Bare TCP packets (no SYN, no payload) on a 5-tuple whose flow ended on FIN/RST within this
+   *  time are counted, not made a new flow (cfg_tail_absorb_ns). 0 = CICFlowMeter's behaviour. */
+  tailAbsorbNs: bigint;
+}
+
+export const DEFAULT_CONFIG: DataPlaneConfig = {
+  idleTimeoutNs: 60_000_000_000n,
+  activeTimeoutNs: 120_000_000_000n,
+  earlyEndPkts: 0,
+  dropMalformed: false,
+  trackFlows: true,
+  tailAbsorbNs: 5_000_000_000n,
+};
+
+
+/** cfg_model_action: what an in-kernel attack verdict does. */
+export const ModelAction = { ALERT: 0, BLOCK: 1 } as const;
+
+export const NUM_FEATURES = 22;
+export const MAX_VLAN = 2;
+export const MAX_IPV6_EXT = 8;
+export const MAX_HDR_OFF = 1024;
+export const MAX_BLOCK_REASONS = 16;
+export const SWEEP_MAGIC = 0x58534550;
+
+export const EndReason = {
+  none: 0,
+  fin: 1,
+  rst: 2,
+  idle: 3,
+  active: 4,
+  early: 5,
+  overflow: 6,
+  eoc: 7,
+} as const;
+export type EndReasonName = keyof typeof EndReason;
+export const END_REASON_NAMES: readonly EndReasonName[] = ["none", "fin", "rst", "idle", "active", "early", "overflow", "eoc"];
+
+export const Verdict = { none: 0, benign: 1, attack: 2 } as const;
+export const VERDICT_NAMES = ["none", "benign", "attack"] as const;
+
+export const SweepMode = { expire: 0, flush: 1 } as const;
+
+/** enum xids_counter, by name. */
+export const Counter = {
+  pkts_seen: 0,
+  bytes_seen: 1,
+  pkts_passed: 2,
+  bytes_passed: 3,
+  pkts_dropped: 4,
+  bytes_dropped: 5,
+  drop_blocked: 6,
+  drop_malformed: 7,
+  malformed: 8,
+  non_ip: 9,
+  fragment: 10,
+  other_l4: 11,
+  allowed: 12,
+  block_expired: 13,
+  flows_started: 14,
+  flows_ended: 15,
+  flow_insert_failed: 16,
+  records_emitted: 17,
+  records_lost: 18,
+  end_base: 19,
+  drop_reason_base: 27,
+  verdict_benign: 43,
+  verdict_attack: 44,
+  blocks_added: 45,
+  infer_aborted: 46,
+  tail_absorbed: 47,
+  max: 48,
+} as const;
+
+export const NUM_COUNTERS = Counter.max;
+
+/** Human names of every counter slot (index = slot). */
+export const COUNTER_NAMES: readonly string[] = (() => {
+  const names: string[] = [];
+  for (const [name, idx] of Object.entries(Counter)) {
+    if (name === "end_base" || name === "drop_reason_base" || name === "max") continue;
+    names[idx] = name;
+  }
+  for (let r = 0; r < END_REASON_NAMES.length; r++) names[Counter.end_base + r] = `ended_${END_REASON_NAMES[r]}`;
+  for (let r = 0; r < MAX_BLOCK_REASONS; r++) names[Counter.drop_reason_base + r] = `drop_reason_${r}`;
+  return names;
+})();
+
+export const FL_FWD_IS_B = 0x01;
+export const FL_RST = 0x02;
+
+/** One ended flow, forward orientation (struct xids_flow_record, decoded). */
+export interface FlowRecord {
+  family: 4 | 6;
+  proto: number;
+  endReason: number;
+  verdict: number;
+  srcPort: number;
+  dstPort: number;
+  /** 4 or 16 bytes */
+  src: Uint8Array;
+  dst: Uint8Array;
+  firstUs: bigint;
+  lastUs: bigint;
+  score: number;
+  modelSlot: number;
+  modelVersion: number;
+  features: bigint[];
+}
+
+// ---- struct layouts (bpf/xids.h), checked against BTF in test/dataplane/abi.test.ts ----
+
+export const Flow4Key = defineStruct("xids_flow4_key", [
+  ["a_addr", { bytes: 4 }],
+  ["b_addr", { bytes: 4 }],
+  ["a_port", "u16"],
+  ["b_port", "u16"],
+  ["proto", "u8"],
+  ["pad", { bytes: 3 }],
+] as const);
+
+export const Flow6Key = defineStruct("xids_flow6_key", [
+  ["a_addr", { bytes: 16 }],
+  ["b_addr", { bytes: 16 }],
+  ["a_port", "u16"],
+  ["b_port", "u16"],
+  ["proto", "u8"],
+  ["pad", { bytes: 3 }],
+] as const);
+
+export const FlowAccStruct = defineStruct("xids_flow_acc", [
+  ["first_us", "u64"],
+  ["sum_p2", "u64"],
+  ["sum_g2", "u64"],
+  ["iat_total", "u32"],
+  ["n", "u32"],
+  ["sum_p", "u32"],
+  ["hdr_sum", "u32"],
+  ["gap_max", "u32"],
+  ["gap_min", "u32"],
+  ["act_data", "u32"],
+  ["p_max", "u16"],
+  ["p_min", "u16"],
+  ["init_win", "u16"],
+  ["psh", "u16"],
+  ["urg", "u16"],
+  ["seg_min", "u8"],
+  ["flags", "u8"],
+] as const);
+
+export const FlowRecordStruct = defineStruct("xids_flow_record", [
+  ["family", "u8"],
+  ["proto", "u8"],
+  ["end_reason", "u8"],
+  ["verdict", "u8"],
+  ["src_port", "u16"],
+  ["dst_port", "u16"],
+  ["src", { bytes: 16 }],
+  ["dst", { bytes: 16 }],
+  ["first_us", "u64"],
+  ["last_us", "u64"],
+  ["score", "s32"],
+  ["model_slot", "u8"],
+  ["pad0", { bytes: 3 }],
+  ["model_version", "u32"],
+  ["pad1", "u32"],
+  ["features", { array: "u64", length: NUM_FEATURES }],
+] as const);
+
+export const BlockKey = defineStruct("xids_block_key", [
+  ["family", "u8"],
+  ["pad", { bytes: 3 }],
+  ["addr", { bytes: 16 }],
+] as const);
+
+export const BlockVal = defineStruct("xids_block_val", [
+  ["expires_ns", "u64"],
+  ["reason", "u32"],
+  ["pad", "u32"],
+  ["hits", "u64"],
+  ["added_ns", "u64"],
+  ["first_drop_ns", "u64"],
+] as const);
+
+export const Lpm4Key = defineStruct("xids_lpm4_key", [
+  ["prefixlen", "u32"],
+  ["addr", { bytes: 4 }],
+] as const);
+
+export const Lpm6Key = defineStruct("xids_lpm6_key", [
+  ["prefixlen", "u32"],
+  ["addr", { bytes: 16 }],
+] as const);
+
+export const SweepCmd = defineStruct("xids_sweep_cmd", [
+  ["magic", "u32"],
+  ["mode", "u32"],
+  ["max_records", "u32"],
+  ["pad", "u32"],
+  ["visited", "u32"],
+  ["ended", "u32"],
+] as const);
+
+/** Every codec, by C struct name (for the BTF check). */
+export const STRUCTS = [Flow4Key, Flow6Key, FlowAccStruct, FlowRecordStruct, BlockKey, BlockVal, Lpm4Key, Lpm6Key, SweepCmd];
+
+/** Decodes one ring-buffer record. */
+export function decodeRecord(bytes: Uint8Array): FlowRecord {
+  const r = FlowRecordStruct.decode(bytes);
+  const family = r.family === 6 ? 6 : 4;
+  const alen = family === 4 ? 4 : 16;
+  return {
+    family,
+    proto: r.proto,
+    endReason: r.end_reason,
+    verdict: r.verdict,
+    srcPort: r.src_port,
+    dstPort: r.dst_port,
+    src: r.src.slice(0, alen),
+    dst: r.dst.slice(0, alen),
+    firstUs: r.first_us,
+    lastUs: r.last_us,
+    score: r.score,
+    modelSlot: r.model_slot,
+    modelVersion: r.model_version,
+    features: r.features,
+  };
+}

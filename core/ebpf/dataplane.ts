@@ -1,0 +1,342 @@
+// DataPlane: the loaded XDP object (bpf/build/xids.bpf.o) with its configuration applied, and the
+// operations user space needs on it: block/allow lists, counters summed across CPUs, sweeping
+// timed-out flows, and draining flow records. Open -> configure -> load happen in load(); attach
+// is the caller's (XdpLink), close() releases everything and is idempotent.
+import { join } from "node:path";
+import { Collection, RingBuffer, monotonicNs, type BpfMap, type Program } from "../../native/index.ts";
+import {
+  BPF_OBJECT,
+  BlockKey,
+  BlockVal,
+  COUNTER_NAMES,
+  Counter,
+  Flow4Key,
+  Flow6Key,
+  FlowRecordStruct,
+  Lpm4Key,
+  Lpm6Key,
+  MAPS,
+  NUM_COUNTERS,
+  PROGRAMS,
+  SWEEP_MAGIC,
+  SweepCmd,
+  SweepMode,
+  TEST_CLOCK_GLOBAL,
+  decodeRecord,
+  DEFAULT_CONFIG,
+  ModelAction,
+  type DataPlaneConfig,
+  type FlowRecord,
+} from "./abi.ts";
+import { formatIp, parseCidr, parseIp } from "./addr.ts";
+
+const REPO_ROOT = join(import.meta.dir, "..", "..");
+
+/** Timeouts must keep every gap below 2^32 µs (the accumulators are exact within that). */
+export const MAX_TIMEOUT_NS = 4_000_000_000_000n; // 4000 s
+
+export interface DataPlaneOptions extends Partial<DataPlaneConfig> {
+  /** Path of the BPF object; default bpf/build/xids.bpf.o in the repository. */
+  object?: string;
+  /** Read time from the test clock (replay) instead of bpf_ktime_get_ns(). */
+  testClock?: boolean;
+  flowsV4?: number;
+  flowsV6?: number;
+  blockEntries?: number;
+  allowEntries?: number;
+  /** Ring buffer size in bytes (power of two, ≥ page size). */
+  ringBytes?: number;
+  /** Pin the state maps (flows, lists, counters) here and re-use them across restarts. */
+  pinDir?: string;
+  /** What an in-kernel attack verdict does: block the source (default) or only report it. */
+  modelAction?: "block" | "alert";
+  /** How long a model-made block lasts; 0 = until unblocked. Default 10 min. */
+  blockTtlNs?: bigint;
+  /** Reason code of model-made blocks (drops are counted per reason). Default 1. */
+  blockReason?: number;
+  /**
+   * Block policy: block a source once it has at least `minAttacks` attack verdicts in a window of
+   * `windowNs`, making up at least `minAttackPct` % of its verdicts there. Default 1 / 0 %: the
+   * first attack verdict blocks.
+   */
+  blockPolicy?: { minAttacks: number; minAttackPct: number; windowNs: bigint };
+}
+
+export interface BlockEntryInfo {
+  addr: string;
+  family: 4 | 6;
+  reason: number;
+  /** data-plane clock ns; 0n = permanent */
+  expiresNs: bigint;
+  hits: bigint;
+  /** data-plane clock ns when the entry was written */
+  addedNs: bigint;
+  /** data-plane clock ns of the first packet it dropped; 0n = none yet */
+  firstDropNs: bigint;
+}
+
+export function validateConfig(c: DataPlaneConfig): void {
+  for (const [name, v] of [["idle", c.idleTimeoutNs], ["active", c.activeTimeoutNs]] as const) {
+    if (v < 1000n || v > MAX_TIMEOUT_NS) throw new RangeError(`${name} timeout must be within 1 µs .. 4000 s, got ${v} ns`);
+  }
+  if (c.tailAbsorbNs < 0n || c.tailAbsorbNs > MAX_TIMEOUT_NS) throw new RangeError(`tail absorb time must be within 0 .. 4000 s, got ${c.tailAbsorbNs} ns`);
+  if (!Number.isInteger(c.earlyEndPkts) || c.earlyEndPkts < 0 || c.earlyEndPkts > 0xffffffff) {
+    throw new RangeError(`early end must be a packet count ≥ 0, got ${c.earlyEndPkts}`);
+  }
+}
+
+export class DataPlane implements Disposable {
+  readonly config: DataPlaneConfig;
+  readonly testClock: boolean;
+  readonly coll: Collection;
+  readonly xdp: Program;
+  readonly sweeper: Program;
+  readonly events: RingBuffer;
+  readonly #counters: BpfMap;
+  #clockNs = 0n;
+
+  private constructor(coll: Collection, config: DataPlaneConfig, testClock: boolean) {
+    this.coll = coll;
+    this.config = config;
+    this.testClock = testClock;
+    this.xdp = coll.program(PROGRAMS.xdp);
+    this.sweeper = coll.program(PROGRAMS.sweep);
+    this.#counters = coll.map(MAPS.counters);
+    this.events = new RingBuffer(coll.map(MAPS.events), { lost: () => this.counter("records_lost") });
+  }
+
+  static load(opts: DataPlaneOptions = {}): DataPlane {
+    const config: DataPlaneConfig = {
+      idleTimeoutNs: opts.idleTimeoutNs ?? DEFAULT_CONFIG.idleTimeoutNs,
+      activeTimeoutNs: opts.activeTimeoutNs ?? DEFAULT_CONFIG.activeTimeoutNs,
+      earlyEndPkts: opts.earlyEndPkts ?? DEFAULT_CONFIG.earlyEndPkts,
+      tailAbsorbNs: opts.tailAbsorbNs ?? DEFAULT_CONFIG.tailAbsorbNs,
+      dropMalformed: opts.dropMalformed ?? DEFAULT_CONFIG.dropMalformed,
+      trackFlows: opts.trackFlows ?? DEFAULT_CONFIG.trackFlows,
+    };
+    validateConfig(config);
+    const maxEntries: Record<string, number> = {};
+    if (opts.flowsV4) maxEntries[MAPS.flows4] = opts.flowsV4;
+    if (opts.flowsV6) maxEntries[MAPS.flows6] = opts.flowsV6;
+    if (opts.blockEntries) maxEntries[MAPS.blocklist] = opts.blockEntries;
+    if (opts.allowEntries) {
+      maxEntries[MAPS.allow4] = opts.allowEntries;
+      maxEntries[MAPS.allow6] = opts.allowEntries;
+    }
+    if (opts.ringBytes) maxEntries[MAPS.events] = opts.ringBytes;
+    const coll = Collection.load(opts.object ?? join(REPO_ROOT, BPF_OBJECT), {
+      constants: {
+        cfg_use_test_clock: opts.testClock ?? false,
+        cfg_drop_malformed: config.dropMalformed,
+        cfg_track_flows: config.trackFlows,
+        cfg_idle_timeout_ns: config.idleTimeoutNs,
+        cfg_active_timeout_ns: config.activeTimeoutNs,
+        cfg_early_end_pkts: config.earlyEndPkts,
+        cfg_tail_absorb_ns: config.tailAbsorbNs,
+        cfg_model_action: opts.modelAction === "alert" ? ModelAction.ALERT : ModelAction.BLOCK,
+        cfg_block_ttl_ns: opts.blockTtlNs ?? 600_000_000_000n,
+        cfg_block_reason: opts.blockReason ?? 1,
+        cfg_block_min_attacks: opts.blockPolicy?.minAttacks ?? 1,
+        cfg_block_min_attack_pct: opts.blockPolicy?.minAttackPct ?? 0,
+        cfg_block_window_ns: opts.blockPolicy?.windowNs ?? 10_000_000_000n,
+      },
+      maxEntries,
+      ...(opts.pinDir
+        ? { pinMaps: { dir: opts.pinDir, names: [MAPS.flows4, MAPS.flows6, MAPS.blocklist, MAPS.allow4, MAPS.allow6, MAPS.counters] } }
+        : {}),
+    });
+    try {
+      return new DataPlane(coll, config, opts.testClock ?? false);
+    } catch (err) {
+      coll.close();
+      throw err;
+    }
+  }
+
+  /** The data-plane clock: the test clock when enabled, else CLOCK_MONOTONIC (bpf_ktime_get_ns). */
+  now(): bigint {
+    return this.testClock ? this.#clockNs : monotonicNs();
+  }
+
+  /** Sets the test clock (replay writes each packet's capture time before running it). */
+  setClock(ns: bigint): void {
+    if (!this.testClock) throw new Error("the data plane was loaded without the test clock");
+    if (ns === this.#clockNs) return;
+    this.coll.setGlobal(TEST_CLOCK_GLOBAL, ns);
+    this.#clockNs = ns;
+  }
+
+  // ---- block / allow lists ----
+
+  /** Blocks a source address. ttlNs 0 (default) blocks until unblocked. */
+  block(addr: string, opts: { reason?: number; ttlNs?: bigint } = {}): void {
+    const a = parseIp(addr);
+    const reason = opts.reason ?? 0;
+    if (!Number.isInteger(reason) || reason < 0 || reason > 0xffffffff) throw new RangeError(`bad block reason ${reason}`);
+    const ttl = opts.ttlNs ?? 0n;
+    const key = BlockKey.encode({ family: a.family, pad: new Uint8Array(3), addr: a.bytes });
+    const now = this.now();
+    const val = BlockVal.encode({ expires_ns: ttl > 0n ? now + ttl : 0n, reason, pad: 0, hits: 0n, added_ns: now, first_drop_ns: 0n });
+    this.coll.map(MAPS.blocklist).update(key, val);
+  }
+
+  unblock(addr: string): boolean {
+    const a = parseIp(addr);
+    return this.coll.map(MAPS.blocklist).delete(BlockKey.encode({ family: a.family, pad: new Uint8Array(3), addr: a.bytes }));
+  }
+
+  blocks(): BlockEntryInfo[] {
+    const out: BlockEntryInfo[] = [];
+    for (const [k, v] of this.coll.map(MAPS.blocklist).entries()) {
+      const key = BlockKey.decode(k);
+      const val = BlockVal.decode(v);
+      const family = key.family === 6 ? 6 : 4;
+      out.push({ addr: formatIp(family, key.addr), family, reason: val.reason, expiresNs: val.expires_ns, hits: val.hits, addedNs: val.added_ns, firstDropNs: val.first_drop_ns });
+    }
+    return out;
+  }
+
+  /** Adds an allow-list CIDR (IPv4 or IPv6): matching sources are never dropped. */
+  allow(cidr: string): void {
+    const c = parseCidr(cidr);
+    const [map, key] = this.#lpmKey(c.family, c.bytes, c.prefixLen);
+    map.update(key, new Uint8Array(4));
+  }
+
+  disallow(cidr: string): boolean {
+    const c = parseCidr(cidr);
+    const [map, key] = this.#lpmKey(c.family, c.bytes, c.prefixLen);
+    return map.delete(key);
+  }
+
+  /** Every allow-list CIDR, read back from the kernel maps (e.g. after re-using pinned maps). */
+  allowed(): string[] {
+    const out: string[] = [];
+    for (const [k] of this.coll.map(MAPS.allow4).entries()) {
+      const key = Lpm4Key.decode(k);
+      out.push(`${formatIp(4, key.addr)}/${key.prefixlen}`);
+    }
+    for (const [k] of this.coll.map(MAPS.allow6).entries()) {
+      const key = Lpm6Key.decode(k);
+      out.push(`${formatIp(6, key.addr)}/${key.prefixlen}`);
+    }
+    return out;
+  }
+
+  #lpmKey(family: 4 | 6, bytes: Uint8Array, prefixLen: number): [BpfMap, Uint8Array] {
+    // Zero the host bits so "198.18.0.1/15" and "198.18.0.0/15" are the same entry.
+    const masked = bytes.slice();
+    for (let i = 0; i < masked.length; i++) {
+      const keep = Math.max(0, Math.min(8, prefixLen - 8 * i));
+      masked[i]! &= keep === 0 ? 0 : (0xff << (8 - keep)) & 0xff;
+    }
+    return family === 4
+      ? [this.coll.map(MAPS.allow4), Lpm4Key.encode({ prefixlen: prefixLen, addr: masked })]
+      : [this.coll.map(MAPS.allow6), Lpm6Key.encode({ prefixlen: prefixLen, addr: masked })];
+  }
+
+  // ---- counters ----
+
+  /** Every counter slot summed across CPUs (index = enum xids_counter). */
+  counterArray(): bigint[] {
+    const out = new Array<bigint>(NUM_COUNTERS).fill(0n);
+    const m = this.#counters;
+    const stride = m.valueBytes / m.cpus;
+    for (const [k, v] of m.entries()) {
+      const idx = new DataView(k.buffer, k.byteOffset, 4).getUint32(0, true);
+      const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
+      let sum = 0n;
+      for (let c = 0; c < m.cpus; c++) sum += view.getBigUint64(c * stride, true);
+      if (idx < NUM_COUNTERS) out[idx] = sum;
+    }
+    return out;
+  }
+
+  counter(name: keyof typeof Counter | string): bigint {
+    const idx = COUNTER_NAMES.indexOf(name);
+    if (idx === -1) throw new Error(`unknown counter '${name}'`);
+    return this.counterArray()[idx]!;
+  }
+
+  /** Counters by name, plus `flows_live` and `flows_evicted` (started − ended − live: LRU
+   *  eviction is not observable in the kernel, so it is derived here). */
+  counters(): Record<string, bigint> {
+    const arr = this.counterArray();
+    const out: Record<string, bigint> = {};
+    arr.forEach((v, i) => (out[COUNTER_NAMES[i]!] = v));
+    const live = BigInt(this.liveFlows());
+    out.flows_live = live;
+    const evicted = arr[Counter.flows_started]! - arr[Counter.flows_ended]! - live;
+    out.flows_evicted = evicted > 0n ? evicted : 0n;
+    return out;
+  }
+
+  /** Entries in both flow tables (walks the keys). */
+  liveFlows(): number {
+    let n = 0;
+    for (const name of [MAPS.flows4, MAPS.flows6]) for (const _ of this.coll.map(name).entries()) n++;
+    return n;
+  }
+
+  flowKeys(): { family: 4 | 6; key: ReturnType<typeof Flow4Key.decode> | ReturnType<typeof Flow6Key.decode> }[] {
+    const out: { family: 4 | 6; key: ReturnType<typeof Flow4Key.decode> | ReturnType<typeof Flow6Key.decode> }[] = [];
+    for (const [k] of this.coll.map(MAPS.flows4).entries()) out.push({ family: 4, key: Flow4Key.decode(k) });
+    for (const [k] of this.coll.map(MAPS.flows6).entries()) out.push({ family: 6, key: Flow6Key.decode(k) });
+    return out;
+  }
+
+  // ---- flow end outside traffic ----
+
+  /** Runs xids_sweep until done: expire (idle/active timeouts at the data-plane clock) or flush
+   *  (every flow, reason eoc). Records are drained between rounds so the ring never overflows. */
+  sweep(mode: "expire" | "flush", sink: (r: FlowRecord) => void, maxPerRound = Math.max(1, Math.floor(this.#ringRecords() / 2))): number {
+    if (!Number.isInteger(maxPerRound) || maxPerRound < 1) throw new RangeError(`bad records per sweep round: ${maxPerRound}`);
+    let total = 0;
+    for (;;) {
+      const cmd = SweepCmd.encode({
+        magic: SWEEP_MAGIC,
+        mode: mode === "flush" ? SweepMode.flush : SweepMode.expire,
+        max_records: maxPerRound,
+        pad: 0,
+        visited: 0,
+        ended: 0,
+      });
+      const res = this.sweeper.testRun({ data: cmd });
+      if (res.retval !== 2) throw new Error(`xids_sweep returned ${res.retval}`);
+      const out = SweepCmd.decode(res.data);
+      total += out.ended;
+      this.drain(sink);
+      // The program writes back the cap it actually used (it may lower ours, e.g. to what the
+      // classifier takes in one run); a round that ends fewer flows than its cap was the last.
+      if (out.ended < Math.min(maxPerRound, out.max_records || maxPerRound)) return total;
+    }
+  }
+
+  /** How many records the ring buffer holds (each is 248 bytes + an 8-byte header). */
+  #ringRecords(): number {
+    return Math.max(1, Math.floor(this.coll.map(MAPS.events).maxEntries / (FlowRecordStruct.size + 8)));
+  }
+
+  /** Waits up to timeoutMs for records, then drains them (for agents; blocks the JS thread). */
+  poll(timeoutMs: number, sink: (r: FlowRecord) => void): number {
+    const recs = this.events.poll(timeoutMs);
+    for (const b of recs) sink(decodeRecord(b));
+    return recs.length;
+  }
+
+  /** Drains every available record from the ring buffer. */
+  drain(sink: (r: FlowRecord) => void): number {
+    const recs = this.events.consume();
+    for (const b of recs) sink(decodeRecord(b));
+    return recs.length;
+  }
+
+  close(): void {
+    this.events.close();
+    this.coll.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

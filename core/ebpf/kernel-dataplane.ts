@@ -1,0 +1,178 @@
+// The attached data plane: loads the XDP object with the configuration applied, attaches it to
+// each configured interface (reporting the mode in use) or re-adopts the links an earlier run left
+// pinned, and writes the block/allow maps directly, so protection never depends on a user-space
+// plugin being up. Reading the ring buffer and sweeping timed-out flows is the flow extractor's
+// job (plugins/extractors/xdp); the classifier's slots are the kernel model's.
+import { existsSync, mkdirSync, unlinkSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { XdpLink, ifNameToIndex } from "../../native/index.ts";
+import type { XidsConfig } from "../config/config.ts";
+import type { Logger } from "../util/log.ts";
+import type { Cidr, IpAddr } from "../util/net.ts";
+import { allowListedIn } from "./allow-list.ts";
+import { DataPlane } from "./dataplane.ts";
+import type { BlockedEntry, DataPlanePort } from "./port.ts";
+
+const REPO_ROOT = resolve(import.meta.dir, "..", "..");
+
+export class KernelDataPlane implements DataPlanePort {
+  readonly xdpMode: "native" | "generic";
+  readonly ifname: string;
+  private readonly allowed = new Set<string>();
+  private closed = false;
+
+  private constructor(
+    private readonly dp: DataPlane,
+    private readonly links: XdpLink[],
+    readonly settings: XidsConfig["dataplane"],
+    private readonly log: Logger,
+    /** Links re-adopted from pins left by an earlier run (0 = fresh attachments). */
+    readonly readopted: number,
+  ) {
+    this.ifname = settings.interfaces.join(",");
+    // With the generic fallback, one interface may run generic while another runs native.
+    this.xdpMode = links.some((l) => l.mode === "generic") ? "generic" : "native";
+    for (const c of dp.allowed()) this.allowed.add(c);
+  }
+
+  static open(cfg: XidsConfig["dataplane"], block: XidsConfig["pipeline"]["block"], log: Logger): KernelDataPlane {
+    const ms = (v: number) => BigInt(v) * 1_000_000n;
+    const dp = DataPlane.load({
+      // The BPF object is a build product of this repository: a relative path is relative to it.
+      object: isAbsolute(cfg.object) ? cfg.object : join(REPO_ROOT, cfg.object),
+      idleTimeoutNs: ms(cfg.idle_timeout_ms),
+      activeTimeoutNs: ms(cfg.active_timeout_ms),
+      earlyEndPkts: cfg.early_end_packets,
+      // An in-kernel attack verdict blocks the source right there, as pipeline.block says.
+      modelAction: block.enabled ? "block" : "alert",
+      blockTtlNs: BigInt(block.ttl_seconds) * 1_000_000_000n,
+      blockReason: block.reason,
+      blockPolicy: { minAttacks: block.min_attacks, minAttackPct: block.min_attack_pct, windowNs: BigInt(block.window_seconds) * 1_000_000_000n },
+      ...(cfg.pin_dir ? { pinDir: ensureDir(cfg.pin_dir) } : {}),
+    });
+    try {
+      const netns = cfg.netns ? (cfg.netns.startsWith("/") ? cfg.netns : `/var/run/netns/${cfg.netns}`) : undefined;
+      const links: XdpLink[] = [];
+      let readopted = 0;
+      try {
+        for (const ifname of cfg.interfaces) {
+          const pin = cfg.pin_dir ? linkPinPath(cfg.pin_dir, ifname) : null;
+          if (pin && existsSync(pin)) {
+            // An earlier run (killed, or crashed) left its link pinned: the old program has kept
+            // dropping blocked sources meanwhile, reading the same pinned maps. Take the link over
+            // and swap our program into it atomically: never detached, never attached twice.
+            const link = XdpLink.fromPin(pin, { netns: netns ?? "" });
+            const want = ifNameToIndex(ifname, netns);
+            if (link.ifindex === want) {
+              links.push(link);
+              link.update(dp.xdp);
+              readopted++;
+              log.info(`XDP link on ${ifname}${netns ? ` (netns ${cfg.netns})` : ""} re-adopted from ${pin} (${link.mode} mode); program replaced in place`);
+              continue;
+            }
+            // The interface it was on is gone (or renamed): the link is defunct.
+            log.warn(`pinned XDP link ${pin} is on ifindex ${link.ifindex}, ${ifname} is ${want}: removing the stale pin`);
+            link.close();
+            unlinkSync(pin);
+          }
+          const link = XdpLink.attach(dp.xdp, { ifname, netns, mode: cfg.xdp_mode, allowFallback: cfg.allow_generic_fallback });
+          links.push(link);
+          if (pin) link.pin(pin);
+          log.info(`XDP attached to ${ifname}${netns ? ` (netns ${cfg.netns})` : ""} in ${link.mode} mode${pin ? `, link pinned at ${pin}` : ""}`);
+        }
+      } catch (err) {
+        for (const l of links) l.close();
+        throw err;
+      }
+      return new KernelDataPlane(dp, links, cfg, log, readopted);
+    } catch (err) {
+      dp.close();
+      throw err;
+    }
+  }
+
+  block(addr: IpAddr, ttlSeconds: number, reason: number): BlockedEntry {
+    this.dp.block(addr.text, { reason, ttlNs: BigInt(ttlSeconds) * 1_000_000_000n });
+    return { address: addr.text, expiresInMs: ttlSeconds * 1000, reason, hits: 0 };
+  }
+
+  unblock(addr: IpAddr): boolean {
+    return this.dp.unblock(addr.text);
+  }
+
+  listBlocked(): BlockedEntry[] {
+    const now = this.dp.now();
+    const out: BlockedEntry[] = [];
+    for (const e of this.dp.blocks()) {
+      if (e.expiresNs !== 0n && e.expiresNs <= now) continue; // expired: the kernel removes it lazily
+      out.push({
+        address: e.addr,
+        expiresInMs: e.expiresNs === 0n ? 0 : Math.max(1, Number((e.expiresNs - now) / 1_000_000n)),
+        reason: e.reason,
+        hits: Number(e.hits),
+      });
+    }
+    return out.sort((a, b) => a.address.localeCompare(b.address));
+  }
+
+  allow(cidr: Cidr): void {
+    this.dp.allow(cidr.cidr);
+    this.allowed.add(cidr.cidr);
+  }
+
+  disallow(cidr: Cidr): boolean {
+    this.allowed.delete(cidr.cidr);
+    return this.dp.disallow(cidr.cidr);
+  }
+
+  listAllowed(): string[] {
+    return [...this.allowed].sort();
+  }
+
+  stats(): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.dp.counters()).map(([k, v]) => [k, Number(v)]));
+  }
+
+  allowListed(addr: IpAddr): string | null {
+    return allowListedIn(this.allowed, addr);
+  }
+
+  lostRecords(): number {
+    return Number(this.dp.counter("records_lost"));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // A clean stop detaches (even a pinned link) and removes the link pin; the pinned maps stay,
+    // so the next run starts with the same block and allow lists.
+    for (const l of this.links) {
+      try {
+        if (l.pinnedAt) {
+          l.detach();
+          l.unpin();
+        }
+      } catch (err) {
+        this.log.error(`unpin XDP link: ${(err as Error).message}`);
+      }
+      l.close();
+    }
+    this.dp.close();
+  }
+
+  /** The loaded XDP object (maps, programs, ring buffer). */
+  get kernel(): DataPlane {
+    return this.dp;
+  }
+}
+
+function ensureDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/** Where the XDP link of one interface is pinned under dataplane.pin_dir. */
+export function linkPinPath(pinDir: string, ifname: string): string {
+  return join(pinDir, `link_${ifname}`);
+}
+

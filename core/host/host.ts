@@ -1,0 +1,319 @@
+// The plugin lifecycle runner. It starts plugins in config order and stops them in reverse; it
+// wraps every call into a plugin with the plugin's id, the hook name and the plugin's deadline,
+// and turns any failure (throw, rejection, timeout) into a PluginError the caller handles, so one
+// plugin failing never takes the core down. Per plugin, `on_start_failure` decides whether a
+// failing init aborts start-up (everything already started is stopped again) or leaves the
+// plugin failed and the system degraded. External plugins are supervised (restart with backoff)
+// and health-checked.
+import type { PluginEntry } from "../config/config.ts";
+import { remotePlugin } from "../bus/remote.ts";
+import { unixPath } from "../bus/grpc.ts";
+import { HealthResponse_Status } from "../../proto/gen/xids/plugin/v1/common.ts";
+import { kindEnum, kindName } from "../config/plugin-kinds.ts";
+import type { ScopedLogger } from "../util/log.ts";
+import type { ApiByKind, Deps, PluginKindName, PluginRegistration, ResolvedDeps } from "../plugin-api/types.ts";
+import type { Catalog } from "./catalog.ts";
+import { ProcessSupervisor } from "./supervisor.ts";
+
+export type PluginState = "starting" | "running" | "degraded" | "restarting" | "stopped" | "failed";
+
+export class PluginError extends Error {
+  constructor(
+    readonly pluginId: string,
+    readonly hook: string,
+    readonly reason: string,
+  ) {
+    super(`plugin "${pluginId}" ${hook}: ${reason}`);
+  }
+}
+
+export class StartupError extends Error {}
+
+export type { Catalog };
+
+/** Gives a plugin the core services it declared; undefined = this core has no such service. */
+export type ServiceProvider = (serviceId: string, pluginId: string) => unknown;
+
+export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms (${what})`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+interface Slot {
+  entry: PluginEntry;
+  api: ApiByKind[PluginKindName] | null;
+  state: PluginState;
+  lastError: string;
+  calls: number;
+  errors: number;
+  supervisor: ProcessSupervisor | null;
+  stop: (() => Promise<void>) | null;
+  abort: AbortController;
+  /** Built-in responders that run in line (PluginRegistration.inline). */
+  inline: boolean;
+}
+
+export interface PluginStatusInfo {
+  id: string;
+  kind: PluginKindName;
+  state: PluginState;
+  external: boolean;
+  address: string;
+  restarts: number;
+  lastError: string;
+  calls: number;
+  errors: number;
+}
+
+export interface HostOptions {
+  entries: PluginEntry[];
+  catalog: Catalog;
+  services: ServiceProvider;
+  log: ScopedLogger;
+  /** How often external plugins are health-checked. */
+  healthIntervalMs?: number;
+  onStateChange?(id: string, state: PluginState, detail: string): void;
+}
+
+export class PluginHost {
+  private readonly slots: Slot[] = [];
+  private readonly byId = new Map<string, Slot>();
+  private healthTimer: ReturnType<typeof setInterval> | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: HostOptions) {
+    for (const entry of opts.entries) {
+      if (!entry.enabled) continue;
+      const inline = entry.builtin !== undefined && opts.catalog.get(entry.builtin)?.inline === true;
+      const slot: Slot = { entry, api: null, state: "stopped", lastError: "", calls: 0, errors: 0, supervisor: null, stop: null, abort: new AbortController(), inline };
+      this.slots.push(slot);
+      this.byId.set(entry.id, slot);
+    }
+  }
+
+  /** Starts every plugin in order. Throws StartupError (after stopping what started) on an abort. */
+  async start(): Promise<void> {
+    const started: Slot[] = [];
+    for (const slot of this.slots) {
+      this.setState(slot, "starting", "");
+      try {
+        await this.startSlot(slot);
+        this.setState(slot, "running", "");
+        started.push(slot);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        slot.lastError = reason;
+        await this.stopSlot(slot);
+        if (slot.entry.on_start_failure === "abort") {
+          this.setState(slot, "failed", reason);
+          for (const s of started.reverse()) await this.stopSlot(s);
+          throw new StartupError(`plugin "${slot.entry.id}" failed to start: ${reason} (on_start_failure: abort)`);
+        }
+        this.setState(slot, "failed", `${reason} (on_start_failure: degrade, running without it)`);
+      }
+    }
+    const interval = this.opts.healthIntervalMs ?? 1_000;
+    this.healthTimer = setInterval(() => void this.checkHealth(), interval);
+  }
+
+  private async startSlot(slot: Slot): Promise<void> {
+    const { entry } = slot;
+    const log = this.opts.log.child(entry.id);
+    if (entry.builtin !== undefined) {
+      const reg = this.opts.catalog.get(entry.builtin);
+      if (!reg) throw new Error(`unknown built-in plugin "${entry.builtin}"`);
+      if (reg.kind !== entry.kind) throw new Error(`built-in "${entry.builtin}" is a ${reg.kind} plugin`);
+      const deps = this.resolveDeps(entry.id, reg.deps ?? {});
+      const api = await withTimeout(
+        reg.init({ id: entry.id, config: entry.config, log, deps, signal: slot.abort.signal }),
+        entry.timeout_ms,
+        "init",
+      );
+      slot.api = api;
+      slot.stop = reg.stop ? () => reg.stop!(api) : null;
+      return;
+    }
+    const ext = entry.external!;
+    const remote = remotePlugin(entry.kind, ext.address, { timeoutMs: entry.timeout_ms });
+    slot.api = remote;
+    if (ext.command) {
+      const sup = new ProcessSupervisor({
+        id: entry.id,
+        argv: ext.command,
+        env: ext.env,
+        restart: ext.restart,
+        socketPath: unixPath(ext.address) ?? undefined,
+        log,
+        onExit: ({ restartInMs }) => {
+          if (restartInMs !== null) this.setState(slot, "restarting", `${sup.lastExit}; restart in ${restartInMs} ms`);
+        },
+        onSpawn: (pid, attempt) => log.info(`process started (pid ${pid}${attempt ? `, restart ${attempt}` : ""})`),
+      });
+      slot.supervisor = sup;
+      sup.start();
+    }
+    slot.stop = async () => {
+      remote.close();
+      await slot.supervisor?.stop();
+    };
+    // Ready when Describe answers with the right kind.
+    const until = Date.now() + ext.start_timeout_ms;
+    let lastErr = "";
+    for (;;) {
+      try {
+        const info = await withTimeout(remote.describe(), Math.max(50, Math.min(entry.timeout_ms, until - Date.now())), "describe");
+        if (info.kind !== kindEnum(entry.kind)) throw new Error(`Describe says kind ${kindName(info.kind)}, config says ${entry.kind}`);
+        log.info(`connected to ${ext.address}: ${info.id} ${info.version}`);
+        return;
+      } catch (err) {
+        lastErr = (err as Error).message;
+        if (/Describe says/.test(lastErr)) throw err;
+      }
+      if (Date.now() >= until) throw new Error(`not ready at ${ext.address} within ${ext.start_timeout_ms} ms: ${lastErr}`);
+      if (slot.supervisor && !slot.supervisor.running && slot.supervisor.lastExit) {
+        throw new Error(`process ${slot.supervisor.lastExit} before it was ready`);
+      }
+      await Bun.sleep(50);
+    }
+  }
+
+  private resolveDeps(pluginId: string, deps: Deps): ResolvedDeps<Deps> {
+    const out: Record<string, unknown> = {};
+    for (const [name, ref] of Object.entries(deps)) {
+      const service = this.opts.services(ref.id, pluginId);
+      if (service === undefined) throw new Error(`needs the core service "${ref.id}" (deps.${name}), which this core does not provide`);
+      out[name] = service;
+    }
+    return out;
+  }
+
+  private async stopSlot(slot: Slot): Promise<void> {
+    slot.abort.abort();
+    const stop = slot.stop;
+    slot.stop = null;
+    if (stop) {
+      try {
+        await withTimeout(stop(), slot.entry.timeout_ms + 2_500, "stop");
+      } catch (err) {
+        this.opts.log.child(slot.entry.id).error(`stop failed: ${(err as Error).message}`);
+      }
+    }
+    slot.api = null;
+    if (slot.state !== "failed") this.setState(slot, "stopped", "");
+  }
+
+  /** Stops every plugin, in reverse start order. Never throws. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    for (const slot of [...this.slots].reverse()) await this.stopSlot(slot);
+  }
+
+  /**
+   * Calls into plugin `id` with its deadline; every failure becomes a PluginError naming the
+   * plugin and the hook.
+   */
+  async call<K extends PluginKindName, T>(id: string, kind: K, hook: string, fn: (api: ApiByKind[K]) => Promise<T>): Promise<T> {
+    const slot = this.byId.get(id);
+    if (!slot) throw new PluginError(id, hook, "no such plugin");
+    if (slot.entry.kind !== kind) throw new PluginError(id, hook, `is a ${slot.entry.kind} plugin, not a ${kind} plugin`);
+    if (!slot.api || slot.state === "failed" || slot.state === "stopped") {
+      throw new PluginError(id, hook, `not running (${slot.state}${slot.lastError ? `: ${slot.lastError}` : ""})`);
+    }
+    slot.calls++;
+    try {
+      return await withTimeout(
+        Promise.resolve().then(() => fn(slot.api as ApiByKind[K])),
+        slot.entry.timeout_ms,
+        hook,
+      );
+    } catch (err) {
+      slot.errors++;
+      const reason = err instanceof Error ? err.message : String(err);
+      slot.lastError = reason;
+      throw new PluginError(id, hook, reason);
+    }
+  }
+
+  /** The raw API of a running plugin (for capabilities like ModelApi.update). */
+  api<K extends PluginKindName>(id: string, kind: K): ApiByKind[K] | null {
+    const slot = this.byId.get(id);
+    if (!slot || slot.entry.kind !== kind) return null;
+    return slot.api as ApiByKind[K] | null;
+  }
+
+  /** True for a built-in responder that runs in line (its Ack becomes part of the detection). */
+  isInline(id: string): boolean {
+    return this.byId.get(id)?.inline ?? false;
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  entry(id: string): PluginEntry | undefined {
+    return this.byId.get(id)?.entry;
+  }
+
+  ids(kind?: PluginKindName): string[] {
+    return this.slots.filter((s) => !kind || s.entry.kind === kind).map((s) => s.entry.id);
+  }
+
+  status(): PluginStatusInfo[] {
+    return this.slots.map((s) => ({
+      id: s.entry.id,
+      kind: s.entry.kind,
+      state: s.state,
+      external: s.entry.external !== undefined,
+      address: s.entry.external?.address ?? "",
+      restarts: s.supervisor?.restarts ?? 0,
+      lastError: s.lastError,
+      calls: s.calls,
+      errors: s.errors,
+    }));
+  }
+
+  /** True when a plugin is not running (failed at start or currently down). */
+  degraded(): boolean {
+    return this.slots.some((s) => s.state !== "running");
+  }
+
+  private setState(slot: Slot, state: PluginState, detail: string): void {
+    if (slot.state === state) return;
+    slot.state = state;
+    if (detail) slot.lastError = detail;
+    const log = this.opts.log.child(slot.entry.id);
+    if (state === "failed" || state === "restarting" || state === "degraded") log.warn(`${state}${detail ? `: ${detail}` : ""}`);
+    else log.info(state);
+    this.opts.onStateChange?.(slot.entry.id, state, detail);
+  }
+
+  private healthRunning = false;
+
+  private async checkHealth(): Promise<void> {
+    if (this.healthRunning) return; // a slow check must not pile up
+    this.healthRunning = true;
+    try {
+      await this.checkAll();
+    } finally {
+      this.healthRunning = false;
+    }
+  }
+
+  private async checkAll(): Promise<void> {
+    for (const slot of this.slots) {
+      if (!slot.entry.external || !slot.api || slot.state === "failed" || slot.state === "stopped" || slot.state === "starting") continue;
+      try {
+        const h = await withTimeout(slot.api.health(), slot.entry.timeout_ms, "health");
+        if (h.status === HealthResponse_Status.STATUS_SERVING) this.setState(slot, "running", "");
+        else this.setState(slot, "degraded", `health: ${h.message || "not serving"}`);
+      } catch (err) {
+        if (slot.state !== "restarting") this.setState(slot, "degraded", `health: ${(err as Error).message}`);
+      }
+    }
+  }
+}

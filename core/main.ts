@@ -1,0 +1,25 @@
+#!/usr/bin/env bun
+// The composition root: the one file of the core that reaches outside it. It hands the CLI the
+// catalog of built-in plugins (plugins/index.ts) and the verbs that live with their code: training
+// (models/), evaluation in the kernel and replay (their plugins), the testbed and demo (test/),
+// and the benchmarks (bench/).
+import { builtins } from "../plugins/index.ts";
+import type { VerbTable } from "./cli/command.ts";
+import { CORE_VERBS } from "./cli/commands/index.ts";
+import { runCli } from "./cli/dispatch.ts";
+import { VERSION } from "./util/version.ts";
+
+const VERBS: VerbTable = {
+  ...CORE_VERBS,
+  replay: () => import("../plugins/extractors/xdp/replay-command.ts"),
+  eval: () => import("../plugins/models/kernel/eval-command.ts"),
+  train: () => import("../models/commands/train.ts"),
+  testbed: () => import("../test/testbed/commands/testbed.ts"),
+  demo: () => import("../test/testbed/commands/demo.ts"),
+  bench: () => import("../bench/command.ts"),
+};
+
+process.exitCode = await runCli(process.argv.slice(2), VERBS, builtins, VERSION).catch((err: unknown) => {
+  console.error(`xids: ${err instanceof Error ? err.message : String(err)}`);
+  return 1;
+});

@@ -1,0 +1,41 @@
+// Flow sources: every extractor plugin's stream feeds the pipeline. The core gives each record its
+// id (unique within this run, so a batch answer can refer back to it) and stamps the extractor's id
+// as the record's source when it gave none. A stream that fails is reopened after a pause and the
+// failure logged; a stream the plugin ends cleanly is not reopened.
+import type { FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
+import type { PluginHost } from "../host/host.ts";
+import type { ScopedLogger } from "../util/log.ts";
+
+const REOPEN_MS = 500;
+let nextId = 1;
+
+export function openExtractorStreams(host: PluginHost, sink: (r: FlowRecord) => void, log: ScopedLogger): () => void {
+  let stopping = false;
+  const stops: (() => void)[] = [];
+  for (const id of host.ids("extractor")) {
+    const api = host.api(id, "extractor");
+    if (!api) continue;
+    const plog = log.child(id);
+    let stop = () => {};
+    const open = () => {
+      if (stopping) return;
+      stop = api.stream(
+        (r) => {
+          r.id = nextId++;
+          if (!r.source) r.source = id;
+          sink(r);
+        },
+        (err) => {
+          plog.warn(`flow stream ended: ${err.message}; reopening in ${REOPEN_MS} ms`);
+          setTimeout(open, REOPEN_MS);
+        },
+      );
+    };
+    open();
+    stops.push(() => stop());
+  }
+  return () => {
+    stopping = true;
+    for (const s of stops) s();
+  };
+}

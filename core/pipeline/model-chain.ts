@@ -1,0 +1,51 @@
+// The model chain: a batch goes to the first model of pipeline.models; the records it abstains on
+// (verdict NONE) go to the next, and so on. A model that fails, or answers with the wrong count or
+// order, counts against that plugin and passes the whole batch on: no answer is ever guessed.
+import { Verdict, type Classification, type FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
+import type { PluginHost } from "../host/host.ts";
+import type { ScopedLogger } from "../util/log.ts";
+
+export interface Verdicts {
+  classified: number;
+  unclassified: number;
+  errors: number;
+}
+
+export type OnAttack = (record: FlowRecord, classification: Classification, detector: string) => Promise<void>;
+
+/** Attacks are handed to `onAttack` model by model, so a block never waits for a later model. */
+export async function classifyBatch(host: PluginHost, models: readonly string[], batch: FlowRecord[], log: ScopedLogger, onAttack: OnAttack): Promise<Verdicts> {
+  const out: Verdicts = { classified: 0, unclassified: 0, errors: 0 };
+  let pending = batch;
+  for (const modelId of models) {
+    if (pending.length === 0) break;
+    let results: Classification[];
+    try {
+      // Checked inside the call, so a malformed answer counts against the plugin like a throw.
+      const asked = pending;
+      results = await host.call(modelId, "model", "classify", async (api) => {
+        const res = await api.classify(asked);
+        if (res.length !== asked.length) throw new Error(`answered ${res.length} results for ${asked.length} records`);
+        const wrong = res.findIndex((r, i) => r.flowId !== asked[i]!.id);
+        if (wrong !== -1) throw new Error(`result ${wrong} is for flow ${res[wrong]!.flowId}, expected ${asked[wrong]!.id} (answers must be in input order)`);
+        return res;
+      });
+    } catch (err) {
+      out.errors++;
+      log.child(modelId).debug((err as Error).message);
+      continue; // the next model in the chain gets the same records
+    }
+    const next: FlowRecord[] = [];
+    for (let i = 0; i < pending.length; i++) {
+      const record = pending[i]!, c = results[i]!;
+      if (c.verdict === Verdict.VERDICT_NONE) next.push(record);
+      else {
+        out.classified++;
+        if (c.verdict === Verdict.VERDICT_ATTACK) await onAttack(record, c, modelId);
+      }
+    }
+    pending = next;
+  }
+  out.unclassified = pending.length;
+  return out;
+}

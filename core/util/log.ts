@@ -1,0 +1,30 @@
+// Plain line logger: "<time> <level> [<scope>] message" on stderr, filtered by level.
+
+export interface Logger {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+/** A logger that can make a child logger for a sub-scope ("xids/webhook"). */
+export interface ScopedLogger extends Logger {
+  child(scope: string): ScopedLogger;
+}
+
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+export type LogLevel = keyof typeof LEVELS;
+
+export function createLogger(scope: string, level: LogLevel = "info", write: (line: string) => void = (l) => process.stderr.write(l + "\n")): ScopedLogger {
+  const min = LEVELS[level];
+  const emit = (lvl: LogLevel, msg: string) => {
+    if (LEVELS[lvl] >= min) write(`${new Date().toISOString()} ${lvl.padEnd(5)} [${scope}] ${msg}`);
+  };
+  return {
+    debug: (m) => emit("debug", m),
+    info: (m) => emit("info", m),
+    warn: (m) => emit("warn", m),
+    error: (m) => emit("error", m),
+    child: (sub) => createLogger(`${scope}/${sub}`, level, write),
+  };
+}

@@ -1,0 +1,91 @@
+// The TypeScript face of the classifier part of bpf/xids.h (struct layouts and constants).
+// test/inference/abi.test.ts checks these against xids.h (host-compiled) and the loaded maps.
+import { defineStruct } from "../../../native/index.ts";
+import { NUM_FEATURES, ModelAction } from "../../../core/ebpf/abi.ts";
+export { ModelAction };
+
+export const MODEL_SLOTS = 2;
+export const MLP_MAX_INPUTS = 32;
+export const MLP_MAX_WIDTH = 64;
+export const MLP_MAX_LAYERS = 16;
+export const DT_MAX_NODES = 4096;
+export const MAX_PENDING = 8;
+export { NUM_FEATURES };
+export const EVAL_ACTIVE_SLOT = 0xffffffff;
+
+export const ModelKind = { NONE: 0, MLP: 1, DT: 2 } as const;
+export const Stage = { ENTRY: 0, LAYER: 1 } as const;
+// The record's verdict codes (enum xids_verdict), in the classifier's spelling.
+export const Verdict = { NONE: 0, BENIGN: 1, ATTACK: 2 } as const;
+
+export const CLASSIFIER_MAPS = {
+  progs: "classify_progs",
+  index: "model_index",
+  meta: "model_meta",
+  layers: "mlp_layers",
+  nodes: "dt_nodes",
+  state: "infer_state",
+} as const;
+
+export const CLASSIFIER_PROGRAMS = {
+  entry: "xids_cls_entry",
+  layer: "xids_cls_layer",
+  eval: "xids_classify_eval",
+} as const;
+
+export const ModelIndex = defineStruct("xids_model_index", [["active_slot", "u32"], ["pad", "u32"]] as const);
+
+export const ModelMeta = defineStruct("xids_model_meta", [
+  ["kind", "u32"],
+  ["version", "u32"],
+  ["n_inputs", "u32"],
+  ["n_layers", "u32"],
+  ["shift", "u32"],
+  ["n_nodes", "u32"],
+  ["feature_idx", { array: "u32", length: MLP_MAX_INPUTS }],
+  ["xmax", { array: "u64", length: MLP_MAX_INPUTS }],
+  ["mean_q", { array: "s64", length: MLP_MAX_INPUTS }],
+  ["std_q", { array: "u64", length: MLP_MAX_INPUTS }],
+  ["layer_in", { array: "u32", length: MLP_MAX_LAYERS }],
+  ["layer_out", { array: "u32", length: MLP_MAX_LAYERS }],
+] as const);
+
+export const MlpLayer = defineStruct("xids_mlp_layer", [
+  // w + 2^31 as u32: the kernel has no sign-extending load (bpf/classify.h)
+  ["w", { array: "u32", length: MLP_MAX_WIDTH * MLP_MAX_WIDTH }],
+  ["bias", { array: "s32", length: MLP_MAX_WIDTH }],
+] as const);
+
+export const DtNode = defineStruct("xids_dt_node", [
+  ["threshold", "s64"],
+  ["feature", "s32"],
+  ["left", "u16"],
+  ["right", "u16"],
+  ["value", "s32"],
+  ["is_attack", "u32"],
+] as const);
+
+export const InferState = defineStruct("xids_infer_state", [
+  ["seq", "u64"],
+  ["slot", "u32"],
+  ["version", "u32"],
+  ["layer", "u32"],
+  ["rec", "u32"],
+  ["n_rec", "u32"],
+  ["pkt_verdict", "u32"],
+  ["eval", "u32"],
+  ["eval_slot", "u32"],
+  ["act", { array: "s64", length: 2 * MLP_MAX_WIDTH }],
+] as const);
+
+export const EvalIo = defineStruct("xids_eval_io", [
+  ["slot", "u32"],
+  ["pad", "u32"],
+  ["features", { array: "u64", length: NUM_FEATURES }],
+  ["verdict", "u32"],
+  ["score", "s32"],
+  ["slot_used", "u32"],
+  ["version", "u32"],
+  ["logit0", "s32"],
+  ["logit1", "s32"],
+] as const);
