@@ -12,7 +12,7 @@
  * Hot update without a lock: user space writes the idle slot, then flips model_index. An
  * inference reads the index once and keeps its slot to the end. Before user space rewrites a
  * slot it waits until no CPU is inside an inference that started before the flip: each CPU's
- * infer_state.seq is odd exactly while an inference runs (see core/inference/hot-update.ts).
+ * infer_state.seq is odd exactly while an inference runs (see plugins/models/kernel/model-slots.ts).
  *
  * Needs from the includer: maps scratch (XIDS_MAX_PENDING records), events, blocklist, allow4,
  * allow6; helpers count() and now_ns(). Flows end into scratch (end_flow), and every program
@@ -22,10 +22,13 @@
 const volatile __u32 cfg_model_action = XIDS_ACTION_BLOCK;
 const volatile __u64 cfg_block_ttl_ns = 600000000000ULL; /* 10 min; 0 = permanent */
 const volatile __u32 cfg_block_reason = 1;
-/* Block policy: a source is blocked once, within one window, it has at least this many attack
+/* Block policy: a source is blocked once, over the last window, it has at least this many attack
  * verdicts and attacks are at least this share (%) of its verdicts. 1 and 0: the first attack
  * verdict blocks (and the evidence map is never touched). One wrong verdict among a client's
- * many right ones then does not cut it off; a scanner or flood has nearly only attack flows. */
+ * many right ones then does not cut it off; a scanner or flood has nearly only attack flows.
+ * The window slides: the previous window's counts weigh in by the part of it still inside the
+ * last window_ns, so a client's benign history does not vanish at a window boundary (with a
+ * tumbling window, two wrong verdicts right after a boundary would be 100 % and block it). */
 const volatile __u32 cfg_block_min_attacks = 1;
 const volatile __u32 cfg_block_min_attack_pct = 0;
 const volatile __u64 cfg_block_window_ns = 10000000000ULL; /* 10 s */
@@ -134,13 +137,16 @@ static __always_inline void block_source(const struct xids_flow_record *r)
 		count(XIDS_C_BLOCKS_ADDED, 1);
 }
 
+/* The previous window's weight in the sliding estimate, in 1/1024: the part of it that is still
+ * inside the last window_ns. */
+#define XIDS_EVIDENCE_ONE 1024
+
 /* Adds one verdict to the source's evidence; true when the block policy says: block it now. */
 static __always_inline bool enough_evidence(const struct xids_flow_record *r, bool attack)
 {
 	struct xids_block_key k = { .family = r->family };
 	struct xids_evidence *e, fresh = {};
-	__u64 now;
-	__u32 attacks, benign;
+	__u64 now, elapsed, w = cfg_block_window_ns, prev_w, attacks, benign;
 
 	if (cfg_block_min_attacks <= 1 && !cfg_block_min_attack_pct)
 		return attack;
@@ -150,23 +156,39 @@ static __always_inline bool enough_evidence(const struct xids_flow_record *r, bo
 		__builtin_memcpy(k.addr, r->src, 16);
 	now = now_ns();
 	e = bpf_map_lookup_elem(&evidence, &k);
-	if (!e || now - e->window_start_ns > cfg_block_window_ns) {
+	if (!e) {
 		fresh.window_start_ns = now;
 		fresh.attacks = attack;
 		fresh.benign = !attack;
 		bpf_map_update_elem(&evidence, &k, &fresh, BPF_ANY);
-		attacks = fresh.attacks;
-		benign = fresh.benign;
-	} else {
-		if (attack)
-			__sync_fetch_and_add(&e->attacks, 1);
-		else
-			__sync_fetch_and_add(&e->benign, 1);
-		attacks = e->attacks;
-		benign = e->benign;
+		return attack && 1 >= cfg_block_min_attacks && 100 >= cfg_block_min_attack_pct;
 	}
-	return attack && attacks >= cfg_block_min_attacks &&
-	       (__u64)attacks * 100 >= (__u64)cfg_block_min_attack_pct * (attacks + benign);
+	elapsed = now - e->window_start_ns;
+	if (elapsed >= w) {
+		/* One window on, the current counts become the previous ones; two or more, both are
+		 * stale. (CPUs racing here may lose a verdict: the estimate is approximate, never stuck.) */
+		if (elapsed < 2 * w) {
+			e->prev_attacks = e->attacks;
+			e->prev_benign = e->benign;
+			e->window_start_ns += w;
+		} else {
+			e->prev_attacks = 0;
+			e->prev_benign = 0;
+			e->window_start_ns = now;
+		}
+		e->attacks = 0;
+		e->benign = 0;
+		elapsed = now - e->window_start_ns;
+	}
+	if (attack)
+		__sync_fetch_and_add(&e->attacks, 1);
+	else
+		__sync_fetch_and_add(&e->benign, 1);
+	prev_w = elapsed < w ? (w - elapsed) * XIDS_EVIDENCE_ONE / w : 0;
+	attacks = (__u64)e->attacks * XIDS_EVIDENCE_ONE + (__u64)e->prev_attacks * prev_w;
+	benign = (__u64)e->benign * XIDS_EVIDENCE_ONE + (__u64)e->prev_benign * prev_w;
+	return attack && attacks >= (__u64)cfg_block_min_attacks * XIDS_EVIDENCE_ONE &&
+	       attacks * 100 >= (__u64)cfg_block_min_attack_pct * (attacks + benign);
 }
 
 /* Publishes an evaluation result into the test-run packet. */

@@ -2,7 +2,7 @@
 /*
  * xids.h - the ONE header shared by the XDP programs (xids.bpf.c) and user space.
  *
- * User space mirrors it in core/dataplane/abi.ts; test/dataplane/abi.test.ts checks the mirror
+ * User space mirrors it in core/ebpf/abi.ts; test/dataplane/abi.test.ts checks the mirror
  * against the BTF of the built object (sizes, offsets, enum values), so a change here that is not
  * made there fails the suite. Keep it plain C: fixed-width types, explicit padding, no pointers.
  */
@@ -166,11 +166,14 @@ struct xids_block_val {
 };
 
 /* Evidence per source ("evidence", LRU hash keyed like the block list): the in-kernel verdicts
- * of its flows in the current window, for the block policy (cfg_block_min_attacks/_pct). */
+ * of its flows in the current window and the one before, for the block policy
+ * (cfg_block_min_attacks/_pct over a sliding window). */
 struct xids_evidence {
-	__u64 window_start_ns; /* data-plane clock */
-	__u32 attacks;
+	__u64 window_start_ns; /* data-plane clock: start of the current window */
+	__u32 attacks;         /* verdicts in the current window */
 	__u32 benign;
+	__u32 prev_attacks;    /* verdicts in the window before it */
+	__u32 prev_benign;
 };
 
 /* Allow lists (LPM tries "allow4", "allow6"); value is a __u32 tag (unused by the kernel). */

@@ -1,6 +1,7 @@
 // The in-kernel block policy, packet by packet (BPF_PROG_TEST_RUN, test clock): with the default
 // the first attack verdict blocks; with min_attacks / min_attack_pct a source is blocked only once
-// enough of its verdicts in the window are attacks, and the window restarts the count.
+// enough of its verdicts over the last window are attacks. The window slides: the previous
+// window's verdicts count by the part of it still inside the last window, and are gone after two.
 import { expect, test } from "bun:test";
 import { DataPlane } from "../../core/ebpf/dataplane.ts";
 import { XDP_DROP, XDP_PASS } from "../../plugins/extractors/xdp/reference.ts";
@@ -57,5 +58,22 @@ test("min 3 attacks making up >= 50 % of the window's verdicts; a new window sta
   expect(flow(dp, scanner, 8080, 50003, T + 3n)).toBe(XDP_DROP);
   // After the window the client's count starts over: 3 attacks in a fresh window (100 %) block.
   for (let i = 0; i < 3; i++) flow(dp, client, 81, port++, T + 20n * S + BigInt(i));
+  expect(blocked(dp, client)).toBe(true);
+});
+
+test("the window slides: a client's benign history still counts right after a window boundary", async () => {
+  using dp = await load({ minAttacks: 2, minAttackPct: 50, windowNs: 10n * S });
+  const client = "198.18.0.40";
+  // Ten benign verdicts in the first window, then two wrong attack verdicts just after its end.
+  // A tumbling window would see 2 attacks of 2 verdicts (100 %) and block; over the last 10 s
+  // there are ~9.5 benign verdicts beside them (17 %): not blocked.
+  let port = 42000;
+  for (let i = 0; i < 10; i++) flow(dp, client, 8080, port++, T + BigInt(i) * S);
+  flow(dp, client, 80, port++, T + 10n * S + 100_000_000n);
+  flow(dp, client, 80, port++, T + 10n * S + 200_000_000n);
+  expect(blocked(dp, client)).toBe(false);
+  // Late in the second window the first window's weight has faded: 3 more attacks make 5 of
+  // ~6 weighted verdicts, and the client is blocked.
+  for (let i = 0; i < 3; i++) flow(dp, client, 80, port++, T + 19n * S + BigInt(i));
   expect(blocked(dp, client)).toBe(true);
 });
