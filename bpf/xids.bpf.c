@@ -5,7 +5,7 @@
  * One packet's path: parse L2/L3 -> allow list (LPM) -> block list (expiry, per-reason drop) ->
  * validate/parse L4 -> flow table (canonical key, forward = first packet) -> on flow end fill the
  * per-CPU scratch record, derive the 22 features, submit to the ring buffer.
- * The TypeScript reference (core/dataplane/reference.ts) implements the same rules and is the
+ * The TypeScript reference (plugins/extractors/xdp/reference.ts) implements the same rules and is the
  * oracle this program is tested against, packet by packet and record by record.
  */
 #include <stdbool.h>
@@ -197,7 +197,7 @@ static __always_inline __u64 sample_var(__u64 m, __u64 sum, __u64 sum2)
 	return q;
 }
 
-/* FEATURES.md, index by index; the TypeScript twin is deriveFeatures() in core/dataplane/features.ts.
+/* FEATURES.md, index by index; the TypeScript twin is deriveFeatures() in plugins/extractors/xdp/features.ts.
  * A global (non-static) function: the verifier checks it once with unknown inputs instead of at
  * every call site with known ones, which keeps its loops from multiplying the program's states. */
 __noinline int xids_derive_features(const struct xids_flow_acc *a, struct xids_flow_record *r)

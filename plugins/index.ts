@@ -3,7 +3,7 @@
 // README, tests) and one line here.
 import { catalogOf } from "../core/host/catalog.ts";
 import { xdpExtractor } from "./extractors/xdp/index.ts";
-import { modelsArtifactLoader } from "./models/artifact-loader.ts";
+import { modelsArtifactLoader } from "./models/artifact/loader.ts";
 import { artifactModel } from "./models/artifact/index.ts";
 import { kernelModel } from "./models/kernel/index.ts";
 import { alertLog } from "./responders/alert-log/index.ts";

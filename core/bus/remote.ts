@@ -1,5 +1,5 @@
 // Clients of the plugin bus: an external plugin behind a gRPC address, presented through the same
-// APIs as an in-process built-in (core/plugins/types.ts). Every call has a deadline.
+// APIs as an in-process built-in (core/plugin-api/types.ts). Every call has a deadline.
 import * as grpc from "@grpc/grpc-js";
 import { DescribeRequest, FlowRecord, HealthRequest, type HealthResponse, type PluginInfo } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { FeatureExtractorClient, StreamFlowsRequest } from "../../proto/gen/xids/plugin/v1/extractor.ts";

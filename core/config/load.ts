@@ -7,7 +7,7 @@ import { type ConfigIssue, formatIssue, Issues, join, validate, type Schema } fr
 
 /** What the config checker needs to know about the built-in plugins. */
 export interface BuiltinCatalog {
-  get(name: string): { kind: string; config: Schema<unknown> } | undefined;
+  get(name: string): { kind: string; description?: string; config: Schema<unknown> } | undefined;
   names(): string[];
 }
 

@@ -27,7 +27,11 @@ export interface Schema<T> {
   check(value: unknown, path: string, issues: Issues): T | undefined;
   /** The value used when the key is absent (undefined: the key is required). */
   readonly fallback?: () => T;
+  /** The same rules as a JSON Schema (draft 2020-12) fragment, for editors and other tools. */
+  readonly json: JsonSchema;
 }
+
+export type JsonSchema = { [key: string]: unknown };
 
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
@@ -49,14 +53,15 @@ export function join(path: string, key: string | number): string {
   return path ? `${path}.${key}` : key;
 }
 
-function base<T>(kind: string, expected: string, check: Schema<T>["check"]): Schema<T> {
-  return { kind, expected, check };
+function base<T>(kind: string, expected: string, json: JsonSchema, check: Schema<T>["check"]): Schema<T> {
+  return { kind, expected, json: { description: expected, ...json }, check };
 }
 
 export const s = {
   string(opts: { min?: number; pattern?: RegExp; expected?: string; check?: (v: string) => string | null } = {}): Schema<string> {
     const expected = opts.expected ?? (opts.min ? "a non-empty string" : "a string");
-    return base("string", expected, (v, path, issues) => {
+    const json: JsonSchema = { type: "string", ...(opts.min ? { minLength: opts.min } : {}), ...(opts.pattern ? { pattern: opts.pattern.source } : {}) };
+    return base("string", expected, json, (v, path, issues) => {
       if (typeof v !== "string") return mismatch(issues, path, expected, v);
       if ((opts.min !== undefined && v.length < opts.min) || (opts.pattern && !opts.pattern.test(v))) {
         return mismatch(issues, path, expected, v);
@@ -79,7 +84,8 @@ export const s = {
             ? ` ≤ ${opts.max}`
             : "";
     const expected = `an integer${range}`;
-    return base("int", expected, (v, path, issues) => {
+    const json: JsonSchema = { type: "integer", ...(opts.min !== undefined ? { minimum: opts.min } : {}), ...(opts.max !== undefined ? { maximum: opts.max } : {}) };
+    return base("int", expected, json, (v, path, issues) => {
       if (typeof v !== "number" || !Number.isInteger(v)) return mismatch(issues, path, expected, v);
       if ((opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max)) {
         return mismatch(issues, path, expected, v);
@@ -88,19 +94,20 @@ export const s = {
     });
   },
   bool(): Schema<boolean> {
-    return base("bool", "true or false", (v, path, issues) =>
+    return base("bool", "true or false", { type: "boolean" }, (v, path, issues) =>
       typeof v === "boolean" ? v : mismatch(issues, path, "true or false", v),
     );
   },
   enum<const V extends string>(values: readonly V[]): Schema<V> {
     const expected = `one of ${values.map((x) => JSON.stringify(x)).join(", ")}`;
-    return base("enum", expected, (v, path, issues) =>
+    return base("enum", expected, { enum: [...values] }, (v, path, issues) =>
       typeof v === "string" && (values as readonly string[]).includes(v) ? (v as V) : mismatch(issues, path, expected, v),
     );
   },
   array<T>(item: Schema<T>, opts: { min?: number; max?: number } = {}): Schema<T[]> {
     const expected = `a list of ${item.expected}`;
-    return base("array", expected, (v, path, issues) => {
+    const json: JsonSchema = { type: "array", items: item.json, ...(opts.min !== undefined ? { minItems: opts.min } : {}), ...(opts.max !== undefined ? { maxItems: opts.max } : {}) };
+    return base("array", expected, json, (v, path, issues) => {
       if (!Array.isArray(v)) return mismatch(issues, path, expected, v);
       if (opts.min !== undefined && v.length < opts.min) {
         issues.add(path, `expected at least ${opts.min} item(s), got ${v.length}`);
@@ -118,7 +125,7 @@ export const s = {
   /** A mapping with free keys (e.g. a plugin's opaque config, headers). */
   record<T>(value: Schema<T>): Schema<Record<string, T>> {
     const expected = `a mapping of ${value.expected}`;
-    return base("record", expected, (v, path, issues) => {
+    return base("record", expected, { type: "object", additionalProperties: value.json }, (v, path, issues) => {
       if (v === null || typeof v !== "object" || Array.isArray(v)) return mismatch(issues, path, expected, v);
       const before = issues.list.length;
       const out: Record<string, T> = {};
@@ -128,14 +135,21 @@ export const s = {
   },
   /** Anything (validated later by its owner, e.g. a plugin's config against the plugin's schema). */
   any(): Schema<unknown> {
-    return base("any", "any value", (v) => v);
+    return base("any", "any value", {}, (v) => v);
   },
   /** A mapping with known keys; unknown keys are an error (a typo must not be silently ignored). */
   object<P extends Record<string, Schema<unknown>>>(props: P): Schema<{ [K in keyof P]: Infer<P[K]> }> {
     const expected = "a mapping";
+    const required = Object.entries(props).filter(([, p]) => !p.fallback).map(([k]) => k);
     return {
       kind: "object",
       expected,
+      json: {
+        type: "object",
+        properties: Object.fromEntries(Object.entries(props).map(([k, p]) => [k, p.json])),
+        ...(required.length ? { required } : {}),
+        additionalProperties: false,
+      },
       fallback: Object.values(props).every((p) => p.fallback)
         ? () => Object.fromEntries(Object.entries(props).map(([k, p]) => [k, p.fallback!()])) as { [K in keyof P]: Infer<P[K]> }
         : undefined,
@@ -165,13 +179,20 @@ export const s = {
   /** Optional key with a default. */
   default<T>(schema: Schema<T>, value: T | (() => T)): Schema<T> {
     const fallback = typeof value === "function" ? (value as () => T) : () => structuredClone(value);
-    return { ...schema, check: schema.check, fallback };
+    // A computed default (a function) depends on where it runs, so the JSON Schema leaves it out.
+    const json = typeof value === "function" ? schema.json : { ...schema.json, default: jsonValue(value) };
+    return { ...schema, check: schema.check, fallback, json };
   },
   /** Optional key that stays undefined when absent. */
   optional<T>(schema: Schema<T>): Schema<T | undefined> {
     return { ...schema, check: schema.check, fallback: () => undefined };
   },
 };
+
+/** A default as JSON (undefined when it has no JSON form, e.g. a computed path is still a string). */
+function jsonValue(v: unknown): unknown {
+  return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
+}
 
 /** Checks `value` against `schema`; returns the value or the full list of issues. */
 export function validate<T>(schema: Schema<T>, value: unknown, path = ""): { ok: true; value: T } | { ok: false; issues: ConfigIssue[] } {

@@ -1,5 +1,5 @@
 // IP address text <-> bytes for the data plane's block/allow lists and CSV output. One parser
-// for the whole product lives in core/runtime/net.ts (strict, RFC 5952 output); this is the
+// for the whole product lives in core/util/net.ts (strict, RFC 5952 output); this is the
 // throwing form the data plane's callers want.
 import { formatIp, parseCidr as parseCidrOrError, parseIp as parseIpOrNull } from "../util/net.ts";
 

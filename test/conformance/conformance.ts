@@ -20,6 +20,7 @@ import { FeatureExtractorClient, StreamFlowsRequest } from "../../proto/gen/xids
 import { ClassifyRequest, ModelBackendClient } from "../../proto/gen/xids/plugin/v1/model.ts";
 import { Detection, ResponderClient } from "../../proto/gen/xids/plugin/v1/responder.ts";
 import { call } from "../../core/bus/grpc.ts";
+import { kindName } from "../../core/config/plugin-kinds.ts";
 
 export interface ConformanceReport {
   ok: boolean;
@@ -88,11 +89,6 @@ export function sampleDetection(): Detection {
   });
 }
 
-const KINDS: Record<number, ConformanceReport["kind"]> = {
-  [PluginKind.PLUGIN_KIND_MODEL]: "model",
-  [PluginKind.PLUGIN_KIND_RESPONDER]: "responder",
-  [PluginKind.PLUGIN_KIND_EXTRACTOR]: "extractor",
-};
 
 export async function runConformance(address: string, opts: ConformanceOptions = {}): Promise<ConformanceReport> {
   const timeoutMs = opts.timeoutMs ?? 5_000;
@@ -137,7 +133,7 @@ export async function runConformance(address: string, opts: ConformanceOptions =
       const i = info as PluginInfo;
       expect(i.id !== "", "PluginInfo.id is empty");
       expect(i.api === "xids.plugin.v1", `PluginInfo.api is "${i.api}", expected "xids.plugin.v1"`);
-      expect(KINDS[i.kind] === kind, `PluginInfo.kind is ${PluginKind[i.kind]}, but the plugin serves the ${kind} service`);
+      expect(kindName(i.kind) === kind, `PluginInfo.kind is ${PluginKind[i.kind]}, but the plugin serves the ${kind} service`);
       return `${i.id} ${i.version} (${kind})`;
     });
     if (kind === "unknown") return finish();

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { MemoryDataPlane } from "../../core/ebpf/memory-dataplane.ts";
-import { modelsArtifactLoader } from "../../plugins/models/artifact-loader.ts";
-import { coreServices } from "../../core/plugin-api/services.ts";
+import { modelsArtifactLoader } from "../../plugins/models/artifact/loader.ts";
+import { coreServices, type DataPlanePort } from "../../core/plugin-api/services.ts";
 import type { ServiceProvider } from "../../core/host/host.ts";
 import { MetricsRegistry } from "../../core/observe/registry.ts";
 import { createLogger } from "../../core/util/log.ts";
@@ -79,7 +79,7 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, ms = 10
 
 /** Core services for plugins run outside an agent: a memory data plane, the real artifact
  *  checks, a metrics registry of their own and the default block settings. */
-export function testServices(dataplane = new MemoryDataPlane()): ServiceProvider {
+export function testServices(dataplane: DataPlanePort = new MemoryDataPlane()): ServiceProvider & { metrics: MetricsRegistry } {
   const metrics = new MetricsRegistry();
   const byId: Record<string, (pluginId: string) => unknown> = {
     [coreServices.dataplane.id]: () => dataplane,
@@ -87,7 +87,7 @@ export function testServices(dataplane = new MemoryDataPlane()): ServiceProvider
     [coreServices.metrics.id]: (id) => metrics.forPlugin(id),
     [coreServices.blockSettings.id]: () => ({ enabled: true, ttl_seconds: 300, reason: 1, min_attacks: 1, min_attack_pct: 0, window_seconds: 10 }),
   };
-  return (serviceId, pluginId) => byId[serviceId]?.(pluginId);
+  return Object.assign((serviceId: string, pluginId: string) => byId[serviceId]?.(pluginId), { metrics });
 }
 
 function resolveDeps<D extends Deps>(deps: D | undefined, pluginId: string, services: ServiceProvider): ResolvedDeps<D> {

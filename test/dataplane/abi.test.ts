@@ -1,4 +1,4 @@
-// The TypeScript mirror (core/dataplane/abi.ts) against the ONE header (bpf/xids.h): every struct
+// The TypeScript mirror (core/ebpf/abi.ts) against the ONE header (bpf/xids.h): every struct
 // size and member offset, every enum value and constant, compiled with the host C compiler; and
 // the loaded object's map key/value sizes against the codecs.
 import { describe, expect, test } from "bun:test";

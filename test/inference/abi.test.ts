@@ -1,4 +1,4 @@
-// core/inference/abi.ts against the classifier part of bpf/xids.h, and against the loaded maps.
+// plugins/models/kernel/abi.ts against the classifier part of bpf/xids.h, and against the loaded maps.
 import { expect, test } from "bun:test";
 import { DataPlane } from "../../core/ebpf/dataplane.ts";
 import * as abi from "../../plugins/models/kernel/abi.ts";

@@ -14,5 +14,6 @@ export const CORE_VERBS: VerbTable = {
   disallow: () => import("./disallow.ts"),
   "model push": () => import("./model-push.ts"),
   "config check": () => import("./config-check.ts"),
+  "config schema": () => import("./config-schema.ts"),
   plugins: () => import("./plugins.ts"),
 };

@@ -1,9 +1,7 @@
 import type { Command } from "../command.ts";
 import { CONNECTION_HELP, parseWithConnection, withControl } from "../connection.ts";
-import { PluginKind } from "../../../proto/gen/xids/plugin/v1/common.ts";
 import { StatusResponse } from "../../../proto/gen/xids/control/v1/control.ts";
-
-const KIND: Record<number, string> = { [PluginKind.PLUGIN_KIND_EXTRACTOR]: "extractor", [PluginKind.PLUGIN_KIND_MODEL]: "model", [PluginKind.PLUGIN_KIND_RESPONDER]: "responder" };
+import { kindName } from "../../config/plugin-kinds.ts";
 
 export const command: Command = {
   name: "status",
@@ -36,7 +34,7 @@ example: xids status`,
       console.log(`\n${"ID".padEnd(w)}  KIND       STATE       RESTARTS  WHERE`);
       for (const p of s.plugins) {
         console.log(
-          `${p.id.padEnd(w)}  ${(KIND[p.kind] ?? "?").padEnd(9)}  ${p.state.padEnd(10)}  ${String(p.restarts).padEnd(8)}  ${p.external ? p.address : "in-process"}${p.lastError && p.state !== "running" ? `  (${p.lastError})` : ""}`,
+          `${p.id.padEnd(w)}  ${kindName(p.kind).padEnd(9)}  ${p.state.padEnd(10)}  ${String(p.restarts).padEnd(8)}  ${p.external ? p.address : "in-process"}${p.lastError && p.state !== "running" ? `  (${p.lastError})` : ""}`,
         );
       }
       return 0;

@@ -1,8 +1,8 @@
 // The artifact loader the core's `artifacts` service uses: the models code's own checks (the one
 // loader that training, evaluation and the kernel loader share).
 import { basename, resolve } from "node:path";
-import { loadArtifact } from "../../models/index.ts";
-import type { ArtifactLoader, ModelArtifact } from "../../core/plugin-api/services.ts";
+import { loadArtifact } from "../../../models/index.ts";
+import type { ArtifactLoader, ModelArtifact } from "../../../core/plugin-api/services.ts";
 
 export const modelsArtifactLoader: ArtifactLoader = {
   async load(dir: string): Promise<ModelArtifact> {

@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { XdpDropResponder } from "./index.ts";
+import { XdpDropResponder, xdpDrop } from "./index.ts";
+import { Detection } from "../../../proto/gen/xids/plugin/v1/responder.ts";
 import { MemoryDataPlane } from "../../../core/ebpf/memory-dataplane.ts";
 import { FlowRecord, Verdict } from "../../../proto/gen/xids/plugin/v1/common.ts";
 import { parseCidr, type Cidr } from "../../../core/util/net.ts";
-import { quietLog } from "../../../test/core/util.ts";
+import { quietLog, startBuiltin, testServices } from "../../../test/core/util.ts";
 
 const rec = (src: string, kernelVerdict = Verdict.VERDICT_NONE) => FlowRecord.create({ id: 1, family: src.includes(":") ? 6 : 4, srcAddr: src, kernelVerdict });
 
@@ -39,5 +40,23 @@ describe("xdp-drop responder", () => {
     // An in-kernel attack verdict with no kernel attached (memory data plane) is blocked here.
     const ok = new XdpDropResponder({ enabled: true, ttl_seconds: 1, reason: 1 }, new MemoryDataPlane(), quietLog);
     expect(ok.respond(rec("198.18.0.5", Verdict.VERDICT_ATTACK)).type).toBe("blocked");
+  });
+});
+
+describe("xdp-drop plugin", () => {
+  test("is an inline responder; its Ack carries the action, the TTL and the detail the detection reports", async () => {
+    const reg = xdpDrop();
+    expect([reg.kind, reg.inline]).toEqual(["responder", true]);
+    const dp = new MemoryDataPlane();
+    dp.allow(parseCidr("198.18.4.0/24") as Cidr);
+    const api = await startBuiltin(reg, {}, "xdp-drop", testServices(dp));
+    const handle = async (src: string) => {
+      const a = await api.handle(Detection.create({ id: "d", record: rec(src) }));
+      return [a.accepted, a.action, a.blockTtlSeconds, a.message];
+    };
+    expect(await handle("198.18.0.5")).toEqual([true, "blocked", 300, ""]);
+    expect(await handle("198.18.4.9")).toEqual([true, "allowed", 0, "198.18.4.0/24"]);
+    expect(await handle("nope")).toEqual([true, "alert", 0, 'source "nope" is not an address']);
+    expect(dp.listBlocked().map((b) => b.address)).toEqual(["198.18.0.5"]);
   });
 });
