@@ -1,6 +1,6 @@
 // `xids bench --quick --skip-throughput --json` runs end to end and its JSON carries every figure
-// the issue asks for, with sane relations between them. No timing thresholds: benchmarks never
-// fail CI on speed.
+// the issue asks for. Nothing here compares timings (not even two with each other): benchmarks
+// never fail CI on speed. The quick testbed run gives every attack a detection latency.
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { DataPlane } from "../core/ebpf/dataplane.ts";
@@ -16,7 +16,7 @@ const NULLABLE = new Set(["throughput_ratio"]);
 
 test("xids bench --quick --skip-throughput --json", async () => {
   const proc = Bun.spawn([process.execPath, "core/main.ts", "bench", "--quick", "--skip-throughput", "--json"], {
-    cwd: REPO, stdout: "pipe", stderr: "pipe", timeout: 90_000,
+    cwd: REPO, stdout: "pipe", stderr: "pipe", timeout: 150_000,
   });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   expect({ code, err: code === 0 ? "" : err }).toEqual({ code: 0, err: "" });
@@ -34,10 +34,13 @@ test("xids bench --quick --skip-throughput --json", async () => {
     }
   }
   expect(j.throughput_ratio).toBeNull(); // skipped
-  expect(j.detection_latency_ms).toBeNull();
+  const lat = j.detection_latency_ms as { per_attack_ms: Record<string, number | null>; attacks_total: number; attacks_blocked: number; median_ms: number };
+  expect(lat.attacks_total).toBe(4);
+  expect(lat.attacks_blocked).toBe(4);
+  for (const [attack, ms] of Object.entries(lat.per_attack_ms)) expect(typeof ms === "number" && ms > 0, attack).toBe(true);
   const n = (k: string) => j[k] as number;
   expect(n("midflow_ns")).toBeGreaterThan(0);
-  expect(n("flow_end_mlp_ns")).toBeGreaterThan(n("midflow_ns"));
+  expect(n("flow_end_mlp_ns")).toBeGreaterThan(0);
   expect(n("xdp_pass_ns")).toBeGreaterThan(0);
   expect(n("xdp_drop_ns")).toBeGreaterThan(0);
   expect(n("blocked_drop_ns")).toBeGreaterThan(0);
@@ -51,4 +54,4 @@ test("xids bench --quick --skip-throughput --json", async () => {
   const f4 = dp.coll.map(MAPS.flows4);
   expect(n("flow_entry_bytes")).toBe(f4.keySize + f4.valueSize);
   expect(n("model_slot_bytes")).toBe(4 * (6 * 32 + 32 + 32 * 32 + 32 + 32 * 2 + 2) + 8 * 3 * 6);
-}, 120_000);
+}, 180_000);

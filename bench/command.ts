@@ -4,12 +4,12 @@ import { parseFlags } from "../core/cli/args.ts";
 import type { Command } from "../core/cli/command.ts";
 import { runBench } from "./run.ts";
 
-const spec = { json: "boolean", quick: "boolean", "skip-throughput": "boolean" } as const;
+const spec = { json: "boolean", quick: "boolean", "skip-throughput": "boolean", "skip-testbed": "boolean" } as const;
 
 export const command: Command = {
   name: "bench",
   summary: "benchmark xids against baselines measured in the same run (table; --json)",
-  help: `usage: xids bench [--json] [--quick] [--skip-throughput]
+  help: `usage: xids bench [--json] [--quick] [--skip-throughput] [--skip-testbed]
 
 Measures, each beside a baseline from the same run (needs root, BPF, veth and namespaces):
   - per-packet cost in the kernel (BPF_PROG_TEST_RUN, 1e6 repeats, median of 5): bare XDP_PASS,
@@ -20,19 +20,22 @@ Measures, each beside a baseline from the same run (needs root, BPF, veth and na
   - iperf3 TCP and UDP small-packet rate over veth between namespaces ("xidsb..."), with and
     without xids attached natively;
   - the ONNX XGBoost backend and the TypeScript int32 MLP in flows/s at batch sizes 1..8192,
-    and one Classify round trip over the gRPC plugin bus.
+    and one Classify round trip over the gRPC plugin bus;
+  - detection latency on the real-time testbed (first attack packet to the first packet dropped,
+    per attack), beside the goal of detection under 2 s.
 Prints the table (metric | xids | baseline | ratio / goal | status) on stdout; progress on
 stderr. Goals are reported, never enforced: the exit code is 0 whatever the timings.
   --json             also print every figure as one JSON object on the last line
   --quick            fewer repeats and shorter runs (a smoke test, not for publishing)
   --skip-throughput  leave out the iperf3 runs
+  --skip-testbed     leave out the testbed (detection latency)
 
 example:
   bun run xids bench --json`,
   async run(args) {
     const f = parseFlags(args, spec);
     const log = (msg: string) => console.error(`bench: ${msg}`);
-    const { result, table } = await runBench({ quick: f.quick ?? false, skipThroughput: f["skip-throughput"] ?? false, log });
+    const { result, table } = await runBench({ quick: f.quick ?? false, skipThroughput: f["skip-throughput"] ?? false, skipTestbed: f["skip-testbed"] ?? false, log });
     console.log(table);
     if (f.json) console.log(JSON.stringify(result));
     return 0;

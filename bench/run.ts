@@ -3,12 +3,14 @@
 import { cpus, totalmem } from "node:os";
 import { readFileSync } from "node:fs";
 import { benchKernel, type KernelResults } from "./kernel.ts";
+import { LATENCY_GOAL_MS, benchLatency, type LatencyResults } from "./latency.ts";
 import { benchThroughput, type ThroughputResults } from "./throughput.ts";
 import { benchUserspace, type UserspaceResults } from "./userspace.ts";
 
 export interface BenchOptions {
   quick: boolean;
   skipThroughput: boolean;
+  skipTestbed: boolean;
   log: (msg: string) => void;
 }
 
@@ -44,7 +46,7 @@ export interface BenchResult {
   model_slot_bytes: number;
   throughput_ratio: number | null;
   onnx_flows_per_s: number | null;
-  detection_latency_ms: null;
+  detection_latency_ms: LatencyResults | null;
 }
 
 function machine(): Record<string, unknown> {
@@ -76,6 +78,11 @@ export async function runBench(opts: BenchOptions): Promise<{ result: BenchResul
     log("throughput: iperf3 over veth between namespaces");
     t = await benchThroughput({ seconds: quick ? 1 : 3, runs: quick ? 1 : 5, log });
   }
+  let lat: LatencyResults | null = null;
+  if (!opts.skipTestbed) {
+    log(`detection latency: the real-time testbed${quick ? " (quick: four attacks)" : ""}`);
+    lat = await benchLatency({ quick, log });
+  }
   const { samples: kSamples, ...kernel } = k;
   const spreads = Object.fromEntries(Object.entries(kSamples).map(([name, xs]) => [name, [Math.min(...xs), Math.max(...xs)]]));
   const result: BenchResult = {
@@ -98,17 +105,17 @@ export async function runBench(opts: BenchOptions): Promise<{ result: BenchResul
     tcp_spread_bps: t?.tcp_spread ?? null,
     udp_spread_pps: t?.udp_spread ?? null,
     xdp_attach_mode: t?.xdp_mode ?? null,
-    detection_latency_ms: null,
+    detection_latency_ms: lat,
     notes: {
       throughput: t === null ? "skipped (--skip-throughput)" : t.note,
-      detection_latency_ms: "testbed not built yet",
+      detection_latency_ms: lat === null ? "skipped (--skip-testbed)" : "first attack packet to the first packet dropped, per attack",
       grpc: u.grpc_note,
     },
     method: { repeat, samples, quick, spread_ns: spreads },
     machine: machine(),
     elapsed_s: Math.round((performance.now() - t0) / 100) / 10,
   };
-  return { result, table: renderTable(result, t, u, k) };
+  return { result, table: renderTable(result, t, u, k, lat) };
 }
 
 const ns = (v: number) => `${v.toFixed(1)} ns`;
@@ -116,7 +123,7 @@ const bytes = (v: number) => `${v.toLocaleString("en-US")} B`;
 const rate = (v: number) => `${Math.round(v).toLocaleString("en-US")}/s`;
 const status = (ok: boolean | null) => (ok === null ? "n/a" : ok ? "meets" : "short");
 
-function renderTable(r: BenchResult, t: ThroughputResults | null, u: UserspaceResults, k: KernelResults): string {
+function renderTable(r: BenchResult, t: ThroughputResults | null, u: UserspaceResults, k: KernelResults, lat: LatencyResults | null): string {
   type Row = [string, string, string, string, string];
   const rows: Row[] = [];
   const add = (...row: Row) => rows.push(row);
@@ -150,7 +157,11 @@ function renderTable(r: BenchResult, t: ThroughputResults | null, u: UserspaceRe
     add(`user space: ONNX XGBoost, batch ${B}`, rate(v), `TS int32 MLP ${rate(u.ts_mlp_by_batch[B] ?? 0)}; bare ORT ${rate(u.onnx_session_by_batch[B] ?? 0)}`, Number(B) === u.onnx_best_batch ? `>= ${rate(GOALS.onnx_flows_per_s)}` : "", Number(B) === u.onnx_best_batch ? status(v >= GOALS.onnx_flows_per_s) : "info");
   }
   add("gRPC bus: Classify round trip (1 flow)", u.grpc_roundtrip_us === null ? "null" : `${u.grpc_roundtrip_us.toFixed(1)} µs`, u.inprocess_call_us === null ? "" : `in-process ${u.inprocess_call_us.toFixed(2)} µs`, u.grpc_roundtrip_us !== null && u.inprocess_call_us ? `x${(u.grpc_roundtrip_us / u.inprocess_call_us).toFixed(0)}` : (u.grpc_note ?? ""), "info");
-  add("detection latency (testbed)", "null", "", "testbed not built yet", "n/a");
+  if (lat) {
+    const ms = (v: number | null) => (v === null ? "null" : `${v.toLocaleString("en-US")} ms`);
+    add("detection latency (testbed), median", ms(lat.median_ms), `goal < ${LATENCY_GOAL_MS.toLocaleString("en-US")} ms`, `${lat.attacks_blocked}/${lat.attacks_total} attacks blocked, ${lat.benign_blocked} benign`, status(lat.median_ms === null ? null : lat.median_ms < LATENCY_GOAL_MS));
+    add("detection latency (testbed), slowest", ms(lat.max_ms), `goal < ${LATENCY_GOAL_MS.toLocaleString("en-US")} ms`, Object.entries(lat.per_attack_ms).sort((a, b) => (b[1] ?? Infinity) - (a[1] ?? Infinity))[0]?.[0] ?? "", status(lat.max_ms === null ? null : lat.max_ms < LATENCY_GOAL_MS));
+  } else add("detection latency (testbed)", "null", "", "skipped (--skip-testbed)", "n/a");
   void r;
   const head: Row = ["metric", "xids", "baseline", "ratio / goal", "status"];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));

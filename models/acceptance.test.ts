@@ -1,9 +1,11 @@
 // Acceptance of the committed artifacts (issue #4), re-evaluated here on the held-out test split
-// of the shared data set: nothing is read from the manifests' metrics.
+// of the shared data set: nothing is read from the manifests' metrics. Each model has an F1 floor
+// and an FPR ceiling half a point above what it measures now, so a model that flags one percent
+// more of the benign flows fails.
 import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { loadArtifact, type MlpModel, type XgbModel } from "./artifact/load.ts";
-import { datasetOrNull } from "./config.ts";
+import { sharedPath } from "../test/harness/paths.ts";
 import { floorRows, loadCsv, selectRows, type Dataset } from "./data/csv.ts";
 import { N_FEATURES } from "./data/features.ts";
 import { computeMetrics } from "./metrics.ts";
@@ -13,25 +15,20 @@ import { evaluate, rowsOf, testRows } from "./pipeline/evaluate.ts";
 import { predictUserSpace } from "./pipeline/predict.ts";
 import { predictXgb } from "./xgb/xgb.ts";
 
-const ds = datasetOrNull();
+const DATASET = sharedPath("datasets/cic-ids-2017-improved", "acceptance of the shipped models");
 let data: Dataset | null = null;
 const art = (name: string) => join(import.meta.dir, "artifacts", name);
 
 beforeAll(() => {
-  if (ds.dir === null) {
-    console.log(`acceptance tests: ${ds.reason}; nothing to check`);
-    return;
-  }
-  data = loadCsv(ds.dir);
+  if (DATASET !== null) data = loadCsv(DATASET);
 });
 
 function testSet(model: ReturnType<typeof loadArtifact>) {
-  expect(dataDigest(ds.dir!)).toBe(model.manifest.training.data_digest);
+  expect(dataDigest(DATASET!)).toBe(model.manifest.training.data_digest);
   return rowsOf(data!, testRows(model, data!));
 }
 
-test("int32 MLP: F1 >= 0.97, FPR <= 1%, float-vs-int32 F1 gap <= 0.002 on floored test inputs", async () => {
-  if (!data) return;
+test.skipIf(DATASET === null)("int32 MLP: F1 >= 0.97, FPR <= 0.9 %, float-vs-int32 F1 gap <= 0.002 on floored test inputs", async () => {
   const model = loadArtifact(art("mlp-int32")) as MlpModel;
   const rows = testSet(model);
   const p = await predictUserSpace(model, rows.x, rows.n);
@@ -40,7 +37,7 @@ test("int32 MLP: F1 >= 0.97, FPR <= 1%, float-vs-int32 F1 gap <= 0.002 on floore
   console.log(`mlp-int32 test: F1 ${mi.f1.toFixed(4)} FPR ${mi.fpr.toFixed(4)} MCC ${mi.mcc.toFixed(4)}; float F1 ${mf.f1.toFixed(4)}`);
   expect(rows.n).toBeGreaterThan(8000);
   expect(mi.f1).toBeGreaterThanOrEqual(0.97);
-  expect(mi.fpr).toBeLessThanOrEqual(0.01);
+  expect(mi.fpr).toBeLessThanOrEqual(0.009); // measured 0.40 %
   expect(Math.abs(mf.f1 - mi.f1)).toBeLessThanOrEqual(0.002);
   // The eval verb's JSON agrees with the direct computation.
   const e = await evaluate(model, rows.x, rows.y);
@@ -48,14 +45,14 @@ test("int32 MLP: F1 >= 0.97, FPR <= 1%, float-vs-int32 F1 gap <= 0.002 on floore
   expect(e.float_vs_int32_disagreements).toBe(Array.from(p.pred).filter((v, i) => v !== p.floatPred![i]).length);
 });
 
-test("decision tree: F1 >= 0.97; integer thresholds equal the float splits on integer inputs", async () => {
-  if (!data) return;
+test.skipIf(DATASET === null)("decision tree: F1 >= 0.97, FPR <= 1.7 %; integer thresholds equal the float splits on integer inputs", async () => {
   const model = loadArtifact(art("dt"));
   if (model.kind !== "dt") throw new Error("dt artifact has the wrong kind");
   const rows = testSet(model);
   const m = await evaluate(model, rows.x, rows.y);
   console.log(`dt test: F1 ${m.f1.toFixed(4)} FPR ${m.fpr.toFixed(4)} MCC ${m.mcc.toFixed(4)}`);
   expect(m.f1).toBeGreaterThanOrEqual(0.97);
+  expect(m.fpr).toBeLessThanOrEqual(0.017); // measured 1.20 %
   const { float_threshold } = (await Bun.file(join(model.dir, "tree.json")).json()) as { float_threshold: number[] };
   const k = model.features.length;
   const x = floorRows(selectRows(rows.x, N_FEATURES, Int32Array.from({ length: rows.n }, (_, i) => i), model.features));
@@ -68,8 +65,7 @@ test("decision tree: F1 >= 0.97; integer thresholds equal the float splits on in
   }
 });
 
-test("XGBoost: F1 >= 0.98; ONNX Runtime and XGBoost agree on every test-split prediction", async () => {
-  if (!data) return;
+test.skipIf(DATASET === null)("XGBoost: F1 >= 0.98, FPR <= 1.5 %; ONNX Runtime and XGBoost agree on every test-split prediction", async () => {
   const model = loadArtifact(art("xgb")) as XgbModel;
   const rows = testSet(model);
   const k = model.features.length;
@@ -79,6 +75,7 @@ test("XGBoost: F1 >= 0.98; ONNX Runtime and XGBoost agree on every test-split pr
   const m = computeMetrics(rows.y, onnx.label, onnx.prob);
   console.log(`xgb test (ONNX Runtime): F1 ${m.f1.toFixed(4)} FPR ${m.fpr.toFixed(4)} MCC ${m.mcc.toFixed(4)}`);
   expect(m.f1).toBeGreaterThanOrEqual(0.98);
+  expect(m.fpr).toBeLessThanOrEqual(0.015); // measured 1.00 %
   // XGBoost itself, now, on the same rows (Debian python3-xgboost), and its predictions at training time.
   const live = predictXgb(join(model.dir, model.manifest.files.xgboost), x, k);
   const stored = ((await Bun.file(join(model.dir, model.manifest.files.test_predictions)).json()) as { prob: number[] }).prob;

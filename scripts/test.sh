@@ -37,7 +37,14 @@ bun test/check-leaks.ts || status=1
 
 passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | grep -Eo '[0-9]+' | tail -1)
 failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | grep -Eo '[0-9]+' | tail -1)
+skipped=$(grep -Eo '^ *[0-9]+ skip$' "$log" | grep -Eo '[0-9]+' | tail -1)
+# Every skip is listed with its test name (a skip is never silent).
+if [ "${skipped:-0}" -gt 0 ]; then
+  echo "== skipped tests"
+  grep -E '^\(skip\)' "$log" | sort -u
+  grep -E '^\[skip\]' "$log" | sort -u
+fi
 rm -f "$log"
-echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 [ "${passed:-0}" -gt 0 ] || status=1
 exit "$status"

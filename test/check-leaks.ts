@@ -6,7 +6,7 @@ import { BPFFS } from "./harness/bpffs.ts";
 import { TEST_PREFIX } from "./harness/netns.ts";
 
 // The tests' own prefix, and the demo's (the suite runs the demo too).
-const PREFIXES = [TEST_PREFIX, "xidsd"];
+const PREFIXES = [TEST_PREFIX, "xidsd", "xidsb"];
 const ours = (name: string) => PREFIXES.some((p) => name.startsWith(p));
 
 const leaks: string[] = [];

@@ -82,6 +82,9 @@ export const configSchema = s.object({
       early_end_packets: s.default(s.int({ min: 0, max: 1_000_000 }), 0),
       /** How often user space ends idle flows when no traffic arrives. */
       sweep_interval_ms: s.default(s.int({ min: 10, max: 600_000 }), 1_000),
+      /** Ring buffer of ended-flow records, bytes (a power of two, at least one page): about
+       *  16,000 records at the default. Records beyond it are lost and counted. */
+      ring_bytes: s.default(s.int({ min: 4_096, max: 1 << 30 }), 4 << 20),
       /** bpffs directory for pinned state ("" = none). Set: the block/allow lists, flow table and
        *  counters are pinned maps re-used by the next run, and each XDP link is pinned, so a killed
        *  agent leaves the program attached (still dropping blocked sources) and the next run takes

@@ -39,6 +39,8 @@ export function checkConfig(raw: unknown, builtins?: BuiltinCatalog): CheckResul
 }
 
 function crossCheck(config: XidsConfig, issues: Issues, builtins?: BuiltinCatalog): void {
+  const ring = config.dataplane.ring_bytes;
+  if ((ring & (ring - 1)) !== 0) issues.add("dataplane.ring_bytes", `expected a power of two (the kernel's ring buffer size), got ${ring}`);
   const seen = new Map<string, number>();
   config.plugins.forEach((p, i) => {
     const at = join("plugins", i);

@@ -48,6 +48,7 @@ export class KernelDataPlane implements DataPlanePort {
       blockTtlNs: BigInt(block.ttl_seconds) * 1_000_000_000n,
       blockReason: block.reason,
       blockPolicy: { minAttacks: block.min_attacks, minAttackPct: block.min_attack_pct, windowNs: BigInt(block.window_seconds) * 1_000_000_000n },
+      ringBytes: cfg.ring_bytes,
       ...(cfg.pin_dir ? { pinDir: ensureDir(cfg.pin_dir) } : {}),
     });
     try {

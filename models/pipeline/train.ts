@@ -2,7 +2,7 @@
 // metrics on floored inputs -> artifact folder with manifest and REPORT.md. Deterministic for a
 // given data set and options.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { floorRows, selectRows, summarizeReport } from "../data/csv.ts";
 import { FEATURES, N_FEATURES } from "../data/features.ts";
 import { DEFAULT_SPLIT, sampleWeights } from "../data/split.ts";
@@ -152,15 +152,15 @@ export async function train(opt: TrainOptions): Promise<TrainResult> {
   };
   const base: Base = { format: FORMAT, format_version: FORMAT_VERSION, features: manifestFeatures(features), training };
   const header = (title: string) => [
-    `# ${title}`, "",
+    `# ${title}: ${basename(resolve(opt.out))}, trained on ${opt.data}`, "",
     `Reproduce: \`${opt.command}\``, "",
     `Data: ${training.data} (${P.digest}), ${P.data.n} rows; stratified split seed ${opt.splitSeed}: train ${P.split.train.length} / val ${P.split.val.length} / test ${P.split.test.length}.`,
-    "Metrics are on the test split, which training, feature selection and calibration never saw, with inputs floored to integers as the kernel derives them.", "",
+    `Metrics are on the test split, which training${opt.kind === "mlp" && opt.targetFpr > 0 ? ", feature selection and the FPR calibration" : " and feature selection"} never saw, with inputs floored to integers as the kernel derives them.${opt.kind === "mlp" && opt.targetFpr <= 0 ? " No calibration (--target-fpr 0): the operating point is the plain argmax." : ""}`, "",
     "## Data repairs", "", "```", summarizeReport(P.data.report), "```", "",
     "## Feature ranking (Gini gain of a depth-" + DEFAULT_CART.maxDepth + " CART over the 22 receive-side features) and top-K curve (CART on the top K, validation split)", "",
     formatCurve(imp, curve), "",
     ...(sweep.length ? [
-      `### MLP sweep over K (layers ${opt.hidden.join(", ")}, calibrated to validation FPR <= ${opt.targetFpr}; first K with validation F1 >= ${opt.mlpMinF1} wins)`, "", ...sweep, "",
+      `### MLP sweep over K (layers ${opt.hidden.join(", ")}, ${opt.targetFpr > 0 ? `calibrated to validation FPR <= ${opt.targetFpr}` : "uncalibrated"}; first K with validation F1 >= ${opt.mlpMinF1} wins)`, "", ...sweep, "",
     ] : []),
     `Chosen: K = ${K}: ${features.map((f) => `${FEATURES[f]!.name} [${f}]`).join(", ")}.`, "",
   ];

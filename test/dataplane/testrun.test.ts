@@ -2,7 +2,7 @@
 // clock: allow before block, block expiry and per-reason drops, IPv6, timeouts, sweeps, early end,
 // overflow, lost records and LRU eviction. The reference is run alongside where it applies.
 import { describe, expect, test } from "bun:test";
-import { EndReason, type FlowRecord } from "../../core/ebpf/abi.ts";
+import { EndReason, SweepMode, type FlowRecord } from "../../core/ebpf/abi.ts";
 import { DataPlane } from "../../core/ebpf/dataplane.ts";
 import { ReferenceDataPlane, XDP_DROP, XDP_PASS } from "../../plugins/extractors/xdp/reference.ts";
 import { PinDir } from "../harness/bpffs.ts";
@@ -164,6 +164,23 @@ describe("flow end rules", () => {
     const [r] = records(dp);
     expect(r).toMatchObject({ family: 6, srcPort: 5555, dstPort: 443, proto: 6, endReason: EndReason.fin });
     expect(r!.features.slice(2, 6)).toEqual([2n, 300n, 300n, 0n]);
+  });
+
+  test("IPv6 mobility (135), HIP (139) and shim6 (140) headers are walked to the transport header, kernel == reference", () => {
+    using dp = load();
+    const ref = new ReferenceDataPlane({});
+    const chains: [number, Uint8Array][][] = [[[135, new Uint8Array(6)]], [[139, new Uint8Array(14)]], [[140, new Uint8Array(6)]], [[0, new Uint8Array(6)], [135, new Uint8Array(14)], [139, new Uint8Array(6)], [140, new Uint8Array(6)]]];
+    chains.forEach((ext, i) => {
+      const p = frame({ src: `2001:2::${i + 10}`, dst: "2001:2::2", proto: "udp", sport: 6000 + i, dport: 53, payload: 40 + i, ext });
+      expect(run(dp, p, T + BigInt(i))).toBe(XDP_PASS);
+      expect(ref.process(p, T + BigInt(i))).toBe(XDP_PASS);
+    });
+    const ker: FlowRecord[] = [];
+    dp.sweep("flush", (r) => ker.push(r));
+    ref.sweep(T + 10n, SweepMode.flush);
+    const sorted = (rs: FlowRecord[]) => [...rs].sort((a, b) => a.srcPort - b.srcPort);
+    expect(sorted(ker).map((r) => [r.family, r.proto, r.srcPort, r.dstPort, r.endReason, r.features[3]])).toEqual(chains.map((_, i) => [6, 17, 6000 + i, 53, EndReason.eoc, BigInt(40 + i)]));
+    expect(sorted(ker).map(plain)).toEqual(sorted(ref.records).map(plain));
   });
 });
 

@@ -4,6 +4,8 @@
 // window's verdicts count by the part of it still inside the last window, and are gone after two.
 import { expect, test } from "bun:test";
 import { DataPlane } from "../../core/ebpf/dataplane.ts";
+import { Verdict } from "../../core/ebpf/abi.ts";
+import { formatIp } from "../../core/ebpf/addr.ts";
 import { XDP_DROP, XDP_PASS } from "../../plugins/extractors/xdp/reference.ts";
 import { ModelSlots } from "../../plugins/models/kernel/model-slots.ts";
 import type { FlatTree } from "../../models/index.ts";
@@ -25,7 +27,8 @@ async function load(policy?: { minAttacks: number; minAttackPct: number; windowN
 /** One flow from src that ends at once: a lone TCP FIN. */
 function flow(dp: DataPlane, src: string, dport: number, sport: number, at: bigint): number {
   dp.setClock(at);
-  return dp.xdp.testRun({ data: frame({ src, dst: "198.18.1.1", proto: "tcp", sport, dport, flags: 0x01, payload: 0 }) }).retval;
+  const dst = src.includes(":") ? "2001:2::1" : "198.18.1.1";
+  return dp.xdp.testRun({ data: frame({ src, dst, proto: "tcp", sport, dport, flags: 0x01, payload: 0 }) }).retval;
 }
 
 const blocked = (dp: DataPlane, ip: string) => dp.blocks().some((b) => b.addr === ip);
@@ -76,4 +79,43 @@ test("the window slides: a client's benign history still counts right after a wi
   // ~6 weighted verdicts, and the client is blocked.
   for (let i = 0; i < 3; i++) flow(dp, client, 80, port++, T + 19n * S + BigInt(i));
   expect(blocked(dp, client)).toBe(true);
+});
+
+/** The verdicts of the records the kernel wrote since the last call. */
+function verdicts(dp: DataPlane): { src: string; verdict: number }[] {
+  const out: { src: string; verdict: number }[] = [];
+  dp.drain((r) => out.push({ src: formatIp(r.family, r.src), verdict: r.verdict }));
+  return out;
+}
+
+test("allow list wins in the kernel: attack verdicts from an allow-listed /24 and IPv6 /48 block nothing and pass", async () => {
+  using dp = await load();
+  dp.allow("198.18.7.0/24");
+  dp.allow("2001:2:7::/48");
+  const friends = ["198.18.7.9", "2001:2:7:1::9"];
+  for (const src of friends) {
+    expect(flow(dp, src, 22, 40000, T)).toBe(XDP_PASS); // dst port 22: the tree says attack
+    expect(flow(dp, src, 23, 40001, T + 1n)).toBe(XDP_PASS);
+  }
+  const seen = verdicts(dp);
+  expect(seen.map((v) => [v.src, v.verdict])).toEqual(friends.flatMap((src) => [[src, Verdict.attack], [src, Verdict.attack]]));
+  expect(dp.blocks()).toEqual([]);
+  // Outside the allowed prefixes the same verdict blocks.
+  expect(flow(dp, "198.18.8.9", 22, 40002, T + 2n)).toBe(XDP_PASS);
+  expect(flow(dp, "2001:2:8::9", 22, 40003, T + 3n)).toBe(XDP_PASS);
+  expect(dp.blocks().map((b) => b.addr).sort()).toEqual(["198.18.8.9", "2001:2:8::9"]);
+});
+
+test("a block the kernel's own verdict made expires after its TTL: dropped until then, passed after", async () => {
+  ensureBpfBuilt();
+  using dp = DataPlane.load({ testClock: true, flowsV4: 1024, flowsV6: 1024, blockReason: 5, blockTtlNs: 5n * S });
+  await new ModelSlots(dp.coll).activate({ kind: "dt", tree, features: [0] }, 1);
+  const src = "198.18.0.50";
+  expect(flow(dp, src, 22, 40000, T)).toBe(XDP_PASS);
+  const entry = dp.blocks().find((b) => b.addr === src)!;
+  expect([entry.reason, entry.addedNs, entry.expiresNs]).toEqual([5, T, T + 5n * S]);
+  expect(flow(dp, src, 8080, 40001, T + 5n * S - 1n)).toBe(XDP_DROP);
+  expect(flow(dp, src, 8080, 40002, T + 5n * S + 1n)).toBe(XDP_PASS);
+  // The expired entry is gone once it has let a packet through (the kernel removes it then).
+  expect(dp.blocks().some((b) => b.addr === src)).toBe(false);
 });

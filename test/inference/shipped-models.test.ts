@@ -20,9 +20,8 @@ const PCAPS = sharedPath("pcaps", "replay with a model");
 describe.each(["mlp-int32", "dt"])("models/%s in the kernel", (name) => {
   const model = loadArtifact(join(REPO_ROOT, "models", "artifacts", name));
 
-  test("zero disagreements with the reference on every row of the data set", async () => {
-    if (!DATA) return;
-    const rows = rowsOf(loadCsv(DATA));
+  test.skipIf(DATA === null)("zero disagreements with the reference on every row of the data set", async () => {
+    const rows = rowsOf(loadCsv(DATA!));
     const kernel = await predictKernel(model, rows.x, rows.n);
     const reference = await predictUserSpace(model, rows.x, rows.n);
     let disagreements = 0, attacks = 0;
@@ -37,11 +36,10 @@ describe.each(["mlp-int32", "dt"])("models/%s in the kernel", (name) => {
     expect(attacks).toBeLessThan(rows.n);
   });
 
-  test("replayed captures get the same verdicts and scores in the kernel and the reference", () => {
-    if (!PCAPS) return;
+  test.skipIf(PCAPS === null)("replayed captures get the same verdicts and scores in the kernel and the reference", () => {
     const km = kernelModelOf(model);
     for (const capture of ["chrissanders/synscan.pcapng", "chrissanders/ftp-crack.pcap", "esnet/nmap_nmap_80_all.pcap", "dpkt/http.pcap"]) {
-      const packets = readCapture(join(PCAPS, capture));
+      const packets = readCapture(join(PCAPS!, capture));
       const kernel = sortRecords(replayKernel(packets, { model: km }).records);
       const reference = replayReference(packets, {}).records;
       classifyRecords(reference, km);

@@ -14,8 +14,7 @@ describe("Program", () => {
     const res = coll.program("xdp_verdict").testRun({ data: frame, repeat: 1000 });
     expect(res.retval).toBe(XdpAction.PASS);
     expect(res.data).toEqual(frame);
-    expect(res.durationNs).toBeGreaterThan(0);
-    expect(res.durationNs).toBeLessThan(100_000);
+    expect(res.durationNs).toBeGreaterThan(0); // the kernel's average per run (no bound: timings are the bench's)
   });
 
   test("repeat must be a positive integer", () => {
