@@ -40,6 +40,7 @@ export interface NativeBinding {
   objPin(fd: number, path: string): void;
   objGet(path: string): number;
   closeFd(fd: number): void;
+  lockFile(path: string): number;
   mapInfo(fd: number): { name: string; id: number; type: number; keySize: number; valueSize: number; maxEntries: number; flags: number };
   progInfo(fd: number): { name: string; id: number; type: number; runCount: number; runTimeNs: number };
   linkInfo(fd: number): { id: number; type: number; progId: number; ifindex?: number };

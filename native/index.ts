@@ -7,6 +7,7 @@ export { BpfMap, TypedMap, MapType, type UpdateFlag } from "./map.ts";
 export { Program, ProgType, XdpAction, type TestRunOptions, type TestRunResult } from "./program.ts";
 export { RingBuffer, type RingBufferOptions } from "./ringbuf.ts";
 export { XdpLink, xdpQuery, type XdpMode, type XdpAttachOptions } from "./xdp-link.ts";
+export { FileLock, LockedError } from "./file-lock.ts";
 export { BpfError, VerifierError, NotSupportedError } from "./errors.ts";
 export { defineStruct, u32Key, type StructCodec, type StructValue } from "./struct.ts";
 

@@ -112,7 +112,7 @@ export class Agent implements ObserveSource {
       log.info(`running: models [${config.pipeline.models.join(", ")}], responders [${config.pipeline.responders.join(", ")}], xdp ${agent.dataplane.xdpMode}`);
       return agent;
     } catch (err) {
-      await agent.stop();
+      await agent.stop({ failedStart: true });
       throw err;
     }
   }
@@ -218,8 +218,9 @@ export class Agent implements ObserveSource {
     };
   }
 
-  /** Stops everything in reverse start order. Idempotent; never throws. */
-  async stop(): Promise<void> {
+  /** Stops everything in reverse start order. Idempotent; never throws. After a failed start the
+   *  data plane takes back only what this start created. */
+  async stop(opts: { failedStart?: boolean } = {}): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     if (this.lostTimer) clearInterval(this.lostTimer);
@@ -236,7 +237,7 @@ export class Agent implements ObserveSource {
     // Let the batch in flight finish before its plugins go away (bounded).
     await step("pipeline", () => this.pipeline.stop());
     await step("plugins", () => this.host.stop());
-    await step("data plane", () => this.dataplane.close());
+    await step("data plane", () => this.dataplane.close(opts));
     this.log.info("stopped");
   }
 }

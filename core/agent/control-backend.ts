@@ -14,7 +14,7 @@ import type { PluginHost } from "../host/host.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { ArtifactLoader } from "../plugin-api/services.ts";
 import type { ScopedLogger } from "../util/log.ts";
-import { cidrContains, parseIp, type Cidr, type IpAddr } from "../util/net.ts";
+import { cidrContains, neverBlockReason, parseIp, type Cidr, type IpAddr } from "../util/net.ts";
 import { VERSION } from "../util/version.ts";
 import type { ModelVersions } from "./model-versions.ts";
 
@@ -54,6 +54,8 @@ export function controlBackend(p: BackendParts): ControlBackend {
     },
 
     block(addr: IpAddr, ttlSeconds: number, reason: number): BlockedHost {
+      const never = neverBlockReason(addr) ?? (dataplane.isLocal(addr) ? "an address of this host" : null);
+      if (never) throw new RpcError(grpcStatus.FAILED_PRECONDITION, `address: ${addr.text} is ${never} and is never blocked`);
       const allowedBy = dataplane.allowListed(addr);
       if (allowedBy) throw new RpcError(grpcStatus.FAILED_PRECONDITION, `address: ${addr.text} is on the allow list (${allowedBy}) and is never blocked; disallow it first`);
       return BlockedHost.create(dataplane.block(addr, ttlSeconds, reason));
@@ -63,13 +65,18 @@ export function controlBackend(p: BackendParts): ControlBackend {
     listBlocked: () => dataplane.listBlocked().map((e) => BlockedHost.create(e)),
 
     /** Adds to the allow list and lifts every block inside it (correcting false positives). */
-    allow(cidr: Cidr): string {
+    allow(cidr: Cidr): { cidr: string; unblocked: number } {
       dataplane.allow(cidr);
+      let unblocked = 0;
       for (const h of dataplane.listBlocked()) {
         const a = parseIp(h.address);
-        if (a && cidrContains(cidr, a) && dataplane.unblock(a)) log.info(`allow ${cidr.cidr}: unblocked ${h.address}`);
+        if (a && cidrContains(cidr, a) && dataplane.unblock(a)) {
+          unblocked++;
+          log.info(`allow ${cidr.cidr}: unblocked ${h.address}`);
+        }
       }
-      return cidr.cidr;
+      if (unblocked > 0) log.warn(`allow ${cidr.cidr} lifted ${unblocked} block(s)`);
+      return { cidr: cidr.cidr, unblocked };
     },
 
     disallow: (cidr) => dataplane.disallow(cidr),

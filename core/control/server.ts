@@ -33,7 +33,8 @@ export interface ControlBackend {
   block(addr: IpAddr, ttlSeconds: number, reason: number): BlockedHost;
   unblock(addr: IpAddr): boolean;
   listBlocked(): BlockedHost[];
-  allow(cidr: Cidr): string;
+  /** Adds the CIDR; answers its canonical form and how many blocks it lifted. */
+  allow(cidr: Cidr): { cidr: string; unblocked: number };
   disallow(cidr: Cidr): boolean;
   modelTargets(): string[];
   pushModel(artifactPath: string, target: string): Promise<PushModelResponse>;
@@ -74,7 +75,7 @@ export function controlHandlers(backend: ControlBackend, auth: (md: grpc.Metadat
       return UnblockResponse.create({ removed });
     }),
     listBlocked: guarded(() => ListBlockedResponse.create({ hosts: backend.listBlocked() })),
-    allow: guarded((req) => AllowResponse.create({ cidr: backend.allow(cidr("cidr", req.cidr)) })),
+    allow: guarded((req) => AllowResponse.create(backend.allow(cidr("cidr", req.cidr)))),
     disallow: guarded((req) => DisallowResponse.create({ removed: backend.disallow(cidr("cidr", req.cidr)) })),
     pushModel: guarded(async (req) => {
       const r = checkPushModel(req, backend.modelTargets());

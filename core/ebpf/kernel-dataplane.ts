@@ -3,13 +3,14 @@
 // pinned, and writes the block/allow maps directly, so protection never depends on a user-space
 // plugin being up. Reading the ring buffer and sweeping timed-out flows is the flow extractor's
 // job (plugins/extractors/xdp); the classifier's slots are the kernel model's.
-import { existsSync, mkdirSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, unlinkSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { XdpLink, ifNameToIndex } from "../../native/index.ts";
+import { FileLock, LockedError, XdpLink, ifNameToIndex } from "../../native/index.ts";
 import type { XidsConfig } from "../config/config.ts";
 import type { Logger } from "../util/log.ts";
 import type { Cidr, IpAddr } from "../util/net.ts";
 import { allowListedIn } from "./allow-list.ts";
+import { LocalAddresses } from "./local-addresses.ts";
 import { DataPlane } from "./dataplane.ts";
 import type { BlockedEntry, DataPlanePort } from "./port.ts";
 
@@ -19,6 +20,7 @@ export class KernelDataPlane implements DataPlanePort {
   readonly xdpMode: "native" | "generic";
   readonly ifname: string;
   private readonly allowed = new Set<string>();
+  private readonly local: LocalAddresses;
   private closed = false;
 
   private constructor(
@@ -28,66 +30,78 @@ export class KernelDataPlane implements DataPlanePort {
     private readonly log: Logger,
     /** Links re-adopted from pins left by an earlier run (0 = fresh attachments). */
     readonly readopted: number,
+    private readonly lock: FileLock | null,
+    /** What this start created, for close({ failedStart: true }). */
+    private readonly created: Created,
   ) {
     this.ifname = settings.interfaces.join(",");
+    this.local = new LocalAddresses(settings.netns ? (settings.netns.startsWith("/") ? settings.netns : `/var/run/netns/${settings.netns}`) : undefined);
     // With the generic fallback, one interface may run generic while another runs native.
     this.xdpMode = links.some((l) => l.mode === "generic") ? "generic" : "native";
     for (const c of dp.allowed()) this.allowed.add(c);
   }
 
   static open(cfg: XidsConfig["dataplane"], block: XidsConfig["pipeline"]["block"], log: Logger): KernelDataPlane {
-    const ms = (v: number) => BigInt(v) * 1_000_000n;
-    const dp = DataPlane.load({
-      // The BPF object is a build product of this repository: a relative path is relative to it.
-      object: isAbsolute(cfg.object) ? cfg.object : join(REPO_ROOT, cfg.object),
-      idleTimeoutNs: ms(cfg.idle_timeout_ms),
-      activeTimeoutNs: ms(cfg.active_timeout_ms),
-      earlyEndPkts: cfg.early_end_packets,
-      // An in-kernel attack verdict blocks the source right there, as pipeline.block says.
-      modelAction: block.enabled ? "block" : "alert",
-      blockTtlNs: BigInt(block.ttl_seconds) * 1_000_000_000n,
-      blockReason: block.reason,
-      blockPolicy: { minAttacks: block.min_attacks, minAttackPct: block.min_attack_pct, windowNs: BigInt(block.window_seconds) * 1_000_000_000n },
-      ringBytes: cfg.ring_bytes,
-      ...(cfg.pin_dir ? { pinDir: ensureDir(cfg.pin_dir) } : {}),
-    });
+    // One owner of pinned state: the lock is taken before anything pinned is touched, and a
+    // second agent for the same pins stops here, having changed nothing.
+    const lock = cfg.pin_dir ? lockPinDir(cfg.pin_dir) : null;
+    const created = new Created();
     try {
+      const ms = (v: number) => BigInt(v) * 1_000_000n;
+      if (cfg.pin_dir && !existsSync(cfg.pin_dir)) {
+        mkdirSync(cfg.pin_dir, { recursive: true, mode: 0o700 });
+        created.pinDir = cfg.pin_dir;
+      }
+      const dp = DataPlane.load({
+        // The BPF object is a build product of this repository: a relative path is relative to it.
+        object: isAbsolute(cfg.object) ? cfg.object : join(REPO_ROOT, cfg.object),
+        idleTimeoutNs: ms(cfg.idle_timeout_ms),
+        activeTimeoutNs: ms(cfg.active_timeout_ms),
+        earlyEndPkts: cfg.early_end_packets,
+        // An in-kernel attack verdict blocks the source right there, as pipeline.block says.
+        modelAction: block.enabled ? "block" : "alert",
+        blockTtlNs: BigInt(block.ttl_seconds) * 1_000_000_000n,
+        blockReason: block.reason,
+        blockPolicy: { minAttacks: block.min_attacks, minAttackPct: block.min_attack_pct, windowNs: BigInt(block.window_seconds) * 1_000_000_000n },
+        ringBytes: cfg.ring_bytes,
+        ...(cfg.pin_dir ? { pinDir: cfg.pin_dir } : {}),
+      });
+      created.dataplane = dp;
       const netns = cfg.netns ? (cfg.netns.startsWith("/") ? cfg.netns : `/var/run/netns/${cfg.netns}`) : undefined;
       const links: XdpLink[] = [];
       let readopted = 0;
-      try {
-        for (const ifname of cfg.interfaces) {
-          const pin = cfg.pin_dir ? linkPinPath(cfg.pin_dir, ifname) : null;
-          if (pin && existsSync(pin)) {
-            // An earlier run (killed, or crashed) left its link pinned: the old program has kept
-            // dropping blocked sources meanwhile, reading the same pinned maps. Take the link over
-            // and swap our program into it atomically: never detached, never attached twice.
-            const link = XdpLink.fromPin(pin, { netns: netns ?? "" });
-            const want = ifNameToIndex(ifname, netns);
-            if (link.ifindex === want) {
-              links.push(link);
-              link.update(dp.xdp);
-              readopted++;
-              log.info(`XDP link on ${ifname}${netns ? ` (netns ${cfg.netns})` : ""} re-adopted from ${pin} (${link.mode} mode); program replaced in place`);
-              continue;
-            }
-            // The interface it was on is gone (or renamed): the link is defunct.
-            log.warn(`pinned XDP link ${pin} is on ifindex ${link.ifindex}, ${ifname} is ${want}: removing the stale pin`);
-            link.close();
-            unlinkSync(pin);
+      for (const ifname of cfg.interfaces) {
+        const pin = cfg.pin_dir ? linkPinPath(cfg.pin_dir, ifname) : null;
+        if (pin && existsSync(pin)) {
+          // An earlier run (killed, or crashed: we hold its lock now) left its link pinned: the
+          // old program has kept dropping blocked sources meanwhile, reading the same pinned
+          // maps. Take the link over and swap our program into it atomically: never detached,
+          // never attached twice.
+          const link = XdpLink.fromPin(pin, { netns: netns ?? "" });
+          const want = ifNameToIndex(ifname, netns);
+          if (link.ifindex === want) {
+            links.push(link);
+            created.readopted.push(link);
+            link.update(dp.xdp);
+            readopted++;
+            log.info(`XDP link on ${ifname}${netns ? ` (netns ${cfg.netns})` : ""} re-adopted from ${pin} (${link.mode} mode); program replaced in place`);
+            continue;
           }
-          const link = XdpLink.attach(dp.xdp, { ifname, netns, mode: cfg.xdp_mode, allowFallback: cfg.allow_generic_fallback });
-          links.push(link);
-          if (pin) link.pin(pin);
-          log.info(`XDP attached to ${ifname}${netns ? ` (netns ${cfg.netns})` : ""} in ${link.mode} mode${pin ? `, link pinned at ${pin}` : ""}`);
+          // The interface it was on is gone (or renamed): the link is defunct.
+          log.warn(`pinned XDP link ${pin} is on ifindex ${link.ifindex}, ${ifname} is ${want}: removing the stale pin`);
+          link.close();
+          unlinkSync(pin);
         }
-      } catch (err) {
-        for (const l of links) l.close();
-        throw err;
+        const link = XdpLink.attach(dp.xdp, { ifname, netns, mode: cfg.xdp_mode, allowFallback: cfg.allow_generic_fallback });
+        links.push(link);
+        created.attached.push(link);
+        if (pin) link.pin(pin);
+        log.info(`XDP attached to ${ifname}${netns ? ` (netns ${cfg.netns})` : ""} in ${link.mode} mode${pin ? `, link pinned at ${pin}` : ""}`);
       }
-      return new KernelDataPlane(dp, links, cfg, log, readopted);
+      return new KernelDataPlane(dp, links, cfg, log, readopted, lock, created);
     } catch (err) {
-      dp.close();
+      created.undo(log);
+      lock?.release();
       throw err;
     }
   }
@@ -138,27 +152,39 @@ export class KernelDataPlane implements DataPlanePort {
     return allowListedIn(this.allowed, addr);
   }
 
+  isLocal(addr: IpAddr): boolean {
+    return this.local.has(addr);
+  }
+
   lostRecords(): number {
     return Number(this.dp.counter("records_lost"));
   }
 
-  async close(): Promise<void> {
+  /**
+   * A clean stop detaches (even a pinned link) and removes the link pins; the pinned maps stay, so
+   * the next run starts with the same block and allow lists. After a failed start only what this
+   * start created goes: links it attached (and their pins), a pin directory it made; a link it
+   * re-adopted stays attached and keeps dropping.
+   */
+  async close(opts: { failedStart?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // A clean stop detaches (even a pinned link) and removes the link pin; the pinned maps stay,
-    // so the next run starts with the same block and allow lists.
-    for (const l of this.links) {
-      try {
-        if (l.pinnedAt) {
-          l.detach();
-          l.unpin();
+    if (opts.failedStart) this.created.undo(this.log);
+    else {
+      for (const l of this.links) {
+        try {
+          if (l.pinnedAt) {
+            l.detach();
+            l.unpin();
+          }
+        } catch (err) {
+          this.log.error(`unpin XDP link: ${(err as Error).message}`);
         }
-      } catch (err) {
-        this.log.error(`unpin XDP link: ${(err as Error).message}`);
+        l.close();
       }
-      l.close();
+      this.dp.close();
     }
-    this.dp.close();
+    this.lock?.release();
   }
 
   /** The loaded XDP object (maps, programs, ring buffer). */
@@ -167,9 +193,45 @@ export class KernelDataPlane implements DataPlanePort {
   }
 }
 
-function ensureDir(dir: string): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return dir;
+/** What one start made, so that a failed start can take back exactly that. */
+class Created {
+  pinDir: string | null = null;
+  dataplane: DataPlane | null = null;
+  attached: XdpLink[] = [];
+  readopted: XdpLink[] = [];
+
+  undo(log: Logger): void {
+    for (const l of this.attached) {
+      try {
+        l.detach();
+        if (l.pinnedAt) l.unpin();
+      } catch (err) {
+        log.error(`undo XDP attachment: ${(err as Error).message}`);
+      }
+      l.close();
+    }
+    for (const l of this.readopted) l.close(); // still pinned and attached
+    this.dataplane?.close();
+    if (this.pinDir) rmSync(this.pinDir, { recursive: true, force: true });
+  }
+}
+
+/** Where the owner lock of a pin directory lives (bpffs holds only BPF objects). */
+export function pinLockPath(pinDir: string): string {
+  return join(LOCK_DIR, `${pinDir.replace(/^\/+/, "").replace(/[^A-Za-z0-9._-]/g, "_")}.lock`);
+}
+
+const LOCK_DIR = "/run/lock/xids";
+
+function lockPinDir(pinDir: string): FileLock {
+  mkdirSync(LOCK_DIR, { recursive: true, mode: 0o755 });
+  const path = pinLockPath(pinDir);
+  try {
+    return FileLock.acquire(path, `pid ${process.pid}, started ${new Date().toISOString()}`);
+  } catch (err) {
+    if (!(err instanceof LockedError)) throw err;
+    throw new Error(`dataplane.pin_dir ${pinDir} belongs to another running xids${err.holder ? ` (${err.holder})` : ""}: not touching its pinned state (lock ${path})`);
+  }
 }
 
 /** Where the XDP link of one interface is pinned under dataplane.pin_dir. */

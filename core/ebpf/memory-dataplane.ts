@@ -4,6 +4,7 @@ import { configSchema, type XidsConfig } from "../config/config.ts";
 import { validate } from "../config/schema.ts";
 import type { Cidr, IpAddr } from "../util/net.ts";
 import { allowListedIn } from "./allow-list.ts";
+import { LocalAddresses } from "./local-addresses.ts";
 import type { BlockedEntry, DataPlanePort } from "./port.ts";
 
 export class MemoryDataPlane implements DataPlanePort {
@@ -13,6 +14,7 @@ export class MemoryDataPlane implements DataPlanePort {
   readonly readopted = 0;
   private readonly blocked = new Map<string, { expiresAt: number; reason: number }>();
   private readonly allowed = new Set<string>();
+  private readonly local = new LocalAddresses();
 
   constructor(readonly settings: XidsConfig["dataplane"] = MemoryDataPlane.defaults()) {}
 
@@ -48,6 +50,9 @@ export class MemoryDataPlane implements DataPlanePort {
   }
   allowListed(addr: IpAddr): string | null {
     return allowListedIn(this.allowed, addr);
+  }
+  isLocal(addr: IpAddr): boolean {
+    return this.local.has(addr);
   }
   stats(): Record<string, number> {
     return {};

@@ -36,9 +36,12 @@ export interface DataPlanePort {
   listAllowed(): string[];
   /** The allow-list CIDR containing `addr`, if any. */
   allowListed(addr: IpAddr): string | null;
+  /** True for an address of this host (in the protected interfaces' namespace): never blocked. */
+  isLocal(addr: IpAddr): boolean;
   /** Kernel counters by name, summed across CPUs. */
   stats(): Record<string, number>;
   /** Flow records the kernel could not hand to user space (ring buffer full). */
   lostRecords(): number;
-  close(): Promise<void>;
+  /** A clean stop; with failedStart, takes back only what this start created. */
+  close(opts?: { failedStart?: boolean }): Promise<void>;
 }

@@ -25,8 +25,31 @@ export function parseIp(text: string): IpAddr | null {
   if (isIPv6(text) && !text.includes("%")) {
     const bytes = ipv6Bytes(text);
     if (!bytes) return null;
+    // An IPv4-mapped address (::ffff:a.b.c.d) is that IPv4 host: one address, one entry.
+    if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
+      const v4 = bytes.slice(12);
+      return { family: 4, bytes: v4, text: formatIp(4, v4) };
+    }
     return { family: 6, bytes, text: formatIp(6, bytes) };
   }
+  return null;
+}
+
+const NEVER_BLOCK: [string, string][] = [
+  ["0.0.0.0/8", "an unspecified (this-network) address"],
+  ["127.0.0.0/8", "a loopback address"],
+  ["169.254.0.0/16", "a link-local address"],
+  ["224.0.0.0/4", "a multicast address"],
+  ["255.255.255.255/32", "the broadcast address"],
+  ["::/128", "the unspecified address"],
+  ["::1/128", "the loopback address"],
+  ["fe80::/10", "a link-local address (neighbour discovery and routers use these)"],
+  ["ff00::/8", "a multicast address"],
+];
+
+/** Why `addr` is never a source to block (loopback, link-local, multicast, ...), or null. */
+export function neverBlockReason(addr: IpAddr): string | null {
+  for (const [c, why] of NEVER_BLOCK) if (cidrContains(parseCidr(c) as Cidr, addr)) return why;
   return null;
 }
 

@@ -2,7 +2,9 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -256,6 +258,23 @@ Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, idx);
 }
 
+// lockFile(path) -> fd holding an exclusive flock on path (created 0600), or -1 when another
+// process holds it. The kernel releases the lock when the holder's fd closes, so a killed
+// holder never leaves a stale lock behind.
+Napi::Value LockFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) ThrowErrno(env, "open lock file " + path, errno);
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(fd);
+    if (err == EWOULDBLOCK) return Napi::Number::New(env, -1);
+    ThrowErrno(env, "lock " + path, err);
+  }
+  return Napi::Number::New(env, fd);
+}
+
 }  // namespace
 
 void InitFdOps(Napi::Env env, Napi::Object exports) {
@@ -268,6 +287,7 @@ void InitFdOps(Napi::Env env, Napi::Object exports) {
   exports.Set("objPin", Napi::Function::New<ObjPin>(env));
   exports.Set("objGet", Napi::Function::New<ObjGet>(env));
   exports.Set("closeFd", Napi::Function::New<CloseFd>(env));
+  exports.Set("lockFile", Napi::Function::New<LockFile>(env));
   exports.Set("mapInfo", Napi::Function::New<MapInfo>(env));
   exports.Set("progInfo", Napi::Function::New<ProgInfo>(env));
   exports.Set("linkInfo", Napi::Function::New<LinkInfo>(env));

@@ -39,6 +39,12 @@ describe("cli", () => {
   test("usage errors exit 2", async () => {
     expect((await xids(["block"])).code).toBe(2);
     expect((await xids(["block", "1.2.3.4", "--bogus"])).err).toContain("unknown option --bogus");
+    // Numbers the request cannot carry are refused before anything is sent.
+    for (const [ttl, msg] of [["99999999999", "99999999999"], ["-5", "-5"], ["1.5", "1.5"]] as const) {
+      const r = await xids(["block", "198.18.0.1", `--ttl=${ttl}`, "--socket", "/nonexistent/x.sock"]);
+      expect([r.code, r.err]).toEqual([2, `xids block: --ttl: expected whole seconds in [0, 31536000] (one year; 0 = permanent), got ${msg}\n`]);
+    }
+    expect((await xids(["block", "198.18.0.1", "--ttl", "-5"])).err).toContain("--ttl: a value starting with '-' is written --ttl=<value>");
   });
 });
 

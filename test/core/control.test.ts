@@ -79,16 +79,35 @@ describe("control API", () => {
     expect((await c.disallow("198.18.0.0/15")).removed).toBe(false);
   });
 
-  test("allowing a CIDR lifts exactly the blocks inside it (IPv4 /24, IPv6 /48), and they stay allowed", async () => {
+  test("allowing a CIDR lifts exactly the blocks inside it (IPv4 /24, IPv6 /48), says how many, and they stay allowed", async () => {
     for (const a of ["198.18.3.1", "198.18.3.200", "198.18.4.1", "2001:2:3::1", "2001:2:3:ffff::2", "2001:2:4::1"]) await c.block(a, 600, 1);
-    expect((await c.allow("198.18.3.0/24")).cidr).toBe("198.18.3.0/24");
-    expect((await c.allow("2001:2:3::/48")).cidr).toBe("2001:2:3::/48");
+    expect(await c.allow("198.18.3.0/24")).toEqual({ cidr: "198.18.3.0/24", unblocked: 2 });
+    expect(await c.allow("2001:2:3::/48")).toEqual({ cidr: "2001:2:3::/48", unblocked: 2 });
     expect((await c.listBlocked()).hosts.map((h) => h.address)).toEqual(["198.18.4.1", "2001:2:4::1"]);
     // Inside an allowed prefix a block is refused; outside it is not.
     expect(await rejects(c.block("198.18.3.77"))).toBe("FAILED_PRECONDITION: address: 198.18.3.77 is on the allow list (198.18.3.0/24) and is never blocked; disallow it first");
     expect(await rejects(c.block("2001:2:3:1::7"))).toBe("FAILED_PRECONDITION: address: 2001:2:3:1::7 is on the allow list (2001:2:3::/48) and is never blocked; disallow it first");
     for (const cidr of ["198.18.3.0/24", "2001:2:3::/48"]) expect((await c.disallow(cidr)).removed).toBe(true);
     for (const a of ["198.18.4.1", "2001:2:4::1"]) expect((await c.unblock(a)).removed).toBe(true);
+  });
+
+  test("addresses that are never a source to block are refused with the reason; IPv4-mapped IPv6 is the IPv4 host", async () => {
+    const refusals: [string, string][] = [
+      ["127.0.0.1", "a loopback address"],
+      ["0.0.0.0", "an unspecified (this-network) address"],
+      ["255.255.255.255", "the broadcast address"],
+      ["224.0.0.1", "a multicast address"],
+      ["169.254.1.1", "a link-local address"],
+      ["fe80::1", "a link-local address (neighbour discovery and routers use these)"],
+      ["ff02::1", "a multicast address"],
+      ["::1", "the loopback address"],
+      ["::", "the unspecified address"],
+    ];
+    for (const [a, why] of refusals) expect(await rejects(c.block(a))).toBe(`FAILED_PRECONDITION: address: ${a} is ${why} and is never blocked`);
+    expect((await c.block("::ffff:198.18.3.9", 60, 1)).entry?.address).toBe("198.18.3.9");
+    expect((await c.listBlocked()).hosts.map((h) => h.address)).toEqual(["198.18.3.9"]);
+    expect((await c.unblock("198.18.3.9")).removed).toBe(true);
+    expect((await c.listBlocked()).hosts).toEqual([]);
   });
 
   test("bad requests fail with INVALID_ARGUMENT and the reason, and change nothing", async () => {

@@ -1,7 +1,7 @@
 // `xids replay`: kernel and reference CSVs are byte-identical; the columns are CIC-IDS-2017 names.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CSV_COLUMNS } from "../../plugins/extractors/xdp/csv.ts";
@@ -35,6 +35,25 @@ describe("xids replay", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  test.skipIf(CAPTURE === null)("a capture cut short is replayed up to the cut, the damage reported, exit status 3", () => {
+    const bytes = readFileSync(CAPTURE!);
+    const dir = mkdtempSync(join(tmpdir(), "xids-replay-"));
+    try {
+      const cut = join(dir, "cut.pcap");
+      writeFileSync(cut, bytes.subarray(0, bytes.length - 7)); // the last record loses its tail
+      const whole = xids(["replay", CAPTURE!, "--reference", "--out", join(dir, "whole.csv")]);
+      const part = xids(["replay", cut, "--reference", "--out", join(dir, "cut.csv")]);
+      expect(whole.code).toBe(0);
+      expect(part.code).toBe(3);
+      expect(part.stderr).toMatch(/the capture is damaged: .*cut\.pcap: truncated record at \d+; the \d+ complete packets before it were replayed/);
+      const packets = (s: string) => Number(/: (\d+) packets/.exec(s)![1]);
+      expect(packets(part.stderr)).toBe(packets(whole.stderr) - 1);
+      expect(readFileSync(join(dir, "cut.csv"), "utf8").split("\n").length).toBeGreaterThan(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test("usage errors are clear", () => {
     expect(xids(["replay"]).stderr).toContain("a capture file is required");

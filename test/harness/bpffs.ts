@@ -1,5 +1,7 @@
 // Per-test pin directories on bpffs, removed with everything in them on dispose.
-import { mkdirSync, rmSync, existsSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, existsSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { pinLockPath } from "../../core/ebpf/kernel-dataplane.ts";
 import { TEST_PREFIX } from "./netns.ts";
 
 export const BPFFS = "/sys/fs/bpf";
@@ -20,6 +22,10 @@ export class PinDir implements Disposable {
   close(): void {
     // bpffs supports unlink/rmdir; removing a pin drops that reference only.
     if (existsSync(this.path)) rmSync(this.path, { recursive: true, force: true });
+    // The owner locks agents took on this directory or one below it.
+    const lock = pinLockPath(this.path);
+    const stem = basename(lock).slice(0, -".lock".length);
+    if (existsSync(dirname(lock))) for (const f of readdirSync(dirname(lock))) if (f.startsWith(stem)) rmSync(join(dirname(lock), f), { force: true });
   }
 
   [Symbol.dispose](): void {

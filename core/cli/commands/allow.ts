@@ -7,7 +7,7 @@ export const command: Command = {
   help: `usage: xids allow <cidr>
 
 Adds an IPv4/IPv6 CIDR (or a host address) to the running core's allow list: matching
-sources are never dropped, even when blocked.
+sources are never dropped, and every block inside it is lifted (the answer says how many).
 
 ${CONNECTION_HELP}
 
@@ -20,7 +20,7 @@ example: xids allow 198.18.0.0/24`,
     }
     return withControl("allow", f, async (c) => {
       const res = await c.allow(f._[0]!);
-      console.log(`allowed ${res.cidr}`);
+      console.log(`allowed ${res.cidr}${res.unblocked ? ` (lifted ${res.unblocked} block${res.unblocked === 1 ? "" : "s"})` : ""}`);
       return 0;
     });
   },

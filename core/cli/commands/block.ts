@@ -1,5 +1,7 @@
 import type { Command } from "../command.ts";
 import { CONNECTION_HELP, fmtDuration, parseWithConnection, withControl } from "../connection.ts";
+import { UsageError } from "../args.ts";
+import { MAX_REASON, MAX_TTL_SECONDS } from "../../control/validate.ts";
 
 export const command: Command = {
   name: "block",
@@ -19,8 +21,12 @@ example: xids block 198.18.0.9 --ttl 600 --reason 3`,
       console.error("usage: xids block <address> [--ttl <seconds>] [--reason <0-15>]");
       return 2;
     }
+    // Checked here too: a number the request cannot carry must not reach the wire as garbage.
+    const ttl = f.ttl ?? 0, reason = f.reason ?? 0;
+    if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS) throw new UsageError(`--ttl: expected whole seconds in [0, ${MAX_TTL_SECONDS}] (one year; 0 = permanent), got ${ttl}`);
+    if (!Number.isInteger(reason) || reason < 0 || reason > MAX_REASON) throw new UsageError(`--reason: expected an integer in [0, ${MAX_REASON}], got ${reason}`);
     return withControl("block", f, async (c) => {
-      const res = await c.block(f._[0]!, f.ttl ?? 0, f.reason ?? 0);
+      const res = await c.block(f._[0]!, ttl, reason);
       const e = res.entry!;
       console.log(`blocked ${e.address} (${fmtDuration(e.expiresInMs)}, reason ${e.reason})`);
       return 0;

@@ -27,6 +27,23 @@ export function readCapture(pathOrBytes: string | Uint8Array): CapturedPacket[] 
   return [...iterateCapture(bytes, typeof pathOrBytes === "string" ? pathOrBytes : "<buffer>")];
 }
 
+/**
+ * Reads every complete packet of a capture that may be damaged (cut short, a bad block): the
+ * packets before the damage, and what the damage is. A file that is not a capture at all is still
+ * an error.
+ */
+export function salvageCapture(path: string): { packets: CapturedPacket[]; damage: string | null } {
+  const bytes = new Uint8Array(readFileSync(path));
+  const packets: CapturedPacket[] = [];
+  try {
+    for (const p of iterateCapture(bytes, path)) packets.push(p);
+    return { packets, damage: null };
+  } catch (err) {
+    if (!(err instanceof CaptureFormatError) || /not a pcap|too short|truncated pcap header|is not Ethernet/.test(err.message)) throw err;
+    return { packets, damage: err.message };
+  }
+}
+
 export function* iterateCapture(bytes: Uint8Array, name = "<buffer>"): Generator<CapturedPacket> {
   if (bytes.length < 4) throw new CaptureFormatError(`${name}: too short to be a capture file`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { parseFlags, UsageError } from "../../../core/cli/args.ts";
 import type { Command } from "../../../core/cli/command.ts";
-import { readCapture } from "./pcap.ts";
+import { salvageCapture } from "./pcap.ts";
 import { COUNTER_NAMES } from "../../../core/ebpf/abi.ts";
 import { toCsv } from "./csv.ts";
 import { classifyRecords, replayKernel, replayReference, sortRecords, type ReplayOptions } from "./replay.ts";
@@ -47,6 +47,9 @@ to stdout. A summary (flows, packets, counters) goes to stderr.
                        with --kernel, with the TypeScript oracle with --reference; fills verdict
                        and score (replay reports verdicts, it never blocks)
 
+A damaged capture (cut short, a bad block) is replayed up to the damage, which is reported; the
+exit status is then 3.
+
 End of capture: a final timeout sweep at the last capture time, then every open flow is flushed
 with end reason "eoc".
 
@@ -79,7 +82,8 @@ example:
     if (f["drop-malformed"]) opts.dropMalformed = true;
 
     const model = f.model ? kernelModelOf(loadArtifact(f.model)) : undefined;
-    const packets = readCapture(capture);
+    // A damaged capture: every complete packet is replayed, the damage reported, the exit status 3.
+    const { packets, damage } = salvageCapture(capture);
     const t0 = performance.now();
     const res = f.kernel ? replayKernel(packets, { ...opts, ...(model ? { model } : {}) }) : replayReference(packets, opts);
     if (model && !f.kernel) classifyRecords(res.records, model);
@@ -98,6 +102,10 @@ example:
       for (let i = 0; i < res.counters.length; i++) {
         if (res.counters[i]) console.error(`  ${COUNTER_NAMES[i]}: ${res.counters[i]}`);
       }
+    }
+    if (damage) {
+      console.error(`xids replay: the capture is damaged: ${damage}; the ${packets.length} complete packets before it were replayed`);
+      return 3;
     }
     return 0;
   },

@@ -59,7 +59,9 @@ export function alertEvent(d: Detection): Record<string, unknown> {
           ? { type, ...(d.actionDetail ? { allow: d.actionDetail } : {}) }
           : type === "failed"
             ? { type, error: d.actionDetail }
-            : { type },
+            : type === "refused"
+              ? { type, reason: d.actionDetail }
+              : { type },
   };
 }
 

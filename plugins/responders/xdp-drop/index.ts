@@ -4,7 +4,9 @@
 // detection they receive, so no plugin (a hung webhook, a slow external process) can delay a
 // block. Configured by `pipeline.block` (enabled, ttl_seconds, reason): the in-kernel model
 // blocks with the same settings, compiled into the XDP program.
-// Rules: a source on the allow list is never blocked, whatever the model says; a source the
+// Rules: a source on the allow list, and an address that is never a source to block (loopback,
+// link-local, multicast, broadcast, unspecified, this host's own), is never blocked, whatever the
+// model says; a source the
 // in-kernel model already blocked is not written twice; a failed map write is reported, not thrown.
 import { Verdict, type FlowRecord } from "../../../proto/gen/xids/plugin/v1/common.ts";
 import { Ack } from "../../../proto/gen/xids/plugin/v1/responder.ts";
@@ -12,7 +14,7 @@ import { s } from "../../../core/config/schema.ts";
 import { pluginInfo, serving } from "../../../core/plugin-api/info.ts";
 import { definePlugin, type Logger } from "../../../core/plugin-api/types.ts";
 import { coreServices, type DataPlanePort } from "../../../core/plugin-api/services.ts";
-import { parseIp } from "../../../core/util/net.ts";
+import { neverBlockReason, parseIp } from "../../../core/util/net.ts";
 
 export interface XdpDropSettings {
   enabled: boolean;
@@ -24,11 +26,12 @@ export type DropAction =
   | { type: "blocked"; ttlSeconds: number; reason: number }
   | { type: "kernel-blocked"; ttlSeconds: number; reason: number }
   | { type: "allowed"; allow: string }
+  | { type: "refused"; why: string }
   | { type: "alert"; why: string }
   | { type: "failed"; error: string };
 
 export class XdpDropResponder {
-  readonly stats = { blocks: 0, kernelBlocked: 0, skippedAllowed: 0, failures: 0 };
+  readonly stats = { blocks: 0, kernelBlocked: 0, skippedAllowed: 0, refused: 0, failures: 0 };
 
   constructor(
     readonly settings: XdpDropSettings,
@@ -41,6 +44,12 @@ export class XdpDropResponder {
     if (!this.settings.enabled) return { type: "alert", why: "pipeline.block.enabled is false" };
     const addr = parseIp(record.srcAddr);
     if (!addr) return { type: "alert", why: `source ${JSON.stringify(record.srcAddr)} is not an address` };
+    const never = neverBlockReason(addr) ?? (this.dp.isLocal(addr) ? "an address of this host" : null);
+    if (never) {
+      this.stats.refused++;
+      this.log.warn(`${addr.text} is ${never}: never blocked`);
+      return { type: "refused", why: `${addr.text} is ${never}` };
+    }
     const allow = this.dp.allowListed(addr);
     if (allow) {
       this.stats.skippedAllowed++;
@@ -74,6 +83,7 @@ export function ackOf(a: DropAction): Ack {
     case "allowed":
       return Ack.create({ accepted: true, action: a.type, message: a.allow });
     case "alert":
+    case "refused":
       return Ack.create({ accepted: true, action: a.type, message: a.why });
     case "failed":
       return Ack.create({ accepted: true, action: a.type, message: a.error });

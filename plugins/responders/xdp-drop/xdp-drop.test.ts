@@ -23,7 +23,7 @@ describe("xdp-drop responder", () => {
       ["198.18.0.5", 7, true],
       ["2001:2:0:1::7", 7, true],
     ]);
-    expect(r.stats).toEqual({ blocks: 2, kernelBlocked: 0, skippedAllowed: 2, failures: 0 });
+    expect(r.stats).toEqual({ blocks: 2, kernelBlocked: 0, skippedAllowed: 2, refused: 0, failures: 0 });
     const off = new XdpDropResponder({ enabled: false, ttl_seconds: 90, reason: 7 }, dp, quietLog);
     expect(off.respond(rec("198.18.0.6"))).toEqual({ type: "alert", why: "pipeline.block.enabled is false" });
     expect(dp.listBlocked().length).toBe(2);
@@ -57,6 +57,10 @@ describe("xdp-drop plugin", () => {
     expect(await handle("198.18.0.5")).toEqual([true, "blocked", 300, ""]);
     expect(await handle("198.18.4.9")).toEqual([true, "allowed", 0, "198.18.4.0/24"]);
     expect(await handle("nope")).toEqual([true, "alert", 0, 'source "nope" is not an address']);
+    // Never a source to block, whatever the model says.
+    expect(await handle("fe80::1")).toEqual([true, "refused", 0, "fe80::1 is a link-local address (neighbour discovery and routers use these)"]);
+    expect(await handle("::ffff:127.0.0.1")).toEqual([true, "refused", 0, "127.0.0.1 is a loopback address"]);
+    expect(await handle("224.0.0.251")).toEqual([true, "refused", 0, "224.0.0.251 is a multicast address"]);
     expect(dp.listBlocked().map((b) => b.address)).toEqual(["198.18.0.5"]);
   });
 });

@@ -129,6 +129,8 @@ export interface AllowRequest {
 export interface AllowResponse {
   /** canonical form */
   cidr: string;
+  /** blocks inside the CIDR that were lifted */
+  unblocked: number;
 }
 
 export interface DisallowRequest {
@@ -1560,13 +1562,16 @@ export const AllowRequest: MessageFns<AllowRequest> = {
 };
 
 function createBaseAllowResponse(): AllowResponse {
-  return { cidr: "" };
+  return { cidr: "", unblocked: 0 };
 }
 
 export const AllowResponse: MessageFns<AllowResponse> = {
   encode(message: AllowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.cidr !== "") {
       writer.uint32(10).string(message.cidr);
+    }
+    if (message.unblocked !== 0) {
+      writer.uint32(16).uint32(message.unblocked);
     }
     return writer;
   },
@@ -1592,6 +1597,14 @@ export const AllowResponse: MessageFns<AllowResponse> = {
             message.cidr = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.unblocked = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1605,13 +1618,19 @@ export const AllowResponse: MessageFns<AllowResponse> = {
   },
 
   fromJSON(object: any): AllowResponse {
-    return { cidr: isSet(object.cidr) ? globalThis.String(object.cidr) : "" };
+    return {
+      cidr: isSet(object.cidr) ? globalThis.String(object.cidr) : "",
+      unblocked: isSet(object.unblocked) ? globalThis.Number(object.unblocked) : 0,
+    };
   },
 
   toJSON(message: AllowResponse): unknown {
     const obj: any = {};
     if (message.cidr !== "") {
       obj.cidr = message.cidr;
+    }
+    if (message.unblocked !== 0) {
+      obj.unblocked = Math.round(message.unblocked);
     }
     return obj;
   },
@@ -1622,6 +1641,7 @@ export const AllowResponse: MessageFns<AllowResponse> = {
   fromPartial<I extends Exact<DeepPartial<AllowResponse>, I>>(object: I): AllowResponse {
     const message = createBaseAllowResponse();
     message.cidr = object.cidr ?? "";
+    message.unblocked = object.unblocked ?? 0;
     return message;
   },
 };
