@@ -15,6 +15,7 @@ function xids(args: string[]): { code: number; stdout: string; stderr: string } 
 
 const CAPTURE = sharedPath("pcaps/dpkt/dns_icmp.pcap", "replay CLI on a shared capture");
 const DATASET = sharedPath("datasets/cic-ids-2017-improved", "CSV column names against the data set");
+const SYNSCAN = sharedPath("pcaps/chrissanders/synscan.pcapng", "replay as a configured agent");
 
 describe("xids replay", () => {
   test.skipIf(CAPTURE === null)("--kernel and --reference write identical CSV", () => {
@@ -54,6 +55,36 @@ describe("xids replay", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test.skipIf(SYNSCAN === null)("--config judges a capture as that agent would: its timeouts, its model, its blocks", () => {
+    ensureBpfBuilt();
+    const dir = mkdtempSync(join(tmpdir(), "xids-replay-"));
+    try {
+      const cfg = join(dir, "agent.yaml");
+      writeFileSync(cfg, `dataplane: { idle_timeout_ms: 2000, active_timeout_ms: 3000 }
+pipeline: { block: { ttl_seconds: 60, reason: 6, min_attacks: 2, min_attack_pct: 50, window_seconds: 30 } }
+plugins:
+  - { id: kernel, kind: model, builtin: kernel, config: { artifact: ${join(REPO_ROOT, "models/artifacts/testbed-mlp")} } }
+`);
+      const live = xids(["replay", SYNSCAN!, "--kernel", "--config", cfg, "--out", join(dir, "live.csv")]);
+      const judged = xids(["replay", SYNSCAN!, "--kernel", "--model", join(REPO_ROOT, "models/artifacts/testbed-mlp"), "--idle-timeout", "2", "--active-timeout", "3", "--out", join(dir, "verdicts.csv")]);
+      expect([live.code, judged.code]).toEqual([0, 0]);
+      expect(live.stderr).toContain("idle 2000 ms, active 3000 ms, early end 0");
+      expect(live.stderr).toContain("blocking");
+      // The scanner is blocked (reason 6), so most of its probes never become flows.
+      expect(live.stderr).toMatch(/blocked \d+ source\(s\), \d+ packet\(s\) dropped/);
+      expect(live.stderr).toMatch(/64\.13\.134\.52 \(reason 6/);
+      const dropped = Number(/, (\d+) packet\(s\) dropped/.exec(live.stderr)![1]);
+      expect(dropped).toBeGreaterThan(1000);
+      const rows = (f: string) => readFileSync(join(dir, f), "utf8").trim().split("\n").length - 1;
+      expect(rows("live.csv")).toBeLessThan(rows("verdicts.csv"));
+      const byDefault = xids(["replay", SYNSCAN!, "--kernel", "--config", "default", "--out", join(dir, "d.csv")]);
+      expect(byDefault.stderr).toContain(`idle 60000 ms, active 120000 ms, early end 0, model ${join(REPO_ROOT, "models/artifacts/mlp-int32")}, blocking`);
+      expect(xids(["replay", SYNSCAN!, "--reference", "--config", "default"]).stderr).toContain("--config judges in the kernel: use it with --kernel");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   test("usage errors are clear", () => {
     expect(xids(["replay"]).stderr).toContain("a capture file is required");

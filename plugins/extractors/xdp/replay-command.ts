@@ -4,9 +4,10 @@ import { writeFileSync } from "node:fs";
 import { parseFlags, UsageError } from "../../../core/cli/args.ts";
 import type { Command } from "../../../core/cli/command.ts";
 import { salvageCapture } from "./pcap.ts";
-import { COUNTER_NAMES } from "../../../core/ebpf/abi.ts";
+import { COUNTER_NAMES, Counter } from "../../../core/ebpf/abi.ts";
+import { liveReplayOptions } from "./replay-config.ts";
 import { toCsv } from "./csv.ts";
-import { classifyRecords, replayKernel, replayReference, sortRecords, type ReplayOptions } from "./replay.ts";
+import { classifyRecords, replayKernel, replayReference, sortRecords, type KernelReplayOptions, type KernelReplayResult, type ReplayOptions } from "./replay.ts";
 import { kernelModelOf } from "../../models/kernel/probes.ts";
 import { loadArtifact } from "../../../models/artifact/load.ts";
 
@@ -22,6 +23,7 @@ const spec = {
   "drop-malformed": "boolean",
   counters: "boolean",
   model: "string",
+  config: "string",
 } as const;
 
 export const command: Command = {
@@ -45,7 +47,13 @@ to stdout. A summary (flows, packets, counters) goes to stderr.
   --counters           print every data-plane counter to stderr
   --model DIR          classify every flow with a model artifact (int32 MLP or tree): in the kernel
                        with --kernel, with the TypeScript oracle with --reference; fills verdict
-                       and score (replay reports verdicts, it never blocks)
+                       and score (verdicts only: nothing is blocked)
+  --config FILE        judge the capture as an agent with this configuration would (--kernel
+                       only): its data-plane timeouts and early end, its allow list, its
+                       in-kernel model (the first \`builtin: kernel\` model of pipeline.models)
+                       and its block policy, blocks included: a blocked source's later packets
+                       are dropped, and the blocked sources are listed. "default" = the
+                       configuration an empty file gives. Flags given beside it win.
 
 A damaged capture (cut short, a bad block) is replayed up to the damage, which is reported; the
 exit status is then 3.
@@ -55,7 +63,7 @@ with end reason "eoc".
 
 example:
   bun run xids replay ../shared/pcaps/chrissanders/synscan.pcapng --kernel --out flows.csv`,
-  async run(args) {
+  async run(args, ctx) {
     const f = parseFlags(args, spec);
     const [capture, ...extra] = f._;
     if (!capture) throw new UsageError("a capture file is required");
@@ -81,11 +89,20 @@ example:
     }
     if (f["drop-malformed"]) opts.dropMalformed = true;
 
-    const model = f.model ? kernelModelOf(loadArtifact(f.model)) : undefined;
+    let model = f.model ? kernelModelOf(loadArtifact(f.model)) : undefined;
+    let kernelOpts: Pick<KernelReplayOptions, "blocking" | "allow"> = {};
+    if (f.config !== undefined) {
+      if (!f.kernel) throw new UsageError("--config judges in the kernel: use it with --kernel");
+      const live = liveReplayOptions(f.config, ctx.catalog);
+      for (const [k, v] of Object.entries(live.flow)) if ((opts as Record<string, unknown>)[k] === undefined) (opts as Record<string, unknown>)[k] = v;
+      kernelOpts = { blocking: live.blocking, allow: live.allow };
+      if (!model && live.modelDir) model = kernelModelOf(loadArtifact(live.modelDir));
+      console.error(`xids replay: as configured by ${f.config}: idle ${live.flow.idleTimeoutNs! / 1_000_000n} ms, active ${live.flow.activeTimeoutNs! / 1_000_000n} ms, early end ${live.flow.earlyEndPkts}, model ${live.modelDir ?? "none"}, ${live.blocking ? "blocking" : "alert only"}`);
+    }
     // A damaged capture: every complete packet is replayed, the damage reported, the exit status 3.
     const { packets, damage } = salvageCapture(capture);
     const t0 = performance.now();
-    const res = f.kernel ? replayKernel(packets, { ...opts, ...(model ? { model } : {}) }) : replayReference(packets, opts);
+    const res = f.kernel ? replayKernel(packets, { ...opts, ...kernelOpts, ...(model ? { model } : {}) }) : replayReference(packets, opts);
     if (model && !f.kernel) classifyRecords(res.records, model);
     const ms = performance.now() - t0;
     const csv = toCsv(sortRecords(res.records));
@@ -102,6 +119,11 @@ example:
       for (let i = 0; i < res.counters.length; i++) {
         if (res.counters[i]) console.error(`  ${COUNTER_NAMES[i]}: ${res.counters[i]}`);
       }
+    }
+    if ("blocks" in res && kernelOpts.blocking) {
+      const blocks = (res as KernelReplayResult).blocks;
+      console.error(`  blocked ${blocks.length} source(s), ${res.counters[Counter.drop_blocked]} packet(s) dropped from them`);
+      for (const b of blocks) console.error(`    ${b.addr} (reason ${b.reason}${b.firstDropNs ? `, first drop ${((Number(b.firstDropNs - b.addedNs)) / 1e6).toFixed(1)} ms after the block` : ", no packet dropped"})`);
     }
     if (damage) {
       console.error(`xids replay: the capture is damaged: ${damage}; the ${packets.length} complete packets before it were replayed`);

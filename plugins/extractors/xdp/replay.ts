@@ -13,7 +13,7 @@ import type { CapturedPacket } from "./pcap.ts";
 export type ReplayPacket = Pick<CapturedPacket, "tsNs" | "data">;
 import type { FlowRecord } from "../../../core/ebpf/abi.ts";
 import { SweepMode, Verdict } from "../../../core/ebpf/abi.ts";
-import { DataPlane, type DataPlaneOptions } from "../../../core/ebpf/dataplane.ts";
+import { DataPlane, type BlockEntryInfo, type DataPlaneOptions } from "../../../core/ebpf/dataplane.ts";
 import { ReferenceDataPlane, type DataPlaneConfig } from "./reference.ts";
 import { probesFor, referenceVerdict } from "../../models/kernel/probes.ts";
 import type { KernelModel } from "../../models/kernel/slot-image.ts";
@@ -96,11 +96,18 @@ export function replayReference(packets: readonly ReplayPacket[], opts: ReplayOp
 
 export interface KernelReplayOptions extends ReplayOptions {
   dataPlane?: Omit<DataPlaneOptions, keyof DataPlaneConfig | "testClock">;
-  /** Classify ended flows in the kernel with this model (verdicts only: replay never blocks). */
+  /** Classify ended flows in the kernel with this model. */
   model?: KernelModel;
+  /** Block on attack verdicts as an agent would (TTL, reason, policy); absent: verdicts only. */
+  blocking?: Pick<DataPlaneOptions, "blockTtlNs" | "blockReason" | "blockPolicy">;
 }
 
-export function replayKernel(packets: readonly ReplayPacket[], opts: KernelReplayOptions = {}): ReplayResult {
+export interface KernelReplayResult extends ReplayResult {
+  /** The block list at the end of the capture (with `blocking`: what the model blocked). */
+  blocks: BlockEntryInfo[];
+}
+
+export function replayKernel(packets: readonly ReplayPacket[], opts: KernelReplayOptions = {}): KernelReplayResult {
   const records: FlowRecord[] = [];
   const sink = (r: FlowRecord) => records.push(r);
   using dp = DataPlane.load({
@@ -109,12 +116,13 @@ export function replayKernel(packets: readonly ReplayPacket[], opts: KernelRepla
     ringBytes: 1 << 24,
     ...opts.dataPlane,
     ...pickConfig(opts),
+    ...(opts.blocking ?? {}),
     testClock: true,
-    modelAction: "alert",
+    modelAction: opts.blocking ? "block" : "alert",
   });
   if (opts.model) new ModelSlots(dp.coll).activateNow(opts.model, 1, probesFor(opts.model));
   let sinceDrain = 0;
-  return drive(
+  const result = drive(
     {
       setup(first) {
         dp.setClock(first);
@@ -144,6 +152,7 @@ export function replayKernel(packets: readonly ReplayPacket[], opts: KernelRepla
     packets,
     opts,
   );
+  return { ...result, blocks: dp.blocks() };
 }
 
 function pickConfig(o: Partial<DataPlaneConfig>): Partial<DataPlaneConfig> {
