@@ -2,6 +2,10 @@
 // own namespace, joined to the victim by one veth pair each (addresses from 198.18.0.0/15).
 // XDP runs on the victim's side of both links, so everything the victim receives passes it.
 import { createVethPair, Netns, setNamePrefix } from "../harness/netns.ts";
+import {
+  LinkRelay, needsRelay, NO_CONDITION, RELAY_HOST_IFACE, RELAY_VICTIM_IFACE, validateCondition,
+  type LinkCondition, type RelayStats,
+} from "./link-conditions.ts";
 
 export interface Host {
   ns: Netns;
@@ -72,14 +76,29 @@ function disableIpv6(ns: Netns): void {
   for (const key of ["all", "default"]) ns.execSync(["sysctl", "-qw", `net.ipv6.conf.${key}.disable_ipv6=1`]);
 }
 
+function checkIds(ids: string[]): void {
+  if (ids.length === 0 || ids.length > MAX_STAR_HOSTS) throw new RangeError(`a star needs 1..${MAX_STAR_HOSTS} hosts, got ${ids.length}`);
+  if (new Set(ids).size !== ids.length) throw new Error(`host ids must be unique: ${ids.join(", ")}`);
+}
+
+/** Host i's namespace, joined to the victim by a plain veth pair. */
+function plainHost(victim: Netns, id: string, i: number, made: Netns[]): StarHost {
+  const ns = Netns.create("h");
+  made.push(ns);
+  disableIpv6(ns);
+  const net = `198.18.${10 + i}`;
+  const victimIface = `h${i}`;
+  createVethPair({ ns: victim, ifname: victimIface, addrs: [`${net}.1/24`] }, { ns, ifname: "eth0", addrs: [`${net}.2/24`] });
+  return { id, ns, ip: `${net}.2`, victimIp: `${net}.1`, victimIface };
+}
+
 /**
  * The testbed's network: a victim and one namespace per host id, each host on its own veth link
  * and /24 (198.18.(10+i).0/24: the host is .2, the victim .1), so a flow's source address says
  * which host, and so which scenario, sent it.
  */
 export function buildStar(ids: string[], prefix = "xidsd"): StarTopology {
-  if (ids.length === 0 || ids.length > MAX_STAR_HOSTS) throw new RangeError(`a star needs 1..${MAX_STAR_HOSTS} hosts, got ${ids.length}`);
-  if (new Set(ids).size !== ids.length) throw new Error(`host ids must be unique: ${ids.join(", ")}`);
+  checkIds(ids);
   setNamePrefix(prefix);
   const made: Netns[] = [];
   const close = () => {
@@ -89,18 +108,119 @@ export function buildStar(ids: string[], prefix = "xidsd"): StarTopology {
     const victim = Netns.create("v");
     made.push(victim);
     disableIpv6(victim);
-    const hosts: StarHost[] = ids.map((id, i) => {
-      const ns = Netns.create("h");
-      made.push(ns);
-      disableIpv6(ns);
-      const net = `198.18.${10 + i}`;
-      const victimIface = `h${i}`;
-      createVethPair({ ns: victim, ifname: victimIface, addrs: [`${net}.1/24`] }, { ns, ifname: "eth0", addrs: [`${net}.2/24`] });
-      return { id, ns, ip: `${net}.2`, victimIp: `${net}.1`, victimIface };
-    });
+    const hosts = ids.map((id, i) => plainHost(victim, id, i, made));
     return { victim, hosts, victimIfaces: hosts.map((h) => h.victimIface), [Symbol.dispose]: close };
   } catch (err) {
     close();
+    throw err;
+  }
+}
+
+/** A host of a star with link conditions. */
+export interface ConditionedStarHost extends StarHost {
+  condition: LinkCondition;
+  /** The relay between this host and the victim (null on a plain link) and its namespace. */
+  relay: LinkRelay | null;
+  relayNs: Netns | null;
+}
+
+export interface ConditionedStar extends StarTopology, AsyncDisposable {
+  hosts: ConditionedStarHost[];
+  /**
+   * Stops every relay and returns its counters, one entry per host (null on a plain link or for a
+   * relay that died without printing them). Idempotent; the namespaces stay until disposal.
+   */
+  stopRelays(): Promise<(RelayStats | null)[]>;
+}
+
+export interface ConditionedStarOptions {
+  /** Namespace name prefix ("xidsd" for the demo, "xidst" for tests). */
+  prefix?: string;
+  /** Seeds each relay whose condition has no seed of its own (with the host's index). */
+  seed?: number;
+  /** Every relay ends by itself after this long (a bound if nobody stops it); default 1 h. */
+  timeLimitS?: number;
+  /** The relays' SCHED_FIFO priority (0: normal tasks); default 1. */
+  rtPriority?: number;
+}
+
+function relaySeed(seed: number, i: number): number {
+  return (Math.imul((seed >>> 0) ^ 0x5bd1e995, 0x01000193) + i * 0x9e3779b9) >>> 0;
+}
+
+/**
+ * The testbed's star with a condition per host (conditions[i] for ids[i]). A plain condition
+ * (NO_CONDITION, or all zero) gets the same veth link as buildStar; any other gets a relay
+ * namespace on the path, with the same addresses and the same victim interface name, so the
+ * rest of the testbed cannot tell the difference:
+ *
+ *   host eth0 <-> (relay ns) to-host [link-relay] to-victim <-> victim h<i>
+ *
+ * On a relayed link both ends send one MTU-sized frame per packet (gso_max_segs 1), so loss and
+ * rate apply per packet as on a real link, not per 64 KiB offload super-frame. Each relay is
+ * stopped with the topology, also when building fails; `await using` collects the counters
+ * first, plain `using` only signals the relays.
+ */
+export async function buildStarWithConditions(ids: string[], conditions: readonly LinkCondition[], opts: ConditionedStarOptions = {}): Promise<ConditionedStar> {
+  checkIds(ids);
+  if (conditions.length !== ids.length) throw new RangeError(`${ids.length} hosts need ${ids.length} link conditions, got ${conditions.length}`);
+  for (const c of conditions) validateCondition(c);
+  setNamePrefix(opts.prefix ?? "xidsd");
+  const seed = opts.seed ?? 1;
+  const timeLimitS = opts.timeLimitS ?? 3_600;
+  const made: Netns[] = [];
+  const relays: (LinkRelay | null)[] = [];
+  let stopped: Promise<(RelayStats | null)[]> | undefined;
+  const stopRelays = () => (stopped ??= Promise.all(relays.map((r) => r?.stop() ?? Promise.resolve(null))));
+  const closeNamespaces = () => {
+    for (const ns of made.reverse()) ns.close();
+  };
+  const closeSync = () => {
+    for (const r of relays) r?.kill();
+    closeNamespaces();
+  };
+  try {
+    const victim = Netns.create("v");
+    made.push(victim);
+    disableIpv6(victim);
+    const hosts: ConditionedStarHost[] = [];
+    for (const [i, id] of ids.entries()) {
+      const condition = conditions[i]!;
+      if (!needsRelay(condition)) {
+        relays.push(null);
+        hosts.push({ ...plainHost(victim, id, i, made), condition: { ...NO_CONDITION, label: condition.label }, relay: null, relayNs: null });
+        continue;
+      }
+      const ns = Netns.create("h");
+      made.push(ns);
+      disableIpv6(ns);
+      // Its name starts with the prefix too: the leak check finds it if teardown ever fails.
+      const relayNs = Netns.create("r");
+      made.push(relayNs);
+      disableIpv6(relayNs);
+      const net = `198.18.${10 + i}`;
+      const victimIface = `h${i}`;
+      createVethPair({ ns: victim, ifname: victimIface, addrs: [`${net}.1/24`] }, { ns: relayNs, ifname: RELAY_VICTIM_IFACE, addrs: [] });
+      createVethPair({ ns: relayNs, ifname: RELAY_HOST_IFACE, addrs: [] }, { ns, ifname: "eth0", addrs: [`${net}.2/24`] });
+      ns.execSync(["ip", "link", "set", "eth0", "gso_max_segs", "1"]);
+      victim.execSync(["ip", "link", "set", victimIface, "gso_max_segs", "1"]);
+      const relay = await LinkRelay.start(relayNs, { condition, seed: condition.seed ?? relaySeed(seed, i), timeLimitS, rtPriority: opts.rtPriority ?? 1 });
+      relays.push(relay);
+      hosts.push({ id, ns, ip: `${net}.2`, victimIp: `${net}.1`, victimIface, condition, relay, relayNs });
+    }
+    return {
+      victim,
+      hosts,
+      victimIfaces: hosts.map((h) => h.victimIface),
+      stopRelays,
+      [Symbol.dispose]: closeSync,
+      async [Symbol.asyncDispose]() {
+        await stopRelays();
+        closeNamespaces();
+      },
+    };
+  } catch (err) {
+    closeSync();
     throw err;
   }
 }
