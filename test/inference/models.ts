@@ -1,6 +1,6 @@
 // Seeded random models and feature vectors for kernel-vs-reference tests. Values are drawn to
 // reach the edges: saturation, clamping at xmax, negative standardised inputs, zero std.
-import type { Int32Params } from "../../models/mlp/int32.ts";
+import { layerInt32, sat32, standardise, type Int32Params, type Int32Result } from "../../models/mlp/int32.ts";
 import type { FlatTree } from "../../models/tree/cart.ts";
 import { rng } from "../../models/data/split.ts";
 
@@ -70,4 +70,88 @@ export function treeRef(t: FlatTree, inputs: bigint[]): { attack: boolean; score
   let i = 0;
   while (t.feature[i] !== -1) i = inputs[t.feature[i]!]! <= BigInt(t.threshold[i]!) ? t.left[i]! : t.right[i]!;
   return { attack: t.cls[i] === 1, score: t.value[i]! };
+}
+
+/** One input of a stress-test model: a kernel feature and its typical value and spread. */
+export interface InputScale {
+  feature: number;
+  mean: number;
+  std: number;
+}
+
+/**
+ * `count` int32 MLPs of one shape that differ everywhere: each has its own shift b, clamp,
+ * mean and std per input, and its own weights and biases in every layer. Weights are He-scaled
+ * (variance-preserving through ReLU) so that layers neither saturate nor die on typical inputs:
+ * every layer then shapes the logits, and a result computed partly with another model's
+ * parameters differs from every whole model (hot-update-stress.test.ts checks it on its flows).
+ */
+export function distinctMlps(seed: number, count: number, inputs: InputScale[], hidden: number[]): Int32Params[] {
+  const rand = rng(seed);
+  const uniform = (a: number) => (2 * rand() - 1) * a;
+  const shape = [inputs.length, ...hidden, 2];
+  return Array.from({ length: count }, (_, m) => {
+    const b = [8, 10, 12, 9, 11][m % 5]!;
+    const s = 2 ** b;
+    return {
+      features: inputs.map((x) => x.feature),
+      b,
+      xmax: inputs.map((x) => Math.round(x.mean + x.std * (1.2 + rand()))),
+      mean_q: inputs.map((x) => Math.round((x.mean + uniform(0.5) * x.std) * s)),
+      std_q: inputs.map((x) => Math.max(1, Math.round(x.std * (0.6 + rand()) * s))),
+      layers: shape.slice(1).map((out, l) => {
+        // The output layer is scaled up so that scores spread over ~2^24 values: two different
+        // computations then almost never end on the same score by chance.
+        const n = shape[l]!, a = Math.sqrt(6 / n), gain = l === shape.length - 2 ? 1024 : 1;
+        return {
+          in: n,
+          out,
+          w_q: Int32Array.from({ length: out * n }, () => Math.round(uniform(a) * gain * s)),
+          bias_q: Int32Array.from({ length: out }, () => Math.round(uniform(0.5) * gain * s)),
+        };
+      }),
+    };
+  });
+}
+
+/**
+ * Where each piece of a (possibly torn) inference came from: `scaling` gives, per input, the
+ * model whose clamp/mean/std the entry stage read; `layers` gives, per linear layer, the model
+ * whose weights, biases and shift that layer stage read.
+ */
+export interface Mix {
+  scaling: number[];
+  layers: number[];
+}
+
+/** The int32 inference with each piece taken from its own model (the pure one when all agree). */
+export function inferMixed(models: Int32Params[], mix: Mix, x: ArrayLike<number | bigint>): Int32Result {
+  const first = models[mix.scaling[0]!]!;
+  const p: Int32Params = {
+    ...first,
+    xmax: mix.scaling.map((m, i) => models[m]!.xmax[i]!),
+    mean_q: mix.scaling.map((m, i) => models[m]!.mean_q[i]!),
+    std_q: mix.scaling.map((m, i) => models[m]!.std_q[i]!),
+  };
+  let a = standardise(p, x);
+  const n = first.layers.length;
+  mix.layers.forEach((m, l) => { a = layerInt32(models[m]!.layers[l]!, a, models[m]!.b, l < n - 1); });
+  const l0 = a[0]!, l1 = a[1]!;
+  return { attack: l1 > l0, score: sat32(l1 - l0), logits: a };
+}
+
+/**
+ * Every way one inference can mix two models `i` (old) and `j` (new) in a slot being rewritten:
+ * the entry stage on `i` and the layers from some layer k on from `j` (a later stage ran after
+ * the rewrite), or the entry stage reading a half-copied meta (the first r inputs' scaling new).
+ */
+export function tornMixes(nInputs: number, nLayers: number, i: number, j: number): Mix[] {
+  const out: Mix[] = [];
+  for (let k = 0; k < nLayers; k++) {
+    out.push({ scaling: new Array<number>(nInputs).fill(i), layers: Array.from({ length: nLayers }, (_, l) => (l < k ? i : j)) });
+  }
+  for (let r = 1; r < nInputs; r++) {
+    out.push({ scaling: Array.from({ length: nInputs }, (_, n) => (n < r ? j : i)), layers: new Array<number>(nLayers).fill(j) });
+  }
+  return out;
 }

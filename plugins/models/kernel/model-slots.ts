@@ -28,6 +28,12 @@ export interface ActivateOptions {
   expected?: { attack: boolean; score: number }[];
   /** Longest wait for the idle slot to become quiescent. */
   quiesceTimeoutMs?: number;
+  /**
+   * TESTS ONLY: skips step 1 (the quiescence wait/check), so the idle slot may be rewritten while
+   * a CPU is still inferring on it. Exists solely so test/inference/hot-update-stress.test.ts can
+   * prove that it detects torn reads; never set it anywhere else.
+   */
+  unsafeSkipQuiescence?: boolean;
 }
 
 export interface SlotInfo {
@@ -66,7 +72,8 @@ export class ModelSlots {
   async activate(model: KernelModel, version: number, opts: ActivateOptions = {}): Promise<SlotInfo> {
     const image = slotImage(model, version); // throws before touching the kernel
     const idle = 1 - this.activeSlot;
-    await this.waitQuiescent(idle, opts.quiesceTimeoutMs ?? 1000);
+    // Without the wait nothing here awaits: the rewrite follows the caller's previous flip at once.
+    if (!opts.unsafeSkipQuiescence) await this.waitQuiescent(idle, opts.quiesceTimeoutMs ?? 1000);
     return this.#install(idle, image, model, version, opts);
   }
 
@@ -75,7 +82,7 @@ export class ModelSlots {
   activateNow(model: KernelModel, version: number, opts: ActivateOptions = {}): SlotInfo {
     const image = slotImage(model, version);
     const idle = 1 - this.activeSlot;
-    if (!this.#quiescent(idle, this.#readSeqs())) throw new ModelValidationError(`slot ${idle} is in use; use activate() to wait for it`);
+    if (!opts.unsafeSkipQuiescence && !this.#quiescent(idle, this.#readSeqs())) throw new ModelValidationError(`slot ${idle} is in use; use activate() to wait for it`);
     return this.#install(idle, image, model, version, opts);
   }
 
