@@ -8,7 +8,10 @@ describe("addresses", () => {
       expect(formatIp(a.family, a.bytes)).toBe(s);
     }
     expect(formatIp(6, parseIp("2001:0002:0000:0000:0000:0000:0000:0001").bytes)).toBe("2001:2::1");
-    expect(Array.from(parseIp("::ffff:198.18.0.1").bytes.slice(10))).toEqual([255, 255, 198, 18, 0, 1]);
+    // An IPv4-mapped IPv6 address is that IPv4 host (one address, one block entry).
+    const mapped = parseIp("::ffff:198.18.0.1");
+    expect([mapped.family, Array.from(mapped.bytes)]).toEqual([4, [198, 18, 0, 1]]);
+    expect(parseIp("::ffff:c612:1").family).toBe(4);
   });
 
   test("bad input is rejected with the reason", () => {
