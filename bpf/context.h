@@ -9,7 +9,8 @@
  * features 22..31. It is updated when a flow starts and when it ends, never on a mid-flow packet.
  *
  * Windows slide: each is the current bucket plus the previous one weighted by the part of it still
- * inside the window (est = cur + floor(prev * (W - elapsed) / W), in µs). Sketches (distinct ports
+ * inside the window (weight = floor((W - elapsed) * 65536 / W), est = cur + floor(prev * weight /
+ * 65536), in µs). Sketches (distinct ports
  * and addresses) are bitmaps of the current and previous long bucket; their count is the bits set.
  * The TypeScript reference (plugins/extractors/xdp/context.ts) does exactly the same.
  *
@@ -93,11 +94,18 @@ static __always_inline void ctx_roll(struct xids_src_ctx *c, __u64 now_us)
 	}
 }
 
-/* cur + floor(prev * (W - elapsed) / W): the count over the last W. elapsed < W after ctx_roll. */
-static __always_inline __u64 ctx_est(__u64 cur, __u64 prev, __u64 start_us, __u64 w, __u64 now_us)
+/* The previous bucket's weight in the estimate, in 1/65536: the part of it still inside the last
+ * W (one division per window, not one per feature). elapsed < W after ctx_roll. */
+static __always_inline __u64 ctx_weight(__u64 start_us, __u64 w, __u64 now_us)
 {
 	__u64 e = sat_sub(now_us, start_us);
-	return cur + (e < w ? prev * (w - e) / w : 0);
+	return e < w ? ((w - e) << 16) / w : 0;
+}
+
+/* cur + floor(prev * weight / 65536): the count over the last W. */
+static __always_inline __u64 ctx_est(__u64 cur, __u64 prev, __u64 weight)
+{
+	return cur + ((prev * weight) >> 16);
 }
 
 /* Arguments of the two context hooks (a global function takes pointers to fixed-size memory). */
@@ -141,6 +149,9 @@ static __always_inline struct xids_src_ctx *ctx_get(const struct ctx_event *ev, 
 /* A flow started: count it and mark its destination port and address. */
 __noinline int xids_ctx_flow_start(const struct ctx_event *ev)
 {
+#ifdef XIDS_NO_CONTEXT /* the bench's variant without the source context (features 22..31 = 0) */
+	return ev ? 0 : -1;
+#endif
 	if (!ev)
 		return -1;
 	struct xids_src_ctx *c = ctx_get(ev, true);
@@ -161,6 +172,9 @@ __noinline int xids_ctx_flow_start(const struct ctx_event *ev)
  * this instant plus the flow itself; then count how it ended (pending until the clock moves). */
 __noinline int xids_ctx_flow_end(const struct ctx_event *ev, const struct xids_flow_acc *a, struct xids_flow_record *r)
 {
+#ifdef XIDS_NO_CONTEXT
+	return ev && a && r ? 0 : -1;
+#endif
 	if (!ev || !a || !r)
 		return -1;
 	/* A flow whose start was never seen (a pinned table from an earlier run) still has a source. */
@@ -172,21 +186,22 @@ __noinline int xids_ctx_flow_end(const struct ctx_event *ev, const struct xids_f
 	__u32 rst = r->end_reason == XIDS_END_RST;
 	__u32 shrt = a->n <= 3;
 
-	__u64 wl = cfg_ctx_long_us, now = ev->now_us, ls = c->long_start_us;
+	__u64 wl = ctx_weight(c->long_start_us, cfg_ctx_long_us, ev->now_us);
+	__u64 ws = ctx_weight(c->short_start_us, cfg_ctx_short_us, ev->now_us);
 	__u32 sb = ctx_hash(ev->dport, 4) & (XIDS_CTX_SAME_PORT - 1);
-	__u64 ended = ctx_est(c->cur.ended + 1, c->prev.ended, ls, wl, now);
-	__u64 payload = ctx_est(c->cur.payload + a->sum_p, c->prev.payload, ls, wl, now);
+	__u64 ended = ctx_est(c->cur.ended + 1, c->prev.ended, wl);
+	__u64 payload = ctx_est(c->cur.payload + a->sum_p, c->prev.payload, wl);
 	__u64 *f = r->features;
 
-	f[22] = ctx_est(c->short_cur, c->short_prev, c->short_start_us, cfg_ctx_short_us, now);
-	f[23] = ctx_est(c->cur.started, c->prev.started, ls, wl, now);
+	f[22] = ctx_est(c->short_cur, c->short_prev, ws);
+	f[23] = ctx_est(c->cur.started, c->prev.started, wl);
 	f[24] = __builtin_popcountll(c->cur.ports[0] | c->prev.ports[0]) + __builtin_popcountll(c->cur.ports[1] | c->prev.ports[1]);
 	f[25] = __builtin_popcountll(c->cur.addrs | c->prev.addrs);
-	f[26] = ctx_est(c->cur.same_port[sb], c->prev.same_port[sb], ls, wl, now);
+	f[26] = ctx_est(c->cur.same_port[sb], c->prev.same_port[sb], wl);
 	f[27] = ended;
-	f[28] = ctx_est(c->cur.no_handshake + no_hs, c->prev.no_handshake, ls, wl, now);
-	f[29] = ctx_est(c->cur.rst + rst, c->prev.rst, ls, wl, now);
-	f[30] = ctx_est(c->cur.short_flows + shrt, c->prev.short_flows, ls, wl, now);
+	f[28] = ctx_est(c->cur.no_handshake + no_hs, c->prev.no_handshake, wl);
+	f[29] = ctx_est(c->cur.rst + rst, c->prev.rst, wl);
+	f[30] = ctx_est(c->cur.short_flows + shrt, c->prev.short_flows, wl);
 	f[31] = ended ? payload / ended : 0;
 
 	c->pending.ended += 1;

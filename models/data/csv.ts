@@ -4,6 +4,7 @@
 // nothing is silently changed. The flow's own 22 features are required; the source-context ones
 // (22..31) come all together or not at all, and a data set without them says so (`features`).
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { basename, join } from "node:path";
 import { CONTEXT_FEATURES, FEATURES, N_FEATURES, N_FLOW_FEATURES, normHeader, featureByName } from "./features.ts";
 
@@ -32,11 +33,16 @@ export interface Dataset {
   y: Uint8Array;
   /** Original class label per row, for stratification and per-class reporting. */
   label: string[];
+  /** Per-row values of the identifying columns a recording carries (META_COLUMNS), by name. */
+  meta: Map<string, string[]>;
   n: number;
   report: LoadReport;
 }
 
 export class DataError extends Error {}
+
+/** Columns kept per row when a file has them: what a testbed recording says about each flow. */
+export const META_COLUMNS = ["Scenario", "Src IP", "Run", "Link", "Family", "First Seen us", "Ended us"] as const;
 
 /** Split one CSV line; quote-aware only when the line has quotes (the common case stays fast). */
 function splitLine(line: string): string[] {
@@ -63,8 +69,8 @@ export function csvFiles(path: string): string[] {
   const st = statSync(path, { throwIfNoEntry: false });
   if (!st) throw new DataError(`data path not found: ${path}`);
   if (st.isFile()) return [path];
-  const files = readdirSync(path).filter((f) => f.toLowerCase().endsWith(".csv")).sort().map((f) => join(path, f));
-  if (files.length === 0) throw new DataError(`no .csv files in ${path}`);
+  const files = readdirSync(path).filter((f) => /\.csv(\.gz)?$/i.test(f)).sort().map((f) => join(path, f));
+  if (files.length === 0) throw new DataError(`no .csv or .csv.gz files in ${path}`);
   return files;
 }
 
@@ -80,8 +86,11 @@ export function loadCsv(path: string): Dataset {
   const label: string[] = [];
   const report: LoadReport = { files: [], rows: 0, skipped: 0, nonFinite: {}, negative: {}, classes: {}, benign: 0, attack: 0 };
   let withContext: boolean | null = null;
+  const meta = new Map<string, string[]>();
   for (const file of files) {
-    const text = readFileSync(file, "utf8");
+    // Recordings are committed gzipped (a tenth of the size); the bytes are the same CSV.
+    const raw = readFileSync(file);
+    const text = (file.toLowerCase().endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8");
     const lines = text.split(/\r?\n/);
     const header = splitLine(lines[0] ?? "");
     const col = new Array<number>(N_FEATURES).fill(-1);
@@ -101,6 +110,13 @@ export function loadCsv(path: string): Dataset {
     if (withContext !== null && withContext !== hasContext) throw new DataError(`${basename(file)}: ${hasContext ? "has" : "lacks"} the source-context columns, unlike the files before it`);
     withContext = hasContext;
     const labelCol = header.findIndex((h) => normHeader(h) === "label");
+    const metaCols = META_COLUMNS.map((m) => [m, header.findIndex((h) => normHeader(h) === normHeader(m))] as const);
+    // A column present in some files only would misalign rows: all files carry it, or none.
+    for (const [m, i] of metaCols) {
+      if (i !== -1 && !meta.has(m) && report.rows > 0) throw new DataError(`${basename(file)}: has the ${m} column, unlike the files before it`);
+      if (i === -1 && meta.has(m)) throw new DataError(`${basename(file)}: lacks the ${m} column the files before it have`);
+      if (i !== -1 && !meta.has(m)) meta.set(m, []);
+    }
     if (labelCol === -1) throw new DataError(`${basename(file)}: no Label column`);
     let rows = 0;
     for (let li = 1; li < lines.length; li++) {
@@ -122,6 +138,7 @@ export function loadCsv(path: string): Dataset {
       }
       const lab = cells[labelCol]!.trim();
       label.push(lab);
+      for (const [m, i] of metaCols) if (i !== -1) meta.get(m)!.push(cells[i]!.trim());
       const b = isBenign(lab) ? 0 : 1;
       y.push(b);
       if (b) report.attack++; else report.benign++;
@@ -133,7 +150,7 @@ export function loadCsv(path: string): Dataset {
   }
   if (report.rows === 0) throw new DataError(`no data rows in ${path}`);
   const features = FEATURES.filter((f) => f.index < N_FLOW_FEATURES || withContext).map((f) => f.index);
-  return { x: Float64Array.from(xs), features, y: Uint8Array.from(y), label, n: report.rows, report };
+  return { x: Float64Array.from(xs), features, y: Uint8Array.from(y), label, meta, n: report.rows, report };
 }
 
 /** The kernel delivers integers (floor of means, isqrt of variances): the inputs models are judged on. */

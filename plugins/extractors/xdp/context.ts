@@ -85,10 +85,15 @@ function satSub(a: bigint, b: bigint): bigint {
   return a > b ? a - b : 0n;
 }
 
-/** cur + floor(prev · (W − elapsed) / W). */
-function est(cur: number | bigint, prev: number | bigint, startUs: bigint, w: bigint, nowUs: bigint): bigint {
+/** The previous bucket's weight in 1/65536: floor((W − elapsed) · 65536 / W), 0 past W. */
+function weight(startUs: bigint, w: bigint, nowUs: bigint): bigint {
   const e = satSub(nowUs, startUs);
-  return BigInt(cur) + (e < w ? (BigInt(prev) * (w - e)) / w : 0n);
+  return e < w ? ((w - e) << 16n) / w : 0n;
+}
+
+/** cur + floor(prev · weight / 65536). */
+function est(cur: number | bigint, prev: number | bigint, wt: bigint): bigint {
+  return BigInt(cur) + ((BigInt(prev) * wt) >> 16n);
 }
 
 export class SourceContexts {
@@ -169,19 +174,19 @@ export class SourceContexts {
     const noHs = proto === 6 && a.flags & FL_SYN0 && !(a.flags & FL_ACK) ? 1 : 0;
     const rst = endReason === END_RST ? 1 : 0;
     const shrt = a.n <= 3 ? 1 : 0;
-    const ls = c.longStartUs, w = this.longUs, sb = ctxHash(dport, 4);
-    const ended = est(c.cur.ended + 1, c.prev.ended, ls, w, nowUs);
-    const payload = est(c.cur.payload + BigInt(a.sumP), c.prev.payload, ls, w, nowUs);
+    const wl = weight(c.longStartUs, this.longUs, nowUs), ws = weight(c.shortStartUs, this.shortUs, nowUs), sb = ctxHash(dport, 4);
+    const ended = est(c.cur.ended + 1, c.prev.ended, wl);
+    const payload = est(c.cur.payload + BigInt(a.sumP), c.prev.payload, wl);
     const features = [
-      est(c.shortCur, c.shortPrev, c.shortStartUs, this.shortUs, nowUs),
-      est(c.cur.started, c.prev.started, ls, w, nowUs),
+      est(c.shortCur, c.shortPrev, ws),
+      est(c.cur.started, c.prev.started, wl),
       BigInt(popcount(c.cur.ports[0] | c.prev.ports[0]) + popcount(c.cur.ports[1] | c.prev.ports[1])),
       BigInt(popcount(c.cur.addrs | c.prev.addrs)),
-      est(c.cur.samePort[sb]!, c.prev.samePort[sb]!, ls, w, nowUs),
+      est(c.cur.samePort[sb]!, c.prev.samePort[sb]!, wl),
       ended,
-      est(c.cur.noHandshake + noHs, c.prev.noHandshake, ls, w, nowUs),
-      est(c.cur.rst + rst, c.prev.rst, ls, w, nowUs),
-      est(c.cur.shortFlows + shrt, c.prev.shortFlows, ls, w, nowUs),
+      est(c.cur.noHandshake + noHs, c.prev.noHandshake, wl),
+      est(c.cur.rst + rst, c.prev.rst, wl),
+      est(c.cur.shortFlows + shrt, c.prev.shortFlows, wl),
       ended > 0n ? payload / ended : 0n,
     ];
     c.pending.ended += 1;
