@@ -17,6 +17,8 @@ import { median } from "./stats.ts";
 
 const REPO = join(import.meta.dir, "..");
 export const BASELINE_OBJECT = join(REPO, "bench", "bpf", "build", "baseline.bpf.o");
+/** The data plane with the source context compiled out (bpf/Makefile VARIANTS). */
+export const NO_CONTEXT_OBJECT = join(REPO, "bpf", "build", "xids-noctx.bpf.o");
 
 export interface KernelOptions {
   /** BPF_PROG_TEST_RUN repeats per sample (>= 1e6 for the published figures). */
@@ -33,6 +35,10 @@ export interface KernelResults {
   /** The same packet with flow tracking off: parse, lists and counters only. */
   midflow_notrack_ns: number;
   flow_end_nomodel_ns: number;
+  /** The same flow start and end with the source context compiled out. */
+  flow_end_noctx_ns: number;
+  /** A mid-flow packet with the source context compiled out (it must cost the same). */
+  midflow_noctx_ns: number;
   flow_end_mlp_ns: number;
   flow_end_dt_ns: number;
   blocked_drop_ns: number;
@@ -141,6 +147,9 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
     disposables.push(dpC);
     const dpD = DataPlane.load({ ...common, trackFlows: false });
     disposables.push(dpD);
+    const dpE = DataPlane.load({ ...common, object: NO_CONTEXT_OBJECT });
+    disposables.push(dpE);
+    new ModelSlots(dpE.coll);
     const slotsA = new ModelSlots(dpA.coll);
     const slotsB = new ModelSlots(dpB.coll);
     new ModelSlots(dpC.coll);
@@ -158,6 +167,7 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
     const fin = frame({ src: CLIENT, dst: SERVER, proto: "tcp", sport: 40002, dport: 443, flags: F.FIN | F.ACK | F.PSH, payload: 64 });
     const blockedPkt = frame({ src: BLOCKED, dst: SERVER, proto: "tcp", sport: 40003, dport: 443, flags: F.ACK | F.PSH, payload: 64 });
     if (dpA.xdp.testRun({ data: syn }).retval !== 2) throw new Error("SYN did not pass");
+    if (dpE.xdp.testRun({ data: syn }).retval !== 2) throw new Error("SYN did not pass (no context)");
     dpA.block(BLOCKED);
     if (dpA.xdp.testRun({ data: blockedPkt }).retval !== 1) throw new Error("blocked source was not dropped");
     dpA.drain(() => {});
@@ -207,6 +217,8 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
       { name: "xdp_drop", run: simple(drop, blockedPkt, 1) },
       { name: "blocked_drop", run: simple(dpA.xdp, blockedPkt, 1) },
       { name: "flow_end_nomodel", run: flowEnd(dpC) },
+      { name: "flow_end_noctx", run: flowEnd(dpE) },
+      { name: "midflow_noctx", run: simple(dpE.xdp, ack, 2) },
       { name: "flow_end_mlp", run: flowEnd(dpA) },
       { name: "flow_end_dt", run: flowEnd(dpB) },
       { name: "eval_nomodel", run: evalCase(dpA, emptySlot) },
@@ -246,6 +258,8 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
       midflow_ns: m("midflow"),
       midflow_notrack_ns: m("midflow_notrack"),
       flow_end_nomodel_ns: m("flow_end_nomodel"),
+      flow_end_noctx_ns: m("flow_end_noctx"),
+      midflow_noctx_ns: m("midflow_noctx"),
       flow_end_mlp_ns: m("flow_end_mlp"),
       flow_end_dt_ns: m("flow_end_dt"),
       blocked_drop_ns: m("blocked_drop"),

@@ -394,15 +394,17 @@ static __always_inline int parse(struct xdp_md *ctx, struct pkt *p, __u64 frame_
 
 /* ---- flow end ---- */
 
+#include "context.h"
 #include "classify.h"
 
 /* Fills the next pending scratch record from a flow entry; the program's last step
  * (classify_pending) classifies and submits the pending records. key is the canonical key. */
 static __always_inline void end_flow(const __u8 *a_addr, const __u8 *b_addr, __u16 a_port, __u16 b_port,
-				     __u8 proto, __u8 family, const struct xids_flow_acc *acc, __u8 reason)
+				     __u8 proto, __u8 family, const struct xids_flow_acc *acc, __u8 reason, __u64 now_us)
 {
 	struct xids_infer_state *st = infer_state_get();
 	struct xids_flow_record *r;
+	struct ctx_event ev = {};
 	bool pending;
 
 	count(XIDS_C_FLOWS_ENDED, 1);
@@ -443,6 +445,12 @@ static __always_inline void end_flow(const __u8 *a_addr, const __u8 *b_addr, __u
 	r->first_us = acc->first_us;
 	r->last_us = acc->first_us + acc->iat_total;
 	xids_derive_features(acc, r);
+	ev.family = family;
+	ev.dport = r->dst_port;
+	__builtin_memcpy(ev.src, r->src, 16);
+	__builtin_memcpy(ev.dst, r->dst, 16);
+	ev.now_us = now_us;
+	xids_ctx_flow_end(&ev, acc, r);
 	if (pending)
 		st->n_rec++;
 	else
@@ -469,6 +477,20 @@ static __always_inline void acc_init(struct xids_flow_acc *a, const struct pkt *
 	a->flags = fwd_is_b ? XIDS_FL_FWD_IS_B : 0;
 	if (p->proto == IPPROTO_TCP && (p->tcp_flags & TCP_RST))
 		a->flags |= XIDS_FL_RST;
+	if (p->proto == IPPROTO_TCP && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+		a->flags |= XIDS_FL_SYN0;
+	if (p->proto == IPPROTO_TCP && (p->tcp_flags & TCP_ACK))
+		a->flags |= XIDS_FL_ACK;
+}
+
+/* The source context hook of a flow's first packet (always forward: it defines the direction). */
+static __always_inline void ctx_start(const struct pkt *p, __u64 now_us)
+{
+	struct ctx_event ev = { .family = p->family, .dport = p->dport, .now_us = now_us };
+
+	__builtin_memcpy(ev.src, p->src, 16);
+	__builtin_memcpy(ev.dst, p->dst, 16);
+	xids_ctx_flow_start(&ev);
 }
 
 /* Would adding this forward packet overflow an accumulator? Then the flow ends first. */
@@ -512,6 +534,8 @@ static __always_inline void acc_add(struct xids_flow_acc *a, const struct pkt *p
 			a->urg += 1;
 		if (p->tcp_flags & TCP_RST)
 			a->flags |= XIDS_FL_RST;
+		if (p->tcp_flags & TCP_ACK)
+			a->flags |= XIDS_FL_ACK;
 	}
 }
 
@@ -559,11 +583,12 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 				why = XIDS_END_OVERFLOW;                                                    \
 			if (why != XIDS_END_NONE) {                                                         \
 				end_flow(KEY.a_addr, KEY.b_addr, KEY.a_port, KEY.b_port, KEY.proto, FAMILY, \
-					 a, why);                                                           \
+					 a, why, NOW_US);                                                   \
 				ENDED = true;                                                               \
 				/* the packet starts a new flow in the same slot */                         \
 				acc_init(a, P, NOW_US, FROM_B);                                             \
 				count(XIDS_C_FLOWS_STARTED, 1);                                             \
+				ctx_start(P, NOW_US);                                                       \
 				fresh = true;                                                               \
 			} else if (fwd) {                                                                   \
 				acc_add(a, P, NOW_US);                                                      \
@@ -580,6 +605,7 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 				break;                                                                      \
 			}                                                                                   \
 			count(XIDS_C_FLOWS_STARTED, 1);                                                     \
+			ctx_start(P, NOW_US);                                                               \
 			a = bpf_map_lookup_elem(&MAP, &KEY);                                                \
 			if (!a)                                                                             \
 				break;                                                                      \
@@ -595,7 +621,7 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 			endr = XIDS_END_EARLY;                                                              \
 		if (endr != XIDS_END_NONE) {                                                                \
 			end_flow(KEY.a_addr, KEY.b_addr, KEY.a_port, KEY.b_port, KEY.proto, FAMILY, a,      \
-				 endr);                                                                     \
+				 endr, NOW_US);                                                             \
 			ENDED = true;                                                                       \
 			bpf_map_delete_elem(&MAP, &KEY);                                                    \
 			if (cfg_tail_absorb_ns && endr != XIDS_END_EARLY) {                                 \
@@ -772,7 +798,7 @@ static long sweep4_cb(struct bpf_map *map, struct xids_flow4_key *k, struct xids
 	s->visited++;
 	if (why == XIDS_END_NONE)
 		return 0;
-	end_flow(k->a_addr, k->b_addr, k->a_port, k->b_port, k->proto, 4, a, why);
+	end_flow(k->a_addr, k->b_addr, k->a_port, k->b_port, k->proto, 4, a, why, s->now_us);
 	bpf_map_delete_elem(map, k);
 	s->ended++;
 	return s->ended >= s->max ? 1 : 0;
@@ -786,7 +812,7 @@ static long sweep6_cb(struct bpf_map *map, struct xids_flow6_key *k, struct xids
 	s->visited++;
 	if (why == XIDS_END_NONE)
 		return 0;
-	end_flow(k->a_addr, k->b_addr, k->a_port, k->b_port, k->proto, 6, a, why);
+	end_flow(k->a_addr, k->b_addr, k->a_port, k->b_port, k->proto, 6, a, why, s->now_us);
 	bpf_map_delete_elem(map, k);
 	s->ended++;
 	return s->ended >= s->max ? 1 : 0;

@@ -22,9 +22,11 @@ typedef int64_t __s64;
 #endif
 
 /* Map names: the variable names in xids.bpf.c, used verbatim by user space (abi.ts MAPS). */
-/*   flows4 flows6 blocklist allow4 allow6 counters events scratch */
+/*   flows4 flows6 blocklist allow4 allow6 counters events scratch srcctx */
 
-#define XIDS_NUM_FEATURES 22
+#define XIDS_NUM_FLOW_FEATURES 22 /* the flow's own, FEATURES.md 0..21 */
+#define XIDS_NUM_CONTEXT_FEATURES 10 /* its source's context at flow end, FEATURES.md 22..31 */
+#define XIDS_NUM_FEATURES 32
 #define XIDS_MAX_VLAN 2          /* 802.1Q / 802.1ad tags parsed; a third tag is malformed */
 #define XIDS_MAX_IPV6_EXT 8      /* IPv6 extension headers walked; more is malformed */
 #define XIDS_MAX_HDR_OFF 1024    /* an L4 header starting beyond this offset is malformed */
@@ -78,7 +80,9 @@ enum xids_counter {
 	XIDS_C_BLOCKS_ADDED = 45,   /* sources blocked by an attack verdict */
 	XIDS_C_INFER_ABORTED = 46,  /* classifications that could not finish (record sent without verdict) */
 	XIDS_C_TAIL_ABSORBED = 47,  /* bare TCP packets right after a FIN/RST end: not a new flow */
-	XIDS_C__MAX = 48,
+	XIDS_C_CTX_NEW = 48,        /* source contexts created (a source not in srcctx: new, or evicted) */
+	XIDS_C_CTX_INSERT_FAILED = 49, /* a context could not be inserted (the flow's context reads 0) */
+	XIDS_C__MAX = 50,
 };
 
 /* Flow table keys are canonical: endpoint "a" is the smaller (address, port) in big-endian
@@ -104,6 +108,8 @@ struct xids_flow6_key {
 
 #define XIDS_FL_FWD_IS_B 0x01 /* the forward direction is b -> a */
 #define XIDS_FL_RST 0x02      /* a forward packet carried RST (Fwd RST Flags is 0 or 1: RST ends) */
+#define XIDS_FL_SYN0 0x04     /* the first forward packet was a SYN without ACK (a handshake began) */
+#define XIDS_FL_ACK 0x08      /* some forward packet carried ACK (the handshake went on) */
 
 /* Forward-direction accumulators, 64 bytes. Times are µs (each timestamp truncated to µs first,
  * as FEATURES.md). Every 32/16-bit accumulator is exact: a forward packet that would overflow one
@@ -174,6 +180,48 @@ struct xids_evidence {
 	__u32 benign;
 	__u32 prev_attacks;    /* verdicts in the window before it */
 	__u32 prev_benign;
+};
+
+/* Source context ("srcctx", LRU hash keyed like the block list): what one source has been doing
+ * across its flows, updated when a flow starts and when it ends (never per mid-flow packet). Two
+ * windows slide: a short one (flows started) and a long one (everything), each as the current
+ * bucket plus the previous one, weighted by the part of it still inside the window. FEATURES.md
+ * 22..31 defines the features read from it at flow end. */
+#define XIDS_CTX_PORT_WORDS 2   /* 128-bit sketch of destination ports */
+#define XIDS_CTX_SAME_PORT 16   /* flows per destination-port bucket */
+
+struct xids_ctx_window {
+	__u32 started;      /* flows the source started */
+	__u32 ended;        /* ... and that ended */
+	__u32 no_handshake; /* ended TCP flows: a SYN and no forward ACK after it */
+	__u32 rst;          /* ended by RST */
+	__u32 short_flows;  /* ended with at most 3 forward packets */
+	__u32 pad;
+	__u64 payload;      /* forward payload bytes of the ended flows */
+	__u64 ports[XIDS_CTX_PORT_WORDS]; /* bit hash(dst port) mod 128 per started flow */
+	__u64 addrs;        /* bit hash(dst address) mod 64 per started flow */
+	__u16 same_port[XIDS_CTX_SAME_PORT]; /* started flows per hash(dst port) mod 16, saturating */
+};
+
+/* Ends at one instant are counted after it, so that flows ending together (one sweep) all see
+ * the same history whatever order they end in: pending until the clock moves on. */
+struct xids_ctx_pending {
+	__u64 at_us;        /* the instant of the pending ends */
+	__u32 ended;
+	__u32 no_handshake;
+	__u32 rst;
+	__u32 short_flows;
+	__u64 payload;
+};
+
+struct xids_src_ctx {
+	__u64 short_start_us; /* data-plane clock, µs: start of the current short window */
+	__u64 long_start_us;  /* ... and of the current long window */
+	__u32 short_cur;      /* flows started in the current short window */
+	__u32 short_prev;     /* ... and in the one before */
+	struct xids_ctx_window cur;
+	struct xids_ctx_window prev;
+	struct xids_ctx_pending pending;
 };
 
 /* Allow lists (LPM tries "allow4", "allow6"); value is a __u32 tag (unused by the kernel). */

@@ -2,7 +2,7 @@
 // evaluation use. Everything else under models/ is an implementation detail.
 export { loadArtifact, type Model, type MlpModel, type DtModel, type XgbModel } from "./artifact/load.ts";
 export { ArtifactError, FORMAT, FORMAT_VERSION, type Manifest, type ManifestFeature } from "./artifact/manifest.ts";
-export { FEATURES, N_FEATURES, featureByName, type FeatureDef } from "./data/features.ts";
+export { CONTEXT_FEATURES, FEATURES, N_FEATURES, N_FLOW_FEATURES, featureByName, type FeatureDef } from "./data/features.ts";
 export { loadCsv, floorRows, selectRows, type Dataset, type LoadReport } from "./data/csv.ts";
 export { stratifiedSplit, classWeights } from "./data/split.ts";
 export { inferInt32, standardise, layerInt32, sat32, type Int32Params, type Int32Layer, type Int32Result } from "./mlp/int32.ts";

@@ -85,6 +85,9 @@ export const configSchema = s.object({
       /** Ring buffer of ended-flow records, bytes (a power of two, at least one page): about
        *  16,000 records at the default. Records beyond it are lost and counted. */
       ring_bytes: s.default(s.int({ min: 4_096, max: 1 << 30 }), 4 << 20),
+      /** Sources whose context (FEATURES.md 22..31) is kept, least recently used evicted first:
+       *  232 bytes each. */
+      source_contexts: s.default(s.int({ min: 64, max: 16_777_216 }), 65_536),
       /** bpffs directory for pinned state ("" = none). Set: the block/allow lists, flow table and
        *  counters are pinned maps re-used by the next run, and each XDP link is pinned, so a killed
        *  agent leaves the program attached (still dropping blocked sources) and the next run takes

@@ -14,6 +14,9 @@ export const MAPS = {
   counters: "counters",
   events: "events",
   scratch: "scratch",
+  srcctx: "srcctx",
+  /** the block policy's verdicts per source (bpf/classify.h) */
+  evidence: "evidence",
 } as const;
 
 export const PROGRAMS = { xdp: "xids_xdp", sweep: "xids_sweep" } as const;
@@ -65,7 +68,11 @@ export const DEFAULT_CONFIG: DataPlaneConfig = {
 /** cfg_model_action: what an in-kernel attack verdict does. */
 export const ModelAction = { ALERT: 0, BLOCK: 1 } as const;
 
-export const NUM_FEATURES = 22;
+/** Features of the flow itself (FEATURES.md 0..21). */
+export const NUM_FLOW_FEATURES = 22;
+/** Its source's context at flow end (FEATURES.md 22..31). */
+export const NUM_CONTEXT_FEATURES = 10;
+export const NUM_FEATURES = NUM_FLOW_FEATURES + NUM_CONTEXT_FEATURES;
 export const MAX_VLAN = 2;
 export const MAX_IPV6_EXT = 8;
 export const MAX_HDR_OFF = 1024;
@@ -118,7 +125,9 @@ export const Counter = {
   blocks_added: 45,
   infer_aborted: 46,
   tail_absorbed: 47,
-  max: 48,
+  ctx_new: 48,
+  ctx_insert_failed: 49,
+  max: 50,
 } as const;
 
 export const NUM_COUNTERS = Counter.max;
@@ -137,6 +146,8 @@ export const COUNTER_NAMES: readonly string[] = (() => {
 
 export const FL_FWD_IS_B = 0x01;
 export const FL_RST = 0x02;
+export const FL_SYN0 = 0x04;
+export const FL_ACK = 0x08;
 
 /** One ended flow, forward orientation (struct xids_flow_record, decoded). */
 export interface FlowRecord {
@@ -231,6 +242,41 @@ export const BlockVal = defineStruct("xids_block_val", [
   ["first_drop_ns", "u64"],
 ] as const);
 
+export const CTX_PORT_WORDS = 2;
+export const CTX_SAME_PORT = 16;
+
+export const CtxWindow = defineStruct("xids_ctx_window", [
+  ["started", "u32"],
+  ["ended", "u32"],
+  ["no_handshake", "u32"],
+  ["rst", "u32"],
+  ["short_flows", "u32"],
+  ["pad", "u32"],
+  ["payload", "u64"],
+  ["ports", { array: "u64", length: CTX_PORT_WORDS }],
+  ["addrs", "u64"],
+  ["same_port", { array: "u16", length: CTX_SAME_PORT }],
+] as const);
+
+export const CtxPending = defineStruct("xids_ctx_pending", [
+  ["at_us", "u64"],
+  ["ended", "u32"],
+  ["no_handshake", "u32"],
+  ["rst", "u32"],
+  ["short_flows", "u32"],
+  ["payload", "u64"],
+] as const);
+
+export const SrcCtx = defineStruct("xids_src_ctx", [
+  ["short_start_us", "u64"],
+  ["long_start_us", "u64"],
+  ["short_cur", "u32"],
+  ["short_prev", "u32"],
+  ["cur", CtxWindow],
+  ["prev", CtxWindow],
+  ["pending", CtxPending],
+] as const);
+
 export const Lpm4Key = defineStruct("xids_lpm4_key", [
   ["prefixlen", "u32"],
   ["addr", { bytes: 4 }],
@@ -251,7 +297,7 @@ export const SweepCmd = defineStruct("xids_sweep_cmd", [
 ] as const);
 
 /** Every codec, by C struct name (for the BTF check). */
-export const STRUCTS = [Flow4Key, Flow6Key, FlowAccStruct, FlowRecordStruct, BlockKey, BlockVal, Lpm4Key, Lpm6Key, SweepCmd];
+export const STRUCTS = [Flow4Key, Flow6Key, FlowAccStruct, FlowRecordStruct, BlockKey, BlockVal, CtxWindow, CtxPending, SrcCtx, Lpm4Key, Lpm6Key, SweepCmd];
 
 /** Decodes one ring-buffer record. */
 export function decodeRecord(bytes: Uint8Array): FlowRecord {

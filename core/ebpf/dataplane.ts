@@ -46,6 +46,8 @@ export interface DataPlaneOptions extends Partial<DataPlaneConfig> {
   allowEntries?: number;
   /** Ring buffer size in bytes (power of two, ≥ page size). */
   ringBytes?: number;
+  /** Sources whose context the data plane keeps (LRU; FEATURES.md 22..31). */
+  sourceContexts?: number;
   /** Pin the state maps (flows, lists, counters) here and re-use them across restarts. */
   pinDir?: string;
   /** What an in-kernel attack verdict does: block the source (default) or only report it. */
@@ -124,6 +126,7 @@ export class DataPlane implements Disposable {
       maxEntries[MAPS.allow6] = opts.allowEntries;
     }
     if (opts.ringBytes) maxEntries[MAPS.events] = opts.ringBytes;
+    if (opts.sourceContexts) maxEntries[MAPS.srcctx] = opts.sourceContexts;
     const coll = Collection.load(opts.object ?? join(REPO_ROOT, BPF_OBJECT), {
       constants: {
         cfg_use_test_clock: opts.testClock ?? false,
@@ -142,7 +145,7 @@ export class DataPlane implements Disposable {
       },
       maxEntries,
       ...(opts.pinDir
-        ? { pinMaps: { dir: opts.pinDir, names: [MAPS.flows4, MAPS.flows6, MAPS.blocklist, MAPS.allow4, MAPS.allow6, MAPS.counters] } }
+        ? { pinMaps: { dir: opts.pinDir, names: [MAPS.flows4, MAPS.flows6, MAPS.blocklist, MAPS.allow4, MAPS.allow6, MAPS.counters, MAPS.srcctx, MAPS.evidence] } }
         : {}),
     });
     try {
@@ -259,7 +262,8 @@ export class DataPlane implements Disposable {
   }
 
   /** Counters by name, plus `flows_live` and `flows_evicted` (started − ended − live: LRU
-   *  eviction is not observable in the kernel, so it is derived here). */
+   *  eviction is not observable in the kernel, so it is derived here), and the same for the
+   *  source contexts (`ctx_live`, `ctx_evicted`) with their capacity and memory. */
   counters(): Record<string, bigint> {
     const arr = this.counterArray();
     const out: Record<string, bigint> = {};
@@ -268,6 +272,15 @@ export class DataPlane implements Disposable {
     out.flows_live = live;
     const evicted = arr[Counter.flows_started]! - arr[Counter.flows_ended]! - live;
     out.flows_evicted = evicted > 0n ? evicted : 0n;
+    // Source contexts: created - live = evicted (an LRU map evicts silently), and their memory.
+    const ctx = this.coll.map(MAPS.srcctx);
+    let ctxLive = 0n;
+    for (const _ of ctx.entries()) ctxLive++;
+    out.ctx_live = ctxLive;
+    const ctxEvicted = arr[Counter.ctx_new]! - ctxLive;
+    out.ctx_evicted = ctxEvicted > 0n ? ctxEvicted : 0n;
+    out.ctx_capacity = BigInt(ctx.maxEntries);
+    out.ctx_bytes = BigInt(ctx.maxEntries * (ctx.keySize + ctx.valueSize));
     return out;
   }
 
@@ -312,7 +325,7 @@ export class DataPlane implements Disposable {
     }
   }
 
-  /** How many records the ring buffer holds (each is 248 bytes + an 8-byte header). */
+  /** How many records the ring buffer holds (each is FlowRecordStruct.size bytes + an 8-byte header). */
   #ringRecords(): number {
     return Math.max(1, Math.floor(this.coll.map(MAPS.events).maxEntries / (FlowRecordStruct.size + 8)));
   }

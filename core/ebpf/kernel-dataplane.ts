@@ -64,6 +64,7 @@ export class KernelDataPlane implements DataPlanePort {
         blockReason: block.reason,
         blockPolicy: { minAttacks: block.min_attacks, minAttackPct: block.min_attack_pct, windowNs: BigInt(block.window_seconds) * 1_000_000_000n },
         ringBytes: cfg.ring_bytes,
+        sourceContexts: cfg.source_contexts,
         ...(cfg.pin_dir ? { pinDir: cfg.pin_dir } : {}),
       });
       created.dataplane = dp;

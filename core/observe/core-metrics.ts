@@ -21,7 +21,7 @@ export interface CoreMetricsSource {
 }
 
 /** Kernel counters that are levels, not running totals. */
-const KERNEL_GAUGES = new Set(["flows_live"]);
+const KERNEL_GAUGES = new Set(["flows_live", "ctx_live", "ctx_capacity", "ctx_bytes"]);
 
 const KERNEL_HELP: Record<string, string> = {
   pkts_seen: "Packets the XDP program saw.",
@@ -40,6 +40,13 @@ const KERNEL_HELP: Record<string, string> = {
   verdict_attack: "In-kernel model verdicts: attack.",
   blocks_added: "Sources blocked by the in-kernel model.",
   flows_live: "Flows in the flow tables now.",
+  flows_evicted: "Flows pushed out of a full flow table (started - ended - live).",
+  ctx_new: "Source contexts created (new sources, or sources whose context was evicted).",
+  ctx_insert_failed: "Flows whose source context could not be kept (their context features read 0).",
+  ctx_live: "Sources with a context now.",
+  ctx_evicted: "Source contexts pushed out of the full map (created - live): spoofed floods do this.",
+  ctx_capacity: "Sources the context map holds.",
+  ctx_bytes: "Memory of the source-context map (entries x (key + value)).",
 };
 
 const one = (value: number): MetricSample[] => [{ value }];
@@ -60,7 +67,7 @@ export function registerCoreMetrics(reg: MetricsRegistry, src: CoreMetricsSource
       .map(([k, value]) => ({ value, labels: { [label]: k.slice(prefix.length) } }));
   reg.collected("xids_kernel_flows_ended_by_reason_total", "Flows ended, by end reason.", "counter", ["reason"], byPrefix("ended_", "reason"));
   reg.collected("xids_kernel_drops_by_reason_total", "Packets dropped from blocked sources, by block reason.", "counter", ["reason"], byPrefix("drop_reason_", "reason"));
-  for (const name of [...kernelCounterNames, "flows_live", "flows_evicted"]) {
+  for (const name of [...kernelCounterNames, "flows_live", "flows_evicted", "ctx_live", "ctx_evicted", "ctx_capacity", "ctx_bytes"]) {
     if (name.startsWith("ended_") || name.startsWith("drop_reason_")) continue;
     if (KERNEL_GAUGES.has(name)) reg.collected(`xids_kernel_${name}`, KERNEL_HELP[name] ?? `Kernel gauge ${name}.`, "gauge", [], () => one(kernel(name)));
     else reg.collected(`xids_kernel_${name}_total`, KERNEL_HELP[name] ?? `Kernel counter ${name} (summed across CPUs).`, "counter", [], () => one(kernel(name)));

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DataError, floorRows, loadCsv } from "./csv.ts";
-import { FEATURES } from "./features.ts";
+import { FEATURES, N_FEATURES, N_FLOW_FEATURES } from "./features.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xids-csv-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,8 +14,10 @@ function write(name: string, header: string[], rows: (string | number)[][]): str
   return p;
 }
 
-const improved = FEATURES.map((f) => f.name);
-const row = (over: Record<number, string | number>, label: string) => [...FEATURES.map((f) => over[f.index] ?? f.index + 1), label];
+// CIC-style files carry the flow's 22 features only; rows are N_FEATURES wide once loaded.
+const FLOW = FEATURES.slice(0, N_FLOW_FEATURES);
+const improved = FLOW.map((f) => f.name);
+const row = (over: Record<number, string | number>, label: string) => [...FLOW.map((f) => over[f.index] ?? f.index + 1), label];
 
 test("improved spelling: columns mapped by name, labels binarised, extra columns ignored", () => {
   const header = ["id", ...improved.slice().reverse(), "Label", "Attempted Category"];
@@ -27,13 +29,15 @@ test("improved spelling: columns mapped by name, labels binarised, extra columns
   expect(d.n).toBe(2);
   expect(Array.from(d.y)).toEqual([0, 1]);
   expect(d.x[0]).toBe(1); // Dst Port of row 0
-  expect(d.x[22]).toBe(80);
+  expect(d.x[N_FEATURES]).toBe(80);
   expect(d.x[21]).toBe(22); // Fwd Segment Size Avg
+  expect(d.x[22]).toBe(0); // no source context in this file
+  expect(d.features).toEqual(Array.from({ length: N_FLOW_FEATURES }, (_, i) => i));
   expect(d.report.classes).toEqual({ BENIGN: 1, "DoS Hulk": 1 });
 });
 
 test("classic spelling with leading spaces and a duplicated Fwd Header Length: first column wins", () => {
-  const classic = FEATURES.map((f) => ` ${f.aliases[0] ?? f.name}`);
+  const classic = FLOW.map((f) => ` ${f.aliases[0] ?? f.name}`);
   const fhl = classic.indexOf(" Fwd Header Length.1");
   classic[fhl] = " Fwd Header Length";
   const header = [...classic, " Fwd Header Length", " Label"];
@@ -52,9 +56,19 @@ test("Infinity, NaN and negative values become 0 and are counted per feature", (
   expect(d.x[17]).toBe(0);
   expect(d.x[18]).toBe(0);
   expect(d.x[16]).toBe(0);
-  expect(d.x[22 + 17]).toBe(0);
+  expect(d.x[N_FEATURES + 17]).toBe(0);
   expect(d.report.nonFinite).toEqual({ "Fwd Packets/s": 2 });
   expect(d.report.negative).toEqual({ "FWD Init Win Bytes": 2, "Fwd Header Length": 1 });
+});
+
+test("source-context columns (recorded by xids) load as features 22..31; some of them only is an error", () => {
+  const all = FEATURES.map((f) => f.name);
+  const p = write("ctx.csv", [...all, "Label"], [[...FEATURES.map((f) => f.index * 10), "BENIGN"]]);
+  const d = loadCsv(p);
+  expect(d.features).toEqual(FEATURES.map((f) => f.index));
+  expect(Array.from(d.x.subarray(22, 32))).toEqual([220, 230, 240, 250, 260, 270, 280, 290, 300, 310]);
+  const part = write("ctx-part.csv", [...all.slice(0, 25), "Label"], [[...FEATURES.slice(0, 25).map((f) => f.index), "BENIGN"]]);
+  expect(() => loadCsv(part)).toThrow(/has some source-context columns but not: Src Dst Addrs 10s, Src Same Port Flows 10s, .*\(all or none\)/);
 });
 
 test("malformed rows are skipped and counted; missing columns are an error naming them", () => {

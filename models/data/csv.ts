@@ -1,9 +1,12 @@
-// Loader for CIC-IDS-2017-style CSVs (classic and improved spellings). It maps columns to the
-// kernel's 22 features by CIC name, binarises labels (BENIGN = 0, anything else = 1) and repairs
-// values the kernel can never produce, counting every repair so nothing is silently changed.
+// Loader for CIC-IDS-2017-style CSVs (classic and improved spellings) and the data sets xids
+// records. It maps columns to the kernel's features by name, binarises labels (BENIGN = 0,
+// anything else = 1) and repairs values the kernel can never produce, counting every repair so
+// nothing is silently changed. The flow's own 22 features are required; the source-context ones
+// (22..31) come all together or not at all, and a data set without them says so (`features`).
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { basename, join } from "node:path";
-import { FEATURES, N_FEATURES, normHeader, featureByName } from "./features.ts";
+import { CONTEXT_FEATURES, FEATURES, N_FEATURES, N_FLOW_FEATURES, normHeader, featureByName } from "./features.ts";
 
 export interface LoadReport {
   files: { file: string; rows: number }[];
@@ -21,17 +24,25 @@ export interface LoadReport {
 }
 
 export interface Dataset {
-  /** Row-major n x 22 in kernel feature order, as read from the CSV (after repairs). */
+  /** Row-major n x N_FEATURES in kernel feature order, as read from the CSV (after repairs);
+   *  absent features are 0 and not in `features`. */
   x: Float64Array;
+  /** The feature indices the data really has (all N_FEATURES, or the 22 flow features). */
+  features: number[];
   /** 0 benign, 1 attack. */
   y: Uint8Array;
   /** Original class label per row, for stratification and per-class reporting. */
   label: string[];
+  /** Per-row values of the identifying columns a recording carries (META_COLUMNS), by name. */
+  meta: Map<string, string[]>;
   n: number;
   report: LoadReport;
 }
 
 export class DataError extends Error {}
+
+/** Columns kept per row when a file has them: what a testbed recording says about each flow. */
+export const META_COLUMNS = ["Scenario", "Src IP", "Run", "Link", "Family", "First Seen us", "Ended us"] as const;
 
 /** Split one CSV line; quote-aware only when the line has quotes (the common case stays fast). */
 function splitLine(line: string): string[] {
@@ -58,8 +69,8 @@ export function csvFiles(path: string): string[] {
   const st = statSync(path, { throwIfNoEntry: false });
   if (!st) throw new DataError(`data path not found: ${path}`);
   if (st.isFile()) return [path];
-  const files = readdirSync(path).filter((f) => f.toLowerCase().endsWith(".csv")).sort().map((f) => join(path, f));
-  if (files.length === 0) throw new DataError(`no .csv files in ${path}`);
+  const files = readdirSync(path).filter((f) => /\.csv(\.gz)?$/i.test(f)).sort().map((f) => join(path, f));
+  if (files.length === 0) throw new DataError(`no .csv or .csv.gz files in ${path}`);
   return files;
 }
 
@@ -74,8 +85,12 @@ export function loadCsv(path: string): Dataset {
   const y: number[] = [];
   const label: string[] = [];
   const report: LoadReport = { files: [], rows: 0, skipped: 0, nonFinite: {}, negative: {}, classes: {}, benign: 0, attack: 0 };
+  let withContext: boolean | null = null;
+  const meta = new Map<string, string[]>();
   for (const file of files) {
-    const text = readFileSync(file, "utf8");
+    // Recordings are committed gzipped (a tenth of the size); the bytes are the same CSV.
+    const raw = readFileSync(file);
+    const text = (file.toLowerCase().endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8");
     const lines = text.split(/\r?\n/);
     const header = splitLine(lines[0] ?? "");
     const col = new Array<number>(N_FEATURES).fill(-1);
@@ -84,9 +99,24 @@ export function loadCsv(path: string): Dataset {
       // First match wins: classic files carry "Fwd Header Length" twice.
       if (f && col[f.index] === -1) col[f.index] = i;
     });
-    const missing = FEATURES.filter((f) => col[f.index] === -1).map((f) => f.name);
+    const missing = FEATURES.filter((f) => f.index < N_FLOW_FEATURES && col[f.index] === -1).map((f) => f.name);
     if (missing.length) throw new DataError(`${basename(file)}: missing feature column(s): ${missing.join(", ")}`);
+    const ctxCols = CONTEXT_FEATURES.filter((i) => col[i] !== -1).length;
+    if (ctxCols !== 0 && ctxCols !== CONTEXT_FEATURES.length) {
+      const absent = CONTEXT_FEATURES.filter((i) => col[i] === -1).map((i) => FEATURES[i]!.name);
+      throw new DataError(`${basename(file)}: has some source-context columns but not: ${absent.join(", ")} (all or none)`);
+    }
+    const hasContext = ctxCols > 0;
+    if (withContext !== null && withContext !== hasContext) throw new DataError(`${basename(file)}: ${hasContext ? "has" : "lacks"} the source-context columns, unlike the files before it`);
+    withContext = hasContext;
     const labelCol = header.findIndex((h) => normHeader(h) === "label");
+    const metaCols = META_COLUMNS.map((m) => [m, header.findIndex((h) => normHeader(h) === normHeader(m))] as const);
+    // A column present in some files only would misalign rows: all files carry it, or none.
+    for (const [m, i] of metaCols) {
+      if (i !== -1 && !meta.has(m) && report.rows > 0) throw new DataError(`${basename(file)}: has the ${m} column, unlike the files before it`);
+      if (i === -1 && meta.has(m)) throw new DataError(`${basename(file)}: lacks the ${m} column the files before it have`);
+      if (i !== -1 && !meta.has(m)) meta.set(m, []);
+    }
     if (labelCol === -1) throw new DataError(`${basename(file)}: no Label column`);
     let rows = 0;
     for (let li = 1; li < lines.length; li++) {
@@ -95,6 +125,10 @@ export function loadCsv(path: string): Dataset {
       const cells = splitLine(line);
       if (cells.length !== header.length || !cells[labelCol]?.trim()) { report.skipped++; continue; }
       for (let j = 0; j < N_FEATURES; j++) {
+        if (col[j] === -1) {
+          xs.push(0); // absent in this data set (not in `features`)
+          continue;
+        }
         const raw = cells[col[j]!]!.trim();
         let v = Number(raw);
         const name = FEATURES[j]!.name;
@@ -104,6 +138,7 @@ export function loadCsv(path: string): Dataset {
       }
       const lab = cells[labelCol]!.trim();
       label.push(lab);
+      for (const [m, i] of metaCols) if (i !== -1) meta.get(m)!.push(cells[i]!.trim());
       const b = isBenign(lab) ? 0 : 1;
       y.push(b);
       if (b) report.attack++; else report.benign++;
@@ -114,7 +149,8 @@ export function loadCsv(path: string): Dataset {
     report.rows += rows;
   }
   if (report.rows === 0) throw new DataError(`no data rows in ${path}`);
-  return { x: Float64Array.from(xs), y: Uint8Array.from(y), label, n: report.rows, report };
+  const features = FEATURES.filter((f) => f.index < N_FLOW_FEATURES || withContext).map((f) => f.index);
+  return { x: Float64Array.from(xs), features, y: Uint8Array.from(y), label, meta, n: report.rows, report };
 }
 
 /** The kernel delivers integers (floor of means, isqrt of variances): the inputs models are judged on. */
@@ -124,7 +160,7 @@ export function floorRows(x: Float64Array): Float64Array {
   return out;
 }
 
-/** Take rows `idx` and columns `cols` (indices into the 22) as a dense row-major matrix. */
+/** Take rows `idx` and columns `cols` (feature indices) as a dense row-major matrix. */
 export function selectRows(x: Float64Array, width: number, idx: ArrayLike<number>, cols: readonly number[]): Float64Array {
   const k = cols.length;
   const out = new Float64Array(idx.length * k);

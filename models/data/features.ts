@@ -1,5 +1,7 @@
-// The kernel's 22 receive-side features (bpf/FEATURES.md), in kernel index order, with the CSV
-// spellings we accept for each. Models select a subset by index; the index is the contract.
+// The kernel's features (bpf/FEATURES.md), in kernel index order, with the CSV spellings we accept
+// for each: the flow's own 22 receive-side features, then its source's context (22..31). Models
+// select a subset by index; the index is the contract. Data sets recorded by other tools (the
+// CIC-IDS-2017 CSVs) have only the flow's own: a model trained on them reads only those.
 
 export interface FeatureDef {
   index: number;
@@ -41,9 +43,23 @@ export const FEATURES: readonly FeatureDef[] = [
   { index: 19, name: "Fwd Act Data Pkts", aliases: ["act_data_pkt_fwd", "Fwd Act Data Pkts"], semantics: "forward packets with payload >= 1", xmax: U31 },
   { index: 20, name: "Fwd Seg Size Min", aliases: ["min_seg_size_forward", "Fwd Seg Size Min"], semantics: "min forward TCP header length (8 for UDP/ICMP)", xmax: 65535 },
   { index: 21, name: "Fwd Segment Size Avg", aliases: ["Avg Fwd Segment Size", "Fwd Seg Size Avg"], semantics: "mean forward L4 payload bytes (same as idx 6; kernel: floor)", xmax: 65535 },
+  { index: 22, name: "Src Flows 1s", aliases: [], semantics: "flows the source started over the last 1 s (sliding)", xmax: U31 },
+  { index: 23, name: "Src Flows 10s", aliases: [], semantics: "flows the source started over the last 10 s (sliding)", xmax: U31 },
+  { index: 24, name: "Src Dst Ports 10s", aliases: [], semantics: "distinct destination ports of the source's flows, 10-20 s (128-bit sketch: bits set)", xmax: 128 },
+  { index: 25, name: "Src Dst Addrs 10s", aliases: [], semantics: "distinct destination addresses of the source's flows, 10-20 s (64-bit sketch: bits set)", xmax: 64 },
+  { index: 26, name: "Src Same Port Flows 10s", aliases: [], semantics: "the source's flows to this flow's destination-port bucket over the last 10 s", xmax: U31 },
+  { index: 27, name: "Src Ended Flows 10s", aliases: [], semantics: "the source's flows that ended over the last 10 s, this one included", xmax: U31 },
+  { index: 28, name: "Src No-Handshake Flows 10s", aliases: [], semantics: "of those, TCP flows of a SYN and no forward ACK after it", xmax: U31 },
+  { index: 29, name: "Src RST Flows 10s", aliases: [], semantics: "of those, flows ended by RST", xmax: U31 },
+  { index: 30, name: "Src Short Flows 10s", aliases: [], semantics: "of those, flows of at most 3 forward packets", xmax: U31 },
+  { index: 31, name: "Src Payload per Flow 10s", aliases: [], semantics: "forward payload bytes per ended flow of the source over the last 10 s", xmax: U31 },
 ];
 
 export const N_FEATURES = FEATURES.length;
+/** The flow's own features: the ones every data set has. */
+export const N_FLOW_FEATURES = 22;
+/** Indices of the source-context features (present only in data recorded by xids). */
+export const CONTEXT_FEATURES: readonly number[] = FEATURES.filter((f) => f.index >= N_FLOW_FEATURES).map((f) => f.index);
 
 /** Normalise a header for matching: case, surrounding blanks and repeated spaces do not matter. */
 export function normHeader(h: string): string {

@@ -29,7 +29,7 @@ export interface TrainOptions {
   out: string;
   /** Use the top-K features of the Gini ranking; default: chosen from the curve. */
   k?: number;
-  /** Explicit feature indices (into the 22); overrides k. */
+  /** Explicit feature indices (FEATURES.md; the data set must have them); overrides k. */
   features?: number[];
   splitSeed: number;
   /** Extra weight on benign rows on top of balanced class weights. */
@@ -96,12 +96,16 @@ export async function train(opt: TrainOptions): Promise<TrainResult> {
   log(summarizeReport(P.data.report));
   log(`split (seed ${opt.splitSeed}): train ${P.split.train.length}, val ${P.split.val.length}, test ${P.split.test.length}; class weights benign ${P.weights[0].toFixed(3)}, attack ${P.weights[1].toFixed(3)}`);
 
-  // Feature selection over the 22 receive-side features, judged on validation only.
-  const sd = { x: P.data.x, y: P.data.y, train: P.split.train, val: P.split.val, weights: P.weights };
+  // Feature selection over the features the data set has, judged on validation only.
+  const sd = { x: P.data.x, features: P.data.features, y: P.data.y, train: P.split.train, val: P.split.val, weights: P.weights };
+  if (opt.features) {
+    const absent = opt.features.filter((f) => !P.data.features.includes(f));
+    if (absent.length) throw new Error(`--features: ${opt.data} has no ${absent.map((f) => `${FEATURES[f]?.name ?? "?"} [${f}]`).join(", ")}`);
+  }
   const imp = giniImportance(sd);
-  const bar = progressBar("top-K curve", N_FEATURES);
+  const bar = progressBar("top-K curve", imp.order.length);
   const curve: CurvePoint[] = [];
-  for (let k = 1; k <= N_FEATURES; k++) {
+  for (let k = 1; k <= imp.order.length; k++) {
     const m = treeOnFeatures(sd, imp.order.slice(0, k)).metrics;
     curve.push({ k, features: imp.order.slice(0, k), val: { f1: m.f1, fpr: m.fpr, mcc: m.mcc, accuracy: m.accuracy } });
     bar.tick(k, `K=${k} val F1 ${curve[k - 1]!.val.f1.toFixed(4)}`);

@@ -1,13 +1,14 @@
-// Feature selection from data: Gini importance of a CART over all 22 receive-side features, then
-// the cumulative top-K curve (a tree on the K most important, K = 1..N, judged on validation),
-// so the kernel computes the fewest features that still meet the targets.
+// Feature selection from data: Gini importance of a CART over every feature the data set has
+// (the 22 of the flow, and its source's context when recorded), then the cumulative top-K curve
+// (a tree on the K most important, K = 1..N, judged on validation), so the kernel computes the
+// fewest features that still meet the targets.
 import { N_FEATURES, FEATURES } from "../data/features.ts";
 import { floorRows, selectRows } from "../data/csv.ts";
 import { computeMetrics, type Metrics } from "../metrics.ts";
 import { DEFAULT_CART, inferTree, trainCart, type CartOptions } from "./cart.ts";
 
 export interface Importance {
-  /** Feature indices (into the 22) by decreasing importance. */
+  /** Feature indices (of the data set's features) by decreasing importance. */
   order: number[];
   /** importance[i] for feature index i. */
   importance: number[];
@@ -20,8 +21,10 @@ export interface CurvePoint {
 }
 
 export interface SplitData {
-  /** All rows, row-major n x 22. */
+  /** All rows, row-major n x N_FEATURES. */
   x: Float64Array;
+  /** The feature indices the data has (Dataset.features). */
+  features: number[];
   y: Uint8Array;
   train: ArrayLike<number>;
   val: ArrayLike<number>;
@@ -33,13 +36,15 @@ function labelsOf(y: Uint8Array, idx: ArrayLike<number>): Uint8Array {
 }
 
 export function giniImportance(d: SplitData, opt: CartOptions = DEFAULT_CART): Importance {
-  const all = Array.from({ length: N_FEATURES }, (_, i) => i);
+  const cols = d.features;
   const ytr = labelsOf(d.y, d.train);
   const w = Float64Array.from(ytr, (c) => d.weights[c]!);
-  const t = trainCart(selectRows(d.x, N_FEATURES, d.train, all), N_FEATURES, ytr, w, opt);
+  const t = trainCart(selectRows(d.x, N_FEATURES, d.train, cols), cols.length, ytr, w, opt);
+  const importance = new Array<number>(N_FEATURES).fill(0);
+  cols.forEach((f, j) => (importance[f] = t.importance[j]!));
   // Stable tie-break by index keeps the order deterministic when importances are equal (often 0).
-  const order = all.slice().sort((a, b) => t.importance[b]! - t.importance[a]! || a - b);
-  return { order, importance: t.importance };
+  const order = cols.slice().sort((a, b) => importance[b]! - importance[a]! || a - b);
+  return { order, importance };
 }
 
 /** Validation metrics of a tree trained on features `cols`, evaluated on floored inputs. */
@@ -59,9 +64,9 @@ export function treeOnFeatures(d: SplitData, cols: number[], opt: CartOptions = 
   return { trained: t, metrics: computeMetrics(yv, pred, score) };
 }
 
-export function topKCurve(d: SplitData, imp: Importance, maxK = N_FEATURES, opt: CartOptions = DEFAULT_CART): CurvePoint[] {
+export function topKCurve(d: SplitData, imp: Importance, maxK = imp.order.length, opt: CartOptions = DEFAULT_CART): CurvePoint[] {
   const out: CurvePoint[] = [];
-  for (let k = 1; k <= maxK; k++) {
+  for (let k = 1; k <= Math.min(maxK, imp.order.length); k++) {
     const features = imp.order.slice(0, k);
     const m = treeOnFeatures(d, features, opt).metrics;
     out.push({ k, features, val: { f1: m.f1, fpr: m.fpr, mcc: m.mcc, accuracy: m.accuracy } });

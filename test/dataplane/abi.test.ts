@@ -13,7 +13,7 @@ function cLayoutOfAbi(): Record<string, number> {
   for (const k of Object.keys(abi.Counter)) exprs[`counter ${k}`] = `XIDS_C_${k === "max" ? "_MAX" : k.toUpperCase()}`;
   for (const k of Object.keys(abi.Verdict)) exprs[`verdict ${k}`] = `XIDS_VERDICT_${k.toUpperCase()}`;
   for (const k of Object.keys(abi.SweepMode)) exprs[`sweep ${k}`] = `XIDS_SWEEP_${k.toUpperCase()}`;
-  for (const k of ["NUM_FEATURES", "MAX_VLAN", "MAX_IPV6_EXT", "MAX_HDR_OFF", "MAX_BLOCK_REASONS", "SWEEP_MAGIC", "FL_FWD_IS_B", "FL_RST"]) {
+  for (const k of ["NUM_FEATURES", "NUM_FLOW_FEATURES", "NUM_CONTEXT_FEATURES", "MAX_VLAN", "MAX_IPV6_EXT", "MAX_HDR_OFF", "MAX_BLOCK_REASONS", "SWEEP_MAGIC", "FL_FWD_IS_B", "FL_RST", "FL_SYN0", "FL_ACK", "CTX_PORT_WORDS", "CTX_SAME_PORT"]) {
     exprs[`const ${k}`] = `XIDS_${k}`;
   }
   return cLayout(abi.STRUCTS, exprs);
@@ -35,8 +35,10 @@ describe("abi.ts mirrors bpf/xids.h", () => {
     for (const [k, v] of Object.entries(abi.Verdict)) expect([k, c[`verdict ${k}`]]).toEqual([k, v]);
     for (const [k, v] of Object.entries(abi.SweepMode)) expect([k, c[`sweep ${k}`]]).toEqual([k, v]);
     const consts: Record<string, number> = {
-      NUM_FEATURES: abi.NUM_FEATURES, MAX_VLAN: abi.MAX_VLAN, MAX_IPV6_EXT: abi.MAX_IPV6_EXT, MAX_HDR_OFF: abi.MAX_HDR_OFF,
+      NUM_FEATURES: abi.NUM_FEATURES, NUM_FLOW_FEATURES: abi.NUM_FLOW_FEATURES, NUM_CONTEXT_FEATURES: abi.NUM_CONTEXT_FEATURES,
+      MAX_VLAN: abi.MAX_VLAN, MAX_IPV6_EXT: abi.MAX_IPV6_EXT, MAX_HDR_OFF: abi.MAX_HDR_OFF,
       MAX_BLOCK_REASONS: abi.MAX_BLOCK_REASONS, SWEEP_MAGIC: abi.SWEEP_MAGIC, FL_FWD_IS_B: abi.FL_FWD_IS_B, FL_RST: abi.FL_RST,
+      FL_SYN0: abi.FL_SYN0, FL_ACK: abi.FL_ACK, CTX_PORT_WORDS: abi.CTX_PORT_WORDS, CTX_SAME_PORT: abi.CTX_SAME_PORT,
     };
     for (const [k, v] of Object.entries(consts)) expect([k, c[`const ${k}`]]).toEqual([k, v]);
     expect(abi.COUNTER_NAMES.length).toBe(abi.NUM_COUNTERS);
@@ -57,6 +59,7 @@ describe("abi.ts mirrors bpf/xids.h", () => {
     expect(sizes(abi.MAPS.allow6)).toEqual([abi.Lpm6Key.size, 4]);
     expect(sizes(abi.MAPS.counters)).toEqual([4, 8]);
     expect(sizes(abi.MAPS.scratch)).toEqual([4, abi.FlowRecordStruct.size]);
+    expect(sizes(abi.MAPS.srcctx)).toEqual([abi.BlockKey.size, abi.SrcCtx.size]);
     expect(dp.coll.map(abi.MAPS.counters).maxEntries).toBe(abi.NUM_COUNTERS);
     expect(dp.coll.map(abi.MAPS.flows4).maxEntries).toBe(1024);
     const progs = [...dp.coll.programs.keys()];

@@ -37,7 +37,14 @@ const packets = [
 //   Σg² = 153500000; var = floor((5·153500000 − 20000²)/(5·4)) = 18375000; isqrt = 4286
 //   PSH 2, URG 1, RST 0; header 40 + 5·32 = 200; packets/s floor(6·10^6/20000) = 300
 //   init window 64240; packets with data 3; min segment (header) 32; segment avg 266
-const EXPECTED = [80n, 6n, 6n, 1600n, 1448n, 0n, 266n, 580n, 20000n, 4000n, 4286n, 10000n, 500n, 2n, 1n, 0n, 200n, 300n, 64240n, 3n, 32n, 266n];
+//   source context (22..31), this being the source's only flow, started and ended 20 ms apart:
+//   1 flow in the last 1 s and 10 s, 1 port and 1 address in the sketches, 1 flow to port 80's
+//   bucket, 1 ended; it completed its handshake (an ACK follows the SYN), ended on FIN, has 6
+//   packets (> 3): 0, 0, 0; payload per flow 1600
+const EXPECTED = [
+  80n, 6n, 6n, 1600n, 1448n, 0n, 266n, 580n, 20000n, 4000n, 4286n, 10000n, 500n, 2n, 1n, 0n, 200n, 300n, 64240n, 3n, 32n, 266n,
+  1n, 1n, 1n, 1n, 1n, 1n, 0n, 0n, 0n, 1600n,
+];
 
 describe("a hand-computed TCP flow", () => {
   for (const side of ["reference", "kernel"] as const) {
@@ -59,7 +66,7 @@ describe("a hand-computed TCP flow", () => {
     });
   }
 
-  test("RST ends the flow with its packet counted (Fwd RST Flags = 1)", () => {
+  test("RST ends the flow with its packet counted (Fwd RST Flags = 1); the source context counts both flows", () => {
     ensureBpfBuilt();
     const pk = [
       { tsNs: us(0), data: frame({ ...C, flags: F.SYN }) },
@@ -71,6 +78,12 @@ describe("a hand-computed TCP flow", () => {
       expect(rs.map((r) => [r.endReason, r.features[2], r.features[15]])).toEqual([
         [EndReason.rst, 2n, 1n],
         [EndReason.eoc, 1n, 0n],
+      ]);
+      // Flow 1 (SYN, RST: no ACK, so no handshake; short; ended by RST). Flow 2 (a lone SYN)
+      // sees flow 1's end and its own: 2 started, 2 ended, 2 without handshake, 1 RST, 2 short.
+      expect(rs.map((r) => r.features.slice(22))).toEqual([
+        [1n, 1n, 1n, 1n, 1n, 1n, 1n, 1n, 1n, 0n],
+        [2n, 2n, 1n, 1n, 2n, 2n, 2n, 1n, 2n, 0n],
       ]);
     }
   });

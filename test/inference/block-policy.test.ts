@@ -6,6 +6,8 @@ import { expect, test } from "bun:test";
 import { DataPlane } from "../../core/ebpf/dataplane.ts";
 import { Verdict } from "../../core/ebpf/abi.ts";
 import { formatIp } from "../../core/ebpf/addr.ts";
+import { simulateBlocks, type Verdict as PolicyVerdict } from "../../models/evaluation/block-policy.ts";
+import { rng } from "../../models/data/split.ts";
 import { XDP_DROP, XDP_PASS } from "../../plugins/extractors/xdp/reference.ts";
 import { ModelSlots } from "../../plugins/models/kernel/model-slots.ts";
 import type { FlatTree } from "../../models/index.ts";
@@ -118,4 +120,29 @@ test("a block the kernel's own verdict made expires after its TTL: dropped until
   expect(flow(dp, src, 8080, 40002, T + 5n * S + 1n)).toBe(XDP_PASS);
   // The expired entry is gone once it has let a packet through (the kernel removes it then).
   expect(dp.blocks().some((b) => b.addr === src)).toBe(false);
+});
+
+test("the offline policy simulator (models/evaluation) blocks the same sources at the same instants as the kernel", async () => {
+  const policy = { minAttacks: 3, minAttackPct: 50, windowNs: 10n * S };
+  using dp = await load(policy);
+  const r = rng(99);
+  const verdicts: PolicyVerdict[] = [];
+  // 12 sources, 400 one-packet flows over 60 s; each source has its own attack share.
+  const shares = Array.from({ length: 12 }, (_, i) => i / 11);
+  let t = T;
+  for (let i = 0; i < 400; i++) {
+    t += BigInt(Math.floor(r() * 300)) * 1_000_000n;
+    const s = Math.floor(r() * 12);
+    const attack = r() < shares[s]!;
+    const src = `198.18.3.${s + 1}`;
+    const blockedBefore = blocked(dp, src);
+    flow(dp, src, attack ? 22 : 8080, 30000 + i, t);
+    if (!blockedBefore) verdicts.push({ source: src, endUs: Number(t / 1000n), attack });
+  }
+  const sim = simulateBlocks(verdicts, { minAttacks: 3, minAttackPct: 50, windowUs: 10_000_000 });
+  const kernel = new Map(dp.blocks().map((b) => [b.addr, Number(b.addedNs / 1000n)]));
+  const simulated = new Map([...sim].filter(([, o]) => o.blockedAtUs !== null).map(([s, o]) => [s, o.blockedAtUs!]));
+  expect(simulated.size).toBeGreaterThan(2); // some sources blocked, some not
+  expect(simulated.size).toBeLessThan(12);
+  expect([...simulated].sort()).toEqual([...kernel].sort());
 });

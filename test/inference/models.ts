@@ -3,6 +3,7 @@
 import { layerInt32, sat32, standardise, type Int32Params, type Int32Result } from "../../models/mlp/int32.ts";
 import type { FlatTree } from "../../models/tree/cart.ts";
 import { rng } from "../../models/data/split.ts";
+import { NUM_FEATURES } from "../../core/ebpf/abi.ts";
 
 export { rng };
 
@@ -56,7 +57,7 @@ export function randomTree(rand: () => number, nInputs: number, maxDepth: number
 
 export function randomFeatures(rand: () => number, n: number): bigint[][] {
   return Array.from({ length: n }, () =>
-    Array.from({ length: 22 }, () => {
+    Array.from({ length: NUM_FEATURES }, () => {
       const r = rand();
       if (r < 0.05) return 0n;
       if (r < 0.10) return BigInt(2 ** 32 + randInt(rand, 0, 2 ** 20)); // beyond any xmax: clamped

@@ -138,7 +138,7 @@ describe("responders and observability", () => {
         action: { type: "blocked", ttl_seconds: 120 },
       });
       expect(first.features["Dst Port"]).toBe(4444);
-      expect(Object.keys(first.features).length).toBe(22);
+      expect(Object.keys(first.features).length).toBe(32); // the flow's 22 and its source's context
       expect(lines.find((l) => l.src_ip === FRIEND).action).toEqual({ type: "allowed", allow: `${FRIEND}/32` });
 
       // 4. /metrics: valid exposition format; kernel numbers equal the per-CPU sums of the map.
@@ -146,6 +146,7 @@ describe("responders and observability", () => {
       const names = ["pkts_seen", "pkts_passed", "pkts_dropped", "drop_blocked", "allowed", "flows_started", "flows_ended", "records_emitted"];
       const before = Object.fromEntries(names.map((n) => [n, kernelCounter(dp, n)]));
       const flowsBefore = agent.counters.flowsReceived;
+      const detectionsBefore = agent.counters.detections;
       const res = await fetch(`${url}/metrics`);
       expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
       const text = await res.text();
@@ -163,7 +164,9 @@ describe("responders and observability", () => {
       expect(valueOf(fam, "xids_kernel_allowed_total")).toBeGreaterThanOrEqual(2);
       expect(fam.get("xids_kernel_pkts_seen_total")!.type).toBe("counter");
       expect(fam.get("xids_kernel_flows_live")!.type).toBe("gauge");
-      expect(valueOf(fam, "xids_detections_total")).toBe(agent.counters.detections);
+      // A late flow may be detected between the reads: bracketed too.
+      expect(valueOf(fam, "xids_detections_total")).toBeGreaterThanOrEqual(detectionsBefore);
+      expect(valueOf(fam, "xids_detections_total")).toBeLessThanOrEqual(agent.counters.detections);
       expect(valueOf(fam, "xids_blocks_total")).toBe(1);
       expect(valueOf(fam, "xids_blocks_skipped_allowed_total")).toBe(agent.counters.blocksSkippedAllowed);
       expect(valueOf(fam, "xids_flows_received_total")).toBeGreaterThanOrEqual(flowsBefore);

@@ -34,13 +34,17 @@ test("records lost from a full ring buffer reach xids_ringbuf_lost_total and the
     const sent = await hosts.client.exec([BUN, join(REPO, "test/core/udp-send.ts"), hosts.clientIp, hosts.serverIp, "9", "200"], { timeoutMs: 20_000 });
     expect(sent.code).toBe(0);
     const kernel = (agent.dataplane as KernelDataPlane).kernel;
-    await waitFor("records to be lost", () => kernel.counter("records_lost") > 0n, 5_000);
-    const lost = Number(kernel.counter("records_lost"));
-    expect(lost).toBeGreaterThan(150);
-    expect(lost + Number(kernel.counter("records_emitted"))).toBe(Number(kernel.counter("flows_ended")));
+    await waitFor("records to be lost", () => kernel.counter("records_lost") > 150n, 5_000);
+    // Stray flows (IPv6 neighbour discovery) may still end while we read: bracketed.
+    const lostBefore = Number(kernel.counter("records_lost"));
     const fam = parseExposition(await (await fetch(`${agent.httpUrl}/metrics`)).text());
-    expect(valueOf(fam, "xids_ringbuf_lost_total")).toBe(lost);
-    expect(valueOf(fam, "xids_kernel_records_lost_total")).toBe(lost);
+    const lostAfter = Number(kernel.counter("records_lost"));
+    for (const name of ["xids_ringbuf_lost_total", "xids_kernel_records_lost_total"]) {
+      expect(valueOf(fam, name)).toBeGreaterThanOrEqual(lostBefore);
+      expect(valueOf(fam, name)).toBeLessThanOrEqual(lostAfter);
+    }
+    const ended = Number(kernel.counter("flows_ended")), emitted = Number(kernel.counter("records_emitted")), lost = Number(kernel.counter("records_lost"));
+    expect(lost + emitted).toBe(ended);
     await waitFor("the loss warning", () => lines.some((l) => /ring buffer full: \d+ flow record\(s\) lost/.test(l)), 3_000);
   } finally {
     await agent.stop();

@@ -1,6 +1,6 @@
 // A recorded testbed run as a labelled flow data set: one CSV row per flow the kernel extracted,
-// the 22 receive-side features under their CICFlowMeter names (so `xids train` and `xids eval`
-// read it like the CIC-IDS-2017 files), the scenario that made it and its label.
+// the 22 receive-side features under their CICFlowMeter names and the source context (so `xids
+// train` and `xids eval` read it like the CIC-IDS-2017 files), the scenario and its label.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { FEATURES } from "../../models/data/features.ts";

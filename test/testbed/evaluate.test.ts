@@ -10,6 +10,7 @@ import { writeFlowsCsv } from "./dataset.ts";
 import type { HostOutcome, LabelledFlow, TestbedRun } from "./run.ts";
 import type { Scenario } from "./scenario.ts";
 import { loadCsv } from "../../models/data/csv.ts";
+import { N_FEATURES } from "../../models/data/features.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xids-testbed-eval-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +19,7 @@ const scenario = (id: string, label: string): Scenario => ({ id, label, descript
 const web = scenario("web", "BENIGN"), scan = scenario("scan", "PortScan"), flood = scenario("flood", "DoS");
 
 function flow(s: Scenario, ip: string, verdict: Verdict, firstUs: number, dstPort = 80): LabelledFlow {
-  const features = Array.from({ length: 22 }, (_, i) => i * 10 + firstUs % 7);
+  const features = Array.from({ length: N_FEATURES }, (_, i) => i * 10 + firstUs % 7);
   features[0] = dstPort;
   return { scenario: s.id, label: s.label, record: FlowRecord.create({ srcAddr: ip, dstAddr: "198.18.10.1", srcPort: 40000, dstPort, firstUs, lastUs: firstUs + 5, kernelVerdict: verdict, features }) };
 }
@@ -79,5 +80,6 @@ test("the recorded CSV is a data set the training loader reads: features, labels
   expect(d.report.classes).toEqual({ BENIGN: 4, PortScan: 3, DoS: 1 });
   // Rows are written in first-packet order; the loader keeps file order.
   expect(Array.from(d.y)).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
-  expect(Array.from(d.x.slice(0, 22))).toEqual(run.flows[0]!.record.features);
+  expect(Array.from(d.x.slice(0, N_FEATURES))).toEqual(run.flows[0]!.record.features);
+  expect(d.features.length).toBe(N_FEATURES); // a recording carries the source context
 });

@@ -3,6 +3,7 @@
 // the kernel's fields; flush() ends live flows; without an attached data plane it delivers none.
 import { describe, expect, test } from "bun:test";
 import { DataPlane } from "../../../core/ebpf/dataplane.ts";
+import { NUM_FEATURES } from "../../../core/ebpf/abi.ts";
 import { MemoryDataPlane } from "../../../core/ebpf/memory-dataplane.ts";
 import type { DataPlanePort } from "../../../core/plugin-api/services.ts";
 import type { FlowRecord } from "../../../proto/gen/xids/plugin/v1/common.ts";
@@ -38,7 +39,7 @@ describe("xdp extractor", () => {
       await waitFor("the FIN-ended flow", () => got.length === 1, 2_000);
       const r = got[0]!;
       expect([r.family, r.protocol, r.srcAddr, r.srcPort, r.dstAddr, r.dstPort, r.endReason, r.source]).toEqual([4, 6, ATTACKER, 40000, VICTIM, 80, 1, "test0"]);
-      expect(r.features.length).toBe(22);
+      expect(r.features.length).toBe(NUM_FEATURES);
       expect(r.features[2]).toBe(4); // Total Fwd Packets
       // A UDP flow stays live until flushed (reason eoc = 7).
       send(udpFrame({ src: ATTACKER, dst: VICTIM, sport: 5353, dport: 53, payload: new Uint8Array(40) }));

@@ -1,6 +1,7 @@
 // The feature derivation of bpf/FEATURES.md: the TypeScript twin of xids_derive_features() in
 // bpf/xids.bpf.c. Everything is integer arithmetic on BigInt, so it is exact for the whole declared
 // range (the kernel does the same in 128-bit pieces); the two must agree bit for bit.
+import { CONTEXT_FEATURE_NAMES } from "./context.ts";
 
 /** Forward-direction accumulators of one flow: struct xids_flow_acc in bpf/xids.h. */
 export interface FlowAcc {
@@ -26,9 +27,10 @@ export interface FlowAcc {
 
 export const FL_FWD_IS_B = 0x01;
 export const FL_RST = 0x02;
+export { FL_ACK, FL_SYN0 } from "./context.ts";
 
-/** CIC-IDS-2017 ("improved") names, in model input order (FEATURES.md). */
-export const FEATURE_NAMES = [
+/** CIC-IDS-2017 ("improved") names of the flow's own features, FEATURES.md 0..21. */
+export const FLOW_FEATURE_NAMES = [
   "Dst Port",
   "Protocol",
   "Total Fwd Packet",
@@ -53,7 +55,11 @@ export const FEATURE_NAMES = [
   "Fwd Segment Size Avg",
 ] as const;
 
-export const NUM_FEATURES = FEATURE_NAMES.length; // 22
+/** Every feature of a flow record, in model input order: the flow's own, then its source's context. */
+export const FEATURE_NAMES = [...FLOW_FEATURE_NAMES, ...CONTEXT_FEATURE_NAMES] as const;
+
+export const NUM_FLOW_FEATURES = FLOW_FEATURE_NAMES.length; // 22
+export const NUM_FEATURES = FEATURE_NAMES.length; // 32
 
 /** floor(sqrt(x)) for x ≥ 0 (Newton on BigInt; exact). */
 export function isqrt(x: bigint): bigint {
@@ -72,6 +78,7 @@ export function sampleVariance(m: bigint, sum: bigint, sum2: bigint): bigint {
   return (m * sum2 - sum * sum) / (m * (m - 1n));
 }
 
+/** Features 0..21 (xids_derive_features); the context's 22..31 come from context.ts. */
 export function deriveFeatures(a: FlowAcc, dstPort: number, proto: number): bigint[] {
   const n = BigInt(a.n);
   const iat = BigInt(a.iatTotal);

@@ -20,7 +20,8 @@ import {
 
 export { DEFAULT_CONFIG, type DataPlaneConfig };
 import { parseCidr, parseIp } from "../../../core/ebpf/addr.ts";
-import { deriveFeatures, type FlowAcc } from "./features.ts";
+import { SourceContexts } from "./context.ts";
+import { deriveFeatures, FL_ACK, FL_SYN0, type FlowAcc } from "./features.ts";
 
 
 export const XDP_DROP = 1;
@@ -48,6 +49,7 @@ const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
 const TCP_PSH = 0x08;
+const TCP_ACK = 0x10;
 const TCP_URG = 0x20;
 
 const IPV6_EXT = new Set([0, 43, 44, 51, 60, 135, 139, 140]);
@@ -201,6 +203,8 @@ export class ReferenceDataPlane {
   private readonly closed = new Map<string, bigint>();
   private readonly blocks = new Map<string, BlockEntry>();
   private readonly allows: AllowPrefix[] = [];
+  /** Per-source context (srcctx): no eviction here, so the kernel's map must not fill in a test. */
+  private readonly contexts = new SourceContexts(() => this.count(Counter.ctx_new));
   readonly cfg: DataPlaneConfig;
 
   constructor(cfg: Partial<DataPlaneConfig> = {}) {
@@ -336,9 +340,10 @@ export class ReferenceDataPlane {
       const fwd = ((a.flags & FL_FWD_IS_B) !== 0) === fromB;
       if (why === EndReason.none && fwd && wouldOverflow(a, p, nowUs)) why = EndReason.overflow;
       if (why !== EndReason.none) {
-        this.endFlow(entry, why);
+        this.endFlow(entry, why, nowUs);
         entry.acc = accInit(p, nowUs, fromB);
         this.count(Counter.flows_started);
+        this.contexts.flowStart(p.family as 4 | 6, p.src, p.dst, p.dport, nowUs);
       } else if (fwd) {
         accAdd(a, p, nowUs);
       }
@@ -350,13 +355,14 @@ export class ReferenceDataPlane {
       entry = { ...e, acc: accInit(p, nowUs, fromB) };
       this.flows.set(key, entry);
       this.count(Counter.flows_started);
+      this.contexts.flowStart(p.family as 4 | 6, p.src, p.dst, p.dport, nowUs);
     }
     let endr: number = EndReason.none;
     if (p.proto === 6 && p.tcpFlags & TCP_RST) endr = EndReason.rst;
     else if (p.proto === 6 && p.tcpFlags & TCP_FIN) endr = EndReason.fin;
     else if (this.cfg.earlyEndPkts && entry.acc.n >= this.cfg.earlyEndPkts) endr = EndReason.early;
     if (endr !== EndReason.none) {
-      this.endFlow(entry, endr);
+      this.endFlow(entry, endr, nowUs);
       this.flows.delete(key);
       if (this.cfg.tailAbsorbNs > 0n && endr !== EndReason.early) this.closed.set(key, nowUs);
     }
@@ -368,10 +374,12 @@ export class ReferenceDataPlane {
     return at !== undefined && satSub(nowUs, at) <= this.cfg.tailAbsorbNs / 1000n;
   }
 
-  private endFlow(e: FlowEntry, reason: number): void {
+  private endFlow(e: FlowEntry, reason: number, nowUs: bigint): void {
     this.count(Counter.flows_ended);
     this.count(Counter.end_base + (reason & 7));
-    this.records.push(makeRecord(e, reason));
+    const r = makeRecord(e, reason);
+    r.features.push(...this.contexts.flowEnd(r.family as 4 | 6, r.src, r.dstPort, r.proto, reason, e.acc, nowUs));
+    this.records.push(r);
     this.count(Counter.records_emitted);
   }
 
@@ -382,7 +390,7 @@ export class ReferenceDataPlane {
     for (const [key, e] of this.flows) {
       const why = mode === SweepMode.flush ? EndReason.eoc : this.timeoutReason(e.acc, nowUs);
       if (why === EndReason.none) continue;
-      this.endFlow(e, why);
+      this.endFlow(e, why, nowUs);
       this.flows.delete(key);
       ended++;
     }
@@ -419,7 +427,11 @@ function accInit(p: ParsedPacket, nowUs: bigint, fwdIsB: boolean): FlowAcc {
     psh: tcp && p.tcpFlags & TCP_PSH ? 1 : 0,
     urg: tcp && p.tcpFlags & TCP_URG ? 1 : 0,
     segMin: p.l4Hdr,
-    flags: (fwdIsB ? FL_FWD_IS_B : 0) | (tcp && p.tcpFlags & TCP_RST ? FL_RST : 0),
+    flags:
+      (fwdIsB ? FL_FWD_IS_B : 0) |
+      (tcp && p.tcpFlags & TCP_RST ? FL_RST : 0) |
+      (tcp && (p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN ? FL_SYN0 : 0) |
+      (tcp && p.tcpFlags & TCP_ACK ? FL_ACK : 0),
   };
 }
 
@@ -455,6 +467,7 @@ function accAdd(a: FlowAcc, p: ParsedPacket, nowUs: bigint): void {
     if (p.tcpFlags & TCP_PSH) a.psh += 1;
     if (p.tcpFlags & TCP_URG) a.urg += 1;
     if (p.tcpFlags & TCP_RST) a.flags |= FL_RST;
+    if (p.tcpFlags & TCP_ACK) a.flags |= FL_ACK;
   }
 }
 

@@ -5,7 +5,7 @@ import { Classification, Verdict, type FlowRecord } from "../../../proto/gen/xid
 import { s } from "../../../core/config/schema.ts";
 import { definePlugin } from "../../../core/plugin-api/types.ts";
 import { coreServices, type ModelArtifact } from "../../../core/plugin-api/services.ts";
-import { N_FEATURES, predictUserSpace, type Model } from "../../../models/index.ts";
+import { N_FEATURES, N_FLOW_FEATURES, predictUserSpace, type Model } from "../../../models/index.ts";
 import { pluginInfo, serving } from "../../../core/plugin-api/info.ts";
 
 const config = s.object({
@@ -13,11 +13,18 @@ const config = s.object({
   artifact: s.string({ min: 1, expected: "an artifact folder path" }),
 });
 
-export function featureMatrix(records: FlowRecord[]): Float64Array {
+/**
+ * The records as n x N_FEATURES rows. A record may carry only the flow's own features (an
+ * extractor without source context); it is refused if the model reads a feature it lacks.
+ */
+export function featureMatrix(records: FlowRecord[], reads: readonly number[] = []): Float64Array {
+  const need = Math.max(N_FLOW_FEATURES, ...reads.map((f) => f + 1));
   const x = new Float64Array(records.length * N_FEATURES);
   records.forEach((r, i) => {
-    if (r.features.length !== N_FEATURES) throw new Error(`record ${r.id} has ${r.features.length} features, expected ${N_FEATURES}`);
-    for (let f = 0; f < N_FEATURES; f++) x[i * N_FEATURES + f] = r.features[f]!;
+    if (r.features.length < need || r.features.length > N_FEATURES) {
+      throw new Error(`record ${r.id} has ${r.features.length} features; this model reads features up to ${need - 1} (of ${N_FEATURES})`);
+    }
+    for (let f = 0; f < r.features.length; f++) x[i * N_FEATURES + f] = r.features[f]!;
   });
   return x;
 }
@@ -39,7 +46,8 @@ export const artifactModel = () =>
         async classify(records) {
           if (records.length === 0) return [];
           const art = current;
-          const out = await predictUserSpace(art.loaded as Model, featureMatrix(records), records.length);
+          const model = art.loaded as Model;
+          const out = await predictUserSpace(model, featureMatrix(records, model.features), records.length);
           return records.map((r, i) =>
             Classification.create({
               flowId: r.id,

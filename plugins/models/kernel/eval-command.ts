@@ -4,7 +4,7 @@ import type { Command } from "../../../core/cli/command.ts";
 import { loadArtifact } from "../../../models/artifact/load.ts";
 import { loadCsv, summarizeReport } from "../../../models/data/csv.ts";
 import { dataDigest } from "../../../models/pipeline/prepare.ts";
-import { evaluate, rowsOf, testRows } from "../../../models/pipeline/evaluate.ts";
+import { checkFeaturesPresent, evaluate, rowsOf, testRows } from "../../../models/pipeline/evaluate.ts";
 import { predictUserSpace } from "../../../models/pipeline/predict.ts";
 import { predictKernel } from "./predict.ts";
 
@@ -43,6 +43,7 @@ example:
       }
       idx = testRows(model, data);
     }
+    checkFeaturesPresent(model, data, f.data);
     const rows = rowsOf(data, idx);
     console.error(`model ${model.kind} (${model.features.length} features), ${rows.n} rows (${split})`);
     if (!f.kernel) {

@@ -22,7 +22,7 @@ export class ModelValidationError extends Error {
 }
 
 export interface ActivateOptions {
-  /** Feature vectors (22 features each) the kernel must classify exactly like `expected`. */
+  /** Feature vectors (NUM_FEATURES each) the kernel must classify exactly like `expected`. */
   probes?: bigint[][];
   /** The reference results for the probes (verdict and score), from the TypeScript oracle. */
   expected?: { attack: boolean; score: number }[];

@@ -126,7 +126,7 @@ export function dtSlotImage(t: FlatTree, features: number[], version: number): S
     }
     nodes.push({
       threshold: leaf ? 0n : BigInt(t.threshold[i]!),
-      // The kernel indexes the 22 features directly.
+      // The kernel indexes the record's features directly.
       feature: leaf ? -1 : features[t.feature[i]!]!,
       left: leaf ? 0 : t.left[i]!,
       right: leaf ? 0 : t.right[i]!,

@@ -1,6 +1,6 @@
 // The alert log: one JSON object per line per detection, in the spirit of Suricata's EVE JSON
 // (event_type "alert", src_ip/src_port/dest_ip/dest_port/proto at the top level), with the flow
-// key, the 22 features by name, the model and its version, the score and the action taken. To a
+// key, the features by name (the flow's 22 and its source's context), the model and its version, the score and the action taken. To a
 // file (appended, created with mode 0640) or to stdout ("-").
 import { appendFileSync } from "node:fs";
 import { Ack, Detection } from "../../../proto/gen/xids/plugin/v1/responder.ts";

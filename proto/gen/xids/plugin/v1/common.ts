@@ -123,7 +123,10 @@ export interface FlowRecord {
   kernelVerdict: Verdict;
   kernelScore: number;
   modelVersion: number;
-  /** The 22 receive-side features, bpf/FEATURES.md order; all unsigned integers below 2^53. */
+  /**
+   * The features of bpf/FEATURES.md, in its order: 0..21 the flow's own (receive side), 22..31
+   * its source's context at flow end. All unsigned integers below 2^53.
+   */
   features: number[];
   /** Which interface / extractor produced the record. */
   source: string;
