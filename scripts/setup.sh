@@ -11,6 +11,8 @@ APT_PACKAGES=(
   tshark # test/dataplane/tshark-oracle.test.ts: an independent parser for the flow features
   # the testbed: the victim's services and the real attack tools
   nginx-light openssh-server openssh-client vsftpd libpam-pwdfile hping3 hydra slowhttptest goldeneye
+  # the scenario matrix (test/testbed/matrix.ts): second tools per attack class, more benign clients
+  masscan t50 apache2-utils siege medusa ncrack patator ffuf sqlmap wget rsync bind9-dnsutils ntpsec-ntpdig
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

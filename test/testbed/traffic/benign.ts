@@ -8,145 +8,20 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { BENIGN, type Scenario, type ScenarioContext, type ScenarioResult } from "../scenario.ts";
-import { Budget, firstErrorLine, runTool, type ToolRun } from "./bounded.ts";
-import { describeStatuses, formEncode, randomBrowser, runCurlSession, webOrigin, type HttpRequest, type SessionOutcome } from "./curl-session.ts";
+import { Budget, runTool, type ToolRun } from "./bounded.ts";
+import { BUSY_CLIENT_SCENARIOS } from "./busy-client.ts";
+import {
+  browseRequests, loginRequests, runUsers, SCP_SOURCES, searchRequests, shellWord, sizeOf, SSH_COMMANDS, sshOptions, Tally, typo,
+} from "./clients.ts";
+import { randomBrowser, runCurlSession, webOrigin, type HttpRequest } from "./curl-session.ts";
 import { chance, intBetween, pick, pickWeighted, sample, type Rng } from "./random.ts";
-
-// ---------------------------------------------------------------------------------------------
-// Shared machinery
-
-/**
- * A generator of a worker's own, seeded from the scenario's (mulberry32): concurrent workers
- * interleave differently from run to run, and each must still make the same choices.
- */
-function forkRng(parent: Rng): Rng {
-  let state = Math.floor(parent() * 2 ** 32) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-/** Counts by outcome, and the first error seen (for the result's note). */
-class Tally {
-  readonly counts = new Map<string, number>();
-  firstError: string | undefined;
-
-  add(key: string, n = 1): void {
-    this.counts.set(key, (this.counts.get(key) ?? 0) + n);
-  }
-
-  get(key: string): number {
-    return this.counts.get(key) ?? 0;
-  }
-
-  fail(key: string, run: ToolRun): void {
-    this.add(key);
-    this.firstError ??= run.killed ? `killed at its time limit` : firstErrorLine(run);
-  }
-
-  addStatuses(outcome: SessionOutcome): void {
-    for (const [code, n] of outcome.statuses) this.add(`http ${code}`, n);
-    this.add("unanswered", outcome.failed);
-  }
-
-  describe(): string {
-    const parts = [...this.counts.entries()].filter(([, n]) => n > 0).map(([k, n]) => `${k}: ${n}`);
-    if (this.firstError) parts.push(`first error: ${this.firstError}`);
-    return parts.join(", ");
-  }
-}
-
-interface ClientPlan {
-  /** How many users run at once. */
-  workers: [number, number];
-  /** Think time between two sessions of one user, ms. */
-  thinkMs: [number, number];
-  /** Least time a session needs; none starts with less of the budget left. */
-  minSessionMs: number;
-}
-
-/** Runs concurrent users, each repeating `session` with think times until the budget ends. */
-async function runUsers(ctx: ScenarioContext, budget: Budget, plan: ClientPlan, session: (rng: Rng, user: number) => Promise<void>): Promise<number> {
-  const workers = intBetween(ctx.rng, ...plan.workers);
-  const rngs = Array.from({ length: workers }, () => forkRng(ctx.rng));
-  let sessions = 0;
-  await Promise.all(
-    rngs.map(async (rng, user) => {
-      // Users do not all start at the same instant.
-      await budget.pause(intBetween(rng, 0, plan.thinkMs[1]));
-      while (budget.allows(plan.minSessionMs)) {
-        await session(rng, user);
-        sessions++;
-        await budget.pause(intBetween(rng, ...plan.thinkMs));
-      }
-    }),
-  );
-  return sessions;
-}
-
-/** Single-quotes a word for sh (the words here are fixed commands and generated paths). */
-function shellWord(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
+import { RSYNC_SCENARIOS } from "./rsync-ssh.ts";
+import { SSH_PASSWORD_SCENARIOS } from "./ssh-password.ts";
+import { UDP_CLIENT_SCENARIOS } from "./udp-clients.ts";
+import { WGET_SCENARIOS } from "./wget-mirror.ts";
 
 // ---------------------------------------------------------------------------------------------
 // web-browse: page views over keep-alive connections, log-ins through the form, searches
-
-const SEARCH_TERMS = ["router", "firewall", "backup storage", "vpn gateway", "switch 24 port", "support plan", "wireless access point", "network monitor", "price list", "firmware update"];
-
-function splitSite(pages: string[]): { html: string[]; assets: string[] } {
-  const isHtml = (p: string) => p === "/" || p.endsWith("/") || p.endsWith(".html");
-  return { html: pages.filter(isHtml), assets: pages.filter((p) => !isHtml(p)) };
-}
-
-/** A few page views; the first fetches the page assets, later ones find them in the cache. */
-function browseRequests(rng: Rng, pages: string[]): HttpRequest[] {
-  const { html, assets } = splitSite(pages);
-  const views = [pick(rng, ["/", ...html]), ...sample(rng, html, intBetween(rng, 1, 5))];
-  const requests: HttpRequest[] = [];
-  let previous: string | undefined;
-  views.forEach((path, i) => {
-    requests.push({ method: "GET", path, ...(previous ? { referer: previous } : {}) });
-    const wanted = i === 0 ? assets : assets.filter(() => chance(rng, 0.1));
-    for (const asset of wanted) requests.push({ method: "GET", path: asset, referer: path });
-    previous = path;
-  });
-  return requests;
-}
-
-function typo(rng: Rng, password: string): string {
-  const at = intBetween(rng, 0, password.length - 1);
-  return chance(rng, 0.5) ? password.slice(0, at) + password.slice(at + 1) : password.slice(0, at) + pick(rng, ["a", "1", "s", "0"]) + password.slice(at);
-}
-
-/** Opens the site, goes to the form, signs in (sometimes after a typo), carries on. */
-function loginRequests(rng: Rng, ctx: ScenarioContext, withTypo: boolean): HttpRequest[] {
-  const { loginPath, user, password } = ctx.services.web;
-  const requests: HttpRequest[] = [
-    { method: "GET", path: "/" },
-    { method: "GET", path: loginPath, referer: "/" },
-  ];
-  if (withTypo) requests.push({ method: "POST", path: loginPath, form: formEncode({ user, password: typo(rng, password) }), referer: loginPath });
-  requests.push({ method: "POST", path: loginPath, form: formEncode({ user, password }), referer: loginPath });
-  requests.push({ method: "GET", path: pick(rng, splitSite(ctx.services.web.pages).html), referer: loginPath });
-  return requests;
-}
-
-function searchRequests(rng: Rng, ctx: ScenarioContext): HttpRequest[] {
-  const { searchPath } = ctx.services.web;
-  const requests: HttpRequest[] = [{ method: "GET", path: "/" }];
-  let previous = "/";
-  for (const term of sample(rng, SEARCH_TERMS, intBetween(rng, 1, 3))) {
-    const path = `${searchPath}?q=${encodeURIComponent(term).replace(/%20/g, "+")}`;
-    requests.push({ method: "GET", path, referer: previous });
-    previous = path;
-  }
-  return requests;
-}
 
 async function webBrowse(ctx: ScenarioContext): Promise<ScenarioResult> {
   const budget = new Budget(ctx.durationMs);
@@ -175,13 +50,6 @@ async function webBrowse(ctx: ScenarioContext): Promise<ScenarioResult> {
 // web-download: files of every size, by curl and wget, some through slow links
 
 const DOWNLOAD_USER_AGENTS = ["Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0.0.0 Safari/537.36"];
-
-/** The download's size in bytes, from its name (file-64k.bin); unknown sizes count as 1 MB. */
-function sizeOf(path: string): number {
-  const m = /(\d+)([km])\b/i.exec(path);
-  if (!m) return 1 << 20;
-  return Number(m[1]) * (m[2]!.toLowerCase() === "k" ? 1 << 10 : 1 << 20);
-}
 
 async function webDownload(ctx: ScenarioContext): Promise<ScenarioResult> {
   const budget = new Budget(ctx.durationMs);
@@ -214,19 +82,6 @@ async function webDownload(ctx: ScenarioContext): Promise<ScenarioResult> {
 // ---------------------------------------------------------------------------------------------
 // ssh-session: an administrator's commands, typed or scripted, and the odd scp
 
-const SSH_COMMANDS = [
-  "uname -a", "uptime", "df -h", "free -m", "cat /etc/os-release", "ps -e -o pid,stat,comm --sort=-pcpu | head -20", "id", "date",
-  "ls -la /var/log", "ls /etc | head -40", "cat /proc/loadavg", "hostname", "ip -brief addr", "who", "ls -la /tmp | head -20",
-];
-const SCP_SOURCES = ["/etc/os-release", "/etc/services", "/etc/protocols"];
-
-function sshOptions(ctx: ScenarioContext): string[] {
-  return [
-    "-i", ctx.services.ssh.keyFile, "-p", String(ctx.services.ssh.port),
-    "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-    "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
-  ];
-}
 
 async function sshSession(ctx: ScenarioContext): Promise<ScenarioResult> {
   const budget = new Budget(ctx.durationMs);
@@ -373,4 +228,18 @@ export const BENIGN_SCENARIOS: Scenario[] = [
   { id: "ssh-session", label: BENIGN, description: "ssh key log-ins running everyday commands (scripted or typed), occasional scp", run: sshSession },
   { id: "ftp-session", label: BENIGN, description: "curl FTP sessions (passive): log-in, listings, downloads, uploads", run: ftpSession },
   { id: "iperf3", label: BENIGN, description: "short bounded iperf3 measurements: TCP by time or bytes, some reverse or UDP", run: iperfRuns },
+];
+
+/**
+ * The scenario matrix's benign clients (test/testbed/matrix.ts): wget, password ssh, rsync,
+ * DNS and NTP, and one busy client with many users behind it. Not in BENIGN_SCENARIOS, which
+ * the demo runs by default. dns-lookups and ntp-sync need the victim's DNS/NTP servers
+ * (services/dns-ntp.ts), ssh-password-session the password account (services/ssh-password-account.ts).
+ */
+export const MATRIX_BENIGN_SCENARIOS: Scenario[] = [
+  ...WGET_SCENARIOS,
+  ...SSH_PASSWORD_SCENARIOS,
+  ...RSYNC_SCENARIOS,
+  ...UDP_CLIENT_SCENARIOS,
+  ...BUSY_CLIENT_SCENARIOS,
 ];

@@ -1,0 +1,61 @@
+// SQL-injection probing of the victim's web app with a scripted browser (curl-session.ts), as the
+// XSS scenario does: open the log-in form or the search page, submit a payload in the user or
+// password field or the query, look at the answer, next payload; now and then back to the form.
+import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario.ts";
+import { Budget } from "./bounded.ts";
+import { describeStatuses, formEncode, randomBrowser, runCurlSession, submissionsPerSession, type HttpRequest } from "./curl-session.ts";
+import { chance, intBetween, pick } from "./random.ts";
+import { sqliPayloads } from "./sqli-payloads.ts";
+
+function probeRequests(ctx: ScenarioContext, payloads: string[]): HttpRequest[] {
+  const { rng } = ctx;
+  const { searchPath, loginPath, user } = ctx.services.web;
+  // Log-in forms are the classic target; the search's query string the other.
+  const start = chance(rng, 0.6) ? loginPath : searchPath;
+  const requests: HttpRequest[] = [{ method: "GET", path: start }];
+  for (const payload of payloads) {
+    if (chance(rng, 0.6)) {
+      const field = pick(rng, ["user", "user", "password"] as const);
+      const known = chance(rng, 0.5) ? user : pick(rng, ["admin", "root", "test"]);
+      const form = field === "user" ? { user: payload, password: `x${intBetween(rng, 0, 9_999)}` } : { user: known, password: payload };
+      requests.push({ method: "POST", path: loginPath, form: formEncode(form), referer: loginPath });
+    } else {
+      requests.push({ method: "GET", path: `${searchPath}?${formEncode({ q: payload })}`, referer: searchPath });
+    }
+    if (chance(rng, 0.1)) requests.push({ method: "GET", path: pick(rng, [loginPath, searchPath]) });
+  }
+  return requests;
+}
+
+async function runSqli(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { rng } = ctx;
+  const budget = new Budget(ctx.durationMs);
+  const payloads = sqliPayloads(rng, intBetween(rng, 100, 300));
+  const statuses = new Map<string, number>();
+  let sent = 0;
+  let failed = 0;
+  let sessions = 0;
+  let next = 0;
+  while (next < payloads.length && budget.allows(1_000)) {
+    const batch = payloads.slice(next, next + submissionsPerSession(rng));
+    next += batch.length;
+    const perMinute = intBetween(rng, 90, 400);
+    const outcome = await runCurlSession(ctx, budget, randomBrowser(rng), probeRequests(ctx, batch), perMinute);
+    sessions++;
+    sent += outcome.sent;
+    failed += outcome.failed;
+    for (const [code, n] of outcome.statuses) statuses.set(code, (statuses.get(code) ?? 0) + n);
+    await budget.pause(intBetween(rng, 100, 1_500));
+  }
+  const note = `${next} of ${payloads.length} distinct payloads queued in ${sessions} sessions, answers ${describeStatuses(statuses)}, ${failed} unanswered`;
+  return { actions: sent, note };
+}
+
+export const SQLI_SCENARIOS: Scenario[] = [
+  {
+    id: "web-sqli",
+    label: "Web-SQLi",
+    description: "scripted-browser (curl) SQL-injection payloads into the login form and the search",
+    run: runSqli,
+  },
+];
