@@ -2,21 +2,23 @@
 // the 22 receive-side features under their CICFlowMeter names and the source context (so `xids
 // train` and `xids eval` read it like the CIC-IDS-2017 files), the scenario and its label.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { dirname } from "node:path";
 import { FEATURES } from "../../models/data/features.ts";
 import { rng, shuffle } from "../../models/data/split.ts";
 import type { LabelledFlow } from "./run.ts";
 
-const ID_COLUMNS = ["Scenario", "Src IP", "Src Port", "Dst IP", "End Reason", "First Seen us", "Last Seen us"];
+const ID_COLUMNS = ["Run", "Scenario", "Link", "Family", "Src IP", "Src Port", "Dst IP", "End Reason", "First Seen us", "Last Seen us", "Ended us"];
 
-export function flowsToCsv(flows: LabelledFlow[]): string {
+/** `run` names the recording (e.g. "seed3"), so flows of several runs stay apart in one data set. */
+export function flowsToCsv(flows: LabelledFlow[], run = ""): string {
   const header = [...ID_COLUMNS, ...FEATURES.map((f) => f.name), "Label"];
   const rows = flows
     .slice()
     .sort((a, b) => a.record.firstUs - b.record.firstUs)
     .map((f) => {
       const r = f.record;
-      return [f.scenario, r.srcAddr, r.srcPort, r.dstAddr, r.endReason, r.firstUs, r.lastUs, ...r.features, f.label].join(",");
+      return [run, f.scenario, f.link, r.family, r.srcAddr, r.srcPort, r.dstAddr, r.endReason, r.firstUs, r.lastUs, f.endedUs, ...r.features, f.label].join(",");
     });
   return [header.join(","), ...rows].join("\n") + "\n";
 }
@@ -39,7 +41,9 @@ export function capPerScenario(flows: LabelledFlow[], max: number, seed: number)
   return flows.filter((_, i) => keep.has(i));
 }
 
-export function writeFlowsCsv(path: string, flows: LabelledFlow[]): void {
+/** Writes the CSV; a path ending in .gz is gzipped (committed recordings are). */
+export function writeFlowsCsv(path: string, flows: LabelledFlow[], run = ""): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, flowsToCsv(flows));
+  const text = flowsToCsv(flows, run);
+  writeFileSync(path, path.endsWith(".gz") ? gzipSync(text, { level: 9 }) : text);
 }

@@ -21,7 +21,7 @@ const web = scenario("web", "BENIGN"), scan = scenario("scan", "PortScan"), floo
 function flow(s: Scenario, ip: string, verdict: Verdict, firstUs: number, dstPort = 80): LabelledFlow {
   const features = Array.from({ length: N_FEATURES }, (_, i) => i * 10 + firstUs % 7);
   features[0] = dstPort;
-  return { scenario: s.id, label: s.label, record: FlowRecord.create({ srcAddr: ip, dstAddr: "198.18.10.1", srcPort: 40000, dstPort, firstUs, lastUs: firstUs + 5, kernelVerdict: verdict, features }) };
+  return { scenario: s.id, label: s.label, endedUs: firstUs + 2005, link: "none", record: FlowRecord.create({ family: 4, srcAddr: ip, dstAddr: "198.18.10.1", srcPort: 40000, dstPort, firstUs, lastUs: firstUs + 5, kernelVerdict: verdict, features }) };
 }
 
 function host(s: Scenario, ip: string, block: HostOutcome["block"]): HostOutcome {
@@ -74,8 +74,11 @@ test("blocks and detection latency per host, from the host's first packet", () =
 
 test("the recorded CSV is a data set the training loader reads: features, labels and classes intact", () => {
   const path = join(dir, "run", "flows.csv");
-  writeFlowsCsv(path, run.flows);
+  writeFlowsCsv(path, run.flows, "seed7");
   const d = loadCsv(path);
+  expect(d.meta.get("Run")!.every((r) => r === "seed7")).toBe(true);
+  expect(d.meta.get("Scenario")![0]).toBe(run.flows[0]!.scenario);
+  expect(d.meta.get("Ended us")![0]).toBe(String(run.flows[0]!.endedUs));
   expect(d.n).toBe(8);
   expect(d.report.classes).toEqual({ BENIGN: 4, PortScan: 3, DoS: 1 });
   // Rows are written in first-packet order; the loader keeps file order.

@@ -18,7 +18,8 @@ import { rng } from "../../models/data/split.ts";
 import type { FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { BENIGN, type Label, type Scenario, type ScenarioResult } from "./scenario.ts";
 import { startVictimServices } from "./services.ts";
-import { buildStar } from "./topology.ts";
+import { describeCondition, drawConditions, NO_CONDITION } from "./link-conditions.ts";
+import { buildStarWithConditions } from "./topology.ts";
 
 const REPO_ROOT = resolve(import.meta.dir, "..", "..");
 
@@ -41,6 +42,8 @@ export interface TestbedOptions {
   log: (line: string) => void;
   /** The agent's own log level (its lines go to stderr). */
   agentLogLevel?: "debug" | "info" | "warn" | "error";
+  /** Link conditions per host: drawn from the seed ("drawn"), or none (plain veth links). */
+  links?: "none" | "drawn";
 }
 
 export const DEFAULT_TIMING = { attackMs: 20_000, attackStaggerMs: 3_000, leadMs: 3_000, tailMs: 3_000 } as const;
@@ -49,6 +52,10 @@ export interface LabelledFlow {
   scenario: string;
   label: Label;
   record: FlowRecord;
+  /** When the agent received the record (data-plane clock, µs): about when the flow ended. */
+  endedUs: number;
+  /** The link condition band of the host that sent it ("none" for a plain link). */
+  link: string;
 }
 
 export interface HostOutcome {
@@ -120,8 +127,12 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
   const { log } = opts;
   const workDir = mkdtempSync(join(tmpdir(), "xids-testbed-"));
   try {
-    using topo = buildStar(opts.scenarios.map((s) => s.id), opts.prefix);
+    const ids = opts.scenarios.map((s) => s.id);
+    const conditions = opts.links === "drawn" ? drawConditions(ids, opts.seed) : ids.map(() => NO_CONDITION);
+    const runMs = opts.leadMs + opts.scenarios.length * opts.attackStaggerMs + opts.attackMs + opts.tailMs;
+    await using topo = await buildStarWithConditions(ids, conditions, { prefix: opts.prefix, seed: opts.seed, timeLimitS: Math.ceil(runMs / 1000) + 300 });
     log(`testbed: victim + ${topo.hosts.length} hosts (198.18.10.0/24 .. 198.18.${9 + topo.hosts.length}.0/24)`);
+    if (opts.links === "drawn") for (const h of topo.hosts) log(`  link ${h.id}: ${describeCondition(h.condition)}`);
     await using services = await startVictimServices(topo.victim, join(workDir, "victim"), log);
     log(`victim services up: nginx :${services.web.port}, sshd :${services.ssh.port}, vsftpd :${services.ftp.port}, iperf3 :${services.iperf.port}`);
 
@@ -138,13 +149,13 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
       const model = opts.model ? { artifact: opts.model, version: status.modelVersion } : null;
       log(`xids: XDP ${dataplane.xdpMode} on ${topo.victimIfaces.length} victim links; model ${opts.model ?? "none"}; ${opts.protect ? "attack verdicts block the source" : "alert only (recording)"}`);
 
-      const byIp = new Map(topo.hosts.map((h, i) => [h.ip, opts.scenarios[i]!]));
+      const byIp = new Map(topo.hosts.map((h, i) => [h.ip, { scenario: opts.scenarios[i]!, link: h.condition.label }]));
       const flows: LabelledFlow[] = [];
       let strays = 0;
       const unsubscribe = agent.pipeline.onFlow((record) => {
-        const scenario = byIp.get(record.srcAddr);
-        if (!scenario) strays++;
-        else flows.push({ scenario: scenario.id, label: scenario.label, record });
+        const host = byIp.get(record.srcAddr);
+        if (!host) strays++;
+        else flows.push({ scenario: host.scenario.id, label: host.scenario.label, record, endedUs: Number(monotonicNs() / 1000n), link: host.link });
       });
 
       const attacks = opts.scenarios.filter((s) => s.label !== BENIGN);

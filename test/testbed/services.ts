@@ -1,10 +1,12 @@
-// The victim's real services (Debian's nginx, OpenSSH server, vsftpd, iperf3) run inside the
+// The victim's real services (Debian's nginx, OpenSSH server, vsftpd, iperf3, and small DNS and
+// NTP servers of our own) run inside the
 // victim namespace with configuration generated into a work directory; nothing listens in the
 // host namespace. Each one is started in turn and must accept connections before the next;
 // stop() kills every process started and removes what was written outside the work directory.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Netns } from "../harness/netns.ts";
+import { DNS_PORT, NTP_PORT, startDnsNtp } from "./services/dns-ntp.ts";
 import { startIperf, IPERF_PORT } from "./services/iperf.ts";
 import { LOGIN_APP_PORT, startLoginApp } from "./services/login-app.ts";
 import { HTTP_PORT, startNginx } from "./services/nginx.ts";
@@ -77,6 +79,8 @@ export async function startVictimServices(victim: Netns, workDir: string, log: (
     log(`victim: vsftpd on :${FTP_PORT}`);
     processes.push(await startIperf(victim, dir("iperf3")));
     log(`victim: iperf3 on :${IPERF_PORT}`);
+    processes.push(await startDnsNtp(victim, dir("dns-ntp")));
+    log(`victim: dns on udp/tcp :${DNS_PORT}, ntp on udp :${NTP_PORT}`);
 
     return {
       web: {

@@ -14,14 +14,14 @@ const RECORD_CAP = 2_000;
 
 const spec = {
   json: "boolean", model: "string", "no-model": "boolean", "alert-only": "boolean", seed: "number", record: "string",
-  scenarios: "string", "attack-ms": "number", "stagger-ms": "number", verbose: "boolean", "max-per-scenario": "number",
+  scenarios: "string", links: "string", "attack-ms": "number", "stagger-ms": "number", verbose: "boolean", "max-per-scenario": "number",
 } as const;
 
 export const command: Command = {
   name: "testbed",
   summary: "real-time evaluation: real services, real benign and attack tools, xids in the kernel (needs root)",
   help: `usage: xids testbed [--json] [--model DIR | --no-model] [--alert-only] [--seed N] [--record FILE]
-                    [--scenarios id,id,...] [--attack-ms N] [--stagger-ms N] [--verbose]
+                    [--scenarios id,id,...|matrix] [--links none|drawn] [--attack-ms N] [--stagger-ms N] [--verbose]
 
 Builds a victim namespace running nginx (with a login app), OpenSSH, vsftpd and iperf3, protected
 by xids (native XDP on every link, the in-kernel model blocking attackers), and one namespace per
@@ -36,10 +36,14 @@ dropped). Everything is torn down afterwards.
   --no-model        no model: flows get no verdict (recording)
   --alert-only      attack verdicts do not block (recording a data set)
   --seed N          varies every generator's counts, order and timing (default ${TESTBED_SEED})
-  --record FILE     write the labelled flows to FILE as CSV (the data set format of models/datasets/testbed)
+  --record FILE     write the labelled flows to FILE as CSV (the data set format of models/datasets/testbed;
+                    FILE ending in .gz is gzipped; its Run column reads seed<N>)
   --max-per-scenario N  with --record: keep a seeded random sample of at most N flows per scenario
                     (default ${RECORD_CAP}; floods make thousands of near-identical flows)
-  --scenarios ...   run only these (default all: ${ALL_SCENARIOS.map((s) => s.id).join(", ")})
+  --scenarios ...   run only these ids, or the groups "default" (all of: ${ALL_SCENARIOS.map((s) => s.id).join(", ")})
+                    and "matrix" (every attack class by two or more tools, see matrix.ts)
+  --links MODE      none: plain veth links (default); drawn: each host's link gets a delay, jitter,
+                    rate and loss band drawn from the seed (a real relay, see link-conditions.ts)
   --attack-ms N     each attack's budget (default ${DEFAULT_TIMING.attackMs})
   --stagger-ms N    gap between attack starts (default ${DEFAULT_TIMING.attackStaggerMs})
   --verbose         the agent logs at info level
@@ -53,6 +57,8 @@ example:
     const f = parseFlags(args, spec);
     if (f.model && f["no-model"]) throw new UsageError("--model and --no-model exclude each other");
     const scenarios = selectScenarios(f.scenarios ? f.scenarios.split(",").map((s) => s.trim()).filter(Boolean) : []);
+    const links = f.links ?? "none";
+    if (links !== "none" && links !== "drawn") throw new UsageError(`--links: expected none or drawn, got "${links}"`);
     const model = f["no-model"] ? null : (f.model ?? TESTBED_MODEL);
     const protect = !f["alert-only"] && model !== null;
     const run = await runTestbed({
@@ -67,10 +73,11 @@ example:
       prefix: "xidsd",
       log: (line) => console.log(line),
       agentLogLevel: f.verbose ? "info" : "warn",
+      links,
     });
     if (f.record) {
       const kept = capPerScenario(run.flows, f["max-per-scenario"] ?? RECORD_CAP, run.seed);
-      writeFlowsCsv(f.record, kept);
+      writeFlowsCsv(f.record, kept, `seed${run.seed}`);
       console.log(`recorded ${kept.length} of ${run.flows.length} labelled flows to ${f.record}`);
     }
     const ev = evaluateRun(run);

@@ -4,6 +4,7 @@
 // really attempted and always fails.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { withPasswordAccount } from "./ssh-password-account.ts";
 import { execSync } from "../../harness/exec.ts";
 import type { Netns } from "../../harness/netns.ts";
 import { startListeningService, type ServiceProcess } from "./process.ts";
@@ -51,7 +52,8 @@ export async function startSshd(victim: Netns, dir: string): Promise<SshdInstanc
   const configFile = join(dir, "sshd_config");
   writeFileSync(configFile, sshdConfig(dir));
   execSync(["/usr/sbin/sshd", "-t", "-f", configFile]); // reports a bad configuration clearly
-  const argv = ["/usr/sbin/sshd", "-D", "-e", "-f", configFile];
+  // A password account beside root's key (benign password log-ins); see ssh-password-account.ts.
+  const argv = withPasswordAccount(join(dir, "password-account"), ["/usr/sbin/sshd", "-D", "-e", "-f", configFile]);
   const svc = await startListeningService(victim, { name: "sshd", argv, logFile: join(dir, "sshd.log"), port: SSH_PORT });
   return { svc, clientKeyFile };
 }
