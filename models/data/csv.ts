@@ -42,7 +42,7 @@ export interface Dataset {
 export class DataError extends Error {}
 
 /** Columns kept per row when a file has them: what a testbed recording says about each flow. */
-export const META_COLUMNS = ["Scenario", "Src IP", "Run", "Link", "Family", "First Seen us", "Ended us"] as const;
+export const META_COLUMNS = ["Scenario", "Tool", "Seq", "Src IP", "Run", "Link", "Family", "First Seen us", "Ended us"] as const;
 
 /** Split one CSV line; quote-aware only when the line has quotes (the common case stays fast). */
 function splitLine(line: string): string[] {

@@ -8,7 +8,7 @@ import { FEATURES } from "../../models/data/features.ts";
 import { rng, shuffle } from "../../models/data/split.ts";
 import type { LabelledFlow } from "./run.ts";
 
-const ID_COLUMNS = ["Run", "Scenario", "Link", "Family", "Src IP", "Src Port", "Dst IP", "End Reason", "First Seen us", "Last Seen us", "Ended us"];
+const ID_COLUMNS = ["Run", "Scenario", "Tool", "Seq", "Link", "Family", "Src IP", "Src Port", "Dst IP", "End Reason", "First Seen us", "Last Seen us", "Ended us"];
 
 /** `run` names the recording (e.g. "seed3"), so flows of several runs stay apart in one data set. */
 export function flowsToCsv(flows: LabelledFlow[], run = ""): string {
@@ -18,17 +18,19 @@ export function flowsToCsv(flows: LabelledFlow[], run = ""): string {
     .sort((a, b) => a.record.firstUs - b.record.firstUs)
     .map((f) => {
       const r = f.record;
-      return [run, f.scenario, f.link, r.family, r.srcAddr, r.srcPort, r.dstAddr, r.endReason, r.firstUs, r.lastUs, f.endedUs, ...r.features, f.label].join(",");
+      return [run, f.scenario, f.tool, f.seq, f.link, r.family, r.srcAddr, r.srcPort, r.dstAddr, r.endReason, r.firstUs, r.lastUs, f.endedUs, ...r.features, f.label].join(",");
     });
   return [header.join(","), ...rows].join("\n") + "\n";
 }
 
 /**
- * At most `max` flows of each scenario, drawn at random (seeded) and kept in time order. A flood
- * makes thousands of near-identical flows a second; the data set keeps a sample of them, as the
- * CIC-IDS-2017 samples do (at most 5,000 a class).
+ * At most `max` flows of each scenario: its first `prefix` flows in arrival order (so a block
+ * policy can be replayed exactly over them: their Seq runs 0, 1, 2, ... without a gap), then a
+ * seeded random sample of the rest, in arrival order. A flood makes thousands of near-identical
+ * flows a second; the data set keeps a sample of them, as the CIC-IDS-2017 samples do (at most
+ * 5,000 a class).
  */
-export function capPerScenario(flows: LabelledFlow[], max: number, seed: number): LabelledFlow[] {
+export function capPerScenario(flows: LabelledFlow[], max: number, seed: number, prefix = Math.min(max, 500)): LabelledFlow[] {
   const by = new Map<string, number[]>();
   flows.forEach((f, i) => {
     const list = by.get(f.scenario);
@@ -37,7 +39,15 @@ export function capPerScenario(flows: LabelledFlow[], max: number, seed: number)
   });
   const keep = new Set<number>();
   const rand = rng(seed);
-  for (const idx of by.values()) for (const i of idx.length > max ? shuffle(idx.slice(), rand).slice(0, max) : idx) keep.add(i);
+  for (const idx of by.values()) {
+    if (idx.length <= max) {
+      for (const i of idx) keep.add(i);
+      continue;
+    }
+    const ordered = idx.slice().sort((a, b) => flows[a]!.seq - flows[b]!.seq);
+    const head = ordered.slice(0, prefix);
+    for (const i of [...head, ...shuffle(ordered.slice(prefix), rand).slice(0, max - head.length)]) keep.add(i);
+  }
   return flows.filter((_, i) => keep.has(i));
 }
 

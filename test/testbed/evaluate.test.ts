@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FlowRecord, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { evaluateRun } from "./evaluate.ts";
-import { writeFlowsCsv } from "./dataset.ts";
+import { capPerScenario, writeFlowsCsv } from "./dataset.ts";
 import type { HostOutcome, LabelledFlow, TestbedRun } from "./run.ts";
 import type { Scenario } from "./scenario.ts";
 import { loadCsv } from "../../models/data/csv.ts";
@@ -15,13 +15,13 @@ import { N_FEATURES } from "../../models/data/features.ts";
 const dir = mkdtempSync(join(tmpdir(), "xids-testbed-eval-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const scenario = (id: string, label: string): Scenario => ({ id, label, description: id, run: async () => ({ actions: 0 }) });
+const scenario = (id: string, label: string): Scenario => ({ id, label, tool: "test", description: id, run: async () => ({ actions: 0 }) });
 const web = scenario("web", "BENIGN"), scan = scenario("scan", "PortScan"), flood = scenario("flood", "DoS");
 
 function flow(s: Scenario, ip: string, verdict: Verdict, firstUs: number, dstPort = 80): LabelledFlow {
   const features = Array.from({ length: N_FEATURES }, (_, i) => i * 10 + firstUs % 7);
   features[0] = dstPort;
-  return { scenario: s.id, label: s.label, endedUs: firstUs + 2005, link: "none", record: FlowRecord.create({ family: 4, srcAddr: ip, dstAddr: "198.18.10.1", srcPort: 40000, dstPort, firstUs, lastUs: firstUs + 5, kernelVerdict: verdict, features }) };
+  return { scenario: s.id, label: s.label, tool: s.tool, seq: Math.floor(firstUs / 1000), endedUs: firstUs + 2005, link: "none", record: FlowRecord.create({ family: 4, srcAddr: ip, dstAddr: "198.18.10.1", srcPort: 40000, dstPort, firstUs, lastUs: firstUs + 5, kernelVerdict: verdict, features }) };
 }
 
 function host(s: Scenario, ip: string, block: HostOutcome["block"]): HostOutcome {
@@ -79,10 +79,25 @@ test("the recorded CSV is a data set the training loader reads: features, labels
   expect(d.meta.get("Run")!.every((r) => r === "seed7")).toBe(true);
   expect(d.meta.get("Scenario")![0]).toBe(run.flows[0]!.scenario);
   expect(d.meta.get("Ended us")![0]).toBe(String(run.flows[0]!.endedUs));
+  expect(d.meta.get("Tool")![0]).toBe("test");
+  expect(d.meta.get("Seq")![0]).toBe(String(run.flows[0]!.seq));
   expect(d.n).toBe(8);
   expect(d.report.classes).toEqual({ BENIGN: 4, PortScan: 3, DoS: 1 });
   // Rows are written in first-packet order; the loader keeps file order.
   expect(Array.from(d.y)).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
   expect(Array.from(d.x.slice(0, N_FEATURES))).toEqual(run.flows[0]!.record.features);
   expect(d.features.length).toBe(N_FEATURES); // a recording carries the source context
+});
+
+test("a capped recording keeps each scenario's first flows without a gap, then a sample of the rest", () => {
+  const many = Array.from({ length: 3_000 }, (_, i) => flow(flood, "198.18.12.2", A, 1_000 * i));
+  const few = Array.from({ length: 40 }, (_, i) => flow(web, "198.18.10.2", B, 1_000 * i + 500));
+  const kept = capPerScenario([...many, ...few], 1_000, 5, 300);
+  const floods = kept.filter((f) => f.scenario === flood.id);
+  expect(floods.length).toBe(1_000);
+  expect(floods.slice(0, 300).map((f) => f.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  expect(floods[300]!.seq).toBeGreaterThan(300); // the sample starts after the prefix, with gaps
+  expect(kept.filter((f) => f.scenario === web.id).length).toBe(40); // under the cap: all of them
+  const seqs = floods.map((f) => f.seq);
+  expect(seqs).toEqual(seqs.slice().sort((a, b) => a - b)); // arrival order kept
 });

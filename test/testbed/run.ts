@@ -51,6 +51,10 @@ export const DEFAULT_TIMING = { attackMs: 20_000, attackStaggerMs: 3_000, leadMs
 export interface LabelledFlow {
   scenario: string;
   label: Label;
+  /** The scenario's tool (Scenario.tool). */
+  tool: string;
+  /** Its place among its source's records in arrival order (0, 1, ...), before any sampling. */
+  seq: number;
   record: FlowRecord;
   /** When the agent received the record (data-plane clock, µs): about when the flow ended. */
   endedUs: number;
@@ -151,11 +155,17 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
 
       const byIp = new Map(topo.hosts.map((h, i) => [h.ip, { scenario: opts.scenarios[i]!, link: h.condition.label }]));
       const flows: LabelledFlow[] = [];
+      const seqOf = new Map<string, number>();
       let strays = 0;
       const unsubscribe = agent.pipeline.onFlow((record) => {
         const host = byIp.get(record.srcAddr);
         if (!host) strays++;
-        else flows.push({ scenario: host.scenario.id, label: host.scenario.label, record, endedUs: Number(monotonicNs() / 1000n), link: host.link });
+        else {
+          const seq = seqOf.get(record.srcAddr) ?? 0;
+          seqOf.set(record.srcAddr, seq + 1);
+          const s = host.scenario;
+          flows.push({ scenario: s.id, label: s.label, tool: s.tool, seq, record, endedUs: Number(monotonicNs() / 1000n), link: host.link });
+        }
       });
 
       const attacks = opts.scenarios.filter((s) => s.label !== BENIGN);

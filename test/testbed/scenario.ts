@@ -35,6 +35,9 @@ export interface Scenario {
   /** Short unique id, e.g. "web-browse", "nmap-syn". */
   id: string;
   label: Label;
+  /** The program that makes the traffic ("nmap", "hping3", "curl", ...): leave-one-out holds out
+   * one tool of a class at a time, so it names the implementation, not the attack. */
+  tool: string;
   /** One line for the summary table: the tool and what it does. */
   description: string;
   run(ctx: ScenarioContext): Promise<ScenarioResult>;

@@ -5,6 +5,7 @@ import { capPerScenario, writeFlowsCsv } from "../dataset.ts";
 import { evaluateRun } from "../evaluate.ts";
 import { formatSummary, summaryJson } from "../report.ts";
 import { DEFAULT_TIMING, runTestbed } from "../run.ts";
+import { BENIGN } from "../scenario.ts";
 import { ALL_SCENARIOS, selectScenarios } from "../scenarios.ts";
 
 /** The shipped model the testbed runs by default (trained on the testbed's training recording). */
@@ -38,8 +39,9 @@ dropped). Everything is torn down afterwards.
   --seed N          varies every generator's counts, order and timing (default ${TESTBED_SEED})
   --record FILE     write the labelled flows to FILE as CSV (the data set format of models/datasets/testbed;
                     FILE ending in .gz is gzipped; its Run column reads seed<N>)
-  --max-per-scenario N  with --record: keep a seeded random sample of at most N flows per scenario
-                    (default ${RECORD_CAP}; floods make thousands of near-identical flows)
+  --max-per-scenario N  with --record: keep at most N flows per attack scenario, its first 500 and a
+                    seeded random sample of the rest (default ${RECORD_CAP}; floods make thousands
+                    of near-identical flows); benign flows are all kept
   --scenarios ...   run only these ids, or the groups "default" (all of: ${ALL_SCENARIOS.map((s) => s.id).join(", ")})
                     and "matrix" (every attack class by two or more tools, see matrix.ts)
   --links MODE      none: plain veth links (default); drawn: each host's link gets a delay, jitter,
@@ -76,7 +78,9 @@ example:
       links,
     });
     if (f.record) {
-      const kept = capPerScenario(run.flows, f["max-per-scenario"] ?? RECORD_CAP, run.seed);
+      // Benign flows are all kept: a false-positive rate of 0.1 % needs every one of them.
+      const benign = run.flows.filter((x) => x.label === BENIGN);
+      const kept = [...benign, ...capPerScenario(run.flows.filter((x) => x.label !== BENIGN), f["max-per-scenario"] ?? RECORD_CAP, run.seed)];
       writeFlowsCsv(f.record, kept, `seed${run.seed}`);
       console.log(`recorded ${kept.length} of ${run.flows.length} labelled flows to ${f.record}`);
     }

@@ -223,11 +223,11 @@ async function iperfRuns(ctx: ScenarioContext): Promise<ScenarioResult> {
 // ---------------------------------------------------------------------------------------------
 
 export const BENIGN_SCENARIOS: Scenario[] = [
-  { id: "web-browse", label: BENIGN, description: "curl browser sessions: keep-alive page views, form log-ins (some after a typo), searches", run: webBrowse },
-  { id: "web-download", label: BENIGN, description: "curl and wget downloads of 1 KB to 8 MB, some rate-limited or partial", run: webDownload },
-  { id: "ssh-session", label: BENIGN, description: "ssh key log-ins running everyday commands (scripted or typed), occasional scp", run: sshSession },
-  { id: "ftp-session", label: BENIGN, description: "curl FTP sessions (passive): log-in, listings, downloads, uploads", run: ftpSession },
-  { id: "iperf3", label: BENIGN, description: "short bounded iperf3 measurements: TCP by time or bytes, some reverse or UDP", run: iperfRuns },
+  { id: "web-browse", label: BENIGN, tool: "curl", description: "curl browser sessions: keep-alive page views, form log-ins (some after a typo), searches", run: webBrowse },
+  { id: "web-download", label: BENIGN, tool: "curl", description: "curl and wget downloads of 1 KB to 8 MB, some rate-limited or partial", run: webDownload },
+  { id: "ssh-session", label: BENIGN, tool: "ssh", description: "ssh key log-ins running everyday commands (scripted or typed), occasional scp", run: sshSession },
+  { id: "ftp-session", label: BENIGN, tool: "curl", description: "curl FTP sessions (passive): log-in, listings, downloads, uploads", run: ftpSession },
+  { id: "iperf3", label: BENIGN, tool: "iperf3", description: "short bounded iperf3 measurements: TCP by time or bytes, some reverse or UDP", run: iperfRuns },
 ];
 
 /**

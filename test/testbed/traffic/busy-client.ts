@@ -82,5 +82,5 @@ async function busyClient(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const BUSY_CLIENT_SCENARIOS: Scenario[] = [
-  { id: "busy-nat-client", label: BENIGN, description: "one address, many people (NAT/proxy): 20-60 concurrent browsers, parallel downloads, bursts", run: busyClient },
+  { id: "busy-nat-client", label: BENIGN, tool: "curl", description: "one address, many people (NAT/proxy): 20-60 concurrent browsers, parallel downloads, bursts", run: busyClient },
 ];

@@ -91,6 +91,7 @@ async function runFlood(mode: FloodMode, ctx: ScenarioContext): Promise<Scenario
 export const HPING3_FLOOD_SCENARIOS: Scenario[] = MODES.map((mode) => ({
   id: mode.id,
   label: mode.label,
+  tool: "hping3",
   description: mode.description,
   run: (ctx) => runFlood(mode, ctx),
 }));

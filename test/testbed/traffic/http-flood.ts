@@ -50,6 +50,7 @@ export const HTTP_FLOOD_SCENARIOS: Scenario[] = [
   {
     id: "goldeneye-http-flood",
     label: "DoS-HTTPFlood",
+    tool: "goldeneye",
     description: "GoldenEye keep-alive HTTP flood with random URLs, headers and methods",
     run: runGoldenEye,
   },

@@ -92,6 +92,7 @@ async function runHydra(target: HydraTarget, ctx: ScenarioContext): Promise<Scen
 export const HYDRA_SCENARIOS: Scenario[] = TARGETS.map((target) => ({
   id: target.id,
   label: target.label,
+  tool: "hydra",
   description: target.description,
   run: (ctx) => runHydra(target, ctx),
 }));

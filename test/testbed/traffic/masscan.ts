@@ -102,5 +102,5 @@ async function runMasscan(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const MASSCAN_SCENARIOS: Scenario[] = [
-  { id: "masscan-scan", label: "PortScan", description: "masscan fixed-rate SYN (and some UDP) scans over run-drawn port ranges", run: runMasscan },
+  { id: "masscan-scan", label: "PortScan", tool: "masscan", description: "masscan fixed-rate SYN (and some UDP) scans over run-drawn port ranges", run: runMasscan },
 ];

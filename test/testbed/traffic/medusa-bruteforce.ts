@@ -46,6 +46,7 @@ async function runMedusa(target: LoginTarget, ctx: ScenarioContext): Promise<Sce
 export const MEDUSA_SCENARIOS: Scenario[] = [SSH_TARGET, FTP_TARGET].map((target) => ({
   id: `medusa-${target.service}`,
   label: target.label,
+  tool: "medusa",
   description: `medusa ${target.service} password guessing (parallel logins, run-drawn lists and retries)`,
   run: (ctx) => runMedusa(target, ctx),
 }));

@@ -49,6 +49,7 @@ async function runNcrack(target: LoginTarget, ctx: ScenarioContext): Promise<Sce
 export const NCRACK_SCENARIOS: Scenario[] = [SSH_TARGET, FTP_TARGET].map((target) => ({
   id: `ncrack-${target.service}`,
   label: target.label,
+  tool: "ncrack",
   description: `ncrack ${target.service} password guessing (timing templates, connection options per run)`,
   run: (ctx) => runNcrack(target, ctx),
 }));

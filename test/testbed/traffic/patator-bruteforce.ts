@@ -106,12 +106,14 @@ export const PATATOR_SCENARIOS: Scenario[] = [
   ...[SSH_TARGET, FTP_TARGET].map((target): Scenario => ({
     id: `patator-${target.service}`,
     label: target.label,
+    tool: "patator",
     description: `patator ${target.service}_login password guessing (threads, persistent or not, per run)`,
     run: (ctx) => runPatator(ctx, (rng, runs) => serviceJob(rng, ctx, target, runs)),
   })),
   {
     id: "patator-web-login",
     label: "Web-BruteForce",
+    tool: "patator",
     description: "patator http_fuzz POSTs of user/password guesses to the login form",
     run: (ctx) => runPatator(ctx, (rng, runs) => webJob(rng, ctx, runs)),
   },

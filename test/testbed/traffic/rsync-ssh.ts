@@ -79,5 +79,5 @@ async function rsyncSessions(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const RSYNC_SCENARIOS: Scenario[] = [
-  { id: "rsync-ssh", label: BENIGN, description: "rsync over ssh: tree pushes, delta updates and pulls (compression, checksums, bwlimit per session)", run: rsyncSessions },
+  { id: "rsync-ssh", label: BENIGN, tool: "rsync", description: "rsync over ssh: tree pushes, delta updates and pulls (compression, checksums, bwlimit per session)", run: rsyncSessions },
 ];

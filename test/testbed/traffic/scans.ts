@@ -123,7 +123,7 @@ async function runScans(kind: ScanKind, ctx: ScenarioContext): Promise<ScenarioR
 }
 
 function scenarioOf(kind: ScanKind): Scenario {
-  return { id: kind.id, label: "PortScan", description: kind.description, run: (ctx) => runScans(kind, ctx) };
+  return { id: kind.id, label: "PortScan", tool: "nmap", description: kind.description, run: (ctx) => runScans(kind, ctx) };
 }
 
 export const SCAN_SCENARIOS: Scenario[] = SCAN_KINDS.map(scenarioOf);

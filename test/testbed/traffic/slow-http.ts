@@ -117,6 +117,7 @@ async function runSlowHttp(mode: SlowMode, ctx: ScenarioContext): Promise<Scenar
 export const SLOW_HTTP_SCENARIOS: Scenario[] = SLOW_MODES.map((mode) => ({
   id: mode.id,
   label: "DoS-SlowHTTP",
+  tool: "slowhttptest",
   description: mode.description,
   run: (ctx) => runSlowHttp(mode, ctx),
 }));

@@ -90,6 +90,7 @@ async function runSlowScript(mode: SlowMode, ctx: ScenarioContext): Promise<Scen
 export const SLOWLORIS_SCENARIOS: Scenario[] = MODES.map((mode) => ({
   id: mode.id,
   label: "DoS-SlowHTTP",
+  tool: "scripted-slow-client",
   description: mode.description,
   run: (ctx) => runSlowScript(mode, ctx),
 }));

@@ -91,5 +91,5 @@ async function sshPassword(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const SSH_PASSWORD_SCENARIOS: Scenario[] = [
-  { id: "ssh-password-session", label: BENIGN, description: "ssh password log-ins that succeed (some after one typo): commands, typed shells, scp, sftp", run: sshPassword },
+  { id: "ssh-password-session", label: BENIGN, tool: "ssh", description: "ssh password log-ins that succeed (some after one typo): commands, typed shells, scp, sftp", run: sshPassword },
 ];

@@ -46,5 +46,5 @@ async function runSynFlood(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const SYN_FLOOD_SCENARIOS: Scenario[] = [
-  { id: "hping3-syn-flood", label: "DoS-SYNFlood", description: "hping3 -S SYN flood bursts, mostly to the web port", run: runSynFlood },
+  { id: "hping3-syn-flood", label: "DoS-SYNFlood", tool: "hping3", description: "hping3 -S SYN flood bursts, mostly to the web port", run: runSynFlood },
 ];

@@ -76,6 +76,7 @@ async function runT50(mode: T50Mode, ctx: ScenarioContext): Promise<ScenarioResu
 export const T50_FLOOD_SCENARIOS: Scenario[] = MODES.map((mode) => ({
   id: mode.id,
   label: mode.label,
+  tool: "t50",
   description: mode.description,
   run: (ctx) => runT50(mode, ctx),
 }));

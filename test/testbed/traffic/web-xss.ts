@@ -53,6 +53,7 @@ export const XSS_SCENARIOS: Scenario[] = [
   {
     id: "web-xss",
     label: "Web-XSS",
+    tool: "curl",
     description: "scripted-browser (curl) reflected-XSS payloads into the search and login forms",
     run: runXss,
   },
