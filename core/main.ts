@@ -14,6 +14,7 @@ const VERBS: VerbTable = {
   replay: () => import("../plugins/extractors/xdp/replay-command.ts"),
   eval: () => import("../plugins/models/kernel/eval-command.ts"),
   train: () => import("../models/commands/train.ts"),
+  loo: () => import("../models/commands/loo.ts"),
   testbed: () => import("../test/testbed/commands/testbed.ts"),
   demo: () => import("../test/testbed/commands/demo.ts"),
   bench: () => import("../bench/command.ts"),

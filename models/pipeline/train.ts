@@ -7,10 +7,10 @@ import { floorRows, selectRows, summarizeReport } from "../data/csv.ts";
 import { FEATURES, N_FEATURES } from "../data/features.ts";
 import { DEFAULT_SPLIT, sampleWeights } from "../data/split.ts";
 import { computeMetrics, publicMetrics, type Metrics } from "../metrics.ts";
-import { predictFloat, type FloatMlp, type ScalerKind } from "../mlp/float.ts";
+import { predictFloat } from "../mlp/float.ts";
 import { inferInt32 } from "../mlp/int32.ts";
 import { allParams, chooseBits, DEFAULT_ALPHA, overflowAnalysis, quantize } from "../mlp/quantize.ts";
-import { DEFAULT_MLP, trainMlp } from "../mlp/train.ts";
+import { DEFAULT_MLP } from "../mlp/train.ts";
 import { xgbJsonToOnnx } from "../onnx/xgb2onnx.ts";
 import { OnnxBackend } from "../onnx/backend.ts";
 import { DEFAULT_CART, inferTree, LEAF_SCALE, treeDepth, trainCart } from "../tree/cart.ts";
@@ -18,12 +18,13 @@ import { formatCurve, giniImportance, treeOnFeatures, type CurvePoint } from "..
 import { DEFAULT_XGB, trainXgb } from "../xgb/xgb.ts";
 import { FORMAT, FORMAT_VERSION, manifestFeatures, type DtManifest, type MlpManifest, type TrainingInfo, type XgbManifest } from "../artifact/manifest.ts";
 import { writeJson, writeText } from "../artifact/save.ts";
+import { fitMlp, type MlpFit, type MlpFitOptions } from "./fit-mlp.ts";
 import { labels, prepare } from "./prepare.ts";
 import { progressBar } from "./progress.ts";
 
 export type TrainKind = "mlp" | "dt" | "xgb";
 
-export interface TrainOptions {
+export interface TrainOptions extends MlpFitOptions {
   kind: TrainKind;
   data: string;
   out: string;
@@ -34,20 +35,7 @@ export interface TrainOptions {
   splitSeed: number;
   /** Extra weight on benign rows on top of balanced class weights. */
   benignBoost: number;
-  hidden: number[];
-  epochs: number;
-  batch: number;
-  lr: number;
-  l2: number;
   alpha: number;
-  /**
-   * Clamp ceilings: < 1 uses this quantile of the training values (never above the type limit of
-   * FEATURES.md), so a handful of enormous flows do not set the scale; 1 = type limits only.
-   */
-  xmaxQuantile: number;
-  scaler: ScalerKind;
-  /** MLP operating point: the benign logit bias is raised until validation FPR <= this (0 = off). */
-  targetFpr: number;
   /** MLP K sweep (when neither --k nor --features is given): stop at the first K with validation F1 >= this. */
   mlpMinF1: number;
   maxK: number;
@@ -55,7 +43,6 @@ export interface TrainOptions {
   rounds: number;
   xgbDepth: number;
   eta: number;
-  seed: number;
   command: string;
   log: (line: string) => void;
 }
@@ -188,46 +175,6 @@ function finish(opt: TrainOptions, manifest: MlpManifest | DtManifest | XgbManif
   const text = report.join("\n") + "\n";
   writeText(opt.out, "REPORT.md", text);
   return { manifest, report: text };
-}
-
-/** Raise the benign bias so that validation FPR <= target; returns the shift (>= 0). */
-function calibrate(m: FloatMlp, xv: Float64Array, yv: Uint8Array, target: number): number {
-  if (target <= 0) return 0;
-  const k = m.mean.length;
-  const benign: number[] = [];
-  for (let i = 0; i < yv.length; i++) if (!yv[i]) benign.push(predictFloat(m, xv, i * k).score);
-  benign.sort((a, b) => b - a);
-  const allowed = Math.floor(target * benign.length);
-  const tau = benign[allowed] ?? 0;
-  // A benign row scoring exactly tau must land on the benign side of the tie after the bias
-  // addition rounds: nudge by far less than one int32 step (1/s) but more than float error.
-  return tau > 0 ? tau + Math.max(1e-9, tau * 1e-12) : 0;
-}
-
-interface MlpFit { fm: FloatMlp; shift: number; xmax: Float64Array; val: Metrics }
-
-/** Train the float MLP on `features`, set its operating point, and score it on validation. */
-function fitMlp(opt: TrainOptions, features: number[], xtr: Float64Array, ytr: Uint8Array, wtr: Float64Array, xv: Float64Array, yv: Uint8Array): MlpFit {
-  const K = features.length;
-  const layers = [K, ...opt.hidden, 2];
-  const n0 = ytr.length;
-  const xmax = Float64Array.from(features, (f, j) => {
-    const limit = FEATURES[f]!.xmax;
-    if (opt.xmaxQuantile >= 1) return limit;
-    const col = Float64Array.from({ length: n0 }, (_, r) => xtr[r * K + j]!).sort();
-    return Math.min(limit, Math.max(1, Math.ceil(col[Math.floor(opt.xmaxQuantile * (n0 - 1))]!)));
-  });
-  const bar = progressBar(`mlp K=${K}`, opt.epochs);
-  const fm = trainMlp(xtr, ytr, wtr, xmax, {
-    layers, epochs: opt.epochs, batch: opt.batch, lr: opt.lr, seed: opt.seed, l2: opt.l2, scaler: opt.scaler,
-    onEpoch: (e, loss, v) => bar.tick(e, `loss ${loss.toFixed(4)} val MCC ${v.toFixed(4)}`),
-  }, { x: xv, y: yv });
-  bar.end();
-  const shift = calibrate(fm, xv, yv, opt.targetFpr);
-  fm.layers[fm.layers.length - 1]!.bias[0]! += shift;
-  const pred = new Uint8Array(yv.length), score = new Float64Array(yv.length);
-  for (let i = 0; i < yv.length; i++) { const r = predictFloat(fm, xv, i * K); pred[i] = r.attack ? 1 : 0; score[i] = r.score; }
-  return { fm, shift, xmax, val: computeMetrics(yv, pred, score) };
 }
 
 async function trainMlpArtifact(opt: TrainOptions, fit: MlpFit, features: number[], d: Splits, base: Base, header: (t: string) => string[]): Promise<TrainResult> {

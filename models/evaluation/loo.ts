@@ -1,0 +1,149 @@
+// Leave-one-out evaluation over testbed recordings: per fold (folds.ts) a model of a kernel kind
+// trains on everything but the held-out traffic and is judged on it, flow by flow and source by
+// source: would the kernel's block policy, replayed over that source's verdicts (block-policy.ts),
+// have blocked it, and after how many flows and how long.
+import { rng, shuffle } from "../data/split.ts";
+import { simulateBlocks, type BlockPolicy } from "./block-policy.ts";
+import { fitFoldModel, type FoldModelOptions } from "./fold-model.ts";
+import type { Fold, FoldKind } from "./folds.ts";
+import { contiguousPrefix, type Recordings } from "./recordings.ts";
+
+export interface LooOptions {
+  model: FoldModelOptions;
+  policy: BlockPolicy;
+  /** Training rows kept per source (a seeded sample): a flood must not outweigh a tool's variety. */
+  maxTrainPerSource: number;
+  /** Share of each source's training rows kept apart for the MLP's epoch choice and operating point. */
+  valShare: number;
+  /**
+   * A training row of a scenario with n rows weighs n^-power (0: every row alike; 1: every
+   * scenario alike); then benign and attack weigh the same in total, times benignBoost.
+   */
+  scenarioWeightPower: number;
+  benignBoost: number;
+  seed: number;
+  log: (line: string) => void;
+}
+
+export interface SourceOutcome {
+  fold: string;
+  kind: FoldKind;
+  source: string;
+  run: string;
+  scenario: string;
+  tool: string;
+  label: string;
+  link: string;
+  attack: boolean;
+  /** Its traffic is what the fold held out (else: a benign source of the judged runs). */
+  heldOut: boolean;
+  /** Its judged flows, and how many of them the model called attacks. */
+  flows: number;
+  flagged: number;
+  /** Flows the block policy was replayed over (its first flows, no gap). */
+  replayed: number;
+  blocked: boolean;
+  /** Verdicts up to and including the blocking one. */
+  flowsBeforeBlock: number | null;
+  /** From the source's first packet to the verdict that blocked it. */
+  msBeforeBlock: number | null;
+}
+
+export interface FoldOutcome {
+  name: string;
+  kind: FoldKind;
+  heldOutName: string;
+  trainRows: number;
+  judgedRows: number;
+  model: string;
+  sources: SourceOutcome[];
+}
+
+export function runLoo(rec: Recordings, folds: readonly Fold[], opt: LooOptions): FoldOutcome[] {
+  const out: FoldOutcome[] = [];
+  for (const [n, fold] of folds.entries()) {
+    const t0 = performance.now();
+    const held: number[] = [];
+    const kept = new Map<string, number[]>();
+    rec.rows.forEach((r, i) => {
+      const judged = fold.runs.has(r.run);
+      if (judged && (fold.heldOut(r) || rec.data.y[i] === 0)) held.push(i);
+      else if (!judged && !fold.heldOut(r)) {
+        const list = kept.get(r.source);
+        if (list) list.push(i);
+        else kept.set(r.source, [i]);
+      }
+    });
+    if (!held.some((i) => fold.heldOut(rec.rows[i]!))) throw new Error(`fold ${fold.name}: the judged runs have none of the held-out traffic`);
+    const { train, val } = trainingRows(kept, opt, n);
+    const weights = rowWeights(rec, train, opt);
+    const model = fitFoldModel(rec.data.x, rec.data.y, train, val, weights, opt.model);
+    const verdicts = model.predict(rec.data.x, held);
+    const verdictOf = new Map(held.map((row, i) => [row, verdicts[i]!]));
+    const sources = judgeSources(rec, fold, held, verdictOf, opt.policy);
+    out.push({ name: fold.name, kind: fold.kind, heldOutName: fold.heldOutName, trainRows: train.length, judgedRows: held.length, model: model.summary, sources });
+    const att = sources.filter((s) => s.attack), ben = sources.filter((s) => !s.attack && (fold.kind !== "benign" || s.heldOut));
+    const sum = (l: SourceOutcome[], f: (s: SourceOutcome) => number) => l.reduce((a, s) => a + f(s), 0);
+    opt.log(`fold ${n + 1}/${folds.length} ${fold.name}: train ${train.length}, judged ${held.length}; ${model.summary}; ` +
+      (att.length ? `attack recall ${(sum(att, (s) => s.flagged) / Math.max(1, sum(att, (s) => s.flows))).toFixed(3)}, blocked ${att.filter((s) => s.blocked).length}/${att.length}; ` : "") +
+      (ben.length ? `benign FP ${sum(ben, (s) => s.flagged)}/${sum(ben, (s) => s.flows)}, blocked ${ben.filter((s) => s.blocked).length}/${ben.length}; ` : "") +
+      `${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return out;
+}
+
+/** Per source: at most maxTrainPerSource rows (seeded), valShare of them for validation. */
+function trainingRows(kept: Map<string, number[]>, opt: LooOptions, fold: number): { train: number[]; val: number[] } {
+  const rand = rng(opt.seed * 1_000 + fold);
+  const train: number[] = [], val: number[] = [];
+  for (const source of [...kept.keys()].sort()) {
+    const rows = shuffle(kept.get(source)!.slice(), rand).slice(0, opt.maxTrainPerSource);
+    const nVal = opt.model.kind === "mlp" ? Math.floor(rows.length * opt.valShare) : 0;
+    val.push(...rows.slice(0, nVal));
+    train.push(...rows.slice(nVal));
+  }
+  return { train: train.sort((a, b) => a - b), val: val.sort((a, b) => a - b) };
+}
+
+function rowWeights(rec: Recordings, train: readonly number[], opt: LooOptions): Float64Array {
+  const count = new Map<string, number>();
+  for (const i of train) count.set(rec.rows[i]!.scenario, (count.get(rec.rows[i]!.scenario) ?? 0) + 1);
+  const w = Float64Array.from(train, (i) => count.get(rec.rows[i]!.scenario)! ** -opt.scenarioWeightPower);
+  let benign = 0, attack = 0;
+  train.forEach((row, j) => (rec.data.y[row] ? (attack += w[j]!) : (benign += w[j]!)));
+  if (benign === 0 || attack === 0) throw new Error("leave-one-out: a fold's training rows must hold benign and attack flows");
+  // Mean weight 1 over the training rows, the two classes equal in total (times the boost).
+  const total = train.length;
+  train.forEach((row, j) => (w[j] = rec.data.y[row] ? (w[j]! * total) / (2 * attack) : (w[j]! * total * opt.benignBoost) / (2 * benign)));
+  return w;
+}
+
+function judgeSources(rec: Recordings, fold: Fold, held: readonly number[], verdictOf: Map<number, number>, policy: BlockPolicy): SourceOutcome[] {
+  const bySource = new Map<string, number[]>();
+  for (const i of held) {
+    const s = rec.rows[i]!.source;
+    const list = bySource.get(s);
+    if (list) list.push(i);
+    else bySource.set(s, [i]);
+  }
+  const out: SourceOutcome[] = [];
+  for (const [source, rows] of [...bySource].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const r0 = rec.rows[rows[0]!]!;
+    const prefix = contiguousPrefix(rec, source).filter((i) => verdictOf.has(i));
+    const sim = simulateBlocks(prefix.map((i) => ({ source, endUs: rec.rows[i]!.endedUs, attack: verdictOf.get(i) === 1 })), policy).get(source);
+    const blockedAt = sim?.blockedAtUs ?? null;
+    const firstUs = Math.min(...rows.map((i) => rec.rows[i]!.firstUs));
+    out.push({
+      fold: fold.name, kind: fold.kind, source, run: r0.run, scenario: r0.scenario, tool: r0.tool, label: r0.label, link: r0.link,
+      attack: rec.data.y[rows[0]!] === 1,
+      heldOut: fold.heldOut(r0),
+      flows: rows.length,
+      flagged: rows.reduce((a, i) => a + verdictOf.get(i)!, 0),
+      replayed: prefix.length,
+      blocked: blockedAt !== null,
+      flowsBeforeBlock: blockedAt !== null ? sim!.flowsBefore : null,
+      msBeforeBlock: blockedAt !== null ? Math.max(0, (blockedAt - firstUs) / 1000) : null,
+    });
+  }
+  return out;
+}
