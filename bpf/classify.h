@@ -110,6 +110,23 @@ static __always_inline __s64 sat32(__s64 v)
 	return v;
 }
 
+/* log2(x + 1) in Q8: the top bit's position, then the 8 bits below it as a linear mantissa
+ * (models/mlp/log2q8.ts computes the same). x is clamped to xmax <= 2^31, so y < 2^32 and the
+ * result is at most 31 * 256. Branch-free binary search for the top bit: no loop to bound. */
+static __always_inline __u64 log2q8(__u64 x)
+{
+	__u64 y = x + 1, v = y, frac;
+	__u32 msb = 0;
+
+	if (v >> 16) { v >>= 16; msb += 16; }
+	if (v >> 8) { v >>= 8; msb += 8; }
+	if (v >> 4) { v >>= 4; msb += 4; }
+	if (v >> 2) { v >>= 2; msb += 2; }
+	if (v >> 1) msb += 1;
+	frac = msb >= 8 ? (y >> (msb - 8)) & 255 : (y << (8 - msb)) & 255;
+	return ((__u64)msb << 8) | frac;
+}
+
 /* Blocks the record's source unless it is on the allow list (a host there is never blocked). */
 static __always_inline void block_source(const struct xids_flow_record *r)
 {
@@ -380,7 +397,8 @@ int xids_cls_entry(struct xdp_md *ctx)
 	if (m->kind == XIDS_MODEL_DT)
 		return dt_walk(ctx, st, r);
 
-	/* Standardisation: z = sign(num) * ((|num| << b) / std_q), unsigned division only. */
+	/* Standardisation: z = sign(num) * ((|num| << b) / std_q), unsigned division only; inputs
+	 * in log_mask are taken as log2q8 of their clamped value first (INT32_SPEC.md step 1b). */
 	b = m->shift & 31;
 	for (i = 0; i < XIDS_MLP_MAX_INPUTS; i++) {
 		__u32 f = m->feature_idx[i];
@@ -392,6 +410,8 @@ int xids_cls_entry(struct xdp_md *ctx)
 			x = r->features[f];
 			if (x > m->xmax[i])
 				x = m->xmax[i];
+			if ((m->log_mask >> i) & 1)
+				x = log2q8(x);
 			num = (__s64)(x << b) - m->mean_q[i];
 			mag = ((__u64)(num < 0 ? -num : num) << b) / m->std_q[i];
 			/* Saturate while unsigned: a magnitude ≥ 2^63 would turn negative as s64. */

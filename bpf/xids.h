@@ -296,6 +296,8 @@ struct xids_model_meta {
 	__u32 n_layers;  /* MLP linear layers (≤ XIDS_MLP_MAX_LAYERS) */
 	__u32 shift;     /* b, with s = 2^b (INT32_SPEC.md) */
 	__u32 n_nodes;   /* DT nodes */
+	__u32 log_mask;  /* MLP: bit i set = input i is standardised as log2q8 of its clamped value */
+	__u32 pad;
 	__u32 feature_idx[XIDS_MLP_MAX_INPUTS]; /* input i is features[feature_idx[i]] */
 	__u64 xmax[XIDS_MLP_MAX_INPUTS];
 	__s64 mean_q[XIDS_MLP_MAX_INPUTS];

@@ -93,7 +93,12 @@ function loadMlp(dir: string, m: MlpManifest, features: number[], p: Record<stri
   check(s && typeof s === "object", "manifest.scaler missing");
   const mean_q = intArray(s.mean_q, K, "scaler.mean_q", -(2 ** 48), 2 ** 48, check);
   const std_q = intArray(s.std_q, K, "scaler.std_q", 1, 2 ** 52, check);
-  const params: Int32Params = { features, xmax, mean_q, std_q, b: q.b, layers };
+  let log2: boolean[] | undefined;
+  if (s.log2 !== undefined) {
+    check(Array.isArray(s.log2) && s.log2.length === K && s.log2.every((v) => typeof v === "boolean"), `scaler.log2 must be ${K} booleans (one per input)`);
+    log2 = s.log2.slice();
+  }
+  const params: Int32Params = { features, xmax, mean_q, std_q, b: q.b, layers, ...(log2 ? { log2 } : {}) };
   const ov = overflowAnalysis(params);
   check(ov.ok, `overflow analysis failed: ${ov.problems.join("; ")}`);
   // The float model is the unquantised twin, kept for the float-vs-int32 comparison.
@@ -103,6 +108,7 @@ function loadMlp(dir: string, m: MlpManifest, features: number[], p: Record<stri
     mean: floatArray(s.mean, K, "scaler.mean", check),
     std: floatArray(s.std, K, "scaler.std", check),
     xmax: Float64Array.from(xmax),
+    ...(log2 ? { log2 } : {}),
     layers: layers.map((L, l) => ({
       in: L.in, out: L.out,
       w: floatArray(fLayers[l]!.w, L.in * L.out, `float layer ${l} w`, check),

@@ -44,7 +44,8 @@ export interface ManifestBase {
 
 export interface MlpManifest extends ManifestBase {
   kind: "mlp-int32";
-  scaler: { mean: number[]; std: number[]; mean_q: number[]; std_q: number[] };
+  /** log2: per input, standardise log2q8 of the clamped value (INT32_SPEC.md step 1b); absent: none. */
+  scaler: { mean: number[]; std: number[]; mean_q: number[]; std_q: number[]; log2?: boolean[] };
   quantization: { s: number; b: number; alpha: number; fraction: number; ecdf_met: boolean; overflow: unknown };
   layers: { in: number; out: number; activation: "relu" | "none" }[];
   files: { params: string; float: string };

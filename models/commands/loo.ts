@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { parseFlags, UsageError } from "../../core/cli/args.ts";
 import type { Command } from "../../core/cli/command.ts";
-import { FEATURES } from "../data/features.ts";
+import { FEATURES, LOG_SCALE_FEATURES } from "../data/features.ts";
 import { DEFAULT_ALPHA } from "../mlp/quantize.ts";
 import { FOLD_KINDS, looFolds, type FoldKind } from "../evaluation/folds.ts";
 import { runLoo, type LooOptions } from "../evaluation/loo.ts";
@@ -21,7 +21,7 @@ export const DEFAULT_LOO = {
 const spec = {
   data: "string", model: "string", features: "string", folds: "string", only: "string", policy: "string",
   hidden: "string", epochs: "number", lr: "number", "target-fpr": "number", "max-per-source": "number",
-  "weight-power": "number", "run-groups": "number", "xmax-quantile": "number", scaler: "string", "benign-boost": "number", "max-depth": "number", seed: "number", json: "boolean", out: "string",
+  "weight-power": "number", "run-groups": "number", "xmax-quantile": "number", scaler: "string", log2: "string", "benign-boost": "number", "max-depth": "number", seed: "number", json: "boolean", out: "string",
 } as const;
 
 export const command: Command = {
@@ -56,7 +56,8 @@ figures and the targets of issue 14 (exit 1 when one fails).
   --json            print one JSON object (summary and every source) as the last line
   training: --hidden ${DEFAULT_LOO.hidden.join(",")} --epochs ${DEFAULT_LOO.epochs} --lr ${DEFAULT_LOO.lr} --target-fpr ${DEFAULT_LOO.targetFpr}
             --max-per-source ${DEFAULT_LOO.maxPerSource} (training rows per source) --weight-power ${DEFAULT_LOO.weightPower}
-            (a scenario's row weighs n^-power) --scaler ${DEFAULT_LOO.scaler} --xmax-quantile ${DEFAULT_LOO.xmaxQuantile} --benign-boost ${DEFAULT_LOO.benignBoost} --max-depth ${DEFAULT_LOO.maxDepth} (dt) --seed ${DEFAULT_LOO.seed}
+            (a scenario's row weighs n^-power) --scaler ${DEFAULT_LOO.scaler} --xmax-quantile ${DEFAULT_LOO.xmaxQuantile}
+            --log2 counts|none|i,j,... (features on a log scale; counts: all but Dst Port and Protocol) --benign-boost ${DEFAULT_LOO.benignBoost} --max-depth ${DEFAULT_LOO.maxDepth} (dt) --seed ${DEFAULT_LOO.seed}
 
 example:
   bun run xids loo --folds tool --only PortScan/nmap,DoS-SYNFlood/hping3`,
@@ -93,7 +94,8 @@ example:
         mlp: {
           hidden: f.hidden ? ints(f.hidden, "--hidden") : DEFAULT_LOO.hidden, epochs: f.epochs ?? DEFAULT_LOO.epochs, batch: DEFAULT_LOO.batch,
           lr: f.lr ?? DEFAULT_LOO.lr, l2: DEFAULT_LOO.l2, seed: f.seed ?? DEFAULT_LOO.seed, scaler: f.scaler === undefined ? DEFAULT_LOO.scaler : f.scaler === "standard" || f.scaler === "robust" ? f.scaler : (() => { throw new UsageError(`--scaler: expected standard or robust, got "${f.scaler}"`); })(),
-          xmaxQuantile: f["xmax-quantile"] ?? DEFAULT_LOO.xmaxQuantile, targetFpr: f["target-fpr"] ?? DEFAULT_LOO.targetFpr,
+          xmaxQuantile: f["xmax-quantile"] ?? DEFAULT_LOO.xmaxQuantile,
+          log2Features: (f.log2 ?? "counts") === "counts" ? LOG_SCALE_FEATURES : f.log2 === "none" ? [] : ints(f.log2!, "--log2"), targetFpr: f["target-fpr"] ?? DEFAULT_LOO.targetFpr,
         },
       },
       policy: { minAttacks: minAttacks!, minAttackPct: minAttackPct!, windowUs: windowS! * 1_000_000 },

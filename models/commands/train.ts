@@ -1,13 +1,14 @@
 // `xids train`: train an MLP (int32), decision tree or XGBoost model and write its artifact.
 import { parseFlags, UsageError } from "../../core/cli/args.ts";
 import type { Command } from "../../core/cli/command.ts";
+import { LOG_SCALE_FEATURES } from "../data/features.ts";
 import { DEFAULT_TRAIN, train, type TrainKind } from "../pipeline/train.ts";
 
 const spec = {
   model: "string", data: "string", out: "string", k: "number", features: "string", "split-seed": "number",
   "benign-boost": "number", hidden: "string", epochs: "number", batch: "number", lr: "number", l2: "number",
   alpha: "number", "target-fpr": "number", "max-depth": "number", rounds: "number", "xgb-depth": "number",
-  eta: "number", seed: "number", "xmax-quantile": "number", scaler: "string", "max-k": "number", "mlp-min-f1": "number",
+  eta: "number", seed: "number", "xmax-quantile": "number", scaler: "string", "max-k": "number", "mlp-min-f1": "number", log2: "string",
 } as const;
 
 const KINDS: Record<string, TrainKind> = { mlp: "mlp", dt: "dt", xgb: "xgb" };
@@ -32,6 +33,8 @@ options:
   mlp: --hidden 32,32 --epochs ${DEFAULT_TRAIN.epochs} --batch ${DEFAULT_TRAIN.batch} --lr ${DEFAULT_TRAIN.lr} --l2 ${DEFAULT_TRAIN.l2}
        --xmax-quantile ${DEFAULT_TRAIN.xmaxQuantile} (clamp ceiling from this training quantile; 1 = type limits)
        --scaler standard|robust (centre/scale the kernel applies; default ${DEFAULT_TRAIN.scaler})
+       --log2 i,j,...|counts (these features on a log scale, log2q8 in the kernel; counts: every
+       feature but Dst Port and Protocol; default none)
        --alpha ${DEFAULT_TRAIN.alpha} (ECDF rule) --target-fpr ${DEFAULT_TRAIN.targetFpr} (validation FPR operating point; 0 = plain argmax)
   dt:  --max-depth ${DEFAULT_TRAIN.maxDepth}
   xgb: --rounds ${DEFAULT_TRAIN.rounds} --xgb-depth ${DEFAULT_TRAIN.xgbDepth} --eta ${DEFAULT_TRAIN.eta}
@@ -59,6 +62,7 @@ example:
       hidden: f.hidden ? ints(f.hidden, "--hidden") : DEFAULT_TRAIN.hidden,
       epochs: f.epochs ?? DEFAULT_TRAIN.epochs, batch: f.batch ?? DEFAULT_TRAIN.batch, lr: f.lr ?? DEFAULT_TRAIN.lr,
       l2: f.l2 ?? DEFAULT_TRAIN.l2, alpha: f.alpha ?? DEFAULT_TRAIN.alpha, targetFpr: f["target-fpr"] ?? DEFAULT_TRAIN.targetFpr,
+      log2Features: f.log2 === undefined ? undefined : f.log2 === "counts" ? LOG_SCALE_FEATURES : ints(f.log2, "--log2"),
       maxK: f["max-k"] ?? DEFAULT_TRAIN.maxK, mlpMinF1: f["mlp-min-f1"] ?? DEFAULT_TRAIN.mlpMinF1,
       xmaxQuantile: f["xmax-quantile"] ?? DEFAULT_TRAIN.xmaxQuantile,
       scaler: f.scaler === undefined ? DEFAULT_TRAIN.scaler : f.scaler === "robust" || f.scaler === "standard" ? f.scaler : (() => { throw new UsageError("--scaler must be standard or robust"); })(),

@@ -70,3 +70,7 @@ export function featureByName(name: string): FeatureDef | undefined {
   const n = normHeader(name);
   return FEATURES.find((f) => normHeader(f.name) === n || f.aliases.some((a) => normHeader(a) === n));
 }
+
+/** The features a model takes on a log scale by default: every count, size and time (not the
+ *  destination port or the protocol number, which name things rather than measure them). */
+export const LOG_SCALE_FEATURES: readonly number[] = FEATURES.map((f) => f.index).filter((i) => i !== 0 && i !== 1);

@@ -1,5 +1,6 @@
 // The float MLP: parameters as trained, and its inference (the yardstick the int32 version is
 // compared against). Standardisation is part of the model, fitted on the training split only.
+import { log2q8 } from "./log2q8.ts";
 
 export interface DenseLayer {
   in: number;
@@ -14,7 +15,15 @@ export interface FloatMlp {
   std: Float64Array;
   /** Clamp ceilings (declared feature ranges), applied before standardising as the kernel does. */
   xmax: Float64Array;
+  /** Inputs taken as log2q8 of the clamped value (log2q8.ts); absent: none. */
+  log2?: boolean[];
   layers: DenseLayer[];
+}
+
+/** One input as the model sees it before standardising: clamped, then log2q8 if so declared. */
+export function modelInput(v: number, xmax: number, log2: boolean | undefined): number {
+  const c = Math.min(v, xmax);
+  return log2 ? log2q8(Math.floor(c)) : c;
 }
 
 export type ScalerKind = "standard" | "robust";
@@ -53,7 +62,7 @@ function fitStandard(x: Float64Array, k: number): { mean: Float64Array; std: Flo
 /** Logits for one input row (features in the model's order). */
 export function inferFloat(m: FloatMlp, row: ArrayLike<number>, offset = 0): Float64Array {
   let a: Float64Array = new Float64Array(m.mean.length);
-  for (let i = 0; i < a.length; i++) a[i] = (Math.min(row[offset + i]!, m.xmax[i]!) - m.mean[i]!) / m.std[i]!;
+  for (let i = 0; i < a.length; i++) a[i] = (modelInput(row[offset + i]!, m.xmax[i]!, m.log2?.[i]) - m.mean[i]!) / m.std[i]!;
   m.layers.forEach((L, li) => {
     const o = new Float64Array(L.out);
     for (let j = 0; j < L.out; j++) {

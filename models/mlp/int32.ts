@@ -1,6 +1,7 @@
 // The int32 reference inference: exactly the kernel's arithmetic (models/INT32_SPEC.md), the
 // oracle the BPF program is tested against. Products of s32 x s32 exceed 2^53, so the sums use
 // doubles only when a bound proves them exact and fall back to BigInt otherwise.
+import { log2q8 } from "./log2q8.ts";
 
 export interface Int32Layer {
   in: number;
@@ -15,6 +16,8 @@ export interface Int32Params {
   features: number[];
   /** Clamp ceiling per input, <= 2^31. */
   xmax: number[];
+  /** Per input: standardise log2q8 of the clamped value (step 1b); absent: none. */
+  log2?: boolean[];
   /** round(mean * s), signed; |mean_q| <= 2^47 so a JS number holds it exactly. */
   mean_q: number[];
   /** max(1, round(std * s)), unsigned. */
@@ -44,7 +47,7 @@ function sat32Big(v: bigint): number {
   return v < BigInt(I32_MIN) ? I32_MIN : v > BigInt(I32_MAX) ? I32_MAX : Number(v);
 }
 
-/** Step 1 + 2: clamp, then standardise with an unsigned division and the sign restored. */
+/** Step 1 + 1b + 2: clamp, log2q8 where declared, then standardise with an unsigned division and the sign restored. */
 export function standardise(p: Int32Params, x: ArrayLike<number | bigint>): number[] {
   const s = 2 ** p.b;
   const out = new Array<number>(p.features.length);
@@ -58,6 +61,7 @@ export function standardise(p: Int32Params, x: ArrayLike<number | bigint>): numb
       if (!Number.isInteger(raw) || raw < 0) throw new RangeError(`feature ${i}: ${raw} is not a u64 integer (floor it as the kernel does)`);
       xc = Math.min(raw, p.xmax[i]!);
     }
+    if (p.log2?.[i]) xc = log2q8(xc);
     const num = xc * s - p.mean_q[i]!; // |num| <= 2^48: exact
     const absShifted = Math.abs(num) * s; // may exceed 2^53: exact only as a power-of-two scaling
     const d = p.std_q[i]!;

@@ -2,6 +2,7 @@
 // rounded, so the kernel needs only shifts, adds, multiplies and one unsigned division. b comes
 // from the ECDF rule, and an interval analysis over the declared feature ranges proves that no
 // accumulator can overflow; an artifact that cannot be proved is rejected.
+import { log2q8 } from "./log2q8.ts";
 import type { FloatMlp } from "./float.ts";
 import { I32_MAX, I32_MIN, type Int32Params } from "./int32.ts";
 
@@ -58,6 +59,7 @@ export function quantize(m: FloatMlp, features: number[], b: number): Int32Param
   return {
     features: features.slice(),
     xmax: Array.from(m.xmax),
+    ...(m.log2 ? { log2: m.log2.slice() } : {}),
     mean_q: Array.from(m.mean, (v) => roundHalfAway(v * s)),
     std_q: Array.from(m.std, (v) => Math.max(1, roundHalfAway(v * s))),
     b,
@@ -94,7 +96,9 @@ export function overflowAnalysis(p: Int32Params): OverflowReport {
     const xmax = BigInt(p.xmax[i]!);
     if (xmax > TWO31) problems.push(`input ${i}: xmax ${xmax} exceeds 2^31`);
     const mean = BigInt(p.mean_q[i]!);
-    const lo = -mean, hi = (xmax << b) - mean;
+    // The largest value standardised: xmax, or its log2q8 (monotone, so the bound holds).
+    const top = p.log2?.[i] ? BigInt(log2q8(Number(xmax > TWO31 ? TWO31 : xmax))) : xmax;
+    const lo = -mean, hi = (top << b) - mean;
     const absNum = (lo < 0n ? -lo : lo) > (hi < 0n ? -hi : hi) ? (lo < 0n ? -lo : lo) : hi < 0n ? -hi : hi;
     const shifted = absNum << b;
     if (shifted > maxShifted) maxShifted = shifted;

@@ -1,7 +1,7 @@
 // MLP training: ReLU hidden layers, softmax cross-entropy with class weights, Adam. Seeded and
 // single-threaded, so the same data and options give the same weights bit for bit.
 import { rng, shuffle } from "../data/split.ts";
-import { fitScaler, predictFloat, type DenseLayer, type FloatMlp, type ScalerKind } from "./float.ts";
+import { fitScaler, modelInput, predictFloat, type DenseLayer, type FloatMlp, type ScalerKind } from "./float.ts";
 
 export interface MlpOptions {
   /** Layer sizes including input and output, e.g. [6, 32, 32, 2]. */
@@ -13,6 +13,8 @@ export interface MlpOptions {
   /** L2 penalty on weights (keeps weights bounded, which helps quantisation). */
   l2: number;
   scaler?: ScalerKind;
+  /** Per input: take log2q8 of the clamped value (log2q8.ts). */
+  log2?: boolean[];
   onEpoch?: (epoch: number, loss: number, valScore: number) => void;
 }
 
@@ -32,7 +34,9 @@ export function trainMlp(
   const k = sizes[0]!;
   if (sizes[sizes.length - 1] !== 2) throw new Error("MLP output layer must have 2 units (benign, attack)");
   const n = y.length;
-  const clamped = x.map((v, i) => Math.min(v, xmax[i % k]!));
+  const log2 = opt.log2?.some(Boolean) ? opt.log2.slice() : undefined;
+  if (log2 && log2.length !== k) throw new Error(`log2 flags: ${log2.length} for ${k} inputs`);
+  const clamped = x.map((v, i) => modelInput(v, xmax[i % k]!, log2?.[i % k]));
   const { mean, std } = fitScaler(clamped, k, opt.scaler ?? "standard");
   const z = clamped.map((v, i) => (v - mean[i % k]!) / std[i % k]!);
   const rand = rng(opt.seed);
@@ -53,7 +57,7 @@ export function trainMlp(
   const deltas = sizes.map((s) => new Float64Array(B * s));
   const b1 = 0.9, b2 = 0.999, eps = 1e-8;
   let step = 0;
-  const model: FloatMlp = { mean, std, xmax, layers };
+  const model: FloatMlp = { mean, std, xmax, layers, ...(log2 ? { log2 } : {}) };
   let best: { score: number; layers: DenseLayer[] } | null = null;
   const order = Array.from({ length: n }, (_, i) => i);
 
@@ -130,7 +134,7 @@ export function trainMlp(
     }
     opt.onEpoch?.(epoch + 1, lossSum / wSum, valScore);
   }
-  return best ? { mean, std, xmax, layers: best.layers } : model;
+  return best ? { ...model, layers: best.layers } : model;
 }
 
 function mccOf(m: FloatMlp, x: Float64Array, y: ArrayLike<number>, k: number): number {

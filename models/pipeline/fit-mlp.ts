@@ -22,6 +22,8 @@ export interface MlpFitOptions {
   xmaxQuantile: number;
   /** The benign logit bias is raised until validation FPR <= this (0 = off). */
   targetFpr: number;
+  /** Kernel feature indices taken on a log scale (log2q8) when the model reads them. */
+  log2Features?: readonly number[];
   /** Show a progress bar per fit (off when many fits run, as in leave-one-out). */
   progress?: boolean;
 }
@@ -56,6 +58,7 @@ export function fitMlp(opt: MlpFitOptions, features: number[], xtr: Float64Array
   const bar = opt.progress === false ? null : progressBar(`mlp K=${K}`, opt.epochs);
   const fm = trainMlp(xtr, ytr, wtr, xmax, {
     layers, epochs: opt.epochs, batch: opt.batch, lr: opt.lr, seed: opt.seed, l2: opt.l2, scaler: opt.scaler,
+    log2: features.map((f) => opt.log2Features?.includes(f) ?? false),
     onEpoch: (e, loss, v) => bar?.tick(e, `loss ${loss.toFixed(4)} val MCC ${v.toFixed(4)}`),
   }, { x: xv, y: yv });
   bar?.end();

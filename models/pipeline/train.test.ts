@@ -74,3 +74,19 @@ test("bad usage is reported", async () => {
   await expect(trainCmd.run(["--model", "svm", "--data", csv, "--out", dir], builtins)).rejects.toThrow("--model must be mlp, dt or xgb");
   await expect(evalCmd.run(["--model", join(dir, "nope"), "--data", csv], builtins)).rejects.toThrow("folder does not exist");
 });
+
+test("an MLP on a log scale: the manifest marks its log inputs, load and eval honour them, the kernel twin agrees", async () => {
+  const out = join(dir, "mlp-log2");
+  const t = await run(trainCmd, ["--model", "mlp", "--data", csv, "--out", out, "--epochs", "15", "--features", "0,3,17", "--log2", "counts", "--lr", "0.01"]);
+  expect(t.code).toBe(0);
+  const model = loadArtifact(out);
+  if (model.kind !== "mlp-int32") throw new Error("expected an MLP");
+  expect(model.manifest.scaler.log2).toEqual([false, true, true]); // Dst Port stays linear
+  expect(model.params.log2).toEqual([false, true, true]);
+  expect(model.float.log2).toEqual([false, true, true]);
+  expect(readFileSync(join(out, "REPORT.md"), "utf8")).toContain("on a log scale (log2q8, INT32_SPEC.md step 1b): Total Length of Fwd Packet, Fwd Packets/s");
+  const e = await run(evalCmd, ["--model", out, "--data", csv]);
+  const m = JSON.parse(e.out[e.out.length - 1]!);
+  expect(m.f1).toBeGreaterThan(0.95);
+  expect(m.float_vs_int32_disagreements).toBeLessThan(5);
+});

@@ -208,8 +208,8 @@ async function trainMlpArtifact(opt: TrainOptions, fit: MlpFit, features: number
   const manifest: MlpManifest = {
     ...base, kind: "mlp-int32",
     features: base.features.map((f, j) => ({ ...f, xmax: xmax[j]! })),
-    training: { ...base.training, options: { layers, epochs: opt.epochs, batch: opt.batch, lr: opt.lr, l2: opt.l2, seed: opt.seed, benign_boost: opt.benignBoost, target_fpr: opt.targetFpr, xmax_quantile: opt.xmaxQuantile, scaler: opt.scaler, benign_bias_shift: shift, optimizer: "adam", activation: "relu", epoch_selection: "best validation MCC" } },
-    scaler: { mean: Array.from(fm.mean), std: Array.from(fm.std), mean_q: q.mean_q, std_q: q.std_q },
+    training: { ...base.training, options: { layers, epochs: opt.epochs, batch: opt.batch, lr: opt.lr, l2: opt.l2, seed: opt.seed, benign_boost: opt.benignBoost, target_fpr: opt.targetFpr, xmax_quantile: opt.xmaxQuantile, scaler: opt.scaler, log2_features: opt.log2Features ?? [], benign_bias_shift: shift, optimizer: "adam", activation: "relu", epoch_selection: "best validation MCC" } },
+    scaler: { mean: Array.from(fm.mean), std: Array.from(fm.std), mean_q: q.mean_q, std_q: q.std_q, ...(fm.log2 ? { log2: fm.log2 } : {}) },
     quantization: { s: 2 ** bits.b, b: bits.b, alpha: opt.alpha, fraction: bits.fraction, ecdf_met: bits.met, overflow: ov },
     layers: fm.layers.map((L, l) => ({ in: L.in, out: L.out, activation: l < fm.layers.length - 1 ? "relu" : "none" })),
     metrics: { test: publicMetrics(mi), test_confusion: { tp: mi.tp, fp: mi.fp, tn: mi.tn, fn: mi.fn }, test_float: publicMetrics(mf), float_vs_int32_disagreements: disagree, f1_gap: Math.abs(mf.f1 - mi.f1), test_float_csv_values: publicMetrics(mr) },
@@ -220,7 +220,7 @@ async function trainMlpArtifact(opt: TrainOptions, fit: MlpFit, features: number
   return finish(opt, manifest, [
     ...header("int32 MLP (mlp-int32)"),
     `## Model`, "",
-    `Layers ${layers.join(" -> ")} (ReLU), Adam lr ${opt.lr}, batch ${opt.batch}, ${opt.epochs} epochs (best validation MCC kept), seed ${opt.seed}, standardisation fitted on the training split.`,
+    `Layers ${layers.join(" -> ")} (ReLU), Adam lr ${opt.lr}, batch ${opt.batch}, ${opt.epochs} epochs (best validation MCC kept), seed ${opt.seed}, standardisation fitted on the training split${fm.log2 ? `; on a log scale (log2q8, INT32_SPEC.md step 1b): ${features.filter((_, j) => fm.log2![j]).map((f) => FEATURES[f]!.name).join(", ")}` : ""}.`,
     `Operating point: benign logit bias raised by ${shift.toFixed(4)} so that validation FPR <= ${opt.targetFpr} (argmax, ties to benign, is unchanged).`, "",
     `## Quantisation`, "",
     `b = ${bits.b}, s = ${2 ** bits.b} (ECDF rule, alpha = ${opt.alpha}: Pr(|p| <= 1/s) = ${bits.fraction.toFixed(5)} over ${allParams(fm).length} parameters).`, "",

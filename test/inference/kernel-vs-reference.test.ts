@@ -13,7 +13,7 @@ describe("in-kernel int32 MLP", () => {
     const slots = new ModelSlots(dp.coll);
     const rand = rng(7);
     const rows = randomFeatures(rand, 1500);
-    const shapes: [number[], number][] = [[[6, 32, 32, 2], 10], [[22, 64, 64, 64, 2], 16], [[3, 2], 1], [[9, 17, 5, 2], 7], [[1, 1, 1, 2], 12]];
+    const shapes: [number[], number][] = [[[6, 32, 32, 2], 10], [[22, 64, 64, 64, 2], 16], [[32, 16, 2], 9], [[3, 2], 1], [[9, 17, 5, 2], 7], [[1, 1, 1, 2], 12]];
     // Depth 16 (the paper's bound): 15 hidden layers of width 8.
     shapes.push([[5, ...Array(15).fill(8), 2], 8]);
     for (const [shape, b] of shapes) {

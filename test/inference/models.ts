@@ -12,11 +12,13 @@ export function randInt(rand: () => number, lo: number, hi: number): number {
 }
 
 export function randomMlp(rand: () => number, shape: number[], b: number, weightBits = 14): Int32Params {
-  const features = Array.from({ length: shape[0]! }, () => randInt(rand, 0, 21));
+  const features = Array.from({ length: shape[0]! }, () => randInt(rand, 0, NUM_FEATURES - 1));
   return {
     features,
     b,
     xmax: features.map(() => (rand() < 0.3 ? 2 ** 31 : randInt(rand, 1, 100_000))),
+    // Some inputs on a log scale (log2q8), so step 1b meets every clamp and mean case too.
+    log2: features.map(() => rand() < 0.4),
     mean_q: features.map(() => randInt(rand, -(2 ** 30), 2 ** 30)),
     std_q: features.map(() => (rand() < 0.1 ? 1 : randInt(rand, 1, 2 ** 30))),
     layers: shape.slice(1).map((out, l) => ({

@@ -42,6 +42,8 @@ export const ModelMeta = defineStruct("xids_model_meta", [
   ["n_layers", "u32"],
   ["shift", "u32"],
   ["n_nodes", "u32"],
+  ["log_mask", "u32"],
+  ["pad", "u32"],
   ["feature_idx", { array: "u32", length: MLP_MAX_INPUTS }],
   ["xmax", { array: "u64", length: MLP_MAX_INPUTS }],
   ["mean_q", { array: "s64", length: MLP_MAX_INPUTS }],
