@@ -35,6 +35,7 @@ const run: TestbedRun = {
     flow(scan, "198.18.11.2", A, 10_000), flow(scan, "198.18.11.2", A, 11_000), flow(scan, "198.18.11.2", N, 12_000),
     flow(flood, "198.18.12.2", B, 20_000),
   ],
+  capture: null,
   strays: 0,
   hosts: [
     host(web, "198.18.10.2", null),

@@ -17,6 +17,7 @@ import { monotonicNs } from "../../native/index.ts";
 import { rng } from "../../models/data/split.ts";
 import type { FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { BENIGN, type Label, type Scenario, type ScenarioResult } from "./scenario.ts";
+import { startCapture } from "./capture.ts";
 import { startVictimServices } from "./services.ts";
 import { describeCondition, drawConditions, NO_CONDITION } from "./link-conditions.ts";
 import { buildStarWithConditions } from "./topology.ts";
@@ -44,6 +45,8 @@ export interface TestbedOptions {
   agentLogLevel?: "debug" | "info" | "warn" | "error";
   /** Link conditions per host: drawn from the seed ("drawn"), or none (plain veth links). */
   links?: "none" | "drawn";
+  /** Capture every packet the victim receives (inbound, all links) to this pcapng file. */
+  capture?: string;
 }
 
 export const DEFAULT_TIMING = { attackMs: 20_000, attackStaggerMs: 3_000, leadMs: 3_000, tailMs: 3_000 } as const;
@@ -75,6 +78,8 @@ export interface HostOutcome {
 
 export interface TestbedRun {
   flows: LabelledFlow[];
+  /** The capture, when asked for: its path, size and dumpcap's own counts. */
+  capture: { path: string; bytes: number; report: string } | null;
   /** Records from addresses that are no scenario's (should be none). */
   strays: number;
   hosts: HostOutcome[];
@@ -92,6 +97,14 @@ function seedOf(seed: number, id: string): number {
   return h;
 }
 
+/**
+ * How the testbed's agent cuts flows. Real time: a verdict comes when a flow ends, so no flow may
+ * stay open long. Probes that get no answer (scans, floods) end after 2 s without a packet; long
+ * connections (keep-alive sessions, slow HTTP, bulk transfers) are cut every 3 s, and each piece
+ * is classified.
+ */
+export const TESTBED_FLOW_RULES = { idle_timeout_ms: 2_000, active_timeout_ms: 3_000, sweep_interval_ms: 250 } as const;
+
 function agentConfig(opts: TestbedOptions, netns: string, ifaces: string[], workDir: string): XidsConfig {
   const raw = {
     version: 1,
@@ -99,12 +112,7 @@ function agentConfig(opts: TestbedOptions, netns: string, ifaces: string[], work
       interfaces: ifaces,
       netns,
       xdp_mode: "native",
-      // Real time: a verdict comes when a flow ends, so no flow may stay open long. Probes that
-      // get no answer (scans, floods) end after 2 s without a packet; long connections (keep-alive
-      // sessions, slow HTTP, bulk transfers) are cut every 3 s, and each piece is classified.
-      idle_timeout_ms: 2_000,
-      active_timeout_ms: 3_000,
-      sweep_interval_ms: 250,
+      ...TESTBED_FLOW_RULES,
     },
     pipeline: {
       models: opts.model ? ["kernel"] : [],
@@ -153,6 +161,8 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
       const model = opts.model ? { artifact: opts.model, version: status.modelVersion } : null;
       log(`xids: XDP ${dataplane.xdpMode} on ${topo.victimIfaces.length} victim links; model ${opts.model ?? "none"}; ${opts.protect ? "attack verdicts block the source" : "alert only (recording)"}`);
 
+      const capture = opts.capture ? await startCapture(topo.victim, topo.victimIfaces, opts.capture) : null;
+      if (capture) log(`capturing what the victim receives on ${topo.victimIfaces.length} links to ${capture.path}`);
       const byIp = new Map(topo.hosts.map((h, i) => [h.ip, { scenario: opts.scenarios[i]!, link: h.condition.label }]));
       const flows: LabelledFlow[] = [];
       const seqOf = new Map<string, number>();
@@ -202,6 +212,7 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
 
       // Let the last exchanges close, then end every live flow so each one is counted.
       await Bun.sleep(1_000);
+      const captured = capture ? { path: capture.path, ...(await capture.stop()) } : null;
       extractor.flush();
       await agent.whenIdle();
       unsubscribe();
@@ -209,6 +220,7 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
       for (const o of outcomes) o.block = blocks.get(o.ip) ?? null;
       return {
         flows,
+        capture: captured,
         strays,
         hosts: outcomes,
         xdpMode: dataplane.xdpMode,

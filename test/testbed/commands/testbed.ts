@@ -15,7 +15,7 @@ const RECORD_CAP = 2_000;
 
 const spec = {
   json: "boolean", model: "string", "no-model": "boolean", "alert-only": "boolean", seed: "number", record: "string",
-  scenarios: "string", links: "string", "attack-ms": "number", "stagger-ms": "number", verbose: "boolean", "max-per-scenario": "number",
+  scenarios: "string", links: "string", capture: "string", "attack-ms": "number", "stagger-ms": "number", verbose: "boolean", "max-per-scenario": "number",
 } as const;
 
 export const command: Command = {
@@ -46,6 +46,8 @@ dropped). Everything is torn down afterwards.
                     and "matrix" (every attack class by two or more tools, see matrix.ts)
   --links MODE      none: plain veth links (default); drawn: each host's link gets a delay, jitter,
                     rate and loss band drawn from the seed (a real relay, see link-conditions.ts)
+  --capture FILE    also capture every packet the victim receives (inbound, all links) to FILE
+                    (pcapng), to replay through the kernel and the reference (\`xids replay\`)
   --attack-ms N     each attack's budget (default ${DEFAULT_TIMING.attackMs})
   --stagger-ms N    gap between attack starts (default ${DEFAULT_TIMING.attackStaggerMs})
   --verbose         the agent logs at info level
@@ -76,7 +78,9 @@ example:
       log: (line) => console.log(line),
       agentLogLevel: f.verbose ? "info" : "warn",
       links,
+      capture: f.capture,
     });
+    if (run.capture) console.log(`captured ${(run.capture.bytes / 1e6).toFixed(1)} MB to ${run.capture.path} (${run.capture.report.split("\n").pop()})`);
     if (f.record) {
       // Benign flows are all kept: a false-positive rate of 0.1 % needs every one of them.
       const benign = run.flows.filter((x) => x.label === BENIGN);
