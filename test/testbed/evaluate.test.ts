@@ -15,7 +15,7 @@ import { N_FEATURES } from "../../models/data/features.ts";
 const dir = mkdtempSync(join(tmpdir(), "xids-testbed-eval-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const scenario = (id: string, label: string): Scenario => ({ id, label, tool: "test", description: id, run: async () => ({ actions: 0 }) });
+const scenario = (id: string, label: string): Scenario => ({ id, label, tool: "test", description: id, ipv6: true, run: async () => ({ actions: 0 }) });
 const web = scenario("web", "BENIGN"), scan = scenario("scan", "PortScan"), flood = scenario("flood", "DoS");
 
 function flow(s: Scenario, ip: string, verdict: Verdict, firstUs: number, dstPort = 80): LabelledFlow {
@@ -30,6 +30,8 @@ function host(s: Scenario, ip: string, block: HostOutcome["block"]): HostOutcome
 
 const B = Verdict.VERDICT_BENIGN, A = Verdict.VERDICT_ATTACK, N = Verdict.VERDICT_NONE;
 const run: TestbedRun = {
+  family: 4,
+  skipped: [],
   flows: [
     flow(web, "198.18.10.2", B, 1_000), flow(web, "198.18.10.2", B, 2_000), flow(web, "198.18.10.2", A, 3_000), flow(web, "198.18.10.2", B, 4_000),
     flow(scan, "198.18.11.2", A, 10_000), flow(scan, "198.18.11.2", A, 11_000), flow(scan, "198.18.11.2", N, 12_000),
@@ -37,6 +39,8 @@ const run: TestbedRun = {
   ],
   capture: null,
   strays: 0,
+  straySources: {},
+  linkLocal: 0,
   hosts: [
     host(web, "198.18.10.2", null),
     // Blocked 4 ms after its first packet (10,000 µs), first drop 2.5 ms later.

@@ -12,11 +12,21 @@ function table(head: string[], rows: (string | number)[][], rightAlign: boolean[
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const msText = (x: number | null) => (x === null ? "-" : x < 10 ? `${x.toFixed(1)} ms` : `${Math.round(x).toLocaleString("en")} ms`);
 
+/** Where the strays came from: " from 198.18.99.2 x3, fe80::1 x1" (nothing when there are none). */
+function strayText(run: TestbedRun): string {
+  const sources = Object.entries(run.straySources).sort((a, b) => b[1] - a[1]);
+  return sources.length ? ` from ${sources.map(([addr, n]) => `${addr} x${n}`).join(", ")}` : "";
+}
+
 export function formatSummary(run: TestbedRun, ev: Evaluation): string {
   const model = run.model ? `${run.model.artifact} (version ${run.model.version})` : "none";
   const out = [
-    `testbed run: seed ${run.seed}, ${run.hosts.length} hosts, XDP ${run.xdpMode}, in-kernel model ${model}, ${(run.durationMs / 1000).toFixed(0)} s`,
+    `testbed run: seed ${run.seed}, ${run.hosts.length} hosts${run.family === 6 ? " over IPv6" : ""}, XDP ${run.xdpMode}, in-kernel model ${model}, ${(run.durationMs / 1000).toFixed(0)} s`,
     "",
+    // Never silent: a scenario left out says so, and why.
+    ...(run.skipped.length > 0
+      ? [`skipped (their tools cannot run over IPv${run.family}):`, table(["scenario", "tool", "reason"], run.skipped.map((s) => [s.scenario.id, s.scenario.tool, s.reason]), [false, false, false]), ""]
+      : []),
     "per category (flows as the kernel classified them in real time):",
     table(
       ["category", "flows", "errors", "accuracy", "MTTF (flows/error)"],
@@ -31,7 +41,7 @@ export function formatSummary(run: TestbedRun, ev: Evaluation): string {
       [false, false, false, true, true, false, true, true, true],
     ),
     "",
-    `flows ${ev.flows}: TP ${ev.tp}  FP ${ev.fp}  TN ${ev.tn}  FN ${ev.fn}  (no verdict: ${ev.unclassified}; strays: ${run.strays}; lost records: ${run.lostRecords})`,
+    `flows ${ev.flows}: TP ${ev.tp}  FP ${ev.fp}  TN ${ev.tn}  FN ${ev.fn}  (no verdict: ${ev.unclassified}; strays: ${run.strays}${strayText(run)}${run.family === 6 ? `; link-local (neighbour discovery, MLD): ${run.linkLocal}` : ""}; lost records: ${run.lostRecords})`,
     `F1 ${ev.f1.toFixed(4)}  precision ${ev.precision.toFixed(4)}  recall ${ev.recall.toFixed(4)}  FPR ${pct(ev.fpr)}  accuracy ${pct(ev.accuracy)}`,
     `attacking sources blocked ${ev.attacks_blocked}/${ev.attacks_total}; benign clients blocked ${ev.benign_blocked}/${ev.benign_total}`,
   ];
@@ -55,6 +65,8 @@ export function summaryJson(run: TestbedRun, ev: Evaluation): Record<string, unk
     detection_latency_ms: ev.detection_latency_ms,
     categories: Object.fromEntries(ev.categories.map((c) => [c.label, { flows: c.flows, errors: c.errors, accuracy: round(c.accuracy), mttf: c.mttf === null ? null : round(c.mttf) }])),
     xdp_mode: run.xdpMode,
+    family: run.family,
+    skipped: run.skipped.map((s) => ({ scenario: s.scenario.id, tool: s.scenario.tool, reason: s.reason })),
     model: run.model,
     seed: run.seed,
     lost_records: run.lostRecords,

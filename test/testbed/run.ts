@@ -2,6 +2,8 @@
 // link), one host per scenario driving real benign or attack traffic, and every flow record the
 // kernel produced, labelled by its source address. Benign clients run for the whole run; attacks
 // start one after another while they run. Everything is torn down afterwards, also on failure.
+// The star is IPv4 or IPv6 (family); an IPv6 run leaves out, and reports, the scenarios whose
+// tools cannot speak it.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -13,6 +15,7 @@ import { KernelDataPlane } from "../../core/ebpf/kernel-dataplane.ts";
 import { builtinCatalog, builtins } from "../../plugins/index.ts";
 import type { XdpExtractorApi } from "../../plugins/extractors/xdp/index.ts";
 import { createLogger } from "../../core/util/log.ts";
+import { parseIp } from "../../core/util/net.ts";
 import { monotonicNs } from "../../native/index.ts";
 import { rng } from "../../models/data/split.ts";
 import type { FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
@@ -20,7 +23,7 @@ import { BENIGN, type Label, type Scenario, type ScenarioResult } from "./scenar
 import { startCapture } from "./capture.ts";
 import { startVictimServices } from "./services.ts";
 import { describeCondition, drawConditions, NO_CONDITION } from "./link-conditions.ts";
-import { buildStarWithConditions } from "./topology.ts";
+import { buildStarWithConditions, describeAddressPlan, type Family } from "./topology.ts";
 
 const REPO_ROOT = resolve(import.meta.dir, "..", "..");
 
@@ -47,6 +50,12 @@ export interface TestbedOptions {
   links?: "none" | "drawn";
   /** Capture every packet the victim receives (inbound, all links) to this pcapng file. */
   capture?: string;
+  /**
+   * The star's address family (default 4). With 6 every link is IPv6 only (2001:2:0:(10+i)::/64),
+   * the victim's services listen on IPv6 too, and scenarios whose tools cannot use IPv6 are
+   * skipped, each with its reason (TestbedRun.skipped).
+   */
+  family?: Family;
 }
 
 export const DEFAULT_TIMING = { attackMs: 20_000, attackStaggerMs: 3_000, leadMs: 3_000, tailMs: 3_000 } as const;
@@ -76,12 +85,28 @@ export interface HostOutcome {
   block: BlockEntryInfo | null;
 }
 
+/** A scenario left out of the run, and why (an IPv6 run and a tool without IPv6). */
+export interface SkippedScenario {
+  scenario: Scenario;
+  reason: string;
+}
+
 export interface TestbedRun {
+  family: Family;
+  /** The scenarios that did not run; every other one has a host. */
+  skipped: SkippedScenario[];
   flows: LabelledFlow[];
   /** The capture, when asked for: its path, size and dumpcap's own counts. */
   capture: { path: string; bytes: number; report: string } | null;
   /** Records from addresses that are no scenario's (should be none). */
   strays: number;
+  /** How many of them came from each such source address (which says what sent them). */
+  straySources: Record<string, number>;
+  /**
+   * IPv6 records from link-local or unspecified sources: the hosts' kernels keeping their links
+   * (neighbour discovery, MLD reports), not any scenario's traffic. Unlabelled, and no strays.
+   */
+  linkLocal: number;
   hosts: HostOutcome[];
   xdpMode: string;
   model: { artifact: string; version: number } | null;
@@ -134,18 +159,49 @@ function agentConfig(opts: TestbedOptions, netns: string, ifaces: string[], work
   return checked.config;
 }
 
+/** The scenarios a run of this family can run, and the others with the reason each cannot. */
+export function partitionScenarios(scenarios: Scenario[], family: Family): { runnable: Scenario[]; skipped: SkippedScenario[] } {
+  if (family === 4) return { runnable: scenarios, skipped: [] };
+  const runnable: Scenario[] = [];
+  const skipped: SkippedScenario[] = [];
+  for (const s of scenarios) {
+    if (s.ipv6 === true) runnable.push(s);
+    else skipped.push({ scenario: s, reason: s.ipv6.unsupported });
+  }
+  return { runnable, skipped };
+}
+
+/** fe80::/10 or :: (what neighbour discovery and MLD send from before or beside a global address). */
+function isLinkLocalSource(addr: string): boolean {
+  const ip = parseIp(addr);
+  if (!ip || ip.family !== 6) return false;
+  return (ip.bytes[0] === 0xfe && (ip.bytes[1]! & 0xc0) === 0x80) || ip.bytes.every((b) => b === 0);
+}
+
+/** An address as flow records and the block list print it (RFC 5952 for IPv6). */
+function canonical(ip: string): string {
+  const parsed = parseIp(ip);
+  if (!parsed) throw new Error(`testbed: '${ip}' is not an IP address`);
+  return parsed.text;
+}
+
 export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
   const started = performance.now();
   const { log } = opts;
+  const family = opts.family ?? 4;
+  if (family !== 4 && family !== 6) throw new RangeError(`testbed: family must be 4 or 6, got ${String(family)}`);
+  const { runnable: scenarios, skipped } = partitionScenarios(opts.scenarios, family);
+  for (const s of skipped) log(`skipped ${s.scenario.id} (${s.scenario.tool}): no IPv6: ${s.reason}`);
+  if (scenarios.length === 0) throw new Error(`testbed: none of the ${opts.scenarios.length} scenarios can run over IPv${family}`);
   const workDir = mkdtempSync(join(tmpdir(), "xids-testbed-"));
   try {
-    const ids = opts.scenarios.map((s) => s.id);
+    const ids = scenarios.map((s) => s.id);
     const conditions = opts.links === "drawn" ? drawConditions(ids, opts.seed) : ids.map(() => NO_CONDITION);
-    const runMs = opts.leadMs + opts.scenarios.length * opts.attackStaggerMs + opts.attackMs + opts.tailMs;
-    await using topo = await buildStarWithConditions(ids, conditions, { prefix: opts.prefix, seed: opts.seed, timeLimitS: Math.ceil(runMs / 1000) + 300 });
-    log(`testbed: victim + ${topo.hosts.length} hosts (198.18.10.0/24 .. 198.18.${9 + topo.hosts.length}.0/24)`);
+    const runMs = opts.leadMs + scenarios.length * opts.attackStaggerMs + opts.attackMs + opts.tailMs;
+    await using topo = await buildStarWithConditions(ids, conditions, { prefix: opts.prefix, seed: opts.seed, timeLimitS: Math.ceil(runMs / 1000) + 300, family });
+    log(`testbed: victim + ${topo.hosts.length} hosts (${describeAddressPlan(topo.hosts.length, family)})`);
     if (opts.links === "drawn") for (const h of topo.hosts) log(`  link ${h.id}: ${describeCondition(h.condition)}`);
-    await using services = await startVictimServices(topo.victim, join(workDir, "victim"), log);
+    await using services = await startVictimServices(topo.victim, join(workDir, "victim"), log, { ipv6: family === 6 });
     log(`victim services up: nginx :${services.web.port}, sshd :${services.ssh.port}, vsftpd :${services.ftp.port}, iperf3 :${services.iperf.port}`);
 
     const agent = await Agent.start(agentConfig(opts, topo.victim.path, topo.victimIfaces, workDir), {
@@ -163,27 +219,34 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
 
       const capture = opts.capture ? await startCapture(topo.victim, topo.victimIfaces, opts.capture) : null;
       if (capture) log(`capturing what the victim receives on ${topo.victimIfaces.length} links to ${capture.path}`);
-      const byIp = new Map(topo.hosts.map((h, i) => [h.ip, { scenario: opts.scenarios[i]!, link: h.condition.label }]));
+      // Keyed by the text the data plane prints (FlowRecord.srcAddr, block entries: RFC 5952).
+      const byIp = new Map(topo.hosts.map((h, i) => [canonical(h.ip), { scenario: scenarios[i]!, link: h.condition.label }]));
       const flows: LabelledFlow[] = [];
       const seqOf = new Map<string, number>();
       let strays = 0;
+      let linkLocal = 0;
+      const straySources: Record<string, number> = {};
       const unsubscribe = agent.pipeline.onFlow((record) => {
         const host = byIp.get(record.srcAddr);
-        if (!host) strays++;
-        else {
+        if (host) {
           const seq = seqOf.get(record.srcAddr) ?? 0;
           seqOf.set(record.srcAddr, seq + 1);
           const s = host.scenario;
           flows.push({ scenario: s.id, label: s.label, tool: s.tool, seq, record, endedUs: Number(monotonicNs() / 1000n), link: host.link });
+        } else if (isLinkLocalSource(record.srcAddr)) {
+          linkLocal++;
+        } else {
+          strays++;
+          straySources[record.srcAddr] = (straySources[record.srcAddr] ?? 0) + 1;
         }
       });
 
-      const attacks = opts.scenarios.filter((s) => s.label !== BENIGN);
+      const attacks = scenarios.filter((s) => s.label !== BENIGN);
       const benignMs = opts.leadMs + Math.max(0, attacks.length - 1) * opts.attackStaggerMs + opts.attackMs + opts.tailMs;
       let attackIndex = 0;
       const outcomes = await Promise.all(
         topo.hosts.map(async (host, i): Promise<HostOutcome> => {
-          const scenario = opts.scenarios[i]!;
+          const scenario = scenarios[i]!;
           const isAttack = scenario.label !== BENIGN;
           if (isAttack) await Bun.sleep(opts.leadMs + attackIndex++ * opts.attackStaggerMs);
           const dir = join(workDir, "scenarios", scenario.id);
@@ -194,6 +257,7 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
           try {
             result = await scenario.run({
               ns: host.ns,
+              family,
               srcIp: host.ip,
               victimIp: host.victimIp,
               services,
@@ -217,11 +281,15 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
       await agent.whenIdle();
       unsubscribe();
       const blocks = new Map(dataplane.kernel.blocks().map((b) => [b.addr, b]));
-      for (const o of outcomes) o.block = blocks.get(o.ip) ?? null;
+      for (const o of outcomes) o.block = blocks.get(canonical(o.ip)) ?? null;
       return {
+        family,
+        skipped,
         flows,
         capture: captured,
         strays,
+        straySources,
+        linkLocal,
         hosts: outcomes,
         xdpMode: dataplane.xdpMode,
         model,

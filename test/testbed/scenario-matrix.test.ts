@@ -204,6 +204,7 @@ async function runScenario(h: Harness, scenario: Scenario): Promise<Outcome> {
   try {
     result = await scenario.run({
       ns: host.ns,
+      family: h.topo.family,
       srcIp: host.ip,
       victimIp: host.victimIp,
       services: h.servicesFor(scenario.id),

@@ -3,6 +3,7 @@
 // own host namespace, so every flow the victim receives is labelled by its source address alone.
 import type { Netns } from "../harness/netns.ts";
 import type { VictimServices } from "./services.ts";
+import type { Family } from "./topology.ts";
 
 /** "BENIGN" or the attack category (the per-category rows of the evaluation). */
 export type Label = string;
@@ -11,6 +12,8 @@ export const BENIGN: Label = "BENIGN";
 export interface ScenarioContext {
   /** The scenario's own host. */
   ns: Netns;
+  /** The family of srcIp and victimIp: with 6, tools get their IPv6 flags and bracketed URLs. */
+  family: Family;
   /** Its address (the source of every flow it makes). */
   srcIp: string;
   /** The victim's address on this host's link. */
@@ -40,5 +43,10 @@ export interface Scenario {
   tool: string;
   /** One line for the summary table: the tool and what it does. */
   description: string;
+  /**
+   * Whether the generator runs over IPv6 (it then passes its tool the IPv6 flags and address
+   * forms), or why its tool cannot: an IPv6 run skips it and reports the reason.
+   */
+  ipv6: true | { unsupported: string };
   run(ctx: ScenarioContext): Promise<ScenarioResult>;
 }

@@ -48,7 +48,14 @@ const WEB_CREDENTIALS = { user: "alice", password: "Kx7#mPq2-vLr9!tZ" };
 const FTP_CREDENTIALS = { user: "backup", password: "Fz4$wNe8-hTq3@cY" };
 const SSH_ROOT_PASSWORD = "Rb2%jUd6-sMv5&kQ";
 
-export async function startVictimServices(victim: Netns, workDir: string, log: (line: string) => void): Promise<VictimServices> {
+export interface VictimServiceOptions {
+  /** Listen on IPv6 as well (an IPv6 star): nginx, sshd, vsftpd, iperf3, DNS and NTP. */
+  ipv6?: boolean;
+}
+
+export async function startVictimServices(victim: Netns, workDir: string, log: (line: string) => void, opts: VictimServiceOptions = {}): Promise<VictimServices> {
+  const ipv6 = opts.ipv6 ?? false;
+  const also = ipv6 ? " (IPv4 and IPv6)" : "";
   const processes: ServiceProcess[] = [];
   const cleanups: (() => void)[] = [];
   let stopping: Promise<void> | undefined;
@@ -68,19 +75,20 @@ export async function startVictimServices(victim: Netns, workDir: string, log: (
   try {
     const site = generateWebContent(dir("www"));
     processes.push(await startLoginApp(victim, dir("login-app"), WEB_CREDENTIALS.user, WEB_CREDENTIALS.password));
-    processes.push(await startNginx(victim, dir("nginx"), site.root, LOGIN_APP_PORT));
-    log(`victim: nginx on :${HTTP_PORT} (${site.pages.length} pages, ${site.downloads.length} downloads, /app/ login app)`);
-    const sshd = await startSshd(victim, dir("sshd"));
+    // The login app stays on loopback in both families: clients reach it through nginx's /app/.
+    processes.push(await startNginx(victim, dir("nginx"), site.root, LOGIN_APP_PORT, ipv6));
+    log(`victim: nginx on :${HTTP_PORT} (${ipv6 ? "IPv4 and IPv6; " : ""}${site.pages.length} pages, ${site.downloads.length} downloads, /app/ login app)`);
+    const sshd = await startSshd(victim, dir("sshd"), ipv6);
     processes.push(sshd.svc);
-    log(`victim: sshd on :${SSH_PORT}`);
-    const ftp = await startVsftpd(victim, dir("vsftpd"), FTP_CREDENTIALS.user, FTP_CREDENTIALS.password);
+    log(`victim: sshd on :${SSH_PORT}${also}`);
+    const ftp = await startVsftpd(victim, dir("vsftpd"), FTP_CREDENTIALS.user, FTP_CREDENTIALS.password, ipv6);
     processes.push(ftp.svc);
     cleanups.push(ftp.cleanup);
-    log(`victim: vsftpd on :${FTP_PORT}`);
-    processes.push(await startIperf(victim, dir("iperf3")));
-    log(`victim: iperf3 on :${IPERF_PORT}`);
-    processes.push(await startDnsNtp(victim, dir("dns-ntp")));
-    log(`victim: dns on udp/tcp :${DNS_PORT}, ntp on udp :${NTP_PORT}`);
+    log(`victim: vsftpd on :${FTP_PORT}${also}`);
+    processes.push(await startIperf(victim, dir("iperf3"), ipv6));
+    log(`victim: iperf3 on :${IPERF_PORT}${also}`);
+    processes.push(await startDnsNtp(victim, dir("dns-ntp"), ipv6));
+    log(`victim: dns on udp/tcp :${DNS_PORT}, ntp on udp :${NTP_PORT}${also}`);
 
     return {
       web: {

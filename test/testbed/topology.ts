@@ -2,6 +2,7 @@
 // own namespace, joined to the victim by one veth pair each (addresses from 198.18.0.0/15).
 // XDP runs on the victim's side of both links, so everything the victim receives passes it.
 import { createVethPair, Netns, setNamePrefix } from "../harness/netns.ts";
+import { parseIp } from "../../core/util/net.ts";
 import {
   LinkRelay, needsRelay, NO_CONDITION, RELAY_HOST_IFACE, RELAY_VICTIM_IFACE, validateCondition,
   type LinkCondition, type RelayStats,
@@ -50,10 +51,14 @@ export function buildTopology(prefix = "xidsd"): Topology {
   }
 }
 
+/** The address family of a star's links (the demo's topology above is IPv4 only). */
+export type Family = 4 | 6;
+
 /** One host of the star: its own namespace and its own link to the victim. */
 export interface StarHost {
   id: string;
   ns: Netns;
+  /** The host's address on its link, in the star's family (as the data plane prints it). */
   ip: string;
   /** The victim's address on this host's link. */
   victimIp: string;
@@ -62,13 +67,32 @@ export interface StarHost {
 }
 
 export interface StarTopology extends Disposable {
+  family: Family;
   victim: Netns;
   hosts: StarHost[];
   victimIfaces: string[];
 }
 
-/** The most hosts a star can have: link i uses 198.18.(10+i).0/24. */
+/** The most hosts a star can have: link i uses 198.18.(10+i).0/24 or 2001:2:0:(10+i)::/64. */
 export const MAX_STAR_HOSTS = 200;
+
+/**
+ * The addresses of link i: 198.18.(10+i).0/24 (host .2, victim .1), or for IPv6
+ * 2001:2:0:(10+i)::/64 (host ::2, victim ::1), the fourth group spelled with the same digits as
+ * the IPv4 third octet (so link 0 is 2001:2:0:10::/64; the group is hex, 0x10). Texts are in
+ * the data plane's canonical form (RFC 5952), which is what flow records and the block list carry.
+ */
+export function linkAddresses(i: number, family: Family): { host: string; victim: string; prefixLen: number } {
+  if (family === 4) return { host: `198.18.${10 + i}.2`, victim: `198.18.${10 + i}.1`, prefixLen: 24 };
+  const canonical = (text: string) => parseIp(text)!.text;
+  return { host: canonical(`2001:2:0:${10 + i}::2`), victim: canonical(`2001:2:0:${10 + i}::1`), prefixLen: 64 };
+}
+
+/** The address plan of a star of n hosts, for logs: "198.18.10.0/24 .. 198.18.12.0/24". */
+export function describeAddressPlan(n: number, family: Family): string {
+  const net = (i: number) => (family === 4 ? `198.18.${10 + i}.0/24` : `2001:2:0:${10 + i}::/64`);
+  return n === 1 ? net(0) : `${net(0)} .. ${net(n - 1)}`;
+}
 
 function disableIpv6(ns: Netns): void {
   // No IPv6 link-local chatter (router solicitations, MLD): every flow the victim sees comes
@@ -76,29 +100,55 @@ function disableIpv6(ns: Netns): void {
   for (const key of ["all", "default"]) ns.execSync(["sysctl", "-qw", `net.ipv6.conf.${key}.disable_ipv6=1`]);
 }
 
+/**
+ * IPv6 on, with as little chatter as a host can make: no duplicate address detection (addresses
+ * are usable at once; nodad on each address too) and no router solicitations (accept_ra=0). What
+ * remains is neighbour discovery, mostly from the hosts' global addresses, and the odd MLD
+ * report from a link-local one (run.ts counts those apart). Set before the veth ends move in: a
+ * device takes its namespace's defaults then.
+ */
+function enableIpv6(ns: Netns): void {
+  for (const key of ["all", "default"]) {
+    for (const [name, value] of [["disable_ipv6", 0], ["accept_dad", 0], ["accept_ra", 0]] as const) {
+      ns.execSync(["sysctl", "-qw", `net.ipv6.conf.${key}.${name}=${value}`]);
+    }
+  }
+}
+
+function prepare(ns: Netns, family: Family): void {
+  if (family === 6) enableIpv6(ns);
+  else disableIpv6(ns);
+}
+
 function checkIds(ids: string[]): void {
   if (ids.length === 0 || ids.length > MAX_STAR_HOSTS) throw new RangeError(`a star needs 1..${MAX_STAR_HOSTS} hosts, got ${ids.length}`);
   if (new Set(ids).size !== ids.length) throw new Error(`host ids must be unique: ${ids.join(", ")}`);
 }
 
+function checkFamily(family: number): asserts family is Family {
+  if (family !== 4 && family !== 6) throw new RangeError(`a star's family is 4 or 6, got ${family}`);
+}
+
 /** Host i's namespace, joined to the victim by a plain veth pair. */
-function plainHost(victim: Netns, id: string, i: number, made: Netns[]): StarHost {
+function plainHost(victim: Netns, id: string, i: number, family: Family, made: Netns[]): StarHost {
   const ns = Netns.create("h");
   made.push(ns);
-  disableIpv6(ns);
-  const net = `198.18.${10 + i}`;
+  prepare(ns, family);
+  const a = linkAddresses(i, family);
   const victimIface = `h${i}`;
-  createVethPair({ ns: victim, ifname: victimIface, addrs: [`${net}.1/24`] }, { ns, ifname: "eth0", addrs: [`${net}.2/24`] });
-  return { id, ns, ip: `${net}.2`, victimIp: `${net}.1`, victimIface };
+  createVethPair({ ns: victim, ifname: victimIface, addrs: [`${a.victim}/${a.prefixLen}`] }, { ns, ifname: "eth0", addrs: [`${a.host}/${a.prefixLen}`] });
+  return { id, ns, ip: a.host, victimIp: a.victim, victimIface };
 }
 
 /**
  * The testbed's network: a victim and one namespace per host id, each host on its own veth link
  * and /24 (198.18.(10+i).0/24: the host is .2, the victim .1), so a flow's source address says
- * which host, and so which scenario, sent it.
+ * which host, and so which scenario, sent it. With family 6 the links carry IPv6 only, one /64
+ * each (2001:2:0:(10+i)::/64: the host is ::2, the victim ::1; see linkAddresses).
  */
-export function buildStar(ids: string[], prefix = "xidsd"): StarTopology {
+export function buildStar(ids: string[], prefix = "xidsd", family: Family = 4): StarTopology {
   checkIds(ids);
+  checkFamily(family);
   setNamePrefix(prefix);
   const made: Netns[] = [];
   const close = () => {
@@ -107,9 +157,9 @@ export function buildStar(ids: string[], prefix = "xidsd"): StarTopology {
   try {
     const victim = Netns.create("v");
     made.push(victim);
-    disableIpv6(victim);
-    const hosts = ids.map((id, i) => plainHost(victim, id, i, made));
-    return { victim, hosts, victimIfaces: hosts.map((h) => h.victimIface), [Symbol.dispose]: close };
+    prepare(victim, family);
+    const hosts = ids.map((id, i) => plainHost(victim, id, i, family, made));
+    return { family, victim, hosts, victimIfaces: hosts.map((h) => h.victimIface), [Symbol.dispose]: close };
   } catch (err) {
     close();
     throw err;
@@ -142,6 +192,8 @@ export interface ConditionedStarOptions {
   timeLimitS?: number;
   /** The relays' SCHED_FIFO priority (0: normal tasks); default 1. */
   rtPriority?: number;
+  /** The links' address family (see buildStar); default 4. */
+  family?: Family;
 }
 
 function relaySeed(seed: number, i: number): number {
@@ -165,6 +217,8 @@ export async function buildStarWithConditions(ids: string[], conditions: readonl
   checkIds(ids);
   if (conditions.length !== ids.length) throw new RangeError(`${ids.length} hosts need ${ids.length} link conditions, got ${conditions.length}`);
   for (const c of conditions) validateCondition(c);
+  const family = opts.family ?? 4;
+  checkFamily(family);
   setNamePrefix(opts.prefix ?? "xidsd");
   const seed = opts.seed ?? 1;
   const timeLimitS = opts.timeLimitS ?? 3_600;
@@ -182,33 +236,35 @@ export async function buildStarWithConditions(ids: string[], conditions: readonl
   try {
     const victim = Netns.create("v");
     made.push(victim);
-    disableIpv6(victim);
+    prepare(victim, family);
     const hosts: ConditionedStarHost[] = [];
     for (const [i, id] of ids.entries()) {
       const condition = conditions[i]!;
       if (!needsRelay(condition)) {
         relays.push(null);
-        hosts.push({ ...plainHost(victim, id, i, made), condition: { ...NO_CONDITION, label: condition.label }, relay: null, relayNs: null });
+        hosts.push({ ...plainHost(victim, id, i, family, made), condition: { ...NO_CONDITION, label: condition.label }, relay: null, relayNs: null });
         continue;
       }
       const ns = Netns.create("h");
       made.push(ns);
-      disableIpv6(ns);
+      prepare(ns, family);
       // Its name starts with the prefix too: the leak check finds it if teardown ever fails.
       const relayNs = Netns.create("r");
       made.push(relayNs);
+      // The relay's own namespace stays silent in both families: it only moves frames.
       disableIpv6(relayNs);
-      const net = `198.18.${10 + i}`;
+      const a = linkAddresses(i, family);
       const victimIface = `h${i}`;
-      createVethPair({ ns: victim, ifname: victimIface, addrs: [`${net}.1/24`] }, { ns: relayNs, ifname: RELAY_VICTIM_IFACE, addrs: [] });
-      createVethPair({ ns: relayNs, ifname: RELAY_HOST_IFACE, addrs: [] }, { ns, ifname: "eth0", addrs: [`${net}.2/24`] });
+      createVethPair({ ns: victim, ifname: victimIface, addrs: [`${a.victim}/${a.prefixLen}`] }, { ns: relayNs, ifname: RELAY_VICTIM_IFACE, addrs: [] });
+      createVethPair({ ns: relayNs, ifname: RELAY_HOST_IFACE, addrs: [] }, { ns, ifname: "eth0", addrs: [`${a.host}/${a.prefixLen}`] });
       ns.execSync(["ip", "link", "set", "eth0", "gso_max_segs", "1"]);
       victim.execSync(["ip", "link", "set", victimIface, "gso_max_segs", "1"]);
       const relay = await LinkRelay.start(relayNs, { condition, seed: condition.seed ?? relaySeed(seed, i), timeLimitS, rtPriority: opts.rtPriority ?? 1 });
       relays.push(relay);
-      hosts.push({ id, ns, ip: `${net}.2`, victimIp: `${net}.1`, victimIface, condition, relay, relayNs });
+      hosts.push({ id, ns, ip: a.host, victimIp: a.victim, victimIface, condition, relay, relayNs });
     }
     return {
+      family,
       victim,
       hosts,
       victimIfaces: hosts.map((h) => h.victimIface),

@@ -6,23 +6,27 @@ import { evaluateRun } from "../evaluate.ts";
 import { formatSummary, summaryJson } from "../report.ts";
 import { DEFAULT_TIMING, runTestbed } from "../run.ts";
 import { BENIGN } from "../scenario.ts";
+import { MATRIX_SCENARIOS } from "../matrix.ts";
 import { ALL_SCENARIOS, selectScenarios } from "../scenarios.ts";
 
 /** The shipped model the testbed runs by default (trained on the testbed's training recording). */
 export const TESTBED_MODEL = "models/artifacts/testbed-mlp";
 export const TESTBED_SEED = 2;
 const RECORD_CAP = 2_000;
+/** The tools an IPv6 run skips (their scenarios declare why), for the help text. */
+const NO_IPV6_TOOLS = [...new Set([...ALL_SCENARIOS, ...MATRIX_SCENARIOS].filter((s) => s.ipv6 !== true).map((s) => s.tool))].join(", ");
 
 const spec = {
   json: "boolean", model: "string", "no-model": "boolean", "alert-only": "boolean", seed: "number", record: "string",
-  scenarios: "string", links: "string", capture: "string", "attack-ms": "number", "stagger-ms": "number", verbose: "boolean", "max-per-scenario": "number",
+  scenarios: "string", links: "string", capture: "string", family: "string", "attack-ms": "number", "stagger-ms": "number", verbose: "boolean", "max-per-scenario": "number",
 } as const;
 
 export const command: Command = {
   name: "testbed",
   summary: "real-time evaluation: real services, real benign and attack tools, xids in the kernel (needs root)",
   help: `usage: xids testbed [--json] [--model DIR | --no-model] [--alert-only] [--seed N] [--record FILE]
-                    [--scenarios id,id,...|matrix] [--links none|drawn] [--attack-ms N] [--stagger-ms N] [--verbose]
+                    [--scenarios id,id,...|matrix] [--links none|drawn] [--attack-ms N] [--stagger-ms N]
+                    [--family 4|6] [--verbose]
 
 Builds a victim namespace running nginx (with a login app), OpenSSH, vsftpd and iperf3, protected
 by xids (native XDP on every link, the in-kernel model blocking attackers), and one namespace per
@@ -48,6 +52,10 @@ dropped). Everything is torn down afterwards.
                     rate and loss band drawn from the seed (a real relay, see link-conditions.ts)
   --capture FILE    also capture every packet the victim receives (inbound, all links) to FILE
                     (pcapng), to replay through the kernel and the reference (\`xids replay\`)
+  --family 4|6      the links' address family (default 4: 198.18.(10+i).0/24 per host). 6: IPv6 only,
+                    2001:2:0:(10+i)::/64 per host (host ::2, victim ::1), the victim's services on
+                    IPv6 too, flows labelled by their IPv6 source; scenarios whose tools have no
+                    IPv6 (${NO_IPV6_TOOLS}) are skipped and listed with the reason
   --attack-ms N     each attack's budget (default ${DEFAULT_TIMING.attackMs})
   --stagger-ms N    gap between attack starts (default ${DEFAULT_TIMING.attackStaggerMs})
   --verbose         the agent logs at info level
@@ -63,6 +71,9 @@ example:
     const scenarios = selectScenarios(f.scenarios ? f.scenarios.split(",").map((s) => s.trim()).filter(Boolean) : []);
     const links = f.links ?? "none";
     if (links !== "none" && links !== "drawn") throw new UsageError(`--links: expected none or drawn, got "${links}"`);
+    const familyText = f.family ?? "4";
+    if (familyText !== "4" && familyText !== "6") throw new UsageError(`--family: expected 4 or 6, got "${familyText}"`);
+    const family = familyText === "6" ? 6 : 4;
     const model = f["no-model"] ? null : (f.model ?? TESTBED_MODEL);
     const protect = !f["alert-only"] && model !== null;
     const run = await runTestbed({
@@ -79,6 +90,7 @@ example:
       agentLogLevel: f.verbose ? "info" : "warn",
       links,
       capture: f.capture,
+      family,
     });
     if (run.capture) console.log(`captured ${(run.capture.bytes / 1e6).toFixed(1)} MB to ${run.capture.path} (${run.capture.report.split("\n").pop()})`);
     if (f.record) {

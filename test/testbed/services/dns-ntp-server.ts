@@ -9,6 +9,8 @@ import { createServer } from "node:net";
 export interface DnsNtpConfig {
   dnsPort: number;
   ntpPort: number;
+  /** Listen on [::] too (beside 0.0.0.0). */
+  ipv6?: boolean;
 }
 
 /** The zone the resolver is authoritative for; clients draw the names they look up from it. */
@@ -213,58 +215,65 @@ export interface DnsNtpCounts {
   ntp: number;
 }
 
-/** Starts the servers; resolves once every socket is bound (TCP last, which is what readiness probes). */
-export async function serveDnsNtp(config: DnsNtpConfig): Promise<{ counts: DnsNtpCounts; close(): void }> {
-  const counts: DnsNtpCounts = { dnsUdp: 0, dnsTcp: 0, ntp: 0 };
-  const dns = createSocket("udp4");
-  dns.on("message", (msg, peer) => {
-    const answer = dnsAnswer(msg);
-    if (!answer) return;
-    counts.dnsUdp++;
-    dns.send(answer, peer.port, peer.address, () => {});
+/** One UDP server socket answering each datagram with `answer` (null: no reply). */
+async function udpServer(type: "udp4" | "udp6", address: string, port: number, answer: (msg: Uint8Array) => Uint8Array | null, count: () => void) {
+  // ipv6Only: the IPv6 socket leaves IPv4 to its own socket on 0.0.0.0.
+  const sock = createSocket({ type, ipv6Only: type === "udp6" });
+  sock.on("message", (msg, peer) => {
+    const reply = answer(msg);
+    if (!reply) return;
+    count();
+    sock.send(reply, peer.port, peer.address, () => {});
   });
-  const ntp = createSocket("udp4");
-  ntp.on("message", (msg, peer) => {
-    const answer = ntpAnswer(msg, Date.now());
-    if (!answer) return;
-    counts.ntp++;
-    ntp.send(answer, peer.port, peer.address, () => {});
-  });
-  await Promise.all([
-    new Promise<void>((ok, fail) => dns.once("error", fail).bind(config.dnsPort, "0.0.0.0", ok)),
-    new Promise<void>((ok, fail) => ntp.once("error", fail).bind(config.ntpPort, "0.0.0.0", ok)),
-  ]);
+  await new Promise<void>((ok, fail) => sock.once("error", fail).bind(port, address, ok));
   // Once bound, a failed send (a flood fills the socket buffer) loses one answer, as a busy
   // server does; without a listener the error event would end the process.
-  for (const sock of [dns, ntp]) {
-    sock.removeAllListeners("error");
-    sock.on("error", () => {});
-  }
+  sock.removeAllListeners("error");
+  sock.on("error", () => {});
+  return sock;
+}
+
+/**
+ * Starts the servers on 0.0.0.0 (and with config.ipv6 on [::] as well); resolves once every
+ * socket is bound (TCP last, which is what readiness probes).
+ */
+export async function serveDnsNtp(config: DnsNtpConfig): Promise<{ counts: DnsNtpCounts; close(): void }> {
+  const counts: DnsNtpCounts = { dnsUdp: 0, dnsTcp: 0, ntp: 0 };
+  const families = config.ipv6 ? ([["udp4", "0.0.0.0"], ["udp6", "::"]] as const) : ([["udp4", "0.0.0.0"]] as const);
+  const udp = await Promise.all(
+    families.flatMap(([type, address]) => [
+      udpServer(type, address, config.dnsPort, dnsAnswer, () => counts.dnsUdp++),
+      udpServer(type, address, config.ntpPort, (msg) => ntpAnswer(msg, Date.now()), () => counts.ntp++),
+    ]),
+  );
   // DNS over TCP: two-byte length prefix per message; a client may send several on one connection.
-  const tcp = createServer((sock) => {
-    let buf = Buffer.alloc(0);
-    sock.setTimeout(10_000, () => sock.destroy());
-    sock.on("error", () => sock.destroy());
-    sock.on("data", (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 2) {
-        const len = buf.readUInt16BE(0);
-        if (buf.length < 2 + len) break;
-        const answer = dnsAnswer(buf.subarray(2, 2 + len));
-        buf = buf.subarray(2 + len);
-        if (!answer) continue;
-        counts.dnsTcp++;
-        sock.write(Buffer.concat([Buffer.from(u16(answer.length)), answer]));
-      }
-    });
-  });
-  await new Promise<void>((ok, fail) => tcp.once("error", fail).listen(config.dnsPort, "0.0.0.0", ok));
+  const tcp = families.map(() =>
+    createServer((sock) => {
+      let buf = Buffer.alloc(0);
+      sock.setTimeout(10_000, () => sock.destroy());
+      sock.on("error", () => sock.destroy());
+      sock.on("data", (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk]);
+        while (buf.length >= 2) {
+          const len = buf.readUInt16BE(0);
+          if (buf.length < 2 + len) break;
+          const answer = dnsAnswer(buf.subarray(2, 2 + len));
+          buf = buf.subarray(2 + len);
+          if (!answer) continue;
+          counts.dnsTcp++;
+          sock.write(Buffer.concat([Buffer.from(u16(answer.length)), answer]));
+        }
+      });
+    }),
+  );
+  for (const [i, [type, address]] of families.entries()) {
+    await new Promise<void>((ok, fail) => tcp[i]!.once("error", fail).listen({ port: config.dnsPort, host: address, ipv6Only: type === "udp6" }, ok));
+  }
   return {
     counts,
     close() {
-      dns.close();
-      ntp.close();
-      tcp.close();
+      for (const sock of udp) sock.close();
+      for (const server of tcp) server.close();
     },
   };
 }
@@ -274,7 +283,7 @@ if (import.meta.main) {
   if (!configPath) throw new Error("usage: dns-ntp-server.ts <config.json>");
   const config = (await Bun.file(configPath).json()) as DnsNtpConfig;
   const server = await serveDnsNtp(config);
-  console.log(`dns on udp/tcp :${config.dnsPort}, ntp on udp :${config.ntpPort}`);
+  console.log(`dns on udp/tcp :${config.dnsPort}, ntp on udp :${config.ntpPort}${config.ipv6 ? " (IPv4 and IPv6)" : ""}`);
   // A line now and then, so the log shows the servers were used.
   setInterval(() => console.log(`answered: dns udp ${server.counts.dnsUdp}, dns tcp ${server.counts.dnsTcp}, ntp ${server.counts.ntp}`), 10_000);
 }

@@ -11,10 +11,11 @@ import { startListeningService, type ServiceProcess } from "./process.ts";
 export const DNS_PORT = 53;
 export const NTP_PORT = 123;
 
-export async function startDnsNtp(victim: Netns, dir: string): Promise<ServiceProcess> {
+/** With `ipv6` the servers listen on [::] as well as 0.0.0.0. */
+export async function startDnsNtp(victim: Netns, dir: string, ipv6 = false): Promise<ServiceProcess> {
   const configFile = join(dir, "dns-ntp.json");
-  const config: DnsNtpConfig = { dnsPort: DNS_PORT, ntpPort: NTP_PORT };
+  const config: DnsNtpConfig = { dnsPort: DNS_PORT, ntpPort: NTP_PORT, ...(ipv6 ? { ipv6 } : {}) };
   writeFileSync(configFile, JSON.stringify(config));
   const argv = [process.execPath, join(import.meta.dir, "dns-ntp-server.ts"), configFile];
-  return startListeningService(victim, { name: "dns/ntp", argv, logFile: join(dir, "dns-ntp.log"), port: DNS_PORT });
+  return startListeningService(victim, { name: "dns/ntp", argv, logFile: join(dir, "dns-ntp.log"), port: DNS_PORT, ipv6 });
 }

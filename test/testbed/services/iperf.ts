@@ -5,8 +5,9 @@ import { startListeningService, type ServiceProcess } from "./process.ts";
 
 export const IPERF_PORT = 5201;
 
-export async function startIperf(victim: Netns, dir: string): Promise<ServiceProcess> {
+/** iperf3 -s listens dual-stack on [::] already; `ipv6` only adds the IPv6 readiness check. */
+export async function startIperf(victim: Netns, dir: string, ipv6 = false): Promise<ServiceProcess> {
   // --rcv-timeout: a client that vanishes mid-test frees the server after 10 s instead of 120 s.
   const argv = ["iperf3", "-s", "-p", String(IPERF_PORT), "--rcv-timeout", "10000", "--forceflush"];
-  return startListeningService(victim, { name: "iperf3", argv, logFile: join(dir, "iperf3.log"), port: IPERF_PORT });
+  return startListeningService(victim, { name: "iperf3", argv, logFile: join(dir, "iperf3.log"), port: IPERF_PORT, ipv6 });
 }

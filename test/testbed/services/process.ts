@@ -52,22 +52,25 @@ export function logTail(logFile: string, chars = 1_500): string {
 
 /**
  * Waits until the service accepts a TCP connection on 127.0.0.1:port inside the victim namespace
- * (loopback, so the probe never crosses a monitored link). Fails early if the process exits.
+ * (loopback, so the probe never crosses a monitored link), and with `ipv6` on [::1]:port too.
+ * Fails early if the process exits.
  */
-export async function waitUntilListening(victim: Netns, svc: ServiceProcess, port: number, timeoutMs = 10_000): Promise<void> {
+export async function waitUntilListening(victim: Netns, svc: ServiceProcess, port: number, timeoutMs = 10_000, ipv6 = false): Promise<void> {
   let exitCode: number | undefined;
   void svc.exited.then((code) => (exitCode = code));
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (exitCode !== undefined) {
-      throw new Error(`victim service ${svc.name} exited (code ${exitCode}) before listening on port ${port}:\n${logTail(svc.logFile)}`);
+  for (const loopback of ipv6 ? ["127.0.0.1", "::1"] : ["127.0.0.1"]) {
+    for (;;) {
+      if (exitCode !== undefined) {
+        throw new Error(`victim service ${svc.name} exited (code ${exitCode}) before listening on port ${port}:\n${logTail(svc.logFile)}`);
+      }
+      const probe = await victim.exec(["timeout", "-s", "KILL", "2", "bash", "-c", `exec 3<>/dev/tcp/${loopback}/${port}`], { allowFail: true, timeoutMs: 3_000 });
+      if (probe.code === 0) break;
+      if (Date.now() > deadline) {
+        throw new Error(`victim service ${svc.name} does not accept connections on ${loopback} port ${port} after ${timeoutMs} ms:\n${logTail(svc.logFile)}`);
+      }
+      await Bun.sleep(100);
     }
-    const probe = await victim.exec(["timeout", "-s", "KILL", "2", "bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`], { allowFail: true, timeoutMs: 3_000 });
-    if (probe.code === 0) return;
-    if (Date.now() > deadline) {
-      throw new Error(`victim service ${svc.name} does not accept connections on port ${port} after ${timeoutMs} ms:\n${logTail(svc.logFile)}`);
-    }
-    await Bun.sleep(100);
   }
 }
 
@@ -77,14 +80,15 @@ async function assertPortFree(victim: Netns, name: string, port: number): Promis
 }
 
 /**
- * Starts a server and returns once it accepts connections on its port; a port already taken
- * fails at once (otherwise the readiness probe would be answered by the other listener).
+ * Starts a server and returns once it accepts connections on its port (with `ipv6`, over IPv6
+ * too); a port already taken fails at once (otherwise the readiness probe would be answered by
+ * the other listener).
  */
-export async function startListeningService(victim: Netns, opts: { name: string; argv: string[]; logFile: string; port: number }): Promise<ServiceProcess> {
+export async function startListeningService(victim: Netns, opts: { name: string; argv: string[]; logFile: string; port: number; ipv6?: boolean }): Promise<ServiceProcess> {
   await assertPortFree(victim, opts.name, opts.port);
   const svc = spawnService(victim, opts.name, opts.argv, opts.logFile);
   try {
-    await waitUntilListening(victim, svc, opts.port);
+    await waitUntilListening(victim, svc, opts.port, 10_000, opts.ipv6 ?? false);
   } catch (err) {
     await svc.stop();
     throw err;

@@ -83,5 +83,5 @@ async function runAb(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const AB_FLOOD_SCENARIOS: Scenario[] = [
-  { id: "ab-http-flood", label: "DoS-HTTPFlood", tool: "ab", description: "ApacheBench HTTP flood: fixed concurrency, GET/HEAD/POST, with or without keep-alive", run: runAb },
+  { id: "ab-http-flood", label: "DoS-HTTPFlood", tool: "ab", ipv6: true, description: "ApacheBench HTTP flood: fixed concurrency, GET/HEAD/POST, with or without keep-alive", run: runAb },
 ];

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { BENIGN, type Scenario, type ScenarioContext, type ScenarioResult } from "../scenario.ts";
+import { curlGlobOff, remoteTarget, urlHost } from "./addresses.ts";
 import { Budget, runTool, type ToolRun } from "./bounded.ts";
 import { BUSY_CLIENT_SCENARIOS } from "./busy-client.ts";
 import {
@@ -67,7 +68,7 @@ async function webDownload(ctx: ScenarioContext): Promise<ScenarioResult> {
     const useWget = !partial && chance(rng, 0.4);
     const argv = useWget
       ? ["wget", "-q", "-O", "/dev/null", "--tries=1", "--timeout=10", ...(slowRate ? [`--limit-rate=${slowRate}`] : []), origin + path]
-      : ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-A", pick(rng, DOWNLOAD_USER_AGENTS), "--connect-timeout", "4",
+      : ["curl", ...curlGlobOff(ctx), "-s", "-o", "/dev/null", "-w", "%{http_code}", "-A", pick(rng, DOWNLOAD_USER_AGENTS), "--connect-timeout", "4",
          ...(slowRate ? ["--limit-rate", String(slowRate)] : []), ...(partial ? ["-r", partial] : []), origin + path];
     const run = await runTool(ctx, budget, argv, { maxMs: 15_000 });
     const ok = run.code === 0 && (useWget || /^20[06]$/.test(run.stdout.trim()));
@@ -87,7 +88,9 @@ async function sshSession(ctx: ScenarioContext): Promise<ScenarioResult> {
   const budget = new Budget(ctx.durationMs);
   const tally = new Tally();
   const { user } = ctx.services.ssh;
+  // ssh takes an IPv6 address bare; scp wants it bracketed before the ':' of the path.
   const target = `${user}@${ctx.victimIp}`;
+  const scpTarget = remoteTarget(user, ctx.victimIp);
   let copies = 0;
   const sessions = await runUsers(ctx, budget, { workers: [2, 3], thinkMs: [500, 5_000], minSessionMs: 2_000 }, async (rng, worker) => {
     const kind = pickWeighted(rng, [["exec", 5], ["typed", 3], ["scp", 2]] as const);
@@ -96,7 +99,7 @@ async function sshSession(ctx: ScenarioContext): Promise<ScenarioResult> {
       // scp's port option is -P; its other options are ssh's.
       const options = sshOptions(ctx).map((o) => (o === "-p" ? "-P" : o));
       const dest = join(ctx.workDir, `copy-${worker}-${copies++}`);
-      run = await runTool(ctx, budget, ["scp", "-q", ...options, `${target}:${pick(rng, SCP_SOURCES)}`, dest], { maxMs: 15_000 });
+      run = await runTool(ctx, budget, ["scp", "-q", ...options, `${scpTarget}:${pick(rng, SCP_SOURCES)}`, dest], { maxMs: 15_000 });
     } else if (kind === "exec") {
       const commands = sample(rng, SSH_COMMANDS, intBetween(rng, 1, 3));
       run = await runTool(ctx, budget, ["ssh", ...sshOptions(ctx), target, commands.join("; ")], { maxMs: 15_000 });
@@ -130,9 +133,9 @@ async function ftpSession(ctx: ScenarioContext): Promise<ScenarioResult> {
   const budget = new Budget(ctx.durationMs);
   const tally = new Tally();
   const { user, password, files, uploadDir } = ctx.services.ftp;
-  const origin = `ftp://${ctx.victimIp}:${ctx.services.ftp.port}`;
+  const origin = `ftp://${urlHost(ctx.victimIp)}:${ctx.services.ftp.port}`;
   const uploads = makeUploadFiles(join(ctx.workDir, "ftp-uploads"));
-  const common = ["-s", "--ftp-pasv", "--connect-timeout", "4", "-m", "20", "-w", "%{response_code}\\n"];
+  const common = [...curlGlobOff(ctx), "-s", "--ftp-pasv", "--connect-timeout", "4", "-m", "20", "-w", "%{response_code}\\n"];
   let uploaded = 0;
   const sessions = await runUsers(ctx, budget, { workers: [2, 3], thinkMs: [500, 5_000], minSessionMs: 2_000 }, async (rng, worker) => {
     // Now and then a user mistypes the password first (vsftpd answers 530 after its 1 s delay).
@@ -152,7 +155,7 @@ async function ftpSession(ctx: ScenarioContext): Promise<ScenarioResult> {
       transfers++;
     }
     if (chance(rng, 0.5)) {
-      const name = `${ctx.srcIp.replace(/\./g, "-")}-${worker}-${uploaded++}.dat`;
+      const name = `${ctx.srcIp.replace(/[.:]/g, "-")}-${worker}-${uploaded++}.dat`;
       argv.push("--next", ...common, "--user", `${user}:${password}`, "-T", pick(rng, uploads), `${origin}${uploadDir}${name}`);
       transfers++;
       tally.add("uploads tried");
@@ -223,11 +226,11 @@ async function iperfRuns(ctx: ScenarioContext): Promise<ScenarioResult> {
 // ---------------------------------------------------------------------------------------------
 
 export const BENIGN_SCENARIOS: Scenario[] = [
-  { id: "web-browse", label: BENIGN, tool: "curl", description: "curl browser sessions: keep-alive page views, form log-ins (some after a typo), searches", run: webBrowse },
-  { id: "web-download", label: BENIGN, tool: "curl", description: "curl and wget downloads of 1 KB to 8 MB, some rate-limited or partial", run: webDownload },
-  { id: "ssh-session", label: BENIGN, tool: "ssh", description: "ssh key log-ins running everyday commands (scripted or typed), occasional scp", run: sshSession },
-  { id: "ftp-session", label: BENIGN, tool: "curl", description: "curl FTP sessions (passive): log-in, listings, downloads, uploads", run: ftpSession },
-  { id: "iperf3", label: BENIGN, tool: "iperf3", description: "short bounded iperf3 measurements: TCP by time or bytes, some reverse or UDP", run: iperfRuns },
+  { id: "web-browse", label: BENIGN, tool: "curl", ipv6: true, description: "curl browser sessions: keep-alive page views, form log-ins (some after a typo), searches", run: webBrowse },
+  { id: "web-download", label: BENIGN, tool: "curl", ipv6: true, description: "curl and wget downloads of 1 KB to 8 MB, some rate-limited or partial", run: webDownload },
+  { id: "ssh-session", label: BENIGN, tool: "ssh", ipv6: true, description: "ssh key log-ins running everyday commands (scripted or typed), occasional scp", run: sshSession },
+  { id: "ftp-session", label: BENIGN, tool: "curl", ipv6: true, description: "curl FTP sessions (passive): log-in, listings, downloads, uploads", run: ftpSession },
+  { id: "iperf3", label: BENIGN, tool: "iperf3", ipv6: true, description: "short bounded iperf3 measurements: TCP by time or bytes, some reverse or UDP", run: iperfRuns },
 ];
 
 /**

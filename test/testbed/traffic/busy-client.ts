@@ -5,6 +5,7 @@
 // (the start of the day, a meeting ending), then calmer. This is what a false positive looks
 // like in real life: many connections, many requests, a high rate, all of them harmless.
 import { BENIGN, type Scenario, type ScenarioContext, type ScenarioResult } from "../scenario.ts";
+import { curlGlobOff } from "./addresses.ts";
 import { Budget, runTool } from "./bounded.ts";
 import { browseRequests, forkRng, loginRequests, searchRequests, sizeOf, Tally } from "./clients.ts";
 import { randomBrowser, runCurlSession, webOrigin, type HttpRequest } from "./curl-session.ts";
@@ -63,7 +64,7 @@ async function busyClient(ctx: ScenarioContext): Promise<ScenarioResult> {
       const urls = [...files, ...extra];
       const slow = chance(rng, 0.3) ? ["--limit-rate", String(Math.max(64 << 10, Math.round(sizeOf(files[0]!) / intBetween(rng, 2, 6))))] : [];
       const argv = [
-        "curl", "-s", "--parallel", "--parallel-max", String(intBetween(rng, 2, 8)), "--connect-timeout", "4", "-A", randomBrowser(rng).userAgent,
+        "curl", ...curlGlobOff(ctx), "-s", "--parallel", "--parallel-max", String(intBetween(rng, 2, 8)), "--connect-timeout", "4", "-A", randomBrowser(rng).userAgent,
         "-w", "%{http_code}\\n", ...slow, ...urls.flatMap((p) => ["-o", "/dev/null", origin + p]),
       ];
       const run = await runTool(ctx, budget, argv, { maxMs: 30_000 });
@@ -82,5 +83,5 @@ async function busyClient(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const BUSY_CLIENT_SCENARIOS: Scenario[] = [
-  { id: "busy-nat-client", label: BENIGN, tool: "curl", description: "one address, many people (NAT/proxy): 20-60 concurrent browsers, parallel downloads, bursts", run: busyClient },
+  { id: "busy-nat-client", label: BENIGN, tool: "curl", ipv6: true, description: "one address, many people (NAT/proxy): 20-60 concurrent browsers, parallel downloads, bursts", run: busyClient },
 ];

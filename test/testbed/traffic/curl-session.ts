@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ScenarioContext } from "../scenario.ts";
+import { urlHost } from "./addresses.ts";
 import { Budget, runTool } from "./bounded.ts";
 import { intBetween, pick, pickWeighted, type Rng } from "./random.ts";
 
@@ -60,7 +61,7 @@ export function submissionsPerSession(rng: Rng): number {
 
 export function webOrigin(ctx: ScenarioContext): string {
   const port = ctx.services.web.port;
-  return `http://${ctx.victimIp}${port === 80 ? "" : `:${port}`}`;
+  return `http://${urlHost(ctx.victimIp)}${port === 80 ? "" : `:${port}`}`;
 }
 
 /** Form encoding as a browser submits it: everything but [A-Za-z0-9*-._] escaped, spaces as '+'. */
@@ -77,7 +78,7 @@ function quoted(value: string): string {
   return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t")}"`;
 }
 
-function curlConfig(origin: string, browser: Browser, requests: HttpRequest[], perMinute: number): string {
+function curlConfig(origin: string, browser: Browser, requests: HttpRequest[], perMinute: number, globOff: boolean): string {
   const groups = requests.map((req, i) => {
     const lines = [
       `url = ${quoted(origin + req.path)}`,
@@ -92,6 +93,8 @@ function curlConfig(origin: string, browser: Browser, requests: HttpRequest[], p
       "connect-timeout = 4",
       "max-time = 10",
     ];
+    // Per transfer, as every option after "next": an IPv6 URL's brackets are no glob range.
+    if (globOff) lines.push("globoff");
     if (req.referer) lines.push(`referer = ${quoted(origin + req.referer)}`);
     if (req.method === "POST") {
       lines.push(`data-raw = ${quoted(req.form ?? "")}`);
@@ -115,7 +118,7 @@ export async function runCurlSession(
   perMinute: number,
 ): Promise<SessionOutcome> {
   const config = join(ctx.workDir, `session-${sessionCounter++}.curl`);
-  writeFileSync(config, curlConfig(webOrigin(ctx), browser, requests, perMinute));
+  writeFileSync(config, curlConfig(webOrigin(ctx), browser, requests, perMinute, ctx.family === 6));
   // Paced time plus room for slow answers; cut to the budget by runTool.
   const expectedMs = (requests.length * 60_000) / perMinute;
   const run = await runTool(ctx, budget, ["curl", "-s", "-K", config], { maxMs: expectedMs * 2 + 10_000 });

@@ -89,6 +89,6 @@ async function runFfuf(ctx: ScenarioContext, makeJob: (rng: Rng, ctx: ScenarioCo
 }
 
 export const FFUF_SCENARIOS: Scenario[] = [
-  { id: "ffuf-web-login", label: "Web-BruteForce", tool: "ffuf", description: "ffuf clusterbomb of users x passwords POSTed to the login form", run: (ctx) => runFfuf(ctx, loginJob) },
-  { id: "ffuf-xss", label: "Web-XSS", tool: "ffuf", description: "ffuf reflected-XSS payload lists into the search page or the login form", run: (ctx) => runFfuf(ctx, xssJob) },
+  { id: "ffuf-web-login", label: "Web-BruteForce", tool: "ffuf", description: "ffuf clusterbomb of users x passwords POSTed to the login form", ipv6: true, run: (ctx) => runFfuf(ctx, loginJob) },
+  { id: "ffuf-xss", label: "Web-XSS", tool: "ffuf", description: "ffuf reflected-XSS payload lists into the search page or the login form", ipv6: true, run: (ctx) => runFfuf(ctx, xssJob) },
 ];

@@ -4,6 +4,7 @@
 // packet) or stays (one long flow per burst, cut by the active timeout).
 import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario.ts";
 import { Budget, firstErrorLine, runTool } from "./bounded.ts";
+import { HPING3_NO_IPV6 } from "./syn-flood.ts";
 import { chance, intBetween, pick, pickWeighted, type Rng } from "./random.ts";
 
 const MAX_PACKETS_PER_BURST = 30_000;
@@ -92,6 +93,7 @@ export const HPING3_FLOOD_SCENARIOS: Scenario[] = MODES.map((mode) => ({
   id: mode.id,
   label: mode.label,
   tool: "hping3",
+  ipv6: HPING3_NO_IPV6,
   description: mode.description,
   run: (ctx) => runFlood(mode, ctx),
 }));

@@ -10,14 +10,23 @@ import { intBetween, pickWeighted } from "./random.ts";
 
 const GOLDENEYE = "/usr/bin/goldeneye";
 
+/** GoldenEye's host from its URL: everything before the first ':' of the authority. */
+const HOST_FROM_URL = "self.host = parsedUrl.netloc.split(':')[0]";
+
 /**
  * Debian's GoldenEye fails every request under Python >= 3.10 (random.randint with a float
  * bound raises before anything is sent, so it only spins). The copy it runs fixes that one
- * division and is otherwise the packaged tool.
+ * division and is otherwise the packaged tool. For IPv6 it also takes the host from the URL's
+ * hostname (the bare address) instead of cutting "[2001:..." at the first ':'; its Host and
+ * Referer headers then carry the address without brackets, which nginx accepts.
  */
-function patchedGoldenEye(workDir: string): string {
+function patchedGoldenEye(workDir: string, ipv6: boolean): string {
   const source = readFileSync(GOLDENEYE, "utf8");
-  const fixed = source.replace("random.randint(1,len(acceptEncoding)/2)", "random.randint(1,len(acceptEncoding)//2)");
+  let fixed = source.replace("random.randint(1,len(acceptEncoding)/2)", "random.randint(1,len(acceptEncoding)//2)");
+  if (ipv6) {
+    if (!fixed.includes(HOST_FROM_URL)) throw new Error(`${GOLDENEYE}: no "${HOST_FROM_URL}" to make it take an IPv6 address (another GoldenEye version?)`);
+    fixed = fixed.replace(HOST_FROM_URL, "self.host = parsedUrl.hostname");
+  }
   const path = join(workDir, "goldeneye.py");
   writeFileSync(path, fixed);
   return path;
@@ -27,7 +36,7 @@ async function runGoldenEye(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { rng } = ctx;
   const budget = new Budget(ctx.durationMs);
   if (!existsSync(GOLDENEYE)) return { actions: 0, note: `${GOLDENEYE} is not installed (apt-get install goldeneye)` };
-  const script = patchedGoldenEye(ctx.workDir);
+  const script = patchedGoldenEye(ctx.workDir, ctx.family === 6);
   // Bounded to a few worker processes: each one is a busy Python process on a 2-core testbed.
   const workers = intBetween(rng, 2, 3);
   const sockets = intBetween(rng, 10, 40);
@@ -51,6 +60,7 @@ export const HTTP_FLOOD_SCENARIOS: Scenario[] = [
     id: "goldeneye-http-flood",
     label: "DoS-HTTPFlood",
     tool: "goldeneye",
+    ipv6: true,
     description: "GoldenEye keep-alive HTTP flood with random URLs, headers and methods",
     run: runGoldenEye,
   },

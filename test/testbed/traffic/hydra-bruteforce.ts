@@ -1,7 +1,9 @@
 // Password guessing against the victim's SSH and FTP servers with hydra: a user list and a
 // run-generated password list, a few parallel tasks, the way hydra is usually run. Some runs
 // include the real account and password, so the attack sometimes succeeds (and keeps going).
+// Over IPv6 with -6 and the address bracketed in the target URL.
 import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario.ts";
+import { ipv6Flag, urlHost } from "./addresses.ts";
 import { Budget, firstErrorLine, runTool } from "./bounded.ts";
 import { chance, intBetween, maybe } from "./random.ts";
 import { passwordList, userList, writeList } from "./wordlists.ts";
@@ -65,12 +67,12 @@ async function runHydra(target: HydraTarget, ctx: ScenarioContext): Promise<Scen
   for (; ran < runs && budget.allows(2_000); ran++) {
     const passFile = writeList(ctx.workDir, `passwords-${ran}.txt`, passwords.slice(ran * perRun, (ran + 1) * perRun));
     const argv = [
-      "hydra", "-I", "-V", "-L", userFile, "-P", passFile, "-t", String(tasks),
+      "hydra", ...ipv6Flag(ctx), "-I", "-V", "-L", userFile, "-P", passFile, "-t", String(tasks),
       // -u: one password across all users before the next (spraying) instead of user by user.
       ...(spray ? ["-u"] : []),
       // -e nsr: also the empty password, the login name, and the login name reversed.
       ...(extraChecks && ran === 0 ? ["-e", "nsr"] : []),
-      `${target.service}://${ctx.victimIp}:${target.port(ctx)}`,
+      `${target.service}://${urlHost(ctx.victimIp)}:${target.port(ctx)}`,
     ];
     ctx.log(`${argv.join(" ")} (${users.length} users x ${perRun} passwords)`);
     // Hydra works through its lists until done: the budget's end stops it, with no grace.
@@ -93,6 +95,7 @@ export const HYDRA_SCENARIOS: Scenario[] = TARGETS.map((target) => ({
   id: target.id,
   label: target.label,
   tool: "hydra",
+  ipv6: true,
   description: target.description,
   run: (ctx) => runHydra(target, ctx),
 }));

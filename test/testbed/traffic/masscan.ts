@@ -1,7 +1,9 @@
 // Port scans with masscan: its own user-space TCP/IP stack sends SYNs (and UDP probes) from raw
 // packets at a fixed rate, unlike nmap's adaptive timing. In a namespace masscan needs to be told
 // its interface, its address and the next hop's MAC (it does not ask the kernel for routes): the
-// victim is on the link, so that is the victim's own MAC, learnt by ARP as an attacker would.
+// victim is on the link, so that is the victim's own MAC, learnt by ARP (or, over IPv6, by
+// neighbour discovery) as an attacker would. masscan 1.3 takes IPv6 targets and --adapter-ip as
+// they are.
 // masscan's receive thread may wait forever once the target stops answering, so each run is
 // killed after its probes and --wait have had their time.
 import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario.ts";
@@ -10,7 +12,7 @@ import { chance, intBetween, pick, pickWeighted, type Rng } from "./random.ts";
 
 const MAX_ROUNDS = 5;
 
-/** The victim's MAC and the interface towards it (one ping resolves it by ARP, which passes XDP). */
+/** The victim's MAC and the interface towards it (one ping resolves it by ARP or neighbour discovery, which pass XDP). */
 async function nextHop(ctx: ScenarioContext, budget: Budget): Promise<{ mac: string; dev: string } | null> {
   await runTool(ctx, budget, ["ping", "-c", "1", "-W", "1", ctx.victimIp], { maxMs: 3_000, graceMs: 0 });
   const run = await runTool(ctx, budget, ["ip", "-j", "neigh", "show", ctx.victimIp], { maxMs: 3_000, graceMs: 0 });
@@ -63,7 +65,7 @@ async function runMasscan(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { rng } = ctx;
   const budget = new Budget(ctx.durationMs);
   const hop = await nextHop(ctx, budget);
-  if (!hop) return { actions: 0, note: `no ARP answer from ${ctx.victimIp}: masscan needs the next hop's MAC` };
+  if (!hop) return { actions: 0, note: `no ${ctx.family === 6 ? "neighbour advertisement" : "ARP answer"} from ${ctx.victimIp}: masscan needs the next hop's MAC` };
   const rounds = intBetween(rng, 1, MAX_ROUNDS);
   let probes = 0;
   let open = 0;
@@ -102,5 +104,5 @@ async function runMasscan(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const MASSCAN_SCENARIOS: Scenario[] = [
-  { id: "masscan-scan", label: "PortScan", tool: "masscan", description: "masscan fixed-rate SYN (and some UDP) scans over run-drawn port ranges", run: runMasscan },
+  { id: "masscan-scan", label: "PortScan", tool: "masscan", ipv6: true, description: "masscan fixed-rate SYN (and some UDP) scans over run-drawn port ranges", run: runMasscan },
 ];

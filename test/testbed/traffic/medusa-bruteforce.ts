@@ -47,6 +47,7 @@ export const MEDUSA_SCENARIOS: Scenario[] = [SSH_TARGET, FTP_TARGET].map((target
   id: `medusa-${target.service}`,
   label: target.label,
   tool: "medusa",
+  ipv6: { unsupported: "Medusa 2.2 connects over AF_INET only (an IPv6 host becomes 255.255.255.255)" },
   description: `medusa ${target.service} password guessing (parallel logins, run-drawn lists and retries)`,
   run: (ctx) => runMedusa(target, ctx),
 }));

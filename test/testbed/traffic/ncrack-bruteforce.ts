@@ -50,6 +50,7 @@ export const NCRACK_SCENARIOS: Scenario[] = [SSH_TARGET, FTP_TARGET].map((target
   id: `ncrack-${target.service}`,
   label: target.label,
   tool: "ncrack",
+  ipv6: { unsupported: "Ncrack 0.7 splits every target at its first ':' (\"Invalid port number\" for any IPv6 address, bracketed, bare or from -iX), -6 or not" },
   description: `ncrack ${target.service} password guessing (timing templates, connection options per run)`,
   run: (ctx) => runNcrack(target, ctx),
 }));

@@ -3,14 +3,39 @@
 // guess): threads, persistent connections or one per guess, a pause between attempts and the
 // retry count drawn per run; for the web, sometimes the form page fetched before every POST and a
 // browser's user agent. Failed guesses are filtered (-x ignore), so its "hits" are real successes.
+// Over IPv6: ftp_login takes the address as it is; http_fuzz and ssh_login need help (below).
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ZONE } from "../services/dns-ntp-server.ts";
 import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario.ts";
 import { Budget, firstErrorLine, runTool } from "./bounded.ts";
+import { urlHost } from "./addresses.ts";
 import { randomBrowser, webOrigin } from "./curl-session.ts";
 import { chance, intBetween, maybe, pick, type Rng } from "./random.ts";
 import { FTP_TARGET, guessLists, largest, SSH_TARGET, type LoginTarget } from "./login-targets.ts";
 import { passwordList, userList, writeList } from "./wordlists.ts";
 
+const PATATOR = "/usr/bin/patator";
+/** ssh_login's connection: paramiko parses "host:port" by its first ':'. */
+const SSH_CONNECT = "paramiko.Transport('%s:%s' % (host, int(port)))";
+
+/**
+ * Patator 0.9's ssh_login hands paramiko "host:port" as one string, which paramiko cuts at the
+ * first ':', so no IPv6 address connects. The copy an IPv6 run uses passes (host, port) instead,
+ * as paramiko also takes it, and is otherwise the packaged tool (run by the system Python, as
+ * its #! line says).
+ */
+function ipv6Patator(workDir: string): string[] {
+  const source = readFileSync(PATATOR, "utf8");
+  if (!source.includes(SSH_CONNECT)) throw new Error(`${PATATOR}: no "${SSH_CONNECT}" to make ssh_login take an IPv6 address (another patator version?)`);
+  const path = join(workDir, "patator-ipv6.py");
+  writeFileSync(path, source.replace(SSH_CONNECT, "paramiko.Transport((host, int(port)))"));
+  return ["/usr/bin/python3", path];
+}
+
 interface PatatorJob {
+  /** How to run patator (the packaged one, or the IPv6 copy of ssh_login). */
+  program: string[];
   /** Module and its options (FILE0 = users, FILE1 = passwords). */
   module: string[];
   userFile: string;
@@ -27,7 +52,8 @@ function serviceJob(rng: Rng, ctx: ScenarioContext, target: LoginTarget, runs: n
     ? ["ssh_login", `host=${ctx.victimIp}`, `port=${target.port(ctx)}`, "user=FILE0", "password=FILE1", `persistent=${persistent}`, "-x", "ignore:mesg=Authentication failed."]
     : ["ftp_login", `host=${ctx.victimIp}`, `port=${target.port(ctx)}`, "user=FILE0", "password=FILE1", `persistent=${persistent}`, "timeout=5", "-x", "ignore:mesg=Login incorrect."];
   const threads: [number, number] = target.service === "ssh" ? [2, 6] : [2, 10];
-  return { module, userFile: lists.userFile, passwordFiles: lists.passwordFiles, users: lists.users.length, perRun: lists.perRun, threads };
+  const program = target.service === "ssh" && ctx.family === 6 ? ipv6Patator(ctx.workDir) : ["patator"];
+  return { program, module, userFile: lists.userFile, passwordFiles: lists.passwordFiles, users: lists.users.length, perRun: lists.perRun, threads };
 }
 
 function webJob(rng: Rng, ctx: ScenarioContext, runs: number): PatatorJob {
@@ -35,19 +61,23 @@ function webJob(rng: Rng, ctx: ScenarioContext, runs: number): PatatorJob {
   const users = userList(rng, intBetween(rng, 1, 4), maybe(rng, 0.7, user));
   const perRun = Math.ceil(intBetween(rng, 100, 300) / users.length);
   const passwords = passwordList(rng, perRun * runs, maybe(rng, 0.5, password));
-  const url = webOrigin(ctx) + loginPath;
+  // http_fuzz cuts its URL's host at every ':' (an IPv6 one fails before it is sent): over IPv6
+  // the URL names the site's host, which curl's resolve entry maps to the victim's address.
+  const siteHost = `www.${ZONE}`;
+  const url = ctx.family === 6 ? `http://${siteHost}${ctx.services.web.port === 80 ? "" : `:${ctx.services.web.port}`}${loginPath}` : webOrigin(ctx) + loginPath;
   const module = [
     "http_fuzz", `url=${url}`, "method=POST", "body=user=FILE0&password=FILE1", "header=Content-Type: application/x-www-form-urlencoded",
     `persistent=${chance(rng, 0.6) ? "1" : "0"}`, "timeout=5", "timeout_tcp=4",
     // Without it patator 0.9 hands pycurl an empty CURLOPT_RESOLVE entry, which the current
     // pycurl refuses (every request fails before it is sent).
-    `resolve=${ctx.victimIp}:${ctx.victimIp}`,
+    ctx.family === 6 ? `resolve=${siteHost}:${urlHost(ctx.victimIp)}` : `resolve=${ctx.victimIp}:${ctx.victimIp}`,
     ...(chance(rng, 0.5) ? [`header=User-Agent: ${randomBrowser(rng).userAgent}`] : []),
     // As a careful script does: load the form before each submission.
     ...(chance(rng, 0.3) ? [`before_urls=${url}`] : []),
     "-x", "ignore:code=401",
   ];
   return {
+    program: ["patator"],
     module,
     userFile: writeList(ctx.workDir, "patator-web-users.txt", users),
     passwordFiles: Array.from({ length: runs }, (_, i) => writeList(ctx.workDir, `patator-web-passwords-${i}.txt`, passwords.slice(i * perRun, (i + 1) * perRun))),
@@ -73,7 +103,7 @@ async function runPatator(ctx: ScenarioContext, makeJob: (rng: Rng, runs: number
   const problems: string[] = [];
   for (; ran < runs && budget.allows(2_000); ran++) {
     const argv = [
-      "patator", ...job.module, `0=${job.userFile}`, `1=${job.passwordFiles[ran]!}`, `--threads=${threads}`, "--max-retries=1", "--timeout=5",
+      ...job.program, ...job.module, `0=${job.userFile}`, `1=${job.passwordFiles[ran]!}`, `--threads=${threads}`, "--max-retries=1", "--timeout=5",
       ...(rateLimit ? [`--rate-limit=${rateLimit}`] : []),
     ];
     ctx.log(`${argv.join(" ")} (${job.users} users x ${job.perRun} passwords)`);
@@ -107,6 +137,7 @@ export const PATATOR_SCENARIOS: Scenario[] = [
     id: `patator-${target.service}`,
     label: target.label,
     tool: "patator",
+    ipv6: true,
     description: `patator ${target.service}_login password guessing (threads, persistent or not, per run)`,
     run: (ctx) => runPatator(ctx, (rng, runs) => serviceJob(rng, ctx, target, runs)),
   })),
@@ -114,6 +145,7 @@ export const PATATOR_SCENARIOS: Scenario[] = [
     id: "patator-web-login",
     label: "Web-BruteForce",
     tool: "patator",
+    ipv6: true,
     description: "patator http_fuzz POSTs of user/password guesses to the login form",
     run: (ctx) => runPatator(ctx, (rng, runs) => webJob(rng, ctx, runs)),
   },

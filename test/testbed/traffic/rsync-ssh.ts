@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { BENIGN, type Scenario, type ScenarioContext, type ScenarioResult } from "../scenario.ts";
+import { remoteTarget } from "./addresses.ts";
 import { Budget, runTool } from "./bounded.ts";
 import { runUsers, sshOptions, Tally } from "./clients.ts";
 import { chance, intBetween, pick, pickWeighted, sample, type Rng } from "./random.ts";
@@ -50,7 +51,7 @@ async function rsyncSessions(ctx: ScenarioContext): Promise<ScenarioResult> {
   const sessions = await runUsers(ctx, budget, { workers: [1, 2], thinkMs: [1_000, 6_000], minSessionMs: 2_000 }, async (rng, worker) => {
     const local = join(ctx.workDir, `tree-${worker}`);
     const files = makeTree(rng, local);
-    const remote = `${ctx.services.ssh.user}@${ctx.victimIp}:${join(remoteRoot, `tree-${worker}`)}/`;
+    const remote = `${remoteTarget(ctx.services.ssh.user, ctx.victimIp)}:${join(remoteRoot, `tree-${worker}`)}/`;
     const flags = [
       "-a", "--stats", "--mkpath", "-e", ssh, "--timeout=10",
       ...(chance(rng, 0.5) ? ["-z"] : []),
@@ -79,5 +80,5 @@ async function rsyncSessions(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const RSYNC_SCENARIOS: Scenario[] = [
-  { id: "rsync-ssh", label: BENIGN, tool: "rsync", description: "rsync over ssh: tree pushes, delta updates and pulls (compression, checksums, bwlimit per session)", run: rsyncSessions },
+  { id: "rsync-ssh", label: BENIGN, tool: "rsync", ipv6: true, description: "rsync over ssh: tree pushes, delta updates and pulls (compression, checksums, bwlimit per session)", run: rsyncSessions },
 ];

@@ -1,8 +1,11 @@
 // Port scans with nmap, one scenario per scan technique, as a scanning attacker runs them: a few
 // scans in a row over run-specific port sets and timing templates. -Pn because a victim that
 // blocked the source answers nothing (nmap would otherwise stop at host discovery); -n because
-// the scenario host has no resolver.
+// the scenario host has no resolver. Over IPv6 with -6 (nmap finds the victim's MAC by its own
+// neighbour discovery, as it does by ARP over IPv4).
+import type { Family } from "../topology.ts";
 import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario.ts";
+import { ipv6Flag } from "./addresses.ts";
 import { Budget, firstErrorLine, runTool } from "./bounded.ts";
 import { chance, intBetween, pick, pickWeighted, shuffled, type Rng } from "./random.ts";
 
@@ -59,7 +62,7 @@ interface ScanKind {
   maxScans: [number, number];
   shuffle?: boolean;
   /** Draws the whole scan (timing, ports, options) instead of the default -T3/-T4 and `ports`. */
-  plan?: (rng: Rng, technique: string) => ScanPlan;
+  plan?: (rng: Rng, technique: string, family: Family) => ScanPlan;
 }
 
 const SCAN_KINDS: ScanKind[] = [
@@ -94,7 +97,7 @@ async function runScans(kind: ScanKind, ctx: ScenarioContext): Promise<ScenarioR
     let timing: string;
     let extra: string[] = [];
     if (kind.plan) {
-      const plan = kind.plan(rng, technique);
+      const plan = kind.plan(rng, technique, ctx.family);
       ({ ports, timing, extra } = plan);
       if (plan.describe) ports = { ...ports, describe: `${ports.describe} ${plan.describe}` };
     } else {
@@ -103,7 +106,7 @@ async function runScans(kind: ScanKind, ctx: ScenarioContext): Promise<ScenarioR
     }
     const retries = String(intBetween(rng, 1, 2));
     const hostTimeoutS = Math.max(2, Math.floor(Math.min(SCAN_CAP_MS, budget.remainingMs()) / 1_000));
-    const argv = ["nmap", "-Pn", "-n", technique, timing, "--max-retries", retries, "--host-timeout", `${hostTimeoutS}s`, "-v", ...extra, ...ports.args, ctx.victimIp];
+    const argv = ["nmap", ...ipv6Flag(ctx), "-Pn", "-n", technique, timing, "--max-retries", retries, "--host-timeout", `${hostTimeoutS}s`, "-v", ...extra, ...ports.args, ctx.victimIp];
     ctx.log(argv.join(" "));
     const run = await runTool(ctx, budget, argv, { maxMs: hostTimeoutS * 1_000 + 5_000 });
     scans++;
@@ -123,7 +126,7 @@ async function runScans(kind: ScanKind, ctx: ScenarioContext): Promise<ScenarioR
 }
 
 function scenarioOf(kind: ScanKind): Scenario {
-  return { id: kind.id, label: "PortScan", tool: "nmap", description: kind.description, run: (ctx) => runScans(kind, ctx) };
+  return { id: kind.id, label: "PortScan", tool: "nmap", ipv6: true, description: kind.description, run: (ctx) => runScans(kind, ctx) };
 }
 
 export const SCAN_SCENARIOS: Scenario[] = SCAN_KINDS.map(scenarioOf);
@@ -150,7 +153,7 @@ function topUdpPorts(rng: Rng, lo: number, hi: number): PortSet {
 const RAW_TCP = new Set(["-sS", "-sA", "-sW", "-sM", "-sF", "-sX", "-sN"]);
 
 /** Timing, ports and the options an attacker varies: payload padding, source port, TTL, order, rate. */
-function timedPlan(rng: Rng, technique: string): ScanPlan {
+function timedPlan(rng: Rng, technique: string, family: Family): ScanPlan {
   const timing = pickWeighted(rng, TIMINGS);
   const udp = technique === "-sU";
   const ports = timing === "-T2" ? (udp ? topUdpPorts(rng, 5, 12) : politePorts(rng)) : udp ? udpPorts(rng) : tcpPorts(rng);
@@ -169,8 +172,13 @@ function timedPlan(rng: Rng, technique: string): ScanPlan {
   }
   if (technique !== "-sT" && chance(rng, 0.15)) {
     const ttl = intBetween(rng, 32, 128);
-    extra.push("--ttl", String(ttl));
-    notes.push(`ttl ${ttl}`);
+    // Over IPv6 nmap puts the hop limit on its neighbour solicitations too, which the victim
+    // drops (they must carry 255): the scan would find no host. Drawn all the same, so the
+    // other options of an IPv6 run are the IPv4 run's.
+    if (family === 4) {
+      extra.push("--ttl", String(ttl));
+      notes.push(`ttl ${ttl}`);
+    }
   }
   if (chance(rng, 0.2)) {
     extra.push("-r");

@@ -93,5 +93,5 @@ async function runSiege(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const SIEGE_FLOOD_SCENARIOS: Scenario[] = [
-  { id: "siege-http-flood", label: "DoS-HTTPFlood", tool: "siege", description: "siege simulated users over a URL list (GET/POST), benchmark or short delays", run: runSiege },
+  { id: "siege-http-flood", label: "DoS-HTTPFlood", tool: "siege", ipv6: true, description: "siege simulated users over a URL list (GET/POST), benchmark or short delays", run: runSiege },
 ];

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario.ts";
+import { curlGlobOff } from "./addresses.ts";
 import { Budget, firstErrorLine, runTool } from "./bounded.ts";
 import { webOrigin } from "./curl-session.ts";
 import { intBetween, pick, type Rng } from "./random.ts";
@@ -33,7 +34,7 @@ async function anyPage(ctx: ScenarioContext): Promise<string> {
 async function largestDownload(ctx: ScenarioContext, budget: Budget): Promise<string> {
   let best = { path: "/", size: -1 };
   for (const path of ctx.services.web.downloads.slice(0, 6)) {
-    const run = await runTool(ctx, budget, ["curl", "-sI", "--connect-timeout", "3", "-m", "5", webOrigin(ctx) + path], { maxMs: 8_000, graceMs: 0 });
+    const run = await runTool(ctx, budget, ["curl", ...curlGlobOff(ctx), "-sI", "--connect-timeout", "3", "-m", "5", webOrigin(ctx) + path], { maxMs: 8_000, graceMs: 0 });
     const size = Number(/content-length:\s*(\d+)/i.exec(run.stdout)?.[1] ?? -1);
     if (size > best.size) best = { path, size };
   }
@@ -118,6 +119,7 @@ export const SLOW_HTTP_SCENARIOS: Scenario[] = SLOW_MODES.map((mode) => ({
   id: mode.id,
   label: "DoS-SlowHTTP",
   tool: "slowhttptest",
+  ipv6: true,
   description: mode.description,
   run: (ctx) => runSlowHttp(mode, ctx),
 }));

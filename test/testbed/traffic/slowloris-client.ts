@@ -71,7 +71,8 @@ export async function runSlowClient(config: SlowClientConfig, report: (stats: Sl
     sock.on("connect", () => {
       stats.opened++;
       const ua = config.userAgents[int(0, config.userAgents.length - 1)] ?? "Mozilla/5.0";
-      const host = `Host: ${config.host}\r\nUser-Agent: ${ua}\r\nAccept-Language: en-US,en;q=0.5\r\n`;
+      // An IPv6 literal is bracketed in Host, as in a URL.
+      const host = `Host: ${config.host.includes(":") ? `[${config.host}]` : config.host}\r\nUser-Agent: ${ua}\r\nAccept-Language: en-US,en;q=0.5\r\n`;
       if (config.mode === "headers") {
         send(sock, `GET ${config.path}?${word()} HTTP/1.1\r\n${host}`);
       } else {

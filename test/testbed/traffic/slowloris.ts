@@ -91,6 +91,7 @@ export const SLOWLORIS_SCENARIOS: Scenario[] = MODES.map((mode) => ({
   id: mode.id,
   label: "DoS-SlowHTTP",
   tool: "scripted-slow-client",
+  ipv6: true,
   description: mode.description,
   run: (ctx) => runSlowScript(mode, ctx),
 }));

@@ -66,5 +66,5 @@ async function runSqlmap(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const SQLMAP_SCENARIOS: Scenario[] = [
-  { id: "sqlmap", label: "Web-SQLi", tool: "sqlmap", description: "sqlmap --batch against the login form or the search (levels, risks, techniques, tampers per round)", run: runSqlmap },
+  { id: "sqlmap", label: "Web-SQLi", tool: "sqlmap", ipv6: true, description: "sqlmap --batch against the login form or the search (levels, risks, techniques, tampers per round)", run: runSqlmap },
 ];

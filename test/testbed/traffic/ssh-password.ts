@@ -8,6 +8,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SSH_PASSWORD_ACCOUNT } from "../services/ssh-password-account.ts";
 import { BENIGN, type Scenario, type ScenarioContext, type ScenarioResult } from "../scenario.ts";
+import { remoteTarget } from "./addresses.ts";
 import { Budget, runTool, type ToolRun } from "./bounded.ts";
 import { runUsers, shellWord, SSH_COMMANDS, Tally, typo } from "./clients.ts";
 import { chance, intBetween, pick, pickWeighted, sample } from "./random.ts";
@@ -43,7 +44,9 @@ async function sshPassword(ctx: ScenarioContext): Promise<ScenarioResult> {
   const tally = new Tally();
   const { user, password } = SSH_PASSWORD_ACCOUNT;
   const port = ctx.services.ssh.port;
+  // ssh takes an IPv6 address bare; scp and sftp want it bracketed (their ':' starts a path).
   const target = `${user}@${ctx.victimIp}`;
+  const copyTarget = remoteTarget(user, ctx.victimIp);
   let copies = 0;
   // Without the account (sshd not started with it) every log-in fails: that would be password
   // guessing labelled benign, so the scenario stops making sessions at the first refusal.
@@ -69,16 +72,16 @@ async function sshPassword(ctx: ScenarioContext): Promise<ScenarioResult> {
       case "scp-up": {
         // A document of a few kilobytes to a few hundred, into the home directory.
         writeFileSync(local, "report line\n".repeat(intBetween(rng, 200, 30_000)));
-        run = await runTool(ctx, budget, [...env, "scp", "-q", ...passwordOptions(port, "-P"), local, `${target}:report-${worker}-${copies}.txt`], { maxMs: 15_000 });
+        run = await runTool(ctx, budget, [...env, "scp", "-q", ...passwordOptions(port, "-P"), local, `${copyTarget}:report-${worker}-${copies}.txt`], { maxMs: 15_000 });
         break;
       }
       case "scp-down":
-        run = await runTool(ctx, budget, [...env, "scp", "-q", ...passwordOptions(port, "-P"), `${target}:${pick(rng, ["/etc/os-release", "/etc/services", "/etc/protocols"])}`, local], { maxMs: 15_000 });
+        run = await runTool(ctx, budget, [...env, "scp", "-q", ...passwordOptions(port, "-P"), `${copyTarget}:${pick(rng, ["/etc/os-release", "/etc/services", "/etc/protocols"])}`, local], { maxMs: 15_000 });
         break;
       default: {
         // sftp commands from stdin (-b would force batch mode, which disables passwords).
         const commands = ["pwd", "ls -l", ...(chance(rng, 0.5) ? ["get /etc/hostname hostname.txt"] : []), "ls", "bye"];
-        const sftp = [...env, "sftp", ...passwordOptions(port, "-P"), target].map(shellWord).join(" ");
+        const sftp = [...env, "sftp", ...passwordOptions(port, "-P"), copyTarget].map(shellWord).join(" ");
         run = await runTool(ctx, budget, ["bash", "-c", `cd ${shellWord(ctx.workDir)} && printf '%s\\n' ${commands.map(shellWord).join(" ")} | ${sftp}`], { maxMs: 15_000 });
       }
     }
@@ -91,5 +94,5 @@ async function sshPassword(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const SSH_PASSWORD_SCENARIOS: Scenario[] = [
-  { id: "ssh-password-session", label: BENIGN, tool: "ssh", description: "ssh password log-ins that succeed (some after one typo): commands, typed shells, scp, sftp", run: sshPassword },
+  { id: "ssh-password-session", label: BENIGN, tool: "ssh", ipv6: true, description: "ssh password log-ins that succeed (some after one typo): commands, typed shells, scp, sftp", run: sshPassword },
 ];

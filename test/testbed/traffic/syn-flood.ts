@@ -7,6 +7,9 @@ import { intBetween, pickWeighted } from "./random.ts";
 
 const MAX_PACKETS_PER_BURST = 30_000;
 
+/** Why no hping3 scenario runs over IPv6. */
+export const HPING3_NO_IPV6 = { unsupported: "hping3 has no IPv6 support (it resolves only IPv4 addresses: \"Unable to resolve\" an IPv6 one)" };
+
 async function runSynFlood(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { rng } = ctx;
   const budget = new Budget(ctx.durationMs);
@@ -46,5 +49,5 @@ async function runSynFlood(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const SYN_FLOOD_SCENARIOS: Scenario[] = [
-  { id: "hping3-syn-flood", label: "DoS-SYNFlood", tool: "hping3", description: "hping3 -S SYN flood bursts, mostly to the web port", run: runSynFlood },
+  { id: "hping3-syn-flood", label: "DoS-SYNFlood", tool: "hping3", ipv6: HPING3_NO_IPV6, description: "hping3 -S SYN flood bursts, mostly to the web port", run: runSynFlood },
 ];

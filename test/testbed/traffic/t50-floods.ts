@@ -77,6 +77,7 @@ export const T50_FLOOD_SCENARIOS: Scenario[] = MODES.map((mode) => ({
   id: mode.id,
   label: mode.label,
   tool: "t50",
+  ipv6: { unsupported: "T50 5.8 sends IPv4 only (its manual: \"ONLY IPv4 addresses are allowed. T50 don't provide IPv6 support yet\")" },
   description: mode.description,
   run: (ctx) => runT50(mode, ctx),
 }));

@@ -111,6 +111,6 @@ async function ntpSync(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const UDP_CLIENT_SCENARIOS: Scenario[] = [
-  { id: "dns-lookups", label: BENIGN, tool: "dig", description: "dig lookup batches against the victim's resolver (zone hosts, MX/TXT, outside names, typos, some TCP)", run: dnsLookups },
-  { id: "ntp-sync", label: BENIGN, tool: "ntpdig", description: "ntpdig time polls of one to a few samples against the victim's NTP server", run: ntpSync },
+  { id: "dns-lookups", label: BENIGN, tool: "dig", ipv6: true, description: "dig lookup batches against the victim's resolver (zone hosts, MX/TXT, outside names, typos, some TCP)", run: dnsLookups },
+  { id: "ntp-sync", label: BENIGN, tool: "ntpdig", ipv6: true, description: "ntpdig time polls of one to a few samples against the victim's NTP server", run: ntpSync },
 ];

@@ -51,6 +51,7 @@ export const WEB_BRUTEFORCE_SCENARIOS: Scenario[] = [
     id: "web-login-bruteforce",
     label: "Web-BruteForce",
     tool: "curl",
+    ipv6: true,
     description: "scripted-browser (curl) password guessing against the login form",
     run: runWebBruteForce,
   },

@@ -56,6 +56,7 @@ export const SQLI_SCENARIOS: Scenario[] = [
     id: "web-sqli",
     label: "Web-SQLi",
     tool: "curl",
+    ipv6: true,
     description: "scripted-browser (curl) SQL-injection payloads into the login form and the search",
     run: runSqli,
   },

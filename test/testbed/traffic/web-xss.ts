@@ -54,6 +54,7 @@ export const XSS_SCENARIOS: Scenario[] = [
     id: "web-xss",
     label: "Web-XSS",
     tool: "curl",
+    ipv6: true,
     description: "scripted-browser (curl) reflected-XSS payloads into the search and login forms",
     run: runXss,
   },

@@ -74,5 +74,5 @@ async function wgetMirror(ctx: ScenarioContext): Promise<ScenarioResult> {
 }
 
 export const WGET_SCENARIOS: Scenario[] = [
-  { id: "wget-mirror", label: BENIGN, tool: "wget", description: "wget recursive site fetches, pages with requisites, -N refreshes, -c resumes, downloads", run: wgetMirror },
+  { id: "wget-mirror", label: BENIGN, tool: "wget", ipv6: true, description: "wget recursive site fetches, pages with requisites, -N refreshes, -c resumes, downloads", run: wgetMirror },
 ];
