@@ -14,14 +14,14 @@ export const MATRIX_DATA = "models/datasets/matrix";
 export const DEFAULT_POLICY = { minAttacks: 3, minAttackPct: 50, windowS: 10 };
 
 export const DEFAULT_LOO = {
-  model: "mlp", folds: "tool,link", hidden: [32, 32], epochs: 60, lr: 3e-3, batch: 512, l2: 1e-5, targetFpr: 0.0005, scaler: "robust" as const,
-  xmaxQuantile: 0.999, maxPerSource: 600, runGroups: 2, valShare: 0.2, weightPower: 0.5, benignBoost: 1, maxDepth: 12, seed: 14,
+  model: "mlp", folds: "tool,link", hidden: [32, 32], epochs: 60, lr: 3e-3, batch: 512, l2: 1e-5, targetFpr: 0.0005, scaler: "standard" as const,
+  xmaxQuantile: 1, maxPerSource: 600, runGroups: 2, augment: 0, sizeSigma: 0.3, timeSigma: 0.7, countSigma: 0.3, valShare: 0.2, weightPower: 0.5, benignBoost: 5, maxDepth: 12, seed: 14,
 };
 
 const spec = {
   data: "string", model: "string", features: "string", folds: "string", only: "string", policy: "string",
   hidden: "string", epochs: "number", lr: "number", "target-fpr": "number", "max-per-source": "number",
-  "weight-power": "number", "run-groups": "number", "xmax-quantile": "number", scaler: "string", log2: "string", "benign-boost": "number", "max-depth": "number", seed: "number", json: "boolean", out: "string",
+  "weight-power": "number", "run-groups": "number", augment: "number", "size-sigma": "number", "time-sigma": "number", "count-sigma": "number", "xmax-quantile": "number", scaler: "string", log2: "string", "benign-boost": "number", "max-depth": "number", seed: "number", json: "boolean", out: "string",
 } as const;
 
 export const command: Command = {
@@ -57,6 +57,8 @@ figures and the targets of issue 14 (exit 1 when one fails).
   training: --hidden ${DEFAULT_LOO.hidden.join(",")} --epochs ${DEFAULT_LOO.epochs} --lr ${DEFAULT_LOO.lr} --target-fpr ${DEFAULT_LOO.targetFpr}
             --max-per-source ${DEFAULT_LOO.maxPerSource} (training rows per source) --weight-power ${DEFAULT_LOO.weightPower}
             (a scenario's row weighs n^-power) --scaler ${DEFAULT_LOO.scaler} --xmax-quantile ${DEFAULT_LOO.xmaxQuantile}
+            --augment N (jittered copies of each training row, models/data/augment.ts) --size-sigma ${DEFAULT_LOO.sizeSigma}
+            --time-sigma ${DEFAULT_LOO.timeSigma} --count-sigma ${DEFAULT_LOO.countSigma} (log-normal spreads of the factors)
             --log2 counts|none|i,j,... (features on a log scale; counts: all but Dst Port and Protocol) --benign-boost ${DEFAULT_LOO.benignBoost} --max-depth ${DEFAULT_LOO.maxDepth} (dt) --seed ${DEFAULT_LOO.seed}
 
 example:
@@ -103,6 +105,10 @@ example:
       valShare: DEFAULT_LOO.valShare,
       scenarioWeightPower: f["weight-power"] ?? DEFAULT_LOO.weightPower,
       benignBoost: f["benign-boost"] ?? DEFAULT_LOO.benignBoost,
+      augment: {
+        copies: f.augment ?? DEFAULT_LOO.augment, sizeSigma: f["size-sigma"] ?? DEFAULT_LOO.sizeSigma,
+        timeSigma: f["time-sigma"] ?? DEFAULT_LOO.timeSigma, countSigma: f["count-sigma"] ?? DEFAULT_LOO.countSigma, seed: f.seed ?? DEFAULT_LOO.seed,
+      },
       seed: f.seed ?? DEFAULT_LOO.seed,
       log: (l) => console.log(l),
     };

@@ -2,6 +2,8 @@
 // trains on everything but the held-out traffic and is judged on it, flow by flow and source by
 // source: would the kernel's block policy, replayed over that source's verdicts (block-policy.ts),
 // have blocked it, and after how many flows and how long.
+import { augmentRows, type AugmentOptions } from "../data/augment.ts";
+import { N_FEATURES } from "../data/features.ts";
 import { rng, shuffle } from "../data/split.ts";
 import { simulateBlocks, type BlockPolicy } from "./block-policy.ts";
 import { fitFoldModel, type FoldModelOptions } from "./fold-model.ts";
@@ -21,6 +23,8 @@ export interface LooOptions {
    */
   scenarioWeightPower: number;
   benignBoost: number;
+  /** Jittered copies of the training rows (models/data/augment.ts); validation rows stay real. */
+  augment: AugmentOptions;
   seed: number;
   log: (line: string) => void;
 }
@@ -77,7 +81,7 @@ export function runLoo(rec: Recordings, folds: readonly Fold[], opt: LooOptions)
     if (!held.some((i) => fold.heldOut(rec.rows[i]!))) throw new Error(`fold ${fold.name}: the judged runs have none of the held-out traffic`);
     const { train, val } = trainingRows(kept, opt, n);
     const weights = rowWeights(rec, train, opt);
-    const model = fitFoldModel(rec.data.x, rec.data.y, train, val, weights, opt.model);
+    const model = fitAugmented(rec, train, val, weights, opt, n);
     const verdicts = model.predict(rec.data.x, held);
     const verdictOf = new Map(held.map((row, i) => [row, verdicts[i]!]));
     const sources = judgeSources(rec, fold, held, verdictOf, opt.policy);
@@ -90,6 +94,26 @@ export function runLoo(rec: Recordings, folds: readonly Fold[], opt: LooOptions)
       `${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   return out;
+}
+
+/** The fold's model on its training rows and their jittered copies (each copy weighs as its original). */
+function fitAugmented(rec: Recordings, train: number[], val: number[], weights: Float64Array, opt: LooOptions, fold: number) {
+  if (opt.augment.copies === 0) return fitFoldModel(rec.data.x, rec.data.y, train, val, weights, opt.model);
+  const aug = augmentRows(rec.data.x, train, { ...opt.augment, seed: opt.augment.seed * 1_000 + fold });
+  const m = aug.origin.length;
+  const x = new Float64Array((m + val.length) * N_FEATURES);
+  x.set(aug.x);
+  val.forEach((row, j) => x.set(rec.data.x.subarray(row * N_FEATURES, (row + 1) * N_FEATURES), (m + j) * N_FEATURES));
+  const y = new Uint8Array(m + val.length);
+  const w = new Float64Array(m);
+  const pos = new Map(train.map((row, j) => [row, j]));
+  for (let j = 0; j < m; j++) {
+    y[j] = rec.data.y[aug.origin[j]!]!;
+    w[j] = weights[pos.get(aug.origin[j]!)!]!;
+  }
+  val.forEach((row, j) => (y[m + j] = rec.data.y[row]!));
+  const trainIdx = Array.from({ length: m }, (_, j) => j), valIdx = val.map((_, j) => m + j);
+  return fitFoldModel(x, y, trainIdx, valIdx, w, opt.model);
 }
 
 /** Per source: at most maxTrainPerSource rows (seeded), valShare of them for validation. */
