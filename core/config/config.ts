@@ -76,12 +76,15 @@ export const configSchema = s.object({
       allow_generic_fallback: s.default(s.bool(), false),
       /** The XDP object; relative to the repository root. */
       object: s.default(s.string({ min: 1 }), "bpf/build/xids.bpf.o"),
-      idle_timeout_ms: s.default(s.int({ min: 1, max: 86_400_000 }), 60_000),
-      active_timeout_ms: s.default(s.int({ min: 1, max: 86_400_000 }), 120_000),
+      /** A verdict comes when a flow ends, so flows end soon: after 2 s without a forward packet,
+       *  and every 3 s of a long connection (each piece classified). The shipped model was
+       *  trained on flows cut this way; other timeouts shape flows it has not seen. */
+      idle_timeout_ms: s.default(s.int({ min: 1, max: 86_400_000 }), 2_000),
+      active_timeout_ms: s.default(s.int({ min: 1, max: 86_400_000 }), 3_000),
       /** End a flow after this many forward packets (0 = never): earlier verdicts. */
       early_end_packets: s.default(s.int({ min: 0, max: 1_000_000 }), 0),
       /** How often user space ends idle flows when no traffic arrives. */
-      sweep_interval_ms: s.default(s.int({ min: 10, max: 600_000 }), 1_000),
+      sweep_interval_ms: s.default(s.int({ min: 10, max: 600_000 }), 250),
       /** Ring buffer of ended-flow records, bytes (a power of two, at least one page): about
        *  16,000 records at the default. Records beyond it are lost and counted. */
       ring_bytes: s.default(s.int({ min: 4_096, max: 1 << 30 }), 4 << 20),
@@ -110,11 +113,12 @@ export const configSchema = s.object({
           enabled: s.default(s.bool(), true),
           ttl_seconds: s.default(s.int({ min: 0, max: 31_536_000 }), 300),
           reason: s.default(s.int({ min: 0, max: 15 }), 1),
-          /** Block a source once it has this many attack verdicts in the window (1: the first) ... */
-          min_attacks: s.default(s.int({ min: 1, max: 1_000_000 }), 1),
+          /** Block a source once it has this many attack verdicts in the window (1: the first) ...
+           *  One wrong verdict among a busy client's hundreds must not cut it off. */
+          min_attacks: s.default(s.int({ min: 1, max: 1_000_000 }), 3),
           /** ... and they are at least this share (%) of its verdicts there (0: any share). */
-          min_attack_pct: s.default(s.int({ min: 0, max: 100 }), 0),
-          window_seconds: s.default(s.int({ min: 1, max: 86_400 }), 10),
+          min_attack_pct: s.default(s.int({ min: 0, max: 100 }), 50),
+          window_seconds: s.default(s.int({ min: 1, max: 86_400 }), 30),
         }),
     }),
   plugins: s.default(s.array(pluginEntrySchema), () => DEFAULT_PLUGINS.map((p) => pluginEntrySchema.check(p, "", new Issues())!)),

@@ -1,6 +1,7 @@
 // `xids loo`: leave-one-out evaluation over testbed recordings (models/evaluation/loo.ts).
 import { writeFileSync } from "node:fs";
 import { parseFlags, UsageError } from "../../core/cli/args.ts";
+import { checkConfig } from "../../core/config/load.ts";
 import type { Command } from "../../core/cli/command.ts";
 import { FEATURES, LOG_SCALE_FEATURES } from "../data/features.ts";
 import { DEFAULT_ALPHA } from "../mlp/quantize.ts";
@@ -11,7 +12,12 @@ import { loadRecordings } from "../evaluation/recordings.ts";
 
 /** The recordings of the scenario matrix, and the block policy the default configuration runs. */
 export const MATRIX_DATA = "models/datasets/matrix";
-export const DEFAULT_POLICY = { minAttacks: 3, minAttackPct: 50, windowS: 10 };
+export const DEFAULT_POLICY = (() => {
+  const r = checkConfig({});
+  if (!r.ok) throw new Error("the default configuration does not check");
+  const b = r.config.pipeline.block;
+  return { minAttacks: b.min_attacks, minAttackPct: b.min_attack_pct, windowS: b.window_seconds };
+})();
 
 export const DEFAULT_LOO = {
   model: "mlp", folds: "tool,link", hidden: [32, 32], epochs: 60, lr: 3e-3, batch: 512, l2: 1e-5, targetFpr: 0.0005, scaler: "standard" as const,

@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SHIPPED_MLP } from "../../core/config/config.ts";
 import { CSV_COLUMNS } from "../../plugins/extractors/xdp/csv.ts";
 import { REPO_ROOT, sharedPath } from "../harness/paths.ts";
 import { ensureBpfBuilt } from "./helpers.ts";
@@ -79,7 +80,7 @@ plugins:
       const rows = (f: string) => readFileSync(join(dir, f), "utf8").trim().split("\n").length - 1;
       expect(rows("live.csv")).toBeLessThan(rows("verdicts.csv"));
       const byDefault = xids(["replay", SYNSCAN!, "--kernel", "--config", "default", "--out", join(dir, "d.csv")]);
-      expect(byDefault.stderr).toContain(`idle 60000 ms, active 120000 ms, early end 0, model ${join(REPO_ROOT, "models/artifacts/mlp-int32")}, blocking`);
+      expect(byDefault.stderr).toContain(`idle 2000 ms, active 3000 ms, early end 0, model ${SHIPPED_MLP}, blocking`);
       expect(xids(["replay", SYNSCAN!, "--reference", "--config", "default"]).stderr).toContain("--config judges in the kernel: use it with --kernel");
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -123,12 +123,20 @@ function seedOf(seed: number, id: string): number {
 }
 
 /**
- * How the testbed's agent cuts flows. Real time: a verdict comes when a flow ends, so no flow may
- * stay open long. Probes that get no answer (scans, floods) end after 2 s without a packet; long
- * connections (keep-alive sessions, slow HTTP, bulk transfers) are cut every 3 s, and each piece
- * is classified.
+ * The testbed's agent runs the default configuration's flow rules and block policy (what an
+ * operator gets from an empty file, and what the shipped model was trained on): flows end after
+ * 2 s without a forward packet and every 3 s of a long connection, each piece classified.
  */
-export const TESTBED_FLOW_RULES = { idle_timeout_ms: 2_000, active_timeout_ms: 3_000, sweep_interval_ms: 250 } as const;
+const DEFAULTS = (() => {
+  const r = checkConfig({}, builtinCatalog);
+  if (!r.ok) throw new Error(`the default configuration does not check: ${r.issues.map((i) => i.message).join("; ")}`);
+  return r.config;
+})();
+export const TESTBED_FLOW_RULES = {
+  idle_timeout_ms: DEFAULTS.dataplane.idle_timeout_ms,
+  active_timeout_ms: DEFAULTS.dataplane.active_timeout_ms,
+  sweep_interval_ms: DEFAULTS.dataplane.sweep_interval_ms,
+} as const;
 
 function agentConfig(opts: TestbedOptions, netns: string, ifaces: string[], workDir: string): XidsConfig {
   const raw = {
@@ -142,9 +150,9 @@ function agentConfig(opts: TestbedOptions, netns: string, ifaces: string[], work
     pipeline: {
       models: opts.model ? ["kernel"] : [],
       responders: [],
-      // A client is not cut off for one wrong verdict among many right ones; a scanner, flood or
-      // brute force has nearly only attack flows.
-      block: { enabled: opts.protect, ttl_seconds: 3_600, reason: 2, min_attacks: 2, min_attack_pct: 50, window_seconds: 30 },
+      // The default policy: a client is not cut off for one wrong verdict among many right ones;
+      // a scanner, flood or brute force has nearly only attack flows. Blocks outlast the run.
+      block: { enabled: opts.protect, ttl_seconds: 3_600, reason: 2 },
     },
     plugins: [
       { id: "xdp", kind: "extractor", builtin: "xdp" },

@@ -37,12 +37,14 @@ seen, end reason, verdict, score). Rows are sorted by first-seen time. Without -
 to stdout. A summary (flows, packets, counters) goes to stderr.
   --kernel             the real XDP program via BPF_PROG_TEST_RUN (needs root)
   --reference          the TypeScript reference extractor (the kernel's oracle)
-  --idle-timeout S     idle timeout in seconds (default 60)
-  --active-timeout S   active timeout in seconds, from the flow's first packet (default 120)
-  --early-end N        end a flow after N forward packets (default 0 = off)
+  --idle-timeout S     idle timeout in seconds (default: the configuration's, 2 s by default)
+  --active-timeout S   active timeout in seconds, from the flow's first packet (default: the
+                       configuration's, 3 s by default)
+  --early-end N        end a flow after N forward packets (default: the configuration's, 0 = off)
   --tail-absorb S      seconds after a FIN/RST end during which bare TCP packets of that
                        connection are not a new flow (default 5; 0 = CICFlowMeter's behaviour)
-  --sweep-interval S   capture-time seconds between timeout sweeps (default 1; 0 = off)
+  --sweep-interval S   capture-time seconds between timeout sweeps (default: the configuration's,
+                       0.25 s by default; 0 = off)
   --drop-malformed     drop malformed packets (default: pass and count)
   --counters           print every data-plane counter to stderr
   --model DIR          classify every flow with a model artifact (int32 MLP or tree): in the kernel
@@ -54,6 +56,8 @@ to stdout. A summary (flows, packets, counters) goes to stderr.
                        and its block policy, blocks included: a blocked source's later packets
                        are dropped, and the blocked sources are listed. "default" = the
                        configuration an empty file gives. Flags given beside it win.
+                       Without --config, flows are still cut by the default configuration's
+                       rules (the ones the shipped model was trained on); nothing is blocked.
 
 A damaged capture (cut short, a bad block) is replayed up to the damage, which is reported; the
 exit status is then 3.
@@ -91,10 +95,11 @@ example:
 
     let model = f.model ? kernelModelOf(loadArtifact(f.model)) : undefined;
     let kernelOpts: Pick<KernelReplayOptions, "blocking" | "allow"> = {};
+    if (f.config !== undefined && !f.kernel) throw new UsageError("--config judges in the kernel: use it with --kernel");
+    // One set of flow rules: the configuration's (the default one without --config); flags win.
+    const live = liveReplayOptions(f.config ?? "default", ctx.catalog);
+    for (const [k, v] of Object.entries(live.flow)) if ((opts as Record<string, unknown>)[k] === undefined) (opts as Record<string, unknown>)[k] = v;
     if (f.config !== undefined) {
-      if (!f.kernel) throw new UsageError("--config judges in the kernel: use it with --kernel");
-      const live = liveReplayOptions(f.config, ctx.catalog);
-      for (const [k, v] of Object.entries(live.flow)) if ((opts as Record<string, unknown>)[k] === undefined) (opts as Record<string, unknown>)[k] = v;
       kernelOpts = { blocking: live.blocking, allow: live.allow };
       if (!model && live.modelDir) model = kernelModelOf(loadArtifact(live.modelDir));
       console.error(`xids replay: as configured by ${f.config}: idle ${live.flow.idleTimeoutNs! / 1_000_000n} ms, active ${live.flow.activeTimeoutNs! / 1_000_000n} ms, early end ${live.flow.earlyEndPkts}, model ${live.modelDir ?? "none"}, ${live.blocking ? "blocking" : "alert only"}`);
