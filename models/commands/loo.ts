@@ -9,6 +9,7 @@ import { FOLD_KINDS, looFolds, type FoldKind } from "../evaluation/folds.ts";
 import { runLoo, type LooOptions } from "../evaluation/loo.ts";
 import { formatLoo, summarizeLoo } from "../evaluation/loo-report.ts";
 import { loadRecordings } from "../evaluation/recordings.ts";
+import { trainFinalModel } from "../evaluation/final-model.ts";
 
 /** The recordings of the scenario matrix, and the block policy the default configuration runs. */
 export const MATRIX_DATA = "models/datasets/matrix";
@@ -27,7 +28,7 @@ export const DEFAULT_LOO = {
 const spec = {
   data: "string", model: "string", features: "string", folds: "string", only: "string", policy: "string",
   hidden: "string", epochs: "number", lr: "number", "target-fpr": "number", "max-per-source": "number",
-  "weight-power": "number", "run-groups": "number", augment: "number", "size-sigma": "number", "time-sigma": "number", "count-sigma": "number", "xmax-quantile": "number", scaler: "string", log2: "string", "benign-boost": "number", "max-depth": "number", seed: "number", json: "boolean", out: "string",
+  "weight-power": "number", "run-groups": "number", augment: "number", "size-sigma": "number", "time-sigma": "number", "count-sigma": "number", "xmax-quantile": "number", scaler: "string", log2: "string", "benign-boost": "number", "max-depth": "number", seed: "number", json: "boolean", out: "string", "final-out": "string",
 } as const;
 
 export const command: Command = {
@@ -59,6 +60,8 @@ figures and the targets of issue 14 (exit 1 when one fails).
   --policy M,P,S    block once M attack verdicts are >= P % of the source's verdicts in S seconds
                     (default ${DEFAULT_POLICY.minAttacks},${DEFAULT_POLICY.minAttackPct},${DEFAULT_POLICY.windowS}: the default configuration's)
   --out FILE        also write the tables (markdown) to FILE
+  --final-out DIR   then train the shipped model the same way on every recording (nothing held
+                    out) and write its artifact to DIR, the tables in its REPORT.md
   --json            print one JSON object (summary and every source) as the last line
   training: --hidden ${DEFAULT_LOO.hidden.join(",")} --epochs ${DEFAULT_LOO.epochs} --lr ${DEFAULT_LOO.lr} --target-fpr ${DEFAULT_LOO.targetFpr}
             --max-per-source ${DEFAULT_LOO.maxPerSource} (training rows per source) --weight-power ${DEFAULT_LOO.weightPower}
@@ -124,6 +127,10 @@ example:
     const text = formatLoo(summary);
     console.log(`\n${text}\n\n${folds.length} folds in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     if (f.out) writeFileSync(f.out, text + "\n");
+    if (f["final-out"]) {
+      trainFinalModel(rec, opt, f["final-out"], { data, command: `bun run xids loo ${args.join(" ")}`, looText: text, loo: summary });
+      console.log(`wrote ${f["final-out"]} (${kind}); its REPORT.md carries these figures`);
+    }
     if (f.json) console.log(JSON.stringify({ summary, sources: outcomes.flatMap((o) => o.sources) }));
     return summary.checks.every((c) => c.ok) ? 0 : 1;
   },

@@ -4,9 +4,9 @@
 import { floorRows, selectRows } from "../data/csv.ts";
 import { N_FEATURES } from "../data/features.ts";
 import { inferInt32, type Int32Params } from "../mlp/int32.ts";
-import { allParams, chooseBits, overflowAnalysis, quantize } from "../mlp/quantize.ts";
-import { DEFAULT_CART, inferTree, trainCart } from "../tree/cart.ts";
-import { fitMlp, type MlpFitOptions } from "../pipeline/fit-mlp.ts";
+import { allParams, chooseBits, overflowAnalysis, quantize, type BitsChoice, type OverflowReport } from "../mlp/quantize.ts";
+import { DEFAULT_CART, inferTree, trainCart, type TrainedTree } from "../tree/cart.ts";
+import { fitMlp, type MlpFit, type MlpFitOptions } from "../pipeline/fit-mlp.ts";
 
 export type FoldModelKind = "mlp" | "dt";
 
@@ -25,6 +25,8 @@ export interface FittedModel {
   predict(x: Float64Array, idx: ArrayLike<number>): Uint8Array;
   /** One line: what was fitted (for the log). */
   summary: string;
+  /** What an artifact is written from: the MLP (float fit, quantised twin) or the tree. */
+  parts: { kind: "mlp"; fit: MlpFit; q: Int32Params; bits: BitsChoice; overflow: OverflowReport } | { kind: "dt"; tree: TrainedTree };
 }
 
 export function fitFoldModel(
@@ -38,6 +40,7 @@ export function fitFoldModel(
     const t = trainCart(xtr, K, ytr, weights, { ...DEFAULT_CART, maxDepth: opt.maxDepth });
     return {
       summary: `dt: ${t.tree.feature.length} nodes`,
+      parts: { kind: "dt", tree: t },
       predict(xAll, idx) {
         const m = floorRows(selectRows(xAll, N_FEATURES, idx, opt.features));
         return Uint8Array.from({ length: idx.length }, (_, i) => (inferTree(t.tree, m, i * K).attack ? 1 : 0));
@@ -52,6 +55,7 @@ export function fitFoldModel(
   if (!ov.ok) throw new Error(`fold model: overflow analysis failed: ${ov.problems.join("; ")}`);
   return {
     summary: `int32 mlp: b = ${bits.b}, validation F1 ${fit.val.f1.toFixed(4)} FPR ${(fit.val.fpr * 100).toFixed(2)}%`,
+    parts: { kind: "mlp", fit, q, bits, overflow: ov },
     predict(xAll, idx) {
       const out = new Uint8Array(idx.length);
       const row = new Array<number>(K);

@@ -4,12 +4,12 @@
 // every host behind that band), and, crossed with that, a group of runs: the model trains on the
 // other runs without the held-out traffic and is judged on the held-out runs, on the held-out
 // traffic and on every benign flow there (so false positives, too, are counted on runs it never
-// saw).
+// saw). "runs" holds out nothing but the runs: the in-distribution figure beside the others.
 import { isBenign } from "../data/csv.ts";
 import type { RowInfo } from "./recordings.ts";
 
-export type FoldKind = "tool" | "benign" | "link";
-export const FOLD_KINDS: readonly FoldKind[] = ["tool", "benign", "link"];
+export type FoldKind = "runs" | "tool" | "benign" | "link";
+export const FOLD_KINDS: readonly FoldKind[] = ["runs", "tool", "benign", "link"];
 
 export interface Fold {
   kind: FoldKind;
@@ -17,7 +17,10 @@ export interface Fold {
   heldOutName: string;
   /** That and the run group: "PortScan/nmap@1". */
   name: string;
+  /** Traffic no run trains on. */
   heldOut: (r: RowInfo) => boolean;
+  /** Judge every flow of the judged runs ("runs"), not only the held-out and the benign ones. */
+  judgesAll?: boolean;
   /** The runs judged; the model trains on none of them. */
   runs: ReadonlySet<string>;
 }
@@ -39,11 +42,12 @@ export function looFolds(rows: readonly RowInfo[], kinds: readonly FoldKind[], g
   return heldOut.flatMap((h) => runSets.map((runs, g) => ({ ...h, heldOutName: h.name, name: `${h.name}@${g + 1}`, runs: new Set(runs) })));
 }
 
-type HeldOut = Pick<Fold, "kind" | "heldOut"> & { name: string };
+type HeldOut = Pick<Fold, "kind" | "heldOut" | "judgesAll"> & { name: string };
 
 function heldOutTraffic(rows: readonly RowInfo[], kinds: readonly FoldKind[]): HeldOut[] {
   const folds: HeldOut[] = [];
   const distinct = (key: (r: RowInfo) => string | null) => [...new Set(rows.map(key).filter((k): k is string => k !== null))].sort();
+  if (kinds.includes("runs")) folds.push({ kind: "runs", name: "runs", heldOut: () => false, judgesAll: true });
   if (kinds.includes("tool")) {
     for (const key of distinct((r) => (isBenign(r.label) ? null : `${r.label}/${r.tool}`))) {
       const [label, tool] = key.split("/") as [string, string];

@@ -44,6 +44,8 @@ export interface LinkRow {
 }
 
 export interface LooSummary {
+  /** Trained on other runs with every tool and band: the in-distribution figures ("runs" folds). */
+  inDistribution: ScenarioRow[];
   attacks: ScenarioRow[];
   /** Benign sources of the judged runs, as the tool folds' models judged them. */
   benign: ScenarioRow[];
@@ -147,7 +149,8 @@ export function summarizeLoo(folds: readonly FoldOutcome[], targets: LooTargets 
     checks.push({ what: `over >= ${targets.minBenignFlows} distinct benign flows`, ok: headline.benignFlows >= targets.minBenignFlows, value: String(headline.benignFlows) });
     checks.push({ what: "no benign source blocked", ok: blockedBenign.length === 0, value: blockedBenign.length ? `blocked: ${blockedBenign.join(", ")}` : `0/${distinctBenign.size}` });
   }
-  return { attacks: scenarioRows(toolSources, byHeldOut), benign: scenarioRows(benignSources, () => "tool folds"), unseenBenign: scenarioRows(unseenBenign, byHeldOut), links, headline, checks };
+  const inDist = all.filter((s) => s.kind === "runs");
+  return { inDistribution: scenarioRows(inDist, () => "runs"), attacks: scenarioRows(toolSources, byHeldOut), benign: scenarioRows(benignSources, () => "tool folds"), unseenBenign: scenarioRows(unseenBenign, byHeldOut), links, headline, checks };
 }
 
 const pct = (a: number, b: number) => (b ? `${((a / b) * 100).toFixed(2)} %` : "-");
@@ -157,6 +160,15 @@ const num = (v: number | null, digits = 0) => (v === null ? "-" : v === Infinity
 export function formatLoo(s: LooSummary): string {
   const h = s.headline;
   const lines: string[] = [];
+  if (s.inDistribution.length) {
+    const a = s.inDistribution.filter((r) => r.label.toUpperCase() !== "BENIGN"), b = s.inDistribution.filter((r) => r.label.toUpperCase() === "BENIGN");
+    const sum = (l: ScenarioRow[], g: (r: ScenarioRow) => number) => l.reduce((x, r) => x + g(r), 0);
+    lines.push("In distribution (trained on the other runs, every tool and band seen):", "",
+      "| class | scenario | sources blocked | flows | flagged |", "|---|---|--:|--:|--:|");
+    for (const r of s.inDistribution) lines.push(`| ${r.label} | ${r.scenario} | ${r.blocked}/${r.sources} | ${r.flows} | ${pct(r.flagged, r.flows)} |`);
+    lines.push("", `In distribution, pooled: attack recall ${pct(sum(a, (r) => r.flagged), sum(a, (r) => r.flows))} over ${sum(a, (r) => r.flows)} flows, attack sources blocked ${sum(a, (r) => r.blocked)}/${sum(a, (r) => r.sources)}; ` +
+      `benign FPR ${pct(sum(b, (r) => r.flagged), sum(b, (r) => r.flows))} (${sum(b, (r) => r.flagged)} of ${sum(b, (r) => r.flows)}), benign sources blocked ${sum(b, (r) => r.blocked)}/${sum(b, (r) => r.sources)}.`, "");
+  }
   if (s.attacks.length) {
     lines.push("Held-out attack tools (each row: a model trained without that tool's scenarios of that class, judged on them):", "",
       "| class | held out | scenario | sources blocked | flows | recall | median flows before block | median ms before block |",

@@ -71,14 +71,14 @@ export function runLoo(rec: Recordings, folds: readonly Fold[], opt: LooOptions)
     const kept = new Map<string, number[]>();
     rec.rows.forEach((r, i) => {
       const judged = fold.runs.has(r.run);
-      if (judged && (fold.heldOut(r) || rec.data.y[i] === 0)) held.push(i);
+      if (judged && (fold.judgesAll || fold.heldOut(r) || rec.data.y[i] === 0)) held.push(i);
       else if (!judged && !fold.heldOut(r)) {
         const list = kept.get(r.source);
         if (list) list.push(i);
         else kept.set(r.source, [i]);
       }
     });
-    if (!held.some((i) => fold.heldOut(rec.rows[i]!))) throw new Error(`fold ${fold.name}: the judged runs have none of the held-out traffic`);
+    if (!fold.judgesAll && !held.some((i) => fold.heldOut(rec.rows[i]!))) throw new Error(`fold ${fold.name}: the judged runs have none of the held-out traffic`);
     const { train, val } = trainingRows(kept, opt, n);
     const weights = rowWeights(rec, train, opt);
     const model = fitAugmented(rec, train, val, weights, opt, n);
@@ -94,6 +94,15 @@ export function runLoo(rec: Recordings, folds: readonly Fold[], opt: LooOptions)
       `${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   return out;
+}
+
+/** The shipped model's fit: every row of every run (sampled per source as in a fold), nothing held out. */
+export function fitAll(rec: Recordings, opt: LooOptions): { model: ReturnType<typeof fitFoldModel>; train: number; val: number } {
+  const kept = new Map<string, number[]>();
+  for (const [source, rows] of rec.bySource) kept.set(source, rows.slice());
+  const { train, val } = trainingRows(kept, opt, 999);
+  const model = fitAugmented(rec, train, val, rowWeights(rec, train, opt), opt, 999);
+  return { model, train: train.length, val: val.length };
 }
 
 /** The fold's model on its training rows and their jittered copies (each copy weighs as its original). */
@@ -160,7 +169,7 @@ function judgeSources(rec: Recordings, fold: Fold, held: readonly number[], verd
     out.push({
       fold: fold.name, kind: fold.kind, source, run: r0.run, scenario: r0.scenario, tool: r0.tool, label: r0.label, link: r0.link,
       attack: rec.data.y[rows[0]!] === 1,
-      heldOut: fold.heldOut(r0),
+      heldOut: !!fold.judgesAll || fold.heldOut(r0),
       flows: rows.length,
       flagged: rows.reduce((a, i) => a + verdictOf.get(i)!, 0),
       replayed: prefix.length,
