@@ -6,7 +6,8 @@ import type { Command } from "../../core/cli/command.ts";
 import { FEATURES, LOG_SCALE_FEATURES } from "../data/features.ts";
 import { DEFAULT_ALPHA } from "../mlp/quantize.ts";
 import { FOLD_KINDS, looFolds, type FoldKind } from "../evaluation/folds.ts";
-import { runLoo, type LooOptions } from "../evaluation/loo.ts";
+import { runLoo, type FoldOutcome, type LooOptions } from "../evaluation/loo.ts";
+import type { LooJob, LooWorkerMessage } from "../evaluation/loo-worker.ts";
 import { formatLoo, summarizeLoo } from "../evaluation/loo-report.ts";
 import { loadRecordings } from "../evaluation/recordings.ts";
 import { trainFinalModel } from "../evaluation/final-model.ts";
@@ -28,8 +29,30 @@ export const DEFAULT_LOO = {
 const spec = {
   data: "string", model: "string", features: "string", folds: "string", only: "string", policy: "string",
   hidden: "string", epochs: "number", lr: "number", "target-fpr": "number", "max-per-source": "number",
-  "weight-power": "number", "run-groups": "number", augment: "number", "size-sigma": "number", "time-sigma": "number", "count-sigma": "number", "xmax-quantile": "number", scaler: "string", log2: "string", "benign-boost": "number", "max-depth": "number", seed: "number", json: "boolean", out: "string", "final-out": "string",
+  "weight-power": "number", "run-groups": "number", augment: "number", "size-sigma": "number", "time-sigma": "number", "count-sigma": "number", "xmax-quantile": "number", scaler: "string", log2: "string", "benign-boost": "number", "max-depth": "number", seed: "number", json: "boolean", out: "string", "final-out": "string", jobs: "number",
 } as const;
+
+/** The folds dealt round-robin to `jobs` workers; outcomes back in the folds' order. */
+async function runLooInWorkers(data: string, kinds: FoldKind[], groups: number, names: string[], opt: LooOptions, jobs: number): Promise<FoldOutcome[]> {
+  const { log, ...options } = opt;
+  const shares = Array.from({ length: Math.min(jobs, names.length) }, (_, w) => names.filter((_, i) => i % jobs === w));
+  const results = await Promise.all(shares.map((share) => new Promise<FoldOutcome[]>((resolve, reject) => {
+    const worker = new Worker(new URL("../evaluation/loo-worker.ts", import.meta.url).href);
+    worker.onmessage = (e: MessageEvent<LooWorkerMessage>) => {
+      const m = e.data;
+      if ("log" in m) log(m.log);
+      else {
+        worker.terminate();
+        if ("done" in m) resolve(m.done);
+        else reject(new Error(`leave-one-out worker: ${m.error}`));
+      }
+    };
+    worker.onerror = (e) => reject(new Error(`leave-one-out worker: ${e.message}`));
+    worker.postMessage({ data, kinds, groups, folds: share, options } satisfies LooJob);
+  })));
+  const byName = new Map(results.flat().map((o) => [o.name, o]));
+  return names.map((n) => byName.get(n)!);
+}
 
 export const command: Command = {
   name: "loo",
@@ -59,6 +82,7 @@ figures and the targets of issue 14 (exit 1 when one fails).
   --features LIST   kernel feature indices (default: every feature the recordings have)
   --policy M,P,S    block once M attack verdicts are >= P % of the source's verdicts in S seconds
                     (default ${DEFAULT_POLICY.minAttacks},${DEFAULT_POLICY.minAttackPct},${DEFAULT_POLICY.windowS}: the default configuration's)
+  --jobs N          run the folds on N worker threads (default 1; each loads the recordings)
   --out FILE        also write the tables (markdown) to FILE
   --final-out DIR   then train the shipped model the same way on every recording (nothing held
                     out) and write its artifact to DIR, the tables in its REPORT.md
@@ -122,7 +146,9 @@ example:
       log: (l) => console.log(l),
     };
     const t0 = performance.now();
-    const outcomes = runLoo(rec, folds, opt);
+    const jobs = f.jobs ?? 1;
+    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: expected a positive integer, got ${f.jobs}`);
+    const outcomes = jobs === 1 ? runLoo(rec, folds, opt) : await runLooInWorkers(data, kinds as FoldKind[], f["run-groups"] ?? DEFAULT_LOO.runGroups, folds.map((fo) => fo.name), opt, jobs);
     const summary = summarizeLoo(outcomes);
     const text = formatLoo(summary);
     console.log(`\n${text}\n\n${folds.length} folds in ${((performance.now() - t0) / 1000).toFixed(0)} s`);

@@ -79,9 +79,12 @@ export function runLoo(rec: Recordings, folds: readonly Fold[], opt: LooOptions)
       }
     });
     if (!fold.judgesAll && !held.some((i) => fold.heldOut(rec.rows[i]!))) throw new Error(`fold ${fold.name}: the judged runs have none of the held-out traffic`);
-    const { train, val } = trainingRows(kept, opt, n);
+    // Seeded by the fold's name, not its place in the list: the same fold samples the same rows
+    // whether it runs alone, in a list or on a worker.
+    const foldSeed = nameSeed(fold.name);
+    const { train, val } = trainingRows(kept, opt, foldSeed);
     const weights = rowWeights(rec, train, opt);
-    const model = fitAugmented(rec, train, val, weights, opt, n);
+    const model = fitAugmented(rec, train, val, weights, opt, foldSeed);
     const verdicts = model.predict(rec.data.x, held);
     const verdictOf = new Map(held.map((row, i) => [row, verdicts[i]!]));
     const sources = judgeSources(rec, fold, held, verdictOf, opt.policy);
@@ -96,6 +99,12 @@ export function runLoo(rec: Recordings, folds: readonly Fold[], opt: LooOptions)
   return out;
 }
 
+function nameSeed(name: string): number {
+  let h = 0x811c9dc5;
+  for (const c of name) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return h % 1_000_003;
+}
+
 /** The shipped model's fit: every row of every run (sampled per source as in a fold), nothing held out. */
 export function fitAll(rec: Recordings, opt: LooOptions): { model: ReturnType<typeof fitFoldModel>; train: number; val: number } {
   const kept = new Map<string, number[]>();
@@ -108,7 +117,7 @@ export function fitAll(rec: Recordings, opt: LooOptions): { model: ReturnType<ty
 /** The fold's model on its training rows and their jittered copies (each copy weighs as its original). */
 function fitAugmented(rec: Recordings, train: number[], val: number[], weights: Float64Array, opt: LooOptions, fold: number) {
   if (opt.augment.copies === 0) return fitFoldModel(rec.data.x, rec.data.y, train, val, weights, opt.model);
-  const aug = augmentRows(rec.data.x, train, { ...opt.augment, seed: opt.augment.seed * 1_000 + fold });
+  const aug = augmentRows(rec.data.x, train, { ...opt.augment, seed: opt.augment.seed * 1_000_003 + fold });
   const m = aug.origin.length;
   const x = new Float64Array((m + val.length) * N_FEATURES);
   x.set(aug.x);
@@ -127,7 +136,7 @@ function fitAugmented(rec: Recordings, train: number[], val: number[], weights: 
 
 /** Per source: at most maxTrainPerSource rows (seeded), valShare of them for validation. */
 function trainingRows(kept: Map<string, number[]>, opt: LooOptions, fold: number): { train: number[]; val: number[] } {
-  const rand = rng(opt.seed * 1_000 + fold);
+  const rand = rng(opt.seed * 1_000_003 + fold);
   const train: number[] = [], val: number[] = [];
   for (const source of [...kept.keys()].sort()) {
     const rows = shuffle(kept.get(source)!.slice(), rand).slice(0, opt.maxTrainPerSource);
