@@ -41,7 +41,7 @@ export function trainFinalModel(rec: Recordings, opt: LooOptions, out: string, i
     split: { seed: opt.seed, train: 1 - opt.valShare, val: opt.valShare, test: 0, rows: { train, val, test: 0 } },
     class_weights: [opt.benignBoost, 1], command: info.command, load_report: rec.data.report,
     options: {
-      kind: opt.model.kind, features, max_train_per_source: opt.maxTrainPerSource, scenario_weight_power: opt.scenarioWeightPower,
+      kind: opt.model.kind, features, max_train_per_source: opt.maxTrainPerSource, max_train_per_benign_source: opt.maxTrainPerBenignSource, scenario_weight_power: opt.scenarioWeightPower,
       benign_boost: opt.benignBoost, augment: opt.augment, policy: opt.policy, ...(opt.model.kind === "mlp" ? { mlp: opt.model.mlp } : { max_depth: opt.model.maxDepth }),
     },
   };
@@ -55,7 +55,7 @@ export function trainFinalModel(rec: Recordings, opt: LooOptions, out: string, i
     `# ${opt.model.kind === "mlp" ? "int32 MLP (mlp-int32)" : "Decision tree (dt)"}: trained on the scenario matrix (${info.data})`, "",
     `Reproduce: \`${info.command}\``, "",
     `Data: ${rec.data.n} flows from ${rec.bySource.size} sources in ${new Set(rec.rows.map((r) => r.run)).size} runs (${dataDigest(info.data)}).`,
-    `Training: at most ${opt.maxTrainPerSource} flows per source (seeded sample), ${Math.round(opt.valShare * 100)} % of them for validation; a scenario's flow weighs n^-${opt.scenarioWeightPower}, benign and attack equal in total x ${opt.benignBoost}; ` +
+    `Training: at most ${opt.maxTrainPerSource} flows per attack source and ${opt.maxTrainPerBenignSource} per benign one (seeded sample), ${Math.round(opt.valShare * 100)} % of them for validation; a scenario's flow weighs n^-${opt.scenarioWeightPower}, benign and attack equal in total x ${opt.benignBoost}; ` +
       (opt.augment.copies ? `${opt.augment.copies} jittered copies of every training flow (sizes x e^N(0, ${opt.augment.sizeSigma}), gaps x e^N(0, ${opt.augment.timeSigma}), source counts x e^N(0, ${opt.augment.countSigma})).` : "no augmentation."),
     `Block policy judged: ${opt.policy.minAttacks} attack verdicts making up >= ${opt.policy.minAttackPct} % of a source's verdicts within ${opt.policy.windowUs / 1e6} s (the default configuration's).`, "",
     "## Data", "", "```", summarizeReport(rec.data.report), "```", "",

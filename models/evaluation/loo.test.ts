@@ -44,7 +44,7 @@ const rec = loadRecordings(join(dir, "rec.csv"));
 const opt: LooOptions = {
   model: { kind: "dt", features: [0, 1, 2, 23], alpha: 0.005, maxDepth: 4, mlp: { hidden: [4], epochs: 1, batch: 8, lr: 0.01, l2: 0, seed: 1, scaler: "standard", xmaxQuantile: 1, targetFpr: 0 } },
   policy: { minAttacks: 3, minAttackPct: 50, windowUs: 30_000_000 },
-  maxTrainPerSource: 1_000, valShare: 0.2, scenarioWeightPower: 0.5, benignBoost: 1, augment: NO_AUGMENT, seed: 1, log: () => {},
+  maxTrainPerSource: 1_000, maxTrainPerBenignSource: 1_000, valShare: 0.2, scenarioWeightPower: 0.5, benignBoost: 1, augment: NO_AUGMENT, seed: 1, log: () => {},
 };
 
 test("sources, their flows in Seq order, and the gap-free prefix the policy replays", () => {

@@ -15,6 +15,8 @@ export interface LooOptions {
   policy: BlockPolicy;
   /** Training rows kept per source (a seeded sample): a flood must not outweigh a tool's variety. */
   maxTrainPerSource: number;
+  /** The same for a benign source: its variety is what keeps false positives down. */
+  maxTrainPerBenignSource: number;
   /** Share of each source's training rows kept apart for the MLP's epoch choice and operating point. */
   valShare: number;
   /**
@@ -82,7 +84,7 @@ export function runLoo(rec: Recordings, folds: readonly Fold[], opt: LooOptions)
     // Seeded by the fold's name, not its place in the list: the same fold samples the same rows
     // whether it runs alone, in a list or on a worker.
     const foldSeed = nameSeed(fold.name);
-    const { train, val } = trainingRows(kept, opt, foldSeed);
+    const { train, val } = trainingRows(rec, kept, opt, foldSeed);
     const weights = rowWeights(rec, train, opt);
     const model = fitAugmented(rec, train, val, weights, opt, foldSeed);
     const verdicts = model.predict(rec.data.x, held);
@@ -109,7 +111,7 @@ function nameSeed(name: string): number {
 export function fitAll(rec: Recordings, opt: LooOptions): { model: ReturnType<typeof fitFoldModel>; train: number; val: number } {
   const kept = new Map<string, number[]>();
   for (const [source, rows] of rec.bySource) kept.set(source, rows.slice());
-  const { train, val } = trainingRows(kept, opt, 999);
+  const { train, val } = trainingRows(rec, kept, opt, 999);
   const model = fitAugmented(rec, train, val, rowWeights(rec, train, opt), opt, 999);
   return { model, train: train.length, val: val.length };
 }
@@ -134,12 +136,13 @@ function fitAugmented(rec: Recordings, train: number[], val: number[], weights: 
   return fitFoldModel(x, y, trainIdx, valIdx, w, opt.model);
 }
 
-/** Per source: at most maxTrainPerSource rows (seeded), valShare of them for validation. */
-function trainingRows(kept: Map<string, number[]>, opt: LooOptions, fold: number): { train: number[]; val: number[] } {
+/** Per source: at most maxTrainPerSource rows (benign: maxTrainPerBenignSource; seeded), valShare of them for validation. */
+function trainingRows(rec: Recordings, kept: Map<string, number[]>, opt: LooOptions, fold: number): { train: number[]; val: number[] } {
   const rand = rng(opt.seed * 1_000_003 + fold);
   const train: number[] = [], val: number[] = [];
   for (const source of [...kept.keys()].sort()) {
-    const rows = shuffle(kept.get(source)!.slice(), rand).slice(0, opt.maxTrainPerSource);
+    const all = kept.get(source)!;
+    const rows = shuffle(all.slice(), rand).slice(0, rec.data.y[all[0]!] ? opt.maxTrainPerSource : opt.maxTrainPerBenignSource);
     const nVal = opt.model.kind === "mlp" ? Math.floor(rows.length * opt.valShare) : 0;
     val.push(...rows.slice(0, nVal));
     train.push(...rows.slice(nVal));

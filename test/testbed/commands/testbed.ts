@@ -13,6 +13,7 @@ import { ALL_SCENARIOS, selectScenarios } from "../scenarios.ts";
 export const TESTBED_MODEL = "models/artifacts/testbed-mlp";
 export const TESTBED_SEED = 2;
 const RECORD_CAP = 2_000;
+const ICMPV6 = 58;
 /** The tools an IPv6 run skips (their scenarios declare why), for the help text. */
 const NO_IPV6_TOOLS = [...new Set([...ALL_SCENARIOS, ...MATRIX_SCENARIOS].filter((s) => s.ipv6 !== true).map((s) => s.tool))].join(", ");
 
@@ -94,11 +95,15 @@ example:
     });
     if (run.capture) console.log(`captured ${(run.capture.bytes / 1e6).toFixed(1)} MB to ${run.capture.path} (${run.capture.report.split("\n").pop()})`);
     if (f.record) {
+      // ICMPv6 here is every host's own neighbour discovery (no generator sends ICMPv6): not its
+      // scenario's traffic, so an attack host's would be mislabelled. Left out, and said so.
+      const nd = run.flows.filter((x) => x.record.protocol === ICMPV6);
+      const flows = run.flows.filter((x) => x.record.protocol !== ICMPV6);
       // Benign flows are all kept: a false-positive rate of 0.1 % needs every one of them.
-      const benign = run.flows.filter((x) => x.label === BENIGN);
-      const kept = [...benign, ...capPerScenario(run.flows.filter((x) => x.label !== BENIGN), f["max-per-scenario"] ?? RECORD_CAP, run.seed)];
+      const benign = flows.filter((x) => x.label === BENIGN);
+      const kept = [...benign, ...capPerScenario(flows.filter((x) => x.label !== BENIGN), f["max-per-scenario"] ?? RECORD_CAP, run.seed)];
       writeFlowsCsv(f.record, kept, `seed${run.seed}`);
-      console.log(`recorded ${kept.length} of ${run.flows.length} labelled flows to ${f.record}`);
+      console.log(`recorded ${kept.length} of ${run.flows.length} labelled flows to ${f.record}` + (nd.length ? ` (${nd.length} ICMPv6 neighbour-discovery flows left out)` : ""));
     }
     const ev = evaluateRun(run);
     console.log(`\n${formatSummary(run, ev)}`);
