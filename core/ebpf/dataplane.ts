@@ -10,8 +10,6 @@ import {
   BlockVal,
   COUNTER_NAMES,
   Counter,
-  Flow4Key,
-  Flow6Key,
   FlowRecordStruct,
   Lpm4Key,
   Lpm6Key,
@@ -291,13 +289,6 @@ export class DataPlane implements Disposable {
     return n;
   }
 
-  flowKeys(): { family: 4 | 6; key: ReturnType<typeof Flow4Key.decode> | ReturnType<typeof Flow6Key.decode> }[] {
-    const out: { family: 4 | 6; key: ReturnType<typeof Flow4Key.decode> | ReturnType<typeof Flow6Key.decode> }[] = [];
-    for (const [k] of this.coll.map(MAPS.flows4).entries()) out.push({ family: 4, key: Flow4Key.decode(k) });
-    for (const [k] of this.coll.map(MAPS.flows6).entries()) out.push({ family: 6, key: Flow6Key.decode(k) });
-    return out;
-  }
-
   // ---- flow end outside traffic ----
 
   /** Runs xids_sweep until done: expire (idle/active timeouts at the data-plane clock) or flush
@@ -328,13 +319,6 @@ export class DataPlane implements Disposable {
   /** How many records the ring buffer holds (each is FlowRecordStruct.size bytes + an 8-byte header). */
   #ringRecords(): number {
     return Math.max(1, Math.floor(this.coll.map(MAPS.events).maxEntries / (FlowRecordStruct.size + 8)));
-  }
-
-  /** Waits up to timeoutMs for records, then drains them (for agents; blocks the JS thread). */
-  poll(timeoutMs: number, sink: (r: FlowRecord) => void): number {
-    const recs = this.events.poll(timeoutMs);
-    for (const b of recs) sink(decodeRecord(b));
-    return recs.length;
   }
 
   /** Drains every available record from the ring buffer. */

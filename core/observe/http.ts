@@ -3,8 +3,12 @@
 // anywhere else). A sampler keeps a short history (one point a second) so rates and charts have
 // data from the first page load.
 import type { Detection } from "../../proto/gen/xids/plugin/v1/responder.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Logger } from "../util/log.ts";
-import { LIVE_PAGE } from "./page.ts";
+
+/** The live page, an HTML document of its own, read once. */
+const LIVE_PAGE = readFileSync(join(import.meta.dir, "live-page.html"), "utf8");
 
 export interface LiveSample {
   /** unix ms */

@@ -2,6 +2,7 @@
 // anything that is not exactly an IPv4 dotted quad, an IPv6 address or a CIDR of one is rejected
 // with the reason, and every accepted form has one canonical text (RFC 5952 for IPv6).
 import { isIPv4, isIPv6 } from "node:net";
+import ipaddr from "ipaddr.js";
 
 export interface IpAddr {
   family: 4 | 6;
@@ -18,21 +19,13 @@ export interface Cidr extends IpAddr {
 }
 
 export function parseIp(text: string): IpAddr | null {
-  if (isIPv4(text)) {
-    const bytes = Uint8Array.from(text.split(".").map(Number));
-    return { family: 4, bytes, text: formatIp(4, bytes) };
-  }
-  if (isIPv6(text) && !text.includes("%")) {
-    const bytes = ipv6Bytes(text);
-    if (!bytes) return null;
-    // An IPv4-mapped address (::ffff:a.b.c.d) is that IPv4 host: one address, one entry.
-    if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
-      const v4 = bytes.slice(12);
-      return { family: 4, bytes: v4, text: formatIp(4, v4) };
-    }
-    return { family: 6, bytes, text: formatIp(6, bytes) };
-  }
-  return null;
+  // node:net is the strict gate (no "1.2.3", no zone ids); ipaddr.js gives bytes and RFC 5952 text.
+  if (!isIPv4(text) && !(isIPv6(text) && !text.includes("%"))) return null;
+  let ip = ipaddr.parse(text);
+  // An IPv4-mapped address (::ffff:a.b.c.d) is that IPv4 host: one address, one entry.
+  if (ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+  const bytes = Uint8Array.from(ip.toByteArray());
+  return { family: ip.kind() === "ipv4" ? 4 : 6, bytes, text: formatIp(ip.kind() === "ipv4" ? 4 : 6, bytes) };
 }
 
 const NEVER_BLOCK: [string, string][] = [
@@ -53,56 +46,9 @@ export function neverBlockReason(addr: IpAddr): string | null {
   return null;
 }
 
-function ipv6Bytes(text: string): Uint8Array | null {
-  let head = text;
-  let v4: number[] = [];
-  const lastColon = text.lastIndexOf(":");
-  if (text.slice(lastColon + 1).includes(".")) {
-    const tail = text.slice(lastColon + 1);
-    if (!isIPv4(tail)) return null;
-    v4 = tail.split(".").map(Number);
-    head = text.slice(0, lastColon + 1) + "0:0";
-  }
-  const halves = head.split("::");
-  if (halves.length > 2) return null;
-  const parse = (s: string) => (s === "" ? [] : s.split(":").map((g) => parseInt(g, 16)));
-  const left = parse(halves[0]!);
-  const right = halves.length === 2 ? parse(halves[1]!) : [];
-  const fill = 8 - left.length - right.length;
-  if (fill < 0 || (halves.length === 1 && fill !== 0)) return null;
-  const groups = [...left, ...new Array<number>(fill).fill(0), ...right];
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    out[i * 2] = g >> 8;
-    out[i * 2 + 1] = g & 0xff;
-  });
-  if (v4.length === 4) out.set(v4, 12);
-  return out;
-}
-
 export function formatIp(family: 4 | 6, bytes: Uint8Array): string {
-  if (family === 4) return Array.from(bytes.subarray(0, 4)).join(".");
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push((bytes[i * 2]! << 8) | bytes[i * 2 + 1]!);
-  // RFC 5952: compress the longest run (≥ 2) of zero groups, the first one on a tie.
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
+  const ip = ipaddr.fromByteArray(Array.from(bytes.subarray(0, family === 4 ? 4 : 16)));
+  return ip.kind() === "ipv4" ? ip.toString() : (ip as ipaddr.IPv6).toRFC5952String();
 }
 
 /** Why `text` is not a host address, or null if it is one. */
@@ -151,10 +97,6 @@ export function grpcAddressError(address: string, opts: { allowPort0?: boolean }
 /** True when `addr` lies inside `cidr` (same family, first prefixLen bits equal). */
 export function cidrContains(cidr: Cidr, addr: IpAddr): boolean {
   if (cidr.family !== addr.family) return false;
-  for (let bit = 0; bit < cidr.prefixLen; bit += 8) {
-    const n = Math.min(8, cidr.prefixLen - bit);
-    const mask = (0xff << (8 - n)) & 0xff;
-    if ((cidr.bytes[bit / 8]! & mask) !== (addr.bytes[bit / 8]! & mask)) return false;
-  }
-  return true;
+  const [a, c] = [addr, cidr].map((x) => ipaddr.fromByteArray(Array.from(x.bytes)));
+  return a!.match(c!, cidr.prefixLen);
 }

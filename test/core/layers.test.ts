@@ -135,3 +135,12 @@ describe("README layout table", () => {
     expect(listed.filter((l) => l.startsWith("core/") && l !== "core/").map((l) => l.slice(5, -1))).toEqual(CORE_LAYERS);
   });
 });
+
+describe("core size", () => {
+  test("core/ stays the runtime only: at most 5,000 lines of TypeScript (generated proto code lives in proto/gen)", () => {
+    const lines = tsFiles("core").reduce((n, f) => n + readFileSync(join(REPO, f), "utf8").split("\n").length - 1, 0);
+    expect(tsFiles("core").some((f) => f.includes("/gen/"))).toBe(false);
+    expect(lines).toBeGreaterThan(1_000); // the count read real files
+    expect(lines).toBeLessThanOrEqual(5_000);
+  });
+});
