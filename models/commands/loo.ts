@@ -7,7 +7,7 @@ import { FEATURES, LOG_SCALE_FEATURES } from "../data/features.ts";
 import { DEFAULT_ALPHA } from "../mlp/quantize.ts";
 import { FOLD_KINDS, looFolds, type FoldKind } from "../evaluation/folds.ts";
 import { runLoo, type FoldOutcome, type LooOptions } from "../evaluation/loo.ts";
-import type { LooJob, LooWorkerMessage } from "../evaluation/loo-worker.ts";
+import type { LooRequest, LooWorkerMessage } from "../evaluation/loo-worker.ts";
 import { formatLoo, summarizeLoo } from "../evaluation/loo-report.ts";
 import { loadRecordings } from "../evaluation/recordings.ts";
 import { trainFinalModel } from "../evaluation/final-model.ts";
@@ -32,25 +32,37 @@ const spec = {
   "weight-power": "number", "run-groups": "number", augment: "number", "size-sigma": "number", "time-sigma": "number", "count-sigma": "number", "xmax-quantile": "number", scaler: "string", log2: "string", "benign-boost": "number", "max-depth": "number", seed: "number", json: "boolean", out: "string", "final-out": "string", jobs: "number",
 } as const;
 
-/** The folds dealt round-robin to `jobs` workers; outcomes back in the folds' order. */
+/** The folds run on `jobs` workers, each given the next fold when it is free; outcomes back in the folds' order. */
 async function runLooInWorkers(data: string, kinds: FoldKind[], groups: number, names: string[], opt: LooOptions, jobs: number): Promise<FoldOutcome[]> {
   const { log, ...options } = opt;
-  const shares = Array.from({ length: Math.min(jobs, names.length) }, (_, w) => names.filter((_, i) => i % jobs === w));
-  const results = await Promise.all(shares.map((share) => new Promise<FoldOutcome[]>((resolve, reject) => {
+  const byName = new Map<string, FoldOutcome>();
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(jobs, names.length) }, () => new Promise<void>((resolve, reject) => {
     const worker = new Worker(new URL("../evaluation/loo-worker.ts", import.meta.url).href);
+    const give = () => {
+      if (next >= names.length) {
+        worker.terminate();
+        resolve();
+        return;
+      }
+      const i = next++;
+      worker.postMessage({ fold: names[i]!, place: `${i + 1}/${names.length}` } satisfies LooRequest);
+    };
     worker.onmessage = (e: MessageEvent<LooWorkerMessage>) => {
       const m = e.data;
       if ("log" in m) log(m.log);
-      else {
+      else if ("ready" in m) give();
+      else if ("done" in m) {
+        byName.set(m.done.name, m.done);
+        give();
+      } else {
         worker.terminate();
-        if ("done" in m) resolve(m.done);
-        else reject(new Error(`leave-one-out worker: ${m.error}`));
+        reject(new Error(`leave-one-out worker: ${m.error}`));
       }
     };
     worker.onerror = (e) => reject(new Error(`leave-one-out worker: ${e.message}`));
-    worker.postMessage({ data, kinds, groups, folds: share, options } satisfies LooJob);
+    worker.postMessage({ job: { data, kinds, groups, options } } satisfies LooRequest);
   })));
-  const byName = new Map(results.flat().map((o) => [o.name, o]));
   return names.map((n) => byName.get(n)!);
 }
 
