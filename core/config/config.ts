@@ -156,8 +156,9 @@ type Parsed = Infer<typeof configSchema>;
 export type XidsConfig = Omit<Parsed, "pipeline"> & { pipeline: Omit<Parsed["pipeline"], "models" | "responders"> & { models: string[]; responders: string[] } };
 export type PluginEntry = Infer<typeof pluginEntrySchema>;
 
-/** The shipped int32 MLP, loaded into the kernel by the default configuration. */
-export const SHIPPED_MLP = resolve(import.meta.dir, "..", "..", "models", "artifacts", "mlp-int32");
+/** The shipped int32 MLP on flow and source-context features, trained on the testbed's scenario
+ *  matrix; the default configuration loads it into the kernel. */
+export const SHIPPED_MLP = resolve(import.meta.dir, "..", "..", "models", "artifacts", "matrix-mlp");
 
 /** Used when the file has no `plugins` key: the data plane's flows, the in-kernel MLP (shipped
  *  model), blocking in the kernel's block list, and the alert log. */

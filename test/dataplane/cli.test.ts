@@ -65,10 +65,10 @@ describe("xids replay", () => {
       writeFileSync(cfg, `dataplane: { idle_timeout_ms: 2000, active_timeout_ms: 3000 }
 pipeline: { block: { ttl_seconds: 60, reason: 6, min_attacks: 2, min_attack_pct: 50, window_seconds: 30 } }
 plugins:
-  - { id: kernel, kind: model, builtin: kernel, config: { artifact: ${join(REPO_ROOT, "models/artifacts/testbed-mlp")} } }
+  - { id: kernel, kind: model, builtin: kernel, config: { artifact: ${SHIPPED_MLP} } }
 `);
       const live = xids(["replay", SYNSCAN!, "--kernel", "--config", cfg, "--out", join(dir, "live.csv")]);
-      const judged = xids(["replay", SYNSCAN!, "--kernel", "--model", join(REPO_ROOT, "models/artifacts/testbed-mlp"), "--idle-timeout", "2", "--active-timeout", "3", "--out", join(dir, "verdicts.csv")]);
+      const judged = xids(["replay", SYNSCAN!, "--kernel", "--model", SHIPPED_MLP, "--idle-timeout", "2", "--active-timeout", "3", "--out", join(dir, "verdicts.csv")]);
       expect([live.code, judged.code]).toEqual([0, 0]);
       expect(live.stderr).toContain("idle 2000 ms, active 3000 ms, early end 0");
       expect(live.stderr).toContain("blocking");

@@ -244,7 +244,7 @@ describe("relayed links on the real kernel, measured from captures", () => {
     expect(Math.max(...all)).toBeLessThan(5);
   }, 30_000);
 
-  test("40 ms +- 5 ms (uniform) each way: no packet early, 98 % in 35..46 ms, mean 40, spread of a uniform", async () => {
+  test("40 ms +- 5 ms (uniform) each way: no packet early, 95 % in 35..47 ms, mean 40, spread of a uniform", async () => {
     const m = await pingCaptured(host("delay"), star!.victim, dir, 150, 0.02);
     for (const [name, w] of [["host->victim", m.requests], ["victim->host", m.replies]] as const) {
       const d = [...w.delays.values()];
@@ -252,10 +252,11 @@ describe("relayed links on the real kernel, measured from captures", () => {
       expect(w.missing).toEqual([]);
       expect(d.length).toBe(150);
       // Never early: the relay holds each frame at least its draw (10 us for the captures'
-      // microsecond stamps). Late only by scheduling: 98 % within 1 ms of the range, and none
-      // more than 10 ms even when other work keeps the 2 CPUs busy.
+      // microsecond stamps). Late only by scheduling: 95 % within 2 ms of the range, and none
+      // more than 10 ms even when other work keeps the 2 CPUs busy (the suite measured 146 of
+      // 150 within 1 ms on a busy machine, so 1 ms / 98 % was a coin toss there).
       expect(Math.min(...d)).toBeGreaterThanOrEqual(35 - 0.01);
-      expect(d.filter((x) => x <= 45 + 1).length).toBeGreaterThanOrEqual(0.98 * d.length);
+      expect(d.filter((x) => x <= 45 + 2).length).toBeGreaterThanOrEqual(0.95 * d.length);
       expect(Math.max(...d)).toBeLessThanOrEqual(45 + 10);
       // The mean of 150 uniform draws is within 1 ms of 40 (4 standard errors), plus overhead.
       expect(mean(d)).toBeGreaterThan(39);

@@ -9,8 +9,8 @@ import { BENIGN } from "../scenario.ts";
 import { MATRIX_SCENARIOS } from "../matrix.ts";
 import { ALL_SCENARIOS, selectScenarios } from "../scenarios.ts";
 
-/** The shipped model the testbed runs by default (trained on the testbed's training recording). */
-export const TESTBED_MODEL = "models/artifacts/testbed-mlp";
+/** The model the testbed runs by default: the shipped one (core/config/config.ts SHIPPED_MLP). */
+export const TESTBED_MODEL = "models/artifacts/matrix-mlp";
 export const TESTBED_SEED = 2;
 const RECORD_CAP = 2_000;
 const ICMPV6 = 58;
@@ -42,7 +42,7 @@ dropped). Everything is torn down afterwards.
   --no-model        no model: flows get no verdict (recording)
   --alert-only      attack verdicts do not block (recording a data set)
   --seed N          varies every generator's counts, order and timing (default ${TESTBED_SEED})
-  --record FILE     write the labelled flows to FILE as CSV (the data set format of models/datasets/testbed;
+  --record FILE     write the labelled flows to FILE as CSV (the data set format of models/datasets/matrix;
                     FILE ending in .gz is gzipped; its Run column reads seed<N>)
   --max-per-scenario N  with --record: keep at most N flows per attack scenario, its first 500 and a
                     seeded random sample of the rest (default ${RECORD_CAP}; floods make thousands
@@ -65,7 +65,7 @@ Exit status: 0 when every attacking source was blocked and no benign client was 
 or --no-model: when the run completed).
 
 example:
-  bun run xids testbed --alert-only --no-model --seed 1 --record models/datasets/testbed/train/flows.csv`,
+  bun run xids testbed --scenarios default,matrix --no-model --links drawn --seed 11 --record models/datasets/matrix/seed11.csv.gz --max-per-scenario 3000`,
   async run(args) {
     const f = parseFlags(args, spec);
     if (f.model && f["no-model"]) throw new UsageError("--model and --no-model exclude each other");
