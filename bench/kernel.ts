@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Collection, type BpfMap, type Program } from "../native/index.ts";
 import { DataPlane } from "../core/ebpf/dataplane.ts";
-import { MAPS } from "../core/ebpf/abi.ts";
+import { FlowRecordStruct, MAPS } from "../core/ebpf/abi.ts";
 import { CLASSIFIER_MAPS, EvalIo, MLP_MAX_LAYERS } from "../plugins/models/kernel/abi.ts";
 import { kernelModelOf, probeVectors } from "../plugins/models/kernel/probes.ts";
 import { slotImage, type KernelModel } from "../plugins/models/kernel/slot-image.ts";
@@ -125,9 +125,10 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
   const kmDt = kernelModelOf(dt);
   const kmMlp6: KernelModel = { kind: "mlp", params: randomMlp() };
 
-  // Rings large enough for a whole round of flow-end records (256 B each incl. header).
+  // A round of flow-end runs fills at most half the ring (a record and its 8-byte header each;
+  // records grew with the source context, so the round follows their size).
   const ringBytes = 1 << 24;
-  const round = Math.min(repeat, 50_000);
+  const round = Math.min(repeat, Math.floor(ringBytes / (FlowRecordStruct.size + 8) / 2));
   const common = { ringBytes, modelAction: "alert" as const };
   const disposables: { close(): void }[] = [];
   try {
