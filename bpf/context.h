@@ -146,6 +146,18 @@ static __always_inline struct xids_src_ctx *ctx_get(const struct ctx_event *ev, 
 	return c;
 }
 
+/* Counts a flow start into a rolled context: the flow, its destination port and address. */
+static __always_inline void ctx_count_start(struct xids_src_ctx *c, const struct ctx_event *ev)
+{
+	__u32 pb = ctx_hash(ev->dport, 7), ab = ctx_hash(ctx_fold(ev->dst, ev->family), 6), sb = ctx_hash(ev->dport, 4);
+	c->short_cur += 1;
+	c->cur.started += 1;
+	c->cur.ports[(pb >> 6) & 1] |= 1ULL << (pb & 63);
+	c->cur.addrs |= 1ULL << (ab & 63);
+	if (c->cur.same_port[sb & (XIDS_CTX_SAME_PORT - 1)] < 0xffff)
+		c->cur.same_port[sb & (XIDS_CTX_SAME_PORT - 1)] += 1;
+}
+
 /* A flow started: count it and mark its destination port and address. */
 __noinline int xids_ctx_flow_start(const struct ctx_event *ev)
 {
@@ -158,22 +170,18 @@ __noinline int xids_ctx_flow_start(const struct ctx_event *ev)
 	if (!c)
 		return -1;
 	ctx_roll(c, ev->now_us);
-	__u32 pb = ctx_hash(ev->dport, 7), ab = ctx_hash(ctx_fold(ev->dst, ev->family), 6), sb = ctx_hash(ev->dport, 4);
-	c->short_cur += 1;
-	c->cur.started += 1;
-	c->cur.ports[(pb >> 6) & 1] |= 1ULL << (pb & 63);
-	c->cur.addrs |= 1ULL << (ab & 63);
-	if (c->cur.same_port[sb & (XIDS_CTX_SAME_PORT - 1)] < 0xffff)
-		c->cur.same_port[sb & (XIDS_CTX_SAME_PORT - 1)] += 1;
+	ctx_count_start(c, ev);
 	return 0;
 }
 
 /* A flow ended: write its source's context into the record (features 22..31): the history before
- * this instant plus the flow itself; then count how it ended (pending until the clock moves). */
-__noinline int xids_ctx_flow_end(const struct ctx_event *ev, const struct xids_flow_acc *a, struct xids_flow_record *r)
+ * this instant plus the flow itself; then count how it ended (pending until the clock moves).
+ * started_too: the flow also started with this packet (one-packet flows: scans, floods), so its
+ * start is counted here first, on the same context, saving the start hook's lookup. */
+__noinline int xids_ctx_flow_end(const struct ctx_event *ev, const struct xids_flow_acc *a, struct xids_flow_record *r, __u32 started_too)
 {
 #ifdef XIDS_NO_CONTEXT
-	return ev && a && r ? 0 : -1;
+	return ev && a && r && started_too < 2 ? 0 : -1;
 #endif
 	if (!ev || !a || !r)
 		return -1;
@@ -182,6 +190,8 @@ __noinline int xids_ctx_flow_end(const struct ctx_event *ev, const struct xids_f
 	if (!c)
 		return -1;
 	ctx_roll(c, ev->now_us);
+	if (started_too)
+		ctx_count_start(c, ev);
 	__u32 no_hs = r->proto == IPPROTO_TCP && (a->flags & XIDS_FL_SYN0) && !(a->flags & XIDS_FL_ACK);
 	__u32 rst = r->end_reason == XIDS_END_RST;
 	__u32 shrt = a->n <= 3;

@@ -400,7 +400,8 @@ static __always_inline int parse(struct xdp_md *ctx, struct pkt *p, __u64 frame_
 /* Fills the next pending scratch record from a flow entry; the program's last step
  * (classify_pending) classifies and submits the pending records. key is the canonical key. */
 static __always_inline void end_flow(const __u8 *a_addr, const __u8 *b_addr, __u16 a_port, __u16 b_port,
-				     __u8 proto, __u8 family, const struct xids_flow_acc *acc, __u8 reason, __u64 now_us)
+				     __u8 proto, __u8 family, const struct xids_flow_acc *acc, __u8 reason, __u64 now_us,
+				     bool started_too)
 {
 	struct xids_infer_state *st = infer_state_get();
 	struct xids_flow_record *r;
@@ -450,7 +451,7 @@ static __always_inline void end_flow(const __u8 *a_addr, const __u8 *b_addr, __u
 	__builtin_memcpy(ev.src, r->src, 16);
 	__builtin_memcpy(ev.dst, r->dst, 16);
 	ev.now_us = now_us;
-	xids_ctx_flow_end(&ev, acc, r);
+	xids_ctx_flow_end(&ev, acc, r, started_too);
 	if (pending)
 		st->n_rec++;
 	else
@@ -583,12 +584,11 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 				why = XIDS_END_OVERFLOW;                                                    \
 			if (why != XIDS_END_NONE) {                                                         \
 				end_flow(KEY.a_addr, KEY.b_addr, KEY.a_port, KEY.b_port, KEY.proto, FAMILY, \
-					 a, why, NOW_US);                                                   \
+					 a, why, NOW_US, false);                                            \
 				ENDED = true;                                                               \
 				/* the packet starts a new flow in the same slot */                         \
 				acc_init(a, P, NOW_US, FROM_B);                                             \
 				count(XIDS_C_FLOWS_STARTED, 1);                                             \
-				ctx_start(P, NOW_US);                                                       \
 				fresh = true;                                                               \
 			} else if (fwd) {                                                                   \
 				acc_add(a, P, NOW_US);                                                      \
@@ -605,13 +605,13 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 				break;                                                                      \
 			}                                                                                   \
 			count(XIDS_C_FLOWS_STARTED, 1);                                                     \
-			ctx_start(P, NOW_US);                                                               \
 			a = bpf_map_lookup_elem(&MAP, &KEY);                                                \
-			if (!a)                                                                             \
+			if (!a) {                                                                           \
+				ctx_start(P, NOW_US);                                                       \
 				break;                                                                      \
+			}                                                                                   \
 			fresh = true;                                                                       \
 		}                                                                                           \
-		(void)fresh;                                                                                \
 		__u8 endr = XIDS_END_NONE;                                                                  \
 		if ((P)->proto == IPPROTO_TCP && ((P)->tcp_flags & TCP_RST))                                \
 			endr = XIDS_END_RST;                                                                \
@@ -619,9 +619,13 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 			endr = XIDS_END_FIN;                                                                \
 		else if (cfg_early_end_pkts && a->n >= cfg_early_end_pkts)                                  \
 			endr = XIDS_END_EARLY;                                                              \
+		/* A new flow's start is counted in the source context with its end when this packet \
+		 * also ends it (one lookup for both), else now. */                                  \
+		if (fresh && endr == XIDS_END_NONE)                                                         \
+			ctx_start(P, NOW_US);                                                               \
 		if (endr != XIDS_END_NONE) {                                                                \
 			end_flow(KEY.a_addr, KEY.b_addr, KEY.a_port, KEY.b_port, KEY.proto, FAMILY, a,      \
-				 endr, NOW_US);                                                             \
+				 endr, NOW_US, fresh);                                                      \
 			ENDED = true;                                                                       \
 			bpf_map_delete_elem(&MAP, &KEY);                                                    \
 			if (cfg_tail_absorb_ns && endr != XIDS_END_EARLY) {                                 \
@@ -798,7 +802,7 @@ static long sweep4_cb(struct bpf_map *map, struct xids_flow4_key *k, struct xids
 	s->visited++;
 	if (why == XIDS_END_NONE)
 		return 0;
-	end_flow(k->a_addr, k->b_addr, k->a_port, k->b_port, k->proto, 4, a, why, s->now_us);
+	end_flow(k->a_addr, k->b_addr, k->a_port, k->b_port, k->proto, 4, a, why, s->now_us, false);
 	bpf_map_delete_elem(map, k);
 	s->ended++;
 	return s->ended >= s->max ? 1 : 0;
@@ -812,7 +816,7 @@ static long sweep6_cb(struct bpf_map *map, struct xids_flow6_key *k, struct xids
 	s->visited++;
 	if (why == XIDS_END_NONE)
 		return 0;
-	end_flow(k->a_addr, k->b_addr, k->a_port, k->b_port, k->proto, 6, a, why, s->now_us);
+	end_flow(k->a_addr, k->b_addr, k->a_port, k->b_port, k->proto, 6, a, why, s->now_us, false);
 	bpf_map_delete_elem(map, k);
 	s->ended++;
 	return s->ended >= s->max ? 1 : 0;
