@@ -135,6 +135,40 @@ export async function runCurlSession(
   return { sent, failed, statuses, killed: run.killed };
 }
 
+export interface SubmissionsOutcome {
+  /** Items handed to sessions (the budget may stop before all are). */
+  queued: number;
+  sessions: number;
+  sent: number;
+  failed: number;
+  statuses: Map<string, number>;
+}
+
+/** Submits `items` in browser sessions of a few dozen each (one curl session per batch, each at a
+ *  rate drawn from `perMinute`, a pause between sessions) until they or the budget run out. */
+export async function runSubmissionSessions<T>(
+  ctx: ScenarioContext,
+  budget: Budget,
+  items: T[],
+  requestsOf: (batch: T[]) => HttpRequest[],
+  perMinute: [number, number],
+): Promise<SubmissionsOutcome> {
+  const { rng } = ctx;
+  const out: SubmissionsOutcome = { queued: 0, sessions: 0, sent: 0, failed: 0, statuses: new Map() };
+  while (out.queued < items.length && budget.allows(1_000)) {
+    const batch = items.slice(out.queued, out.queued + submissionsPerSession(rng));
+    out.queued += batch.length;
+    const rate = intBetween(rng, perMinute[0], perMinute[1]);
+    const outcome = await runCurlSession(ctx, budget, randomBrowser(rng), requestsOf(batch), rate);
+    out.sessions++;
+    out.sent += outcome.sent;
+    out.failed += outcome.failed;
+    for (const [code, n] of outcome.statuses) out.statuses.set(code, (out.statuses.get(code) ?? 0) + n);
+    await budget.pause(intBetween(rng, 100, 1_500));
+  }
+  return out;
+}
+
 export function describeStatuses(statuses: Map<string, number>): string {
   return [...statuses.entries()].sort().map(([code, n]) => `${n}x${code}`).join(" ") || "none";
 }

@@ -4,7 +4,7 @@
 // http-post-form refuses a form that fails with 401: it takes that for HTTP authentication.)
 import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario.ts";
 import { Budget } from "./bounded.ts";
-import { describeStatuses, formEncode, randomBrowser, runCurlSession, submissionsPerSession, type HttpRequest } from "./curl-session.ts";
+import { describeStatuses, formEncode, runSubmissionSessions, type HttpRequest } from "./curl-session.ts";
 import { chance, intBetween, maybe } from "./random.ts";
 import { passwordList, userList } from "./wordlists.ts";
 
@@ -26,24 +26,9 @@ async function runWebBruteForce(ctx: ScenarioContext): Promise<ScenarioResult> {
   const users = userList(rng, intBetween(rng, 1, 4), maybe(rng, 0.7, user));
   const passwords = passwordList(rng, Math.ceil(intBetween(rng, 100, 300) / users.length), maybe(rng, 0.5, password));
   const guesses: [string, string][] = users.flatMap((u) => passwords.map((p): [string, string] => [u, p]));
-  const statuses = new Map<string, number>();
-  let sent = 0;
-  let failed = 0;
-  let sessions = 0;
-  let next = 0;
-  while (next < guesses.length && budget.allows(1_000)) {
-    const batch = guesses.slice(next, next + submissionsPerSession(rng));
-    next += batch.length;
-    const perMinute = intBetween(rng, 120, 480);
-    const outcome = await runCurlSession(ctx, budget, randomBrowser(rng), loginRequests(ctx, batch), perMinute);
-    sessions++;
-    sent += outcome.sent;
-    failed += outcome.failed;
-    for (const [code, n] of outcome.statuses) statuses.set(code, (statuses.get(code) ?? 0) + n);
-    await budget.pause(intBetween(rng, 100, 1_500));
-  }
-  const note = `${next} of ${guesses.length} guesses (${users.length} users) queued in ${sessions} sessions, answers ${describeStatuses(statuses)}, ${failed} unanswered`;
-  return { actions: sent, note };
+  const run = await runSubmissionSessions(ctx, budget, guesses, (batch) => loginRequests(ctx, batch), [120, 480]);
+  const note = `${run.queued} of ${guesses.length} guesses (${users.length} users) queued in ${run.sessions} sessions, answers ${describeStatuses(run.statuses)}, ${run.failed} unanswered`;
+  return { actions: run.sent, note };
 }
 
 export const WEB_BRUTEFORCE_SCENARIOS: Scenario[] = [

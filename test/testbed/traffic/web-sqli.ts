@@ -3,7 +3,7 @@
 // password field or the query, look at the answer, next payload; now and then back to the form.
 import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario.ts";
 import { Budget } from "./bounded.ts";
-import { describeStatuses, formEncode, randomBrowser, runCurlSession, submissionsPerSession, type HttpRequest } from "./curl-session.ts";
+import { describeStatuses, formEncode, runSubmissionSessions, type HttpRequest } from "./curl-session.ts";
 import { chance, intBetween, pick } from "./random.ts";
 import { sqliPayloads } from "./sqli-payloads.ts";
 
@@ -31,24 +31,9 @@ async function runSqli(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { rng } = ctx;
   const budget = new Budget(ctx.durationMs);
   const payloads = sqliPayloads(rng, intBetween(rng, 100, 300));
-  const statuses = new Map<string, number>();
-  let sent = 0;
-  let failed = 0;
-  let sessions = 0;
-  let next = 0;
-  while (next < payloads.length && budget.allows(1_000)) {
-    const batch = payloads.slice(next, next + submissionsPerSession(rng));
-    next += batch.length;
-    const perMinute = intBetween(rng, 90, 400);
-    const outcome = await runCurlSession(ctx, budget, randomBrowser(rng), probeRequests(ctx, batch), perMinute);
-    sessions++;
-    sent += outcome.sent;
-    failed += outcome.failed;
-    for (const [code, n] of outcome.statuses) statuses.set(code, (statuses.get(code) ?? 0) + n);
-    await budget.pause(intBetween(rng, 100, 1_500));
-  }
-  const note = `${next} of ${payloads.length} distinct payloads queued in ${sessions} sessions, answers ${describeStatuses(statuses)}, ${failed} unanswered`;
-  return { actions: sent, note };
+  const run = await runSubmissionSessions(ctx, budget, payloads, (batch) => probeRequests(ctx, batch), [90, 400]);
+  const note = `${run.queued} of ${payloads.length} distinct payloads queued in ${run.sessions} sessions, answers ${describeStatuses(run.statuses)}, ${run.failed} unanswered`;
+  return { actions: run.sent, note };
 }
 
 export const SQLI_SCENARIOS: Scenario[] = [
