@@ -3,8 +3,8 @@
 // target ports, payload size, TCP window and whether the source port moves (a new flow per
 // packet) or stays (one long flow per burst, cut by the active timeout).
 import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario.ts";
-import { Budget, firstErrorLine, runTool } from "./bounded.ts";
-import { HPING3_NO_IPV6 } from "./syn-flood.ts";
+import { Budget } from "./bounded.ts";
+import { HPING3_NO_IPV6, runHping3Burst } from "./syn-flood.ts";
 import { chance, intBetween, pick, pickWeighted, type Rng } from "./random.ts";
 
 const MAX_PACKETS_PER_BURST = 30_000;
@@ -70,17 +70,11 @@ async function runFlood(mode: FloodMode, ctx: ScenarioContext): Promise<Scenario
       ...(fixedSource !== null ? ["-s", String(fixedSource), "-k"] : []), ctx.victimIp,
     ];
     ctx.log(argv.join(" "));
-    // usleep overhead makes hping3 slower than its interval: allow twice the nominal time, but
-    // a flood may be cut at the budget's end (1 s of grace).
-    const run = await runTool(ctx, budget, argv, { maxMs: (count / rate) * 2_000 + 3_000, graceMs: 1_000 });
-    const stats = /(\d+) packets transmitted, (\d+) packets received/.exec(run.stderr);
-    if (stats) {
-      sent += Number(stats[1]);
-      answered += Number(stats[2]);
-    } else {
-      sent += Math.min(count, Math.round((run.elapsedMs / 1_000) * rate));
-      if (!run.killed) problems.push(firstErrorLine(run));
-    }
+    // A flood may be cut at the budget's end (1 s of grace).
+    const burst = await runHping3Burst(ctx, budget, argv, count, rate, 1_000);
+    sent += burst.sent;
+    answered += burst.answered;
+    if (burst.problem !== null) problems.push(burst.problem);
     bursts.push(`${describe} ${count}@${rate}/s→:${port}${flags.includes("-d") ? ` +${flags[flags.indexOf("-d") + 1]} B` : ""}`);
     await budget.pause(intBetween(rng, 300, 2_000));
   }

@@ -10,6 +10,19 @@ const MAX_PACKETS_PER_BURST = 30_000;
 /** Why no hping3 scenario runs over IPv6. */
 export const HPING3_NO_IPV6 = { unsupported: "hping3 has no IPv6 support (it resolves only IPv4 addresses: \"Unable to resolve\" an IPv6 one)" };
 
+/** One hping3 burst of `count` packets at `rate`/s: the packets it sent and got answers to (from
+ *  its statistics, on stderr; killed before them, sent is estimated from the time it ran) and the
+ *  error it stopped with, if any. usleep overhead makes hping3 slower than its interval, so it gets
+ *  twice the nominal time. */
+export async function runHping3Burst(
+  ctx: ScenarioContext, budget: Budget, argv: string[], count: number, rate: number, graceMs?: number,
+): Promise<{ sent: number; answered: number; problem: string | null }> {
+  const run = await runTool(ctx, budget, argv, { maxMs: (count / rate) * 2_000 + 3_000, ...(graceMs !== undefined ? { graceMs } : {}) });
+  const stats = /(\d+) packets transmitted, (\d+) packets received/.exec(run.stderr);
+  if (stats) return { sent: Number(stats[1]), answered: Number(stats[2]), problem: null };
+  return { sent: Math.min(count, Math.round((run.elapsedMs / 1_000) * rate)), answered: 0, problem: run.killed ? null : firstErrorLine(run) };
+}
+
 async function runSynFlood(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { rng } = ctx;
   const budget = new Budget(ctx.durationMs);
@@ -28,18 +41,10 @@ async function runSynFlood(ctx: ScenarioContext): Promise<ScenarioResult> {
     const count = Math.max(1, Math.min(MAX_PACKETS_PER_BURST, Math.round(rate * seconds)));
     const argv = ["hping3", "-S", "-p", String(port), "-i", `u${intervalUs}`, "-c", String(count), "-q", ctx.victimIp];
     ctx.log(argv.join(" "));
-    // usleep overhead makes hping3 slower than its interval: allow twice the nominal time.
-    const run = await runTool(ctx, budget, argv, { maxMs: (count / rate) * 2_000 + 3_000 });
-    // The statistics go to stderr.
-    const stats = /(\d+) packets transmitted, (\d+) packets received/.exec(run.stderr);
-    if (stats) {
-      sent += Number(stats[1]);
-      answered += Number(stats[2]);
-    } else {
-      // Killed before its summary: estimate from the time it ran.
-      sent += Math.min(count, Math.round((run.elapsedMs / 1_000) * rate));
-      if (!run.killed) problems.push(firstErrorLine(run));
-    }
+    const burst = await runHping3Burst(ctx, budget, argv, count, rate);
+    sent += burst.sent;
+    answered += burst.answered;
+    if (burst.problem !== null) problems.push(burst.problem);
     bursts.push(`${count}@${rate}/s→:${port}`);
     await budget.pause(intBetween(rng, 300, 2_000));
   }
