@@ -11,6 +11,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { rng } from "../../models/data/split.ts";
+import { seedOf } from "./traffic/random.ts";
 import type { Netns } from "../harness/netns.ts";
 
 export type DelayDistribution = "uniform" | "normal";
@@ -114,18 +115,12 @@ export function drawCondition(rand: () => number, bands: readonly ConditionBand[
   return needsRelay(c) ? c : { ...NO_CONDITION };
 }
 
-function hash(seed: number, id: string): number {
-  let h = seed >>> 0;
-  for (const ch of id) h = (Math.imul(h ^ ch.charCodeAt(0), 0x01000193) + 0x9e3779b9) >>> 0;
-  return h;
-}
-
 /**
  * One condition per host id for a run: each host's draw depends only on the run's seed and its
  * own id, so adding or removing a scenario leaves every other host's link as it was.
  */
 export function drawConditions(ids: readonly string[], seed: number, bands: readonly ConditionBand[] = CONDITION_BANDS): LinkCondition[] {
-  return ids.map((id) => drawCondition(rng(hash(seed, `link:${id}`)), bands));
+  return ids.map((id) => drawCondition(rng(seedOf(seed, `link:${id}`)), bands));
 }
 
 export function describeCondition(c: LinkCondition): string {

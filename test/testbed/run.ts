@@ -18,6 +18,7 @@ import { createLogger } from "../../core/util/log.ts";
 import { parseIp } from "../../core/util/net.ts";
 import { monotonicNs } from "../../native/index.ts";
 import { rng } from "../../models/data/split.ts";
+import { seedOf } from "./traffic/random.ts";
 import type { FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { BENIGN, type Label, type Scenario, type ScenarioResult } from "./scenario.ts";
 import { startCapture } from "./capture.ts";
@@ -114,12 +115,6 @@ export interface TestbedRun {
   lostRecords: number;
   seed: number;
   durationMs: number;
-}
-
-function seedOf(seed: number, id: string): number {
-  let h = seed >>> 0;
-  for (const c of id) h = (Math.imul(h ^ c.charCodeAt(0), 0x01000193) + 0x9e3779b9) >>> 0;
-  return h;
 }
 
 /**

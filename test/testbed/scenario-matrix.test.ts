@@ -7,7 +7,7 @@
 // of one kind, the members of a group at the same time, the groups one after another.
 // XIDS_MATRIX_SCENARIOS=id,id,... runs only those (for working on one tool).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent } from "../../core/agent/agent.ts";
@@ -19,12 +19,10 @@ import { builtinCatalog, builtins } from "../../plugins/index.ts";
 import { MATRIX_SCENARIOS } from "./matrix.ts";
 import { BENIGN, type Scenario, type ScenarioResult } from "./scenario.ts";
 import { ALL_SCENARIOS, selectScenarios } from "./scenarios.ts";
-import { startDnsNtp } from "./services/dns-ntp.ts";
-import type { ServiceProcess } from "./services/process.ts";
-import { SSH_PASSWORD_ACCOUNT, startPasswordSshd } from "./services/ssh-password-account.ts";
 import { startVictimServices, type VictimServices } from "./services.ts";
 import { buildStar, type StarHost, type StarTopology } from "./topology.ts";
 import { GRACE_MS } from "./traffic/bounded.ts";
+import { seedOf } from "./traffic/random.ts";
 
 const SEED = 11;
 const ATTACK_MS = 5_000;
@@ -47,12 +45,6 @@ const GROUPS: { name: string; ids: string[] }[] = [
 const only = (process.env.XIDS_MATRIX_SCENARIOS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 const groups = GROUPS.map((g) => ({ ...g, ids: only.length ? g.ids.filter((id) => only.includes(id)) : g.ids })).filter((g) => g.ids.length > 0);
 const scenarios = new Map(MATRIX_SCENARIOS.map((s) => [s.id, s]));
-
-function seedOf(seed: number, id: string): number {
-  let h = seed >>> 0;
-  for (const c of id) h = (Math.imul(h ^ c.charCodeAt(0), 0x01000193) + 0x9e3779b9) >>> 0;
-  return h;
-}
 
 describe("the matrix's lists", () => {
   test("every matrix scenario has a unique id, a label and a description; the demo's default set is unchanged", () => {
@@ -96,7 +88,6 @@ interface Harness {
   topo: StarTopology;
   services: VictimServices;
   /** The services a scenario sees (ssh-password-session: the port of the password sshd). */
-  servicesFor: (id: string) => VictimServices;
   agent: Agent;
   extractor: XdpExtractorApi;
   flowsBySource: Map<string, number>;
@@ -119,19 +110,6 @@ function processesIn(host: StarHost): string[] {
   });
 }
 
-/** Whether the victim's own sshd already has the password account (sshd.ts wraps it). */
-async function passwordLoginWorks(host: StarHost, services: VictimServices, dir: string): Promise<boolean> {
-  const askpass = join(dir, "probe-askpass.sh");
-  writeFileSync(askpass, `#!/bin/sh\nprintf '%s\\n' '${SSH_PASSWORD_ACCOUNT.password}'\n`, { mode: 0o700 });
-  const r = await host.ns.exec(
-    ["env", `SSH_ASKPASS=${askpass}`, "SSH_ASKPASS_REQUIRE=force", "ssh", "-p", String(services.ssh.port), "-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no",
-      "-o", "NumberOfPasswordPrompts=1", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
-      `${SSH_PASSWORD_ACCOUNT.user}@${host.victimIp}`, "true"],
-    { allowFail: true, timeoutMs: 10_000 },
-  );
-  return r.code === 0;
-}
-
 beforeAll(async () => {
   const workDir = mkdtempSync(join(tmpdir(), "xids-matrix-"));
   cleanups.push(() => rmSync(workDir, { recursive: true, force: true }));
@@ -140,27 +118,6 @@ beforeAll(async () => {
   cleanups.push(() => topo[Symbol.dispose]());
   const services = await startVictimServices(topo.victim, join(workDir, "victim"), log);
   cleanups.push(() => services.stop());
-  const extra: ServiceProcess[] = [];
-  cleanups.push(async () => {
-    await Promise.all(extra.map((p) => p.stop()));
-  });
-
-  // Until services.ts starts them, the UDP servers and the password account are started here.
-  const udp53 = await topo.victim.exec(["ss", "-Hlun", "sport = :53"], { timeoutMs: 5_000 });
-  if (!udp53.stdout.trim()) {
-    mkdirSync(join(workDir, "dns-ntp"), { recursive: true });
-    extra.push(await startDnsNtp(topo.victim, join(workDir, "dns-ntp")));
-    log("matrix: started the victim's DNS/NTP servers (services.ts does not yet)");
-  }
-  let passwordPort = services.ssh.port;
-  const pwHost = topo.hosts.find((h) => h.id === "ssh-password-session");
-  if (pwHost && !(await passwordLoginWorks(pwHost, services, workDir))) {
-    passwordPort = 2222;
-    const key = readFileSync(`${services.ssh.keyFile}.pub`, "utf8");
-    extra.push(await startPasswordSshd(topo.victim, join(workDir, "sshd-password"), passwordPort, key));
-    log(`matrix: the victim's sshd has no password account yet: a second sshd with it on :${passwordPort}`);
-  }
-  const servicesFor = (id: string): VictimServices => (id === "ssh-password-session" ? { ...services, ssh: { ...services.ssh, port: passwordPort } } : services);
 
   const checked = checkConfig(
     {
@@ -181,7 +138,7 @@ beforeAll(async () => {
   if (!extractor) throw new Error("the flow extractor did not start");
   const flowsBySource = new Map<string, number>();
   agent.pipeline.onFlow((r) => flowsBySource.set(r.srcAddr, (flowsBySource.get(r.srcAddr) ?? 0) + 1));
-  harness = { topo, services, servicesFor, agent, extractor, flowsBySource, workDir };
+  harness = { topo, services, agent, extractor, flowsBySource, workDir };
 }, 90_000);
 
 afterAll(async () => {
@@ -207,7 +164,7 @@ async function runScenario(h: Harness, scenario: Scenario): Promise<Outcome> {
       family: h.topo.family,
       srcIp: host.ip,
       victimIp: host.victimIp,
-      services: h.servicesFor(scenario.id),
+      services: h.services,
       rng: rng(seedOf(SEED, scenario.id)),
       durationMs: budgetMs,
       workDir: dir,

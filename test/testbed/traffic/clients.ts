@@ -5,6 +5,7 @@
 import type { ScenarioContext } from "../scenario.ts";
 import { Budget, firstErrorLine, type ToolRun } from "./bounded.ts";
 import { formEncode, type HttpRequest, type SessionOutcome } from "./curl-session.ts";
+import { rng } from "../../../models/data/split.ts";
 import { chance, intBetween, pick, sample, type Rng } from "./random.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -15,14 +16,7 @@ import { chance, intBetween, pick, sample, type Rng } from "./random.ts";
  * interleave differently from run to run, and each must still make the same choices.
  */
 export function forkRng(parent: Rng): Rng {
-  let state = Math.floor(parent() * 2 ** 32) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  return rng(Math.floor(parent() * 2 ** 32));
 }
 
 /** Counts by outcome, and the first error seen (for the result's note). */

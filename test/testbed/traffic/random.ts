@@ -47,3 +47,11 @@ export function sample<T>(rng: Rng, items: readonly T[], n: number): T[] {
 export function maybe<T>(rng: Rng, p: number, value: T): T[] {
   return chance(rng, p) ? [value] : [];
 }
+
+/** A seed of its own for `id` under the run's seed (FNV-style mixing): one scenario's or one
+ *  link's draws do not move when others are added or reordered. */
+export function seedOf(seed: number, id: string): number {
+  let h = seed >>> 0;
+  for (const c of id) h = (Math.imul(h ^ c.charCodeAt(0), 0x01000193) + 0x9e3779b9) >>> 0;
+  return h;
+}

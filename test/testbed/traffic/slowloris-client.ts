@@ -6,6 +6,7 @@
 // run killed at its deadline still reports) and stops by itself after its duration.
 // Usage: bun slowloris-client.ts '<SlowClientConfig as JSON>'
 import { connect, type Socket } from "node:net";
+import { rng } from "../../../models/data/split.ts";
 
 export interface SlowClientConfig {
   host: string;
@@ -36,21 +37,10 @@ export interface SlowClientStats {
   bytes: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 export async function runSlowClient(config: SlowClientConfig, report: (stats: SlowClientStats) => void): Promise<SlowClientStats> {
-  const rng = mulberry32(config.seed);
-  const int = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
-  const word = () => Math.floor(rng() * 36 ** 6).toString(36);
+  const rand = rng(config.seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+  const word = () => Math.floor(rand() * 36 ** 6).toString(36);
   const stats: SlowClientStats = { opened: 0, closed: 0, open: 0, trickles: 0, bytes: 0 };
   const live = new Set<Socket>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
@@ -83,10 +73,10 @@ export async function runSlowClient(config: SlowClientConfig, report: (stats: Sl
         if (config.mode === "headers") send(sock, `X-${word()}: ${word()}\r\n`);
         else send(sock, "a=".concat("x".repeat(Math.max(0, int(...config.chunkBytes) - 2))));
         stats.trickles++;
-        const t = setTimeout(tick, Math.round(config.intervalMs * (0.7 + 0.6 * rng())));
+        const t = setTimeout(tick, Math.round(config.intervalMs * (0.7 + 0.6 * rand())));
         timers.add(t);
       };
-      const t = setTimeout(tick, Math.round(config.intervalMs * rng()));
+      const t = setTimeout(tick, Math.round(config.intervalMs * rand()));
       timers.add(t);
     });
     // The server's answer (408, 400) is read and dropped; a close is counted and replaced.
