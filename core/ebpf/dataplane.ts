@@ -272,8 +272,7 @@ export class DataPlane implements Disposable {
     out.flows_evicted = evicted > 0n ? evicted : 0n;
     // Source contexts: created - live = evicted (an LRU map evicts silently), and their memory.
     const ctx = this.coll.map(MAPS.srcctx);
-    let ctxLive = 0n;
-    for (const _ of ctx.entries()) ctxLive++;
+    const ctxLive = BigInt(this.#entries(MAPS.srcctx));
     out.ctx_live = ctxLive;
     const ctxEvicted = arr[Counter.ctx_new]! - ctxLive;
     out.ctx_evicted = ctxEvicted > 0n ? ctxEvicted : 0n;
@@ -284,8 +283,13 @@ export class DataPlane implements Disposable {
 
   /** Entries in both flow tables (walks the keys). */
   liveFlows(): number {
+    return this.#entries(MAPS.flows4, MAPS.flows6);
+  }
+
+  /** Entries in these maps (walks their keys: a hash map keeps no count). */
+  #entries(...names: string[]): number {
     let n = 0;
-    for (const name of [MAPS.flows4, MAPS.flows6]) for (const _ of this.coll.map(name).entries()) n++;
+    for (const name of names) for (const _ of this.coll.map(name).entries()) n++;
     return n;
   }
 

@@ -81,7 +81,8 @@ function popcount(x: bigint): number {
   return n;
 }
 
-function satSub(a: bigint, b: bigint): bigint {
+/** a − b, or 0 when b > a (the kernel's sat_sub). */
+export function satSub(a: bigint, b: bigint): bigint {
   return a > b ? a - b : 0n;
 }
 

@@ -20,7 +20,7 @@ import {
 
 export { DEFAULT_CONFIG, type DataPlaneConfig };
 import { parseCidr, parseIp } from "../../../core/ebpf/addr.ts";
-import { SourceContexts } from "./context.ts";
+import { SourceContexts, satSub } from "./context.ts";
 import { deriveFeatures, FL_ACK, FL_SYN0, type FlowAcc } from "./features.ts";
 
 
@@ -188,10 +188,6 @@ interface AllowPrefix {
 }
 
 const U32_MAX = 0xffffffff;
-
-function satSub(a: bigint, b: bigint): bigint {
-  return a > b ? a - b : 0n;
-}
 
 /** The reference data plane. Feed packets in capture order with `process`; ended flows collect in `records`. */
 export class ReferenceDataPlane {
