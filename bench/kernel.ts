@@ -129,7 +129,8 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
   // records grew with the source context, so the round follows their size).
   const ringBytes = 1 << 24;
   const round = Math.min(repeat, Math.floor(ringBytes / (FlowRecordStruct.size + 8) / 2));
-  const common = { ringBytes, modelAction: "alert" as const };
+  // The agent's own-sweep check (dataplane.kernel_sweep_ms) runs on every packet that ends no flow.
+  const common = { ringBytes, modelAction: "alert" as const, selfSweepNs: 1_000_000_000n };
   const disposables: { close(): void }[] = [];
   try {
     const base = Collection.load(BASELINE_OBJECT);

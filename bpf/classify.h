@@ -32,6 +32,16 @@ const volatile __u32 cfg_block_reason = 1;
 const volatile __u32 cfg_block_min_attacks = 1;
 const volatile __u32 cfg_block_min_attack_pct = 0;
 const volatile __u64 cfg_block_window_ns = 10000000000ULL; /* 10 s */
+/* A source whose only traffic is one packet (what a random-source flood sends from each address:
+ * one SYN, ACK or datagram) is not blocked unless this is set: it cannot be told from a spoofed
+ * address, and blocking spoofed addresses fills the block list and protects nothing. Its verdict
+ * still counts as evidence, so a real scanner is blocked on its next flow. */
+const volatile bool cfg_block_lone_packet = false;
+/* Block list full: evict the entry closest to expiry (never a permanent one) to make room, or
+ * (false) refuse the new entry and keep the old ones. Either way it is counted and reported. */
+const volatile bool cfg_block_evict = true;
+
+#define XIDS_E2BIG 7
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -127,57 +137,99 @@ static __always_inline __u64 log2q8(__u64 x)
 	return ((__u64)msb << 8) | frac;
 }
 
-/* Blocks the record's source unless it is on the allow list (a host there is never blocked). */
-static __always_inline void block_source(const struct xids_flow_record *r)
+static __always_inline bool source_allowed(const struct xids_flow_record *r)
 {
-	struct xids_block_key k = {};
-	struct xids_block_val v = {};
-
 	if (r->family == 4) {
 		struct xids_lpm4_key lk = { .prefixlen = 32 };
 		__builtin_memcpy(lk.addr, r->src, 4);
-		if (bpf_map_lookup_elem(&allow4, &lk))
-			return;
-		__builtin_memcpy(k.addr, r->src, 4);
-	} else {
-		struct xids_lpm6_key lk = { .prefixlen = 128 };
-		__builtin_memcpy(lk.addr, r->src, 16);
-		if (bpf_map_lookup_elem(&allow6, &lk))
-			return;
-		__builtin_memcpy(k.addr, r->src, 16);
+		return bpf_map_lookup_elem(&allow4, &lk) != NULL;
 	}
-	k.family = r->family;
+	struct xids_lpm6_key lk = { .prefixlen = 128 };
+	__builtin_memcpy(lk.addr, r->src, 16);
+	return bpf_map_lookup_elem(&allow6, &lk) != NULL;
+}
+
+struct evict_ctx {
+	__u64 soonest;
+	struct xids_block_key key;
+	bool found;
+};
+
+static long evict_pick_cb(struct bpf_map *map, struct xids_block_key *k, struct xids_block_val *v,
+			  struct evict_ctx *e)
+{
+	if (v->expires_ns && (!e->found || v->expires_ns < e->soonest)) {
+		e->soonest = v->expires_ns;
+		e->key = *k;
+		e->found = true;
+	}
+	return 0;
+}
+
+/* Writes the block; a full list evicts the entry closest to expiry first (cfg_block_evict).
+ * Returns 0 or the update's negative errno. */
+static __always_inline long block_insert(const struct xids_block_key *k, const struct xids_block_val *v)
+{
+	long err = bpf_map_update_elem(&blocklist, k, v, BPF_ANY);
+	struct evict_ctx e = {};
+
+	if (err != -XIDS_E2BIG || !cfg_block_evict)
+		return err;
+	bpf_for_each_map_elem(&blocklist, evict_pick_cb, &e, 0);
+	if (!e.found)
+		return err; /* only permanent entries: nothing may go */
+	if (bpf_map_delete_elem(&blocklist, &e.key) == 0)
+		count(XIDS_C_BLOCK_EVICTED, 1);
+	return bpf_map_update_elem(&blocklist, k, v, BPF_ANY);
+}
+
+/* Blocks the record's source; the outcome goes into the record. */
+static __always_inline void block_source(struct xids_flow_record *r, const struct xids_block_key *k)
+{
+	struct xids_block_val v = {};
+	long err;
+
 	v.added_ns = now_ns();
 	v.expires_ns = cfg_block_ttl_ns ? v.added_ns + cfg_block_ttl_ns : 0;
 	v.reason = cfg_block_reason;
-	if (bpf_map_update_elem(&blocklist, &k, &v, BPF_ANY) == 0)
-		count(XIDS_C_BLOCKS_ADDED, 1);
+	err = block_insert(k, &v);
+	if (err) {
+		count(XIDS_C_BLOCK_FAILED, 1);
+		r->block_action = XIDS_BLOCK_FAILED;
+		r->block_error = err;
+		return;
+	}
+	count(XIDS_C_BLOCKS_ADDED, 1);
+	r->block_action = XIDS_BLOCK_BLOCKED;
+}
+
+/* The record is one packet and its source has started nothing else (FEATURES.md 2 and 23). */
+static __always_inline bool lone_packet(const struct xids_flow_record *r)
+{
+	return r->features[2] == 1 && r->features[23] <= 1;
 }
 
 /* The previous window's weight in the sliding estimate, in 1/1024: the part of it that is still
  * inside the last window_ns. */
 #define XIDS_EVIDENCE_ONE 1024
 
-/* Adds one verdict to the source's evidence; true when the block policy says: block it now. */
-static __always_inline bool enough_evidence(const struct xids_flow_record *r, bool attack)
+/* Adds one verdict to the source's evidence; true when the block policy says: block it now.
+ * *count gets the attack verdicts it holds for the source (the sliding estimate, floored). */
+static __always_inline bool enough_evidence(const struct xids_block_key *k, bool attack, __u32 *count_out)
 {
-	struct xids_block_key k = { .family = r->family };
 	struct xids_evidence *e, fresh = {};
 	__u64 now, elapsed, w = cfg_block_window_ns, prev_w, attacks, benign;
 
+	*count_out = attack;
 	if (cfg_block_min_attacks <= 1 && !cfg_block_min_attack_pct)
 		return attack;
-	if (r->family == 4)
-		__builtin_memcpy(k.addr, r->src, 4);
-	else
-		__builtin_memcpy(k.addr, r->src, 16);
 	now = now_ns();
-	e = bpf_map_lookup_elem(&evidence, &k);
+	e = bpf_map_lookup_elem(&evidence, k);
 	if (!e) {
 		fresh.window_start_ns = now;
 		fresh.attacks = attack;
 		fresh.benign = !attack;
-		bpf_map_update_elem(&evidence, &k, &fresh, BPF_ANY);
+		bpf_map_update_elem(&evidence, k, &fresh, BPF_ANY);
 		return attack && 1 >= cfg_block_min_attacks && 100 >= cfg_block_min_attack_pct;
 	}
 	elapsed = now - e->window_start_ns;
@@ -204,8 +256,62 @@ static __always_inline bool enough_evidence(const struct xids_flow_record *r, bo
 	prev_w = elapsed < w ? (w - elapsed) * XIDS_EVIDENCE_ONE / w : 0;
 	attacks = (__u64)e->attacks * XIDS_EVIDENCE_ONE + (__u64)e->prev_attacks * prev_w;
 	benign = (__u64)e->benign * XIDS_EVIDENCE_ONE + (__u64)e->prev_benign * prev_w;
+	*count_out = attacks / XIDS_EVIDENCE_ONE;
 	return attack && attacks >= (__u64)cfg_block_min_attacks * XIDS_EVIDENCE_ONE &&
 	       attacks * 100 >= (__u64)cfg_block_min_attack_pct * (attacks + benign);
+}
+
+/* What the verdict does to the record's source, written into the record (block_action and its
+ * detail): the policy's evidence, then the rules that overrule it, then the block list. A global
+ * function: verified once, not at each of finish_record's inlined call sites. */
+__noinline int xids_act_on_verdict(struct xids_flow_record *r)
+{
+	struct xids_block_key k = {};
+	bool attack, enough;
+	__u32 n = 0;
+
+	if (!r)
+		return 0;
+	attack = r->verdict == XIDS_VERDICT_ATTACK;
+	if (attack)
+		count(XIDS_C_VERDICT_ATTACK, 1);
+	else
+		count(XIDS_C_VERDICT_BENIGN, 1);
+	if (cfg_model_action != XIDS_ACTION_BLOCK) {
+		r->block_action = attack ? XIDS_BLOCK_ALERT : XIDS_BLOCK_NONE;
+		return 0;
+	}
+	k.family = r->family;
+	if (r->family == 4)
+		__builtin_memcpy(k.addr, r->src, 4);
+	else
+		__builtin_memcpy(k.addr, r->src, 16);
+	/* Allow-listed and local sources gather no evidence: nothing they do may block them. */
+	if (source_allowed(r)) {
+		r->block_action = attack ? XIDS_BLOCK_ALLOWED : XIDS_BLOCK_NONE;
+		return 0;
+	}
+	if (bpf_map_lookup_elem(&local_addrs, &k)) {
+		if (attack)
+			count(XIDS_C_BLOCK_NEVER, 1);
+		r->block_action = attack ? XIDS_BLOCK_NEVER : XIDS_BLOCK_NONE;
+		return 0;
+	}
+	enough = enough_evidence(&k, attack, &n);
+	r->evidence = n > 0xffff ? 0xffff : n;
+	if (!attack)
+		return 0;
+	if (!enough) {
+		r->block_action = XIDS_BLOCK_NOT_YET;
+		return 0;
+	}
+	if (!cfg_block_lone_packet && lone_packet(r)) {
+		count(XIDS_C_BLOCK_LONE_PACKET, 1);
+		r->block_action = XIDS_BLOCK_LONE_PACKET;
+		return 0;
+	}
+	block_source(r, &k);
+	return 0;
 }
 
 /* Publishes an evaluation result into the test-run packet. */
@@ -250,15 +356,8 @@ static __always_inline int finish_record(struct xdp_md *ctx, struct xids_infer_s
 		return XDP_PASS;
 	}
 	if (r) {
-		if (verdict == XIDS_VERDICT_ATTACK) {
-			count(XIDS_C_VERDICT_ATTACK, 1);
-			if (cfg_model_action == XIDS_ACTION_BLOCK && enough_evidence(r, true))
-				block_source(r);
-		} else if (verdict == XIDS_VERDICT_BENIGN) {
-			count(XIDS_C_VERDICT_BENIGN, 1);
-			if (cfg_model_action == XIDS_ACTION_BLOCK)
-				enough_evidence(r, false);
-		}
+		if (verdict != XIDS_VERDICT_NONE)
+			xids_act_on_verdict(r);
 		emit_record(r);
 	}
 	st->rec++;
@@ -296,8 +395,9 @@ static __always_inline const struct xids_model_meta *active_model(void)
 }
 
 /* How many records one chain of tail calls can classify: each MLP record takes 1 + n_layers
- * tail calls, each tree record 1, and a chain may make XIDS_MAX_TAIL_CALLS. No model: any. */
-static __always_inline __u32 classify_budget(void)
+ * tail calls, each tree record 1, and a chain may make XIDS_MAX_TAIL_CALLS, of which `used` were
+ * made before the records (the sweep stage). No model: any. */
+static __always_inline __u32 classify_budget(__u32 used)
 {
 	const struct xids_model_meta *m = active_model();
 	__u32 per_record, n;
@@ -307,7 +407,7 @@ static __always_inline __u32 classify_budget(void)
 	per_record = m->kind == XIDS_MODEL_MLP ? 1 + (m->n_layers & (XIDS_MLP_MAX_LAYERS - 1)) : 1;
 	if (m->kind == XIDS_MODEL_MLP && m->n_layers >= XIDS_MLP_MAX_LAYERS)
 		per_record = 1 + XIDS_MLP_MAX_LAYERS;
-	n = XIDS_MAX_TAIL_CALLS / per_record;
+	n = (XIDS_MAX_TAIL_CALLS - used) / per_record;
 	return n < XIDS_MAX_PENDING ? (n ? n : 1) : XIDS_MAX_PENDING;
 }
 

@@ -33,9 +33,16 @@ const volatile __u32 cfg_early_end_pkts = 0;                  /* 0 = off */
  * packet without SYN and without payload on the same 5-tuple is counted, not tracked.
  * 0 = off (CICFlowMeter's behaviour). */
 const volatile __u64 cfg_tail_absorb_ns = 5000000000ULL;
+/* The XDP program sweeps timed-out flows itself (classifying and blocking as usual) when no sweep
+ * has run for this long: user space sweeps every few hundred ms while the agent runs, so this
+ * engages only while it is down. Driven by arriving packets, so a flow still ends within this
+ * time of its timeout as long as any traffic comes in. 0 = off (replay: sweeps follow capture time). */
+const volatile __u64 cfg_self_sweep_ns = 0;
 
 /* Written by replay before each test run when cfg_use_test_clock is set. */
 __u64 test_clock_ns = 0;
+/* When a timeout sweep last ran (data-plane clock, ns): user space's or the program's own. */
+__u64 last_sweep_ns = 0;
 
 /* ---- maps (names shared with user space via xids.h / abi.ts) ---- */
 struct {
@@ -74,6 +81,14 @@ struct {
 	__type(key, struct xids_block_key);
 	__type(value, struct xids_block_val);
 } blocklist SEC(".maps");
+
+/* This host's own addresses: never blocked (user space keeps it current). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct xids_block_key);
+	__type(value, __u32);
+} local_addrs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -246,6 +261,8 @@ struct pkt {
 	__u8 proto;
 	__u8 tcp_flags;
 	__u8 l3_ok;     /* the fixed L3 header was readable: src is valid for allow/block checks */
+	__u8 icmp_type; /* ICMP / ICMPv6 message type */
+	__u8 pad[3];
 	__u16 sport;
 	__u16 dport;
 	__u16 win;
@@ -308,6 +325,7 @@ static __always_inline int parse_l4(void *data, void *data_end, __u32 off, __u32
 			return P_MALFORMED;
 		p->l4_hdr = 8;
 		p->payload = l4_len - 8;
+		p->icmp_type = h[0];
 		return P_OK;
 	}
 	return P_OTHER_L4;
@@ -406,19 +424,26 @@ static __always_inline void end_flow(const __u8 *a_addr, const __u8 *b_addr, __u
 	struct xids_infer_state *st = infer_state_get();
 	struct xids_flow_record *r;
 	struct ctx_event ev = {};
-	bool pending;
+	bool pending, model, exempt;
 
 	count(XIDS_C_FLOWS_ENDED, 1);
 	count(XIDS_C_END_BASE + (reason & 7), 1);
 	if (!st)
 		return;
 	/* With a model, the record waits for classification; without one (or, in a sweep round that
-	 * saw a model appear, past the budget) it goes out at once from the spare slot. */
-	pending = active_model() && st->n_rec < XIDS_MAX_PENDING;
+	 * saw a model appear, past the budget) it goes out at once from the spare slot. An exempt
+	 * flow is never classified: it goes out at once too, saying so. */
+	model = active_model() != NULL;
+	exempt = model && (acc->flags & XIDS_FL_EXEMPT);
+	pending = model && !exempt && st->n_rec < XIDS_MAX_PENDING;
 	r = pending_record(pending ? st->n_rec : XIDS_MAX_PENDING);
 	if (!r)
 		return;
 	__builtin_memset(r, 0, sizeof(*r));
+	if (exempt) {
+		r->block_action = XIDS_BLOCK_EXEMPT;
+		count(XIDS_C_EXEMPT, 1);
+	}
 	r->family = family;
 	r->proto = proto;
 	r->end_reason = reason;
@@ -460,6 +485,44 @@ static __always_inline void end_flow(const __u8 *a_addr, const __u8 *b_addr, __u
 
 /* ---- flow update ---- */
 
+/* An IPv4 address that is never a host to judge: this network (0/8), loopback, link-local,
+ * multicast, reserved and broadcast (224/3 and up). */
+static __always_inline bool ip4_exempt(const __u8 *a)
+{
+	return a[0] == 0 || a[0] == 127 || (a[0] == 169 && a[1] == 254) || a[0] >= 224;
+}
+
+/* The same for IPv6: unspecified, loopback, link-local, multicast, and IPv4-mapped exempt ones. */
+static __always_inline bool ip6_exempt(const __u8 *a)
+{
+	__u64 hi, lo;
+
+	__builtin_memcpy(&hi, a, 8);
+	__builtin_memcpy(&lo, a + 8, 8);
+	if (a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+		return true;
+	if (hi == 0 && (lo == 0 || lo == bpf_cpu_to_be64(1)))
+		return true;
+	return hi == 0 && a[8] == 0 && a[9] == 0 && a[10] == 0xff && a[11] == 0xff && ip4_exempt(a + 12);
+}
+
+/* ICMPv6 that keeps a link working: MLD (130-132, 143), router and neighbour discovery (133-137),
+ * inverse ND (141-142), SEND (148-149), multicast router discovery (151-153). */
+static __always_inline bool icmp6_link_control(__u8 t)
+{
+	return (t >= 130 && t <= 137) || t == 141 || t == 142 || t == 143 || t == 148 || t == 149 ||
+	       (t >= 151 && t <= 153);
+}
+
+/* A flow the classifier never judges (and so never blocks): link control, or a source that cannot
+ * be a remote attacker, or a destination that is not this host alone (multicast, broadcast). */
+static __always_inline bool flow_exempt(const struct pkt *p)
+{
+	if (p->family == 4)
+		return ip4_exempt(p->src) || p->dst[0] >= 224;
+	return (p->proto == 58 && icmp6_link_control(p->icmp_type)) || ip6_exempt(p->src) || p->dst[0] == 0xff;
+}
+
 static __always_inline void acc_init(struct xids_flow_acc *a, const struct pkt *p, __u64 now_us, bool fwd_is_b)
 {
 	__builtin_memset(a, 0, sizeof(*a));
@@ -482,6 +545,8 @@ static __always_inline void acc_init(struct xids_flow_acc *a, const struct pkt *
 		a->flags |= XIDS_FL_SYN0;
 	if (p->proto == IPPROTO_TCP && (p->tcp_flags & TCP_ACK))
 		a->flags |= XIDS_FL_ACK;
+	if (flow_exempt(p))
+		a->flags |= XIDS_FL_EXEMPT;
 }
 
 /* The source context hook of a flow's first packet (always forward: it defines the direction). */
@@ -528,6 +593,10 @@ static __always_inline void acc_add(struct xids_flow_acc *a, const struct pkt *p
 		a->p_min = pl;
 	if (p->l4_hdr < a->seg_min)
 		a->seg_min = p->l4_hdr;
+	/* Exempt only while every forward packet is: one NS does not shield the echo flood after it
+	 * (an ICMPv6 flow's key has no type). */
+	if ((a->flags & XIDS_FL_EXEMPT) && !flow_exempt(p))
+		a->flags &= ~XIDS_FL_EXEMPT;
 	if (p->proto == IPPROTO_TCP) {
 		if (p->tcp_flags & TCP_PSH)
 			a->psh += 1;
@@ -715,6 +784,25 @@ static __always_inline __u32 blocked(const struct pkt *p, __u64 now)
 
 /* ---- programs ---- */
 
+/* No sweep for cfg_self_sweep_ns (user space is not sweeping): this packet runs one, unless
+ * another CPU claimed it first. The sweep stage returns the packet's verdict. */
+static __always_inline int maybe_self_sweep(struct xdp_md *ctx, __u64 now, int pkt_verdict)
+{
+	__u64 seen = last_sweep_ns;
+	struct xids_infer_state *st;
+
+	if (sat_sub(now, seen) <= cfg_self_sweep_ns)
+		return pkt_verdict;
+	if (__sync_val_compare_and_swap(&last_sweep_ns, seen, now) != seen)
+		return pkt_verdict;
+	st = infer_state_get();
+	if (!st || st->n_rec)
+		return pkt_verdict;
+	st->pkt_verdict = pkt_verdict;
+	bpf_tail_call(ctx, &classify_progs, XIDS_STAGE_SWEEP);
+	return pkt_verdict; /* the stage is not installed */
+}
+
 static __always_inline int verdict(int action, __u64 len)
 {
 	if (action == XDP_DROP) {
@@ -782,6 +870,8 @@ int xids_xdp(struct xdp_md *ctx)
 	 * calls). Mid-flow packets skip it and never touch the classifier's state. */
 	if (cfg_track_flows && track_flow(&p, now / 1000))
 		return classify_pending(ctx, verdict(XDP_PASS, len));
+	if (cfg_self_sweep_ns && cfg_track_flows)
+		return maybe_self_sweep(ctx, now, verdict(XDP_PASS, len));
 	return verdict(XDP_PASS, len);
 }
 
@@ -822,6 +912,38 @@ static long sweep6_cb(struct bpf_map *map, struct xids_flow6_key *k, struct xids
 	return s->ended >= s->max ? 1 : 0;
 }
 
+struct block_sweep_ctx {
+	__u64 now;
+	__u32 expired;
+};
+
+static long block_expire_cb(struct bpf_map *map, struct xids_block_key *k, struct xids_block_val *v,
+			    struct block_sweep_ctx *s)
+{
+	if (v->expires_ns && s->now >= v->expires_ns && bpf_map_delete_elem(map, k) == 0)
+		s->expired++;
+	return 0;
+}
+
+/* Removes expired block-list entries (a source that never sends again would otherwise hold its
+ * slot for good). */
+static __always_inline __u32 expire_blocks(__u64 now)
+{
+	struct block_sweep_ctx s = { .now = now };
+
+	bpf_for_each_map_elem(&blocklist, block_expire_cb, &s, 0);
+	count(XIDS_C_BLOCK_EXPIRED, s.expired);
+	return s.expired;
+}
+
+/* Ends up to `budget` timed-out flows (or all, flushing) into the pending records. */
+static __always_inline void sweep_flows(struct sweep_ctx *s)
+{
+	bpf_for_each_map_elem(&flows4, sweep4_cb, s, 0);
+	if (s->ended < s->max)
+		bpf_for_each_map_elem(&flows6, sweep6_cb, s, 0);
+}
+
 /* Run with BPF_PROG_TEST_RUN; the packet is a struct xids_sweep_cmd and gets the result back.
  * An XDP program (not SYSCALL) so it shares the flow-end path, and later the classifier. */
 SEC("xdp")
@@ -831,21 +953,46 @@ int xids_sweep(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct xids_sweep_cmd *cmd = data;
 	struct sweep_ctx s = {};
+	__u64 now = now_ns();
 
 	if ((void *)(cmd + 1) > data_end || cmd->magic != XIDS_SWEEP_MAGIC)
 		return XDP_ABORTED;
-	s.now_us = now_ns() / 1000;
+	last_sweep_ns = now;
+	s.now_us = now / 1000;
 	s.mode = cmd->mode;
 	/* One round ends no more flows than the classifier can take in one chain of tail calls;
 	 * the effective cap goes back to user space, which runs rounds until one falls short. */
-	s.max = classify_budget();
+	s.max = classify_budget(0);
 	if (cmd->max_records && cmd->max_records < s.max)
 		s.max = cmd->max_records;
-	bpf_for_each_map_elem(&flows4, sweep4_cb, &s, 0);
-	if (s.ended < s.max)
-		bpf_for_each_map_elem(&flows6, sweep6_cb, &s, 0);
+	sweep_flows(&s);
 	cmd->visited = s.visited;
 	cmd->ended = s.ended;
 	cmd->max_records = s.max;
+	cmd->blocks_expired = cmd->blocks ? expire_blocks(now) : 0;
 	return classify_pending(ctx, XDP_PASS);
+}
+
+/* The data plane's own sweep (XIDS_STAGE_SWEEP, tail-called by a packet: maybe_self_sweep). It
+ * ends what one chain of tail calls can classify after this one; when it found that many, the
+ * next packet may sweep again at once, so a backlog drains at packet pace, not once a period. */
+SEC("xdp")
+int xids_self_sweep(struct xdp_md *ctx)
+{
+	struct xids_infer_state *st = infer_state_get();
+	struct sweep_ctx s = {};
+	__u64 now = now_ns();
+
+	if (!st)
+		return XDP_PASS;
+	count(XIDS_C_SELF_SWEEPS, 1);
+	s.now_us = now / 1000;
+	s.mode = XIDS_SWEEP_EXPIRE;
+	s.max = classify_budget(1);
+	sweep_flows(&s);
+	if (s.ended >= s.max)
+		last_sweep_ns = now - cfg_self_sweep_ns;
+	else
+		expire_blocks(now);
+	return classify_pending(ctx, st->pkt_verdict);
 }

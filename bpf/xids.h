@@ -22,7 +22,7 @@ typedef int64_t __s64;
 #endif
 
 /* Map names: the variable names in xids.bpf.c, used verbatim by user space (abi.ts MAPS). */
-/*   flows4 flows6 blocklist allow4 allow6 counters events scratch srcctx */
+/*   flows4 flows6 blocklist allow4 allow6 local_addrs counters events scratch srcctx */
 
 #define XIDS_NUM_FLOW_FEATURES 22 /* the flow's own, FEATURES.md 0..21 */
 #define XIDS_NUM_CONTEXT_FEATURES 10 /* its source's context at flow end, FEATURES.md 22..31 */
@@ -82,7 +82,13 @@ enum xids_counter {
 	XIDS_C_TAIL_ABSORBED = 47,  /* bare TCP packets right after a FIN/RST end: not a new flow */
 	XIDS_C_CTX_NEW = 48,        /* source contexts created (a source not in srcctx: new, or evicted) */
 	XIDS_C_CTX_INSERT_FAILED = 49, /* a context could not be inserted (the flow's context reads 0) */
-	XIDS_C__MAX = 50,
+	XIDS_C_BLOCK_FAILED = 50,   /* a block decided by the policy that the block list refused */
+	XIDS_C_BLOCK_EVICTED = 51,  /* entries evicted to make room (block list full, policy evict) */
+	XIDS_C_EXEMPT = 52,         /* flows never classified: neighbour discovery, link-local, multicast ... */
+	XIDS_C_BLOCK_LONE_PACKET = 53, /* attack verdicts not acted on: the source sent one packet, nothing else */
+	XIDS_C_BLOCK_NEVER = 54,    /* attack verdicts on a never-block address (this host's own) */
+	XIDS_C_SELF_SWEEPS = 55,    /* timeout sweeps the XDP program ran itself (no user-space sweep) */
+	XIDS_C__MAX = 56,
 };
 
 /* Flow table keys are canonical: endpoint "a" is the smaller (address, port) in big-endian
@@ -110,6 +116,22 @@ struct xids_flow6_key {
 #define XIDS_FL_RST 0x02      /* a forward packet carried RST (Fwd RST Flags is 0 or 1: RST ends) */
 #define XIDS_FL_SYN0 0x04     /* the first forward packet was a SYN without ACK (a handshake began) */
 #define XIDS_FL_ACK 0x08      /* some forward packet carried ACK (the handshake went on) */
+#define XIDS_FL_EXEMPT 0x10   /* never classified: every forward packet was neighbour discovery / MLD,
+			       * or a source or destination that is link-local, multicast, ... */
+
+/* What the data plane did about a flow's source after its in-kernel verdict (the record's
+ * block_action): user space reports exactly this, never what it assumes. */
+enum xids_block_action {
+	XIDS_BLOCK_NONE = 0,       /* no attack verdict (benign, or no model ran) */
+	XIDS_BLOCK_BLOCKED = 1,    /* the source is in the block list now */
+	XIDS_BLOCK_NOT_YET = 2,    /* the block policy wants more evidence (record: evidence) */
+	XIDS_BLOCK_ALLOWED = 3,    /* the source is on the allow list */
+	XIDS_BLOCK_NEVER = 4,      /* the source is an address of this host (local_addrs) */
+	XIDS_BLOCK_FAILED = 5,     /* the block list refused the entry (record: block_error) */
+	XIDS_BLOCK_ALERT = 6,      /* the model action is alert only */
+	XIDS_BLOCK_LONE_PACKET = 7, /* the source sent one packet and nothing else (as spoofed floods do) */
+	XIDS_BLOCK_EXEMPT = 8,     /* the flow was never classified (XIDS_FL_EXEMPT) */
+};
 
 /* Forward-direction accumulators, 64 bytes. Times are µs (each timestamp truncated to µs first,
  * as FEATURES.md). Every 32/16-bit accumulator is exact: a forward packet that would overflow one
@@ -149,9 +171,10 @@ struct xids_flow_record {
 	__u64 last_us;   /* last forward packet */
 	__s32 score;     /* classifier score (1/s units, INT32_SPEC.md); 0 when none */
 	__u8 model_slot;
-	__u8 pad0[3];
+	__u8 block_action; /* enum xids_block_action */
+	__u16 evidence;    /* attack verdicts the block policy counted for the source (saturating) */
 	__u32 model_version;
-	__u32 pad1;
+	__s32 block_error; /* XIDS_BLOCK_FAILED: the negative errno of the block list update */
 	__u64 features[XIDS_NUM_FEATURES]; /* FEATURES.md order */
 };
 
@@ -224,6 +247,9 @@ struct xids_src_ctx {
 	struct xids_ctx_pending pending;
 };
 
+/* This host's own addresses ("local_addrs", hash keyed like the block list, value unused):
+ * written by user space, never blocked whatever a model says. */
+
 /* Allow lists (LPM tries "allow4", "allow6"); value is a __u32 tag (unused by the kernel). */
 struct xids_lpm4_key {
 	__u32 prefixlen;
@@ -246,10 +272,12 @@ struct xids_sweep_cmd {
 	__u32 magic;       /* XIDS_SWEEP_MAGIC */
 	__u32 mode;        /* enum xids_sweep_mode */
 	__u32 max_records; /* stop after this many ended flows (ring buffer room); 0 = no limit */
-	__u32 pad;
+	__u32 blocks;      /* 1: also remove expired block-list entries */
 	/* out: */
 	__u32 visited;
 	__u32 ended;
+	__u32 blocks_expired;
+	__u32 pad;
 };
 
 /* ---- In-kernel classifier (classify.h): parameters, hot update, evaluation ---- */
@@ -274,7 +302,8 @@ enum xids_model_kind {
 enum xids_stage {
 	XIDS_STAGE_ENTRY = 0, /* pick the slot, standardise (MLP) or walk the tree (DT) */
 	XIDS_STAGE_LAYER = 1, /* one linear layer + ReLU; re-enters itself for the next layer */
-	XIDS_STAGE__MAX = 2,
+	XIDS_STAGE_SWEEP = 2, /* the data plane's own timeout sweep (no user-space sweep for a while) */
+	XIDS_STAGE__MAX = 3,
 };
 
 enum xids_model_action {

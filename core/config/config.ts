@@ -85,6 +85,11 @@ export const configSchema = s.object({
       early_end_packets: s.default(s.int({ min: 0, max: 1_000_000 }), 0),
       /** How often user space ends idle flows when no traffic arrives. */
       sweep_interval_ms: s.default(s.int({ min: 10, max: 600_000 }), 250),
+      /** No sweep for this long (agent down): the XDP program sweeps, classifies and blocks by
+       *  itself, on arriving packets; 0 = never. Keep it above sweep_interval_ms. */
+      kernel_sweep_ms: s.default(s.int({ min: 0, max: 600_000 }), 1_000),
+      /** Block list capacity (sources; expired ones are swept out; full: block.when_full). */
+      block_entries: s.default(s.int({ min: 16, max: 16_777_216 }), 65_536),
       /** Ring buffer of ended-flow records, bytes (a power of two, at least one page): about
        *  16,000 records at the default. Records beyond it are lost and counted. */
       ring_bytes: s.default(s.int({ min: 4_096, max: 1 << 30 }), 4 << 20),
@@ -96,6 +101,9 @@ export const configSchema = s.object({
        *  agent leaves the program attached (still dropping blocked sources) and the next run takes
        *  the link over in place. A clean stop detaches and unpins the links; the maps stay. */
       pin_dir: s.default(s.string({ pattern: /^(|\/sys\/fs\/bpf\/.+)$/, expected: "a directory under /sys/fs/bpf, or empty" }), ""),
+      /** State bpffs cannot hold: the kernel model's version counter, so versions keep rising
+       *  across restarts and reboots. Unreadable or unwritable: the start or the push fails. */
+      state_dir: s.default(s.string({ pattern: /^\/.+/, expected: "an absolute directory path" }), "/var/lib/xids"),
     }),
   pipeline: s.object({
       /** Model plugins in order: a record goes to the first; a model that abstains (verdict NONE)
@@ -119,6 +127,12 @@ export const configSchema = s.object({
           /** ... and they are at least this share (%) of its verdicts there (0: any share). */
           min_attack_pct: s.default(s.int({ min: 0, max: 100 }), 50),
           window_seconds: s.default(s.int({ min: 1, max: 86_400 }), 30),
+          /** Block list full: evict the entry closest to expiry (never a permanent one), or refuse
+           *  the new block (reported as failed). */
+          when_full: s.default(s.enum(["evict-soonest", "refuse"] as const), "evict-soonest"),
+          /** Block a source whose whole traffic is one packet (it may be spoofed: a random-source
+           *  flood would fill the list). Off: its verdict counts; its second flow can block it. */
+          lone_packet_sources: s.default(s.bool(), false),
         }),
     }),
   plugins: s.default(s.array(pluginEntrySchema), () => DEFAULT_PLUGINS.map((p) => pluginEntrySchema.check(p, "", new Issues())!)),

@@ -11,34 +11,23 @@ export const MAPS = {
   blocklist: "blocklist",
   allow4: "allow4",
   allow6: "allow6",
+  /** this host's own addresses: never blocked */
+  localAddrs: "local_addrs",
   counters: "counters",
   events: "events",
   scratch: "scratch",
   srcctx: "srcctx",
   /** the block policy's verdicts per source (bpf/classify.h) */
   evidence: "evidence",
+  /** the tail-call stages (bpf/classify.h); the data plane's own sweep is stage SWEEP */
+  stages: "classify_progs",
 } as const;
 
-export const PROGRAMS = { xdp: "xids_xdp", sweep: "xids_sweep" } as const;
+export const PROGRAMS = { xdp: "xids_xdp", sweep: "xids_sweep", selfSweep: "xids_self_sweep" } as const;
 
-/** `const volatile` knobs of xids.bpf.c (set before load). */
-export interface KernelConstants {
-  cfg_use_test_clock: boolean;
-  cfg_drop_malformed: boolean;
-  cfg_track_flows: boolean;
-  cfg_idle_timeout_ns: bigint;
-  cfg_active_timeout_ns: bigint;
-  cfg_early_end_pkts: number;
-}
+/** enum xids_stage: the data plane installs SWEEP; the kernel model plugin ENTRY and LAYER. */
+export const STAGE_SWEEP = 2;
 
-export const DEFAULT_CONSTANTS: KernelConstants = {
-  cfg_use_test_clock: false,
-  cfg_drop_malformed: false,
-  cfg_track_flows: true,
-  cfg_idle_timeout_ns: 60_000_000_000n,
-  cfg_active_timeout_ns: 120_000_000_000n,
-  cfg_early_end_pkts: 0,
-};
 
 export const TEST_CLOCK_GLOBAL = "test_clock_ns";
 
@@ -127,7 +116,13 @@ export const Counter = {
   tail_absorbed: 47,
   ctx_new: 48,
   ctx_insert_failed: 49,
-  max: 50,
+  block_failed: 50,
+  block_evicted: 51,
+  exempt: 52,
+  block_lone_packet: 53,
+  block_never: 54,
+  self_sweeps: 55,
+  max: 56,
 } as const;
 
 export const NUM_COUNTERS = Counter.max;
@@ -149,6 +144,19 @@ export const FL_RST = 0x02;
 export const FL_SYN0 = 0x04;
 export const FL_ACK = 0x08;
 
+/** enum xids_block_action: what the data plane did about a record's source after its verdict. */
+export const BlockAction = {
+  none: 0,
+  blocked: 1,
+  not_yet: 2,
+  allowed: 3,
+  never: 4,
+  failed: 5,
+  alert: 6,
+  lone_packet: 7,
+  exempt: 8,
+} as const;
+
 /** One ended flow, forward orientation (struct xids_flow_record, decoded). */
 export interface FlowRecord {
   family: 4 | 6;
@@ -165,6 +173,12 @@ export interface FlowRecord {
   score: number;
   modelSlot: number;
   modelVersion: number;
+  /** enum xids_block_action */
+  blockAction: number;
+  /** attack verdicts the block policy held for the source */
+  evidence: number;
+  /** the negative errno of a failed block-list update */
+  blockError: number;
   features: bigint[];
 }
 
@@ -221,9 +235,10 @@ export const FlowRecordStruct = defineStruct("xids_flow_record", [
   ["last_us", "u64"],
   ["score", "s32"],
   ["model_slot", "u8"],
-  ["pad0", { bytes: 3 }],
+  ["block_action", "u8"],
+  ["evidence", "u16"],
   ["model_version", "u32"],
-  ["pad1", "u32"],
+  ["block_error", "s32"],
   ["features", { array: "u64", length: NUM_FEATURES }],
 ] as const);
 
@@ -291,9 +306,11 @@ export const SweepCmd = defineStruct("xids_sweep_cmd", [
   ["magic", "u32"],
   ["mode", "u32"],
   ["max_records", "u32"],
-  ["pad", "u32"],
+  ["blocks", "u32"],
   ["visited", "u32"],
   ["ended", "u32"],
+  ["blocks_expired", "u32"],
+  ["pad", "u32"],
 ] as const);
 
 /** Every codec, by C struct name (for the BTF check). */
@@ -318,6 +335,9 @@ export function decodeRecord(bytes: Uint8Array): FlowRecord {
     score: r.score,
     modelSlot: r.model_slot,
     modelVersion: r.model_version,
+    blockAction: r.block_action,
+    evidence: r.evidence,
+    blockError: r.block_error,
     features: r.features,
   };
 }

@@ -3,6 +3,7 @@
 // timed-out flows, and draining flow records. Open -> configure -> load happen in load(); attach
 // is the caller's (XdpLink), close() releases everything and is idempotent.
 import { join } from "node:path";
+import { existsSync, unlinkSync } from "node:fs";
 import { Collection, RingBuffer, monotonicNs, type BpfMap, type Program } from "../../native/index.ts";
 import {
   BPF_OBJECT,
@@ -16,6 +17,7 @@ import {
   MAPS,
   NUM_COUNTERS,
   PROGRAMS,
+  STAGE_SWEEP,
   SWEEP_MAGIC,
   SweepCmd,
   SweepMode,
@@ -60,6 +62,13 @@ export interface DataPlaneOptions extends Partial<DataPlaneConfig> {
    * first attack verdict blocks.
    */
   blockPolicy?: { minAttacks: number; minAttackPct: number; windowNs: bigint };
+  /** Block a source whose only traffic is one packet (default false: it may be spoofed). */
+  blockLonePacket?: boolean;
+  /** Block list full: evict the entry closest to expiry (default) or refuse the new one. */
+  blockWhenFull?: "evict-soonest" | "refuse";
+  /** The XDP program sweeps timed-out flows itself when no sweep ran for this long (agent down);
+   *  0 = off (default). */
+  selfSweepNs?: bigint;
 }
 
 export interface BlockEntryInfo {
@@ -94,6 +103,7 @@ export class DataPlane implements Disposable {
   readonly events: RingBuffer;
   readonly #counters: BpfMap;
   #clockNs = 0n;
+  #blocksSweptNs = -(1n << 62n);
 
   private constructor(coll: Collection, config: DataPlaneConfig, testClock: boolean) {
     this.coll = coll;
@@ -140,6 +150,9 @@ export class DataPlane implements Disposable {
         cfg_block_min_attacks: opts.blockPolicy?.minAttacks ?? 1,
         cfg_block_min_attack_pct: opts.blockPolicy?.minAttackPct ?? 0,
         cfg_block_window_ns: opts.blockPolicy?.windowNs ?? 10_000_000_000n,
+        cfg_block_lone_packet: opts.blockLonePacket ?? false,
+        cfg_block_evict: (opts.blockWhenFull ?? "evict-soonest") === "evict-soonest",
+        cfg_self_sweep_ns: opts.selfSweepNs ?? 0n,
       },
       maxEntries,
       ...(opts.pinDir
@@ -147,11 +160,22 @@ export class DataPlane implements Disposable {
         : {}),
     });
     try {
-      return new DataPlane(coll, config, opts.testClock ?? false);
+      const dp = new DataPlane(coll, config, opts.testClock ?? false);
+      coll.map(MAPS.stages).setProgram(STAGE_SWEEP, coll.program(PROGRAMS.selfSweep).fd);
+      if (opts.pinDir) dp.#pinStages(opts.pinDir);
+      return dp;
     } catch (err) {
       coll.close();
       throw err;
     }
+  }
+
+  /** A program array is emptied when no process holds it: pinned, the stages (classifier, sweep)
+   *  go on while the agent is down. Each run pins its own: older stages read older maps. */
+  #pinStages(dir: string): void {
+    const path = join(dir, MAPS.stages);
+    if (existsSync(path)) unlinkSync(path);
+    this.coll.map(MAPS.stages).pin(path);
   }
 
   /** The data-plane clock: the test clock when enabled, else CLOCK_MONOTONIC (bpf_ktime_get_ns). */
@@ -179,6 +203,19 @@ export class DataPlane implements Disposable {
     const now = this.now();
     const val = BlockVal.encode({ expires_ns: ttl > 0n ? now + ttl : 0n, reason, pad: 0, hits: 0n, added_ns: now, first_drop_ns: 0n });
     this.coll.map(MAPS.blocklist).update(key, val);
+  }
+
+  /** Entries in the block list and its capacity. */
+  blockListUse(): { entries: number; capacity: number } {
+    return { entries: this.#entries(MAPS.blocklist), capacity: this.coll.map(MAPS.blocklist).maxEntries };
+  }
+
+  /** Replaces the never-block set of this host's own addresses (new ones in before old ones out). */
+  setLocalAddresses(addrs: string[]): void {
+    const m = this.coll.map(MAPS.localAddrs);
+    const want = new Map(addrs.map(parseIp).map((a) => BlockKey.encode({ family: a.family, pad: new Uint8Array(3), addr: a.bytes })).map((k) => [Buffer.from(k).toString("hex"), k]));
+    for (const key of want.values()) m.update(key, new Uint8Array(4));
+    for (const [k] of m.entries()) if (!want.has(Buffer.from(k).toString("hex"))) m.delete(k);
   }
 
   unblock(addr: string): boolean {
@@ -278,6 +315,9 @@ export class DataPlane implements Disposable {
     out.ctx_evicted = ctxEvicted > 0n ? ctxEvicted : 0n;
     out.ctx_capacity = BigInt(ctx.maxEntries);
     out.ctx_bytes = BigInt(ctx.maxEntries * (ctx.keySize + ctx.valueSize));
+    const use = this.blockListUse();
+    out.blocklist_entries = BigInt(use.entries);
+    out.blocklist_capacity = BigInt(use.capacity);
     return out;
   }
 
@@ -300,15 +340,20 @@ export class DataPlane implements Disposable {
   sweep(mode: "expire" | "flush", sink: (r: FlowRecord) => void, maxPerRound = Math.max(1, Math.floor(this.#ringRecords() / 2))): number {
     if (!Number.isInteger(maxPerRound) || maxPerRound < 1) throw new RangeError(`bad records per sweep round: ${maxPerRound}`);
     let total = 0;
+    // Expired blocks once a second, in the first round: the walk covers the whole list.
+    let blocks = this.now() - this.#blocksSweptNs >= 1_000_000_000n ? ((this.#blocksSweptNs = this.now()), 1) : 0;
     for (;;) {
       const cmd = SweepCmd.encode({
         magic: SWEEP_MAGIC,
         mode: mode === "flush" ? SweepMode.flush : SweepMode.expire,
         max_records: maxPerRound,
-        pad: 0,
+        blocks,
         visited: 0,
         ended: 0,
+        blocks_expired: 0,
+        pad: 0,
       });
+      blocks = 0;
       const res = this.sweeper.testRun({ data: cmd });
       if (res.retval !== 2) throw new Error(`xids_sweep returned ${res.retval}`);
       const out = SweepCmd.decode(res.data);

@@ -12,6 +12,7 @@ import type { Cidr, IpAddr } from "../util/net.ts";
 import { allowListedIn } from "./allow-list.ts";
 import { LocalAddresses } from "./local-addresses.ts";
 import { DataPlane } from "./dataplane.ts";
+import { MAPS } from "./abi.ts";
 import type { BlockedEntry, DataPlanePort } from "./port.ts";
 
 const REPO_ROOT = resolve(import.meta.dir, "..", "..");
@@ -22,6 +23,7 @@ export class KernelDataPlane implements DataPlanePort {
   private readonly allowed = new Set<string>();
   private readonly local: LocalAddresses;
   private closed = false;
+  private readonly localTimer: Timer;
 
   private constructor(
     private readonly dp: DataPlane,
@@ -39,6 +41,17 @@ export class KernelDataPlane implements DataPlanePort {
     // With the generic fallback, one interface may run generic while another runs native.
     this.xdpMode = links.some((l) => l.mode === "generic") ? "generic" : "native";
     for (const c of dp.allowed()) this.allowed.add(c);
+    this.syncLocal();
+    (this.localTimer = setInterval(() => this.syncLocal(), LOCAL_SYNC_MS)).unref();
+  }
+
+  /** Keeps the kernel's never-block set of this host's own addresses current. */
+  private syncLocal(): void {
+    try {
+      this.dp.setLocalAddresses(this.local.list());
+    } catch (err) {
+      this.log.error(`this host's addresses into the kernel's never-block set: ${(err as Error).message}`);
+    }
   }
 
   static open(cfg: XidsConfig["dataplane"], block: XidsConfig["pipeline"]["block"], log: Logger): KernelDataPlane {
@@ -63,6 +76,10 @@ export class KernelDataPlane implements DataPlanePort {
         blockTtlNs: BigInt(block.ttl_seconds) * 1_000_000_000n,
         blockReason: block.reason,
         blockPolicy: { minAttacks: block.min_attacks, minAttackPct: block.min_attack_pct, windowNs: BigInt(block.window_seconds) * 1_000_000_000n },
+        blockLonePacket: block.lone_packet_sources,
+        blockWhenFull: block.when_full,
+        blockEntries: cfg.block_entries,
+        selfSweepNs: ms(cfg.kernel_sweep_ms),
         ringBytes: cfg.ring_bytes,
         sourceContexts: cfg.source_contexts,
         ...(cfg.pin_dir ? { pinDir: cfg.pin_dir } : {}),
@@ -170,6 +187,7 @@ export class KernelDataPlane implements DataPlanePort {
   async close(opts: { failedStart?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.localTimer);
     if (opts.failedStart) this.created.undo(this.log);
     else {
       for (const l of this.links) {
@@ -183,6 +201,8 @@ export class KernelDataPlane implements DataPlanePort {
         }
         l.close();
       }
+      // Detached: nothing tail-calls the stages any more; the pin would only keep them loaded.
+      if (this.settings.pin_dir) rmSync(join(this.settings.pin_dir, MAPS.stages), { force: true });
       this.dp.close();
     }
     this.lock?.release();
@@ -223,6 +243,7 @@ export function pinLockPath(pinDir: string): string {
 }
 
 const LOCK_DIR = "/run/lock/xids";
+const LOCAL_SYNC_MS = 2_000;
 
 function lockPinDir(pinDir: string): FileLock {
   mkdirSync(LOCK_DIR, { recursive: true, mode: 0o755 });

@@ -14,11 +14,16 @@ export class LocalAddresses {
   constructor(private readonly netnsPath?: string) {}
 
   has(addr: IpAddr): boolean {
+    return this.list().includes(addr.text);
+  }
+
+  /** Every address of this host, canonical text. */
+  list(): string[] {
     if (Date.now() - this.readAt > REFRESH_MS) {
       this.cache = this.read();
       this.readAt = Date.now();
     }
-    return this.cache.has(addr.text);
+    return [...this.cache];
   }
 
   private read(): Set<string> {

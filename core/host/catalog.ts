@@ -14,12 +14,3 @@ export function catalogOf(factories: Record<string, PluginFactory>): Catalog {
     names: () => Object.keys(factories),
   };
 }
-
-/** The catalog plus extra registrations (tests, embedders); the extras win on a name clash. */
-export function extendCatalog(base: Catalog, extra: Record<string, PluginFactory>): Catalog {
-  const more = catalogOf(extra);
-  return {
-    get: (name) => more.get(name) ?? base.get(name),
-    names: () => [...new Set([...more.names(), ...base.names()])],
-  };
-}

@@ -47,6 +47,13 @@ const KERNEL_HELP: Record<string, string> = {
   ctx_evicted: "Source contexts pushed out of the full map (created - live): spoofed floods do this.",
   ctx_capacity: "Sources the context map holds.",
   ctx_bytes: "Memory of the source-context map (entries x (key + value)).",
+  block_expired: "Block-list entries removed on expiry (by a packet or by the sweep).",
+  block_failed: "Blocks the policy decided that the full block list refused (the sources are not blocked).",
+  block_evicted: "Block-list entries evicted to make room (when_full evict-soonest).",
+  block_lone_packet: "Attack verdicts not blocked: the source sent one packet and nothing else (may be spoofed).",
+  block_never: "Attack verdicts on an address of this host (never blocked).",
+  exempt: "Flows never classified: neighbour discovery, MLD, link-local / multicast / broadcast addresses.",
+  self_sweeps: "Timeout sweeps the XDP program ran itself (no user-space sweep: the agent was down).",
 };
 
 const one = (value: number): MetricSample[] => [{ value }];

@@ -52,6 +52,7 @@ export function recentRow(d: Detection): RecentDetection {
     d.action === "blocked" || d.action === "kernel-blocked" ? `blocked ${d.blockTtlSeconds}s`
     : d.action === "allowed" ? `not blocked (allow ${d.actionDetail})`
     : d.action === "refused" ? `not blocked (${d.actionDetail})`
+    : d.action === "not-yet" ? `not blocked yet (${d.actionDetail})`
     : d.action === "failed" ? `block failed: ${d.actionDetail}`
     : "alert";
   return { time: d.timeUnixMs, src: r.srcAddr, dst: r.dstAddr, dstPort: r.dstPort, protocol: r.protocol, label: c.label, score: c.score, detector: d.detector, action };

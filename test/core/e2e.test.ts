@@ -66,6 +66,7 @@ dataplane:
   interfaces: [eth0]
   netns: ${hosts.server.name}
   xdp_mode: native
+  state_dir: ${dir.file("state")}  # model versions of this run only: the push below is version 1
   early_end_packets: 1      # every packet ends its flow: one record per datagram
   sweep_interval_ms: 100
 pipeline:

@@ -12,6 +12,7 @@ import { MetricsRegistry } from "../../core/observe/registry.ts";
 import { createLogger } from "../../core/util/log.ts";
 import type { ApiByKind, Deps, PluginKindName, PluginRegistration, ResolvedDeps } from "../../core/plugin-api/types.ts";
 import { validate } from "../../core/config/schema.ts";
+import type { XidsConfig } from "../../core/config/config.ts";
 
 export const REPO = resolve(import.meta.dir, "..", "..");
 export const BUN = process.execPath;
@@ -77,9 +78,22 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, ms = 10
   }
 }
 
-/** Core services for plugins run outside an agent: a memory data plane, the real artifact
- *  checks, a metrics registry of their own and the default block settings. */
-export function testServices(dataplane: DataPlanePort = new MemoryDataPlane()): ServiceProvider & { metrics: MetricsRegistry } {
+const stateDirs: string[] = [];
+process.on("exit", () => {
+  for (const d of stateDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** The dataplane defaults, but with a state_dir of its own (removed when the test process
+ *  exits): tests never touch /var/lib/xids, and each starts its model versions at 1. */
+export function testDataplaneSettings(): XidsConfig["dataplane"] {
+  const stateDir = mkdtempSync(join(tmpdir(), "xids-state-"));
+  stateDirs.push(stateDir);
+  return { ...MemoryDataPlane.defaults(), state_dir: stateDir };
+}
+
+/** Core services for plugins run outside an agent: a memory data plane (state in a temp dir),
+ *  the real artifact checks, a metrics registry of their own and the default block settings. */
+export function testServices(dataplane: DataPlanePort = new MemoryDataPlane(testDataplaneSettings())): ServiceProvider & { metrics: MetricsRegistry } {
   const metrics = new MetricsRegistry();
   const byId: Record<string, (pluginId: string) => unknown> = {
     [coreServices.dataplane.id]: () => dataplane,

@@ -13,6 +13,8 @@ function cLayoutOfAbi(): Record<string, number> {
   for (const k of Object.keys(abi.Counter)) exprs[`counter ${k}`] = `XIDS_C_${k === "max" ? "_MAX" : k.toUpperCase()}`;
   for (const k of Object.keys(abi.Verdict)) exprs[`verdict ${k}`] = `XIDS_VERDICT_${k.toUpperCase()}`;
   for (const k of Object.keys(abi.SweepMode)) exprs[`sweep ${k}`] = `XIDS_SWEEP_${k.toUpperCase()}`;
+  for (const k of Object.keys(abi.BlockAction)) exprs[`block ${k}`] = `XIDS_BLOCK_${k.toUpperCase()}`;
+  exprs["stage sweep"] = "XIDS_STAGE_SWEEP";
   for (const k of ["NUM_FEATURES", "NUM_FLOW_FEATURES", "NUM_CONTEXT_FEATURES", "MAX_VLAN", "MAX_IPV6_EXT", "MAX_HDR_OFF", "MAX_BLOCK_REASONS", "SWEEP_MAGIC", "FL_FWD_IS_B", "FL_RST", "FL_SYN0", "FL_ACK", "CTX_PORT_WORDS", "CTX_SAME_PORT"]) {
     exprs[`const ${k}`] = `XIDS_${k}`;
   }
@@ -34,6 +36,8 @@ describe("abi.ts mirrors bpf/xids.h", () => {
     for (const [k, v] of Object.entries(abi.Counter)) expect([k, c[`counter ${k}`]]).toEqual([k, v]);
     for (const [k, v] of Object.entries(abi.Verdict)) expect([k, c[`verdict ${k}`]]).toEqual([k, v]);
     for (const [k, v] of Object.entries(abi.SweepMode)) expect([k, c[`sweep ${k}`]]).toEqual([k, v]);
+    for (const [k, v] of Object.entries(abi.BlockAction)) expect([k, c[`block ${k}`]]).toEqual([k, v]);
+    expect(c["stage sweep"]).toBe(abi.STAGE_SWEEP);
     const consts: Record<string, number> = {
       NUM_FEATURES: abi.NUM_FEATURES, NUM_FLOW_FEATURES: abi.NUM_FLOW_FEATURES, NUM_CONTEXT_FEATURES: abi.NUM_CONTEXT_FEATURES,
       MAX_VLAN: abi.MAX_VLAN, MAX_IPV6_EXT: abi.MAX_IPV6_EXT, MAX_HDR_OFF: abi.MAX_HDR_OFF,

@@ -21,6 +21,8 @@ export interface FrameSpec {
   dport?: number;
   /** TCP flags byte */
   flags?: number;
+  /** ICMP / ICMPv6 type (default: echo request) */
+  icmpType?: number;
   win?: number;
   tcpOptions?: Uint8Array;
   payload?: number | Uint8Array;
@@ -78,7 +80,7 @@ export function l4Bytes(s: FrameSpec, family: 4 | 6): { proto: number; bytes: Ui
   }
   if (s.proto === "icmp") {
     const h = new Uint8Array(8);
-    h[0] = family === 4 ? 8 : 128; // echo request
+    h[0] = s.icmpType ?? (family === 4 ? 8 : 128); // echo request
     return { proto: family === 4 ? 1 : 58, bytes: cat([h, payload]) };
   }
   return { proto: s.proto, bytes: payload };

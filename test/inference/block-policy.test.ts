@@ -3,8 +3,8 @@
 // enough of its verdicts over the last window are attacks. The window slides: the previous
 // window's verdicts count by the part of it still inside the last window, and are gone after two.
 import { expect, test } from "bun:test";
-import { DataPlane } from "../../core/ebpf/dataplane.ts";
-import { Verdict } from "../../core/ebpf/abi.ts";
+import { DataPlane, type DataPlaneOptions } from "../../core/ebpf/dataplane.ts";
+import { BlockAction, Verdict } from "../../core/ebpf/abi.ts";
 import { formatIp } from "../../core/ebpf/addr.ts";
 import { simulateBlocks, type Verdict as PolicyVerdict } from "../../models/evaluation/block-policy.ts";
 import { rng } from "../../models/data/split.ts";
@@ -19,9 +19,9 @@ const S = 1_000_000_000n;
 // Input 0 is Dst Port: <= 1000 is an attack, above is benign.
 const tree: FlatTree = { feature: [0, -1, -1], threshold: [1000, 0, 0], left: [1, -1, -1], right: [2, -1, -1], value: [0, 65536, 0], cls: [0, 1, 0] };
 
-async function load(policy?: { minAttacks: number; minAttackPct: number; windowNs: bigint }): Promise<DataPlane> {
+async function load(policy?: { minAttacks: number; minAttackPct: number; windowNs: bigint }, extra: DataPlaneOptions = {}): Promise<DataPlane> {
   ensureBpfBuilt();
-  const dp = DataPlane.load({ testClock: true, flowsV4: 1024, flowsV6: 1024, blockReason: 5, ...(policy ? { blockPolicy: policy } : {}) });
+  const dp = DataPlane.load({ testClock: true, flowsV4: 1024, flowsV6: 1024, blockReason: 5, ...(policy ? { blockPolicy: policy } : {}), ...extra });
   await new ModelSlots(dp.coll).activate({ kind: "dt", tree, features: [0] }, 1);
   return dp;
 }
@@ -35,8 +35,27 @@ function flow(dp: DataPlane, src: string, dport: number, sport: number, at: bigi
 
 const blocked = (dp: DataPlane, ip: string) => dp.blocks().some((b) => b.addr === ip);
 
-test("default policy: the first attack verdict blocks", async () => {
+test("default policy: the first attack verdict blocks, unless all the source ever sent is that one packet", async () => {
   using dp = await load();
+  // A lone packet from a new source (what each address of a spoofed flood sends): not blocked,
+  // and the record says why.
+  expect(flow(dp, "198.18.0.7", 22, 40000, T)).toBe(XDP_PASS);
+  expect(blocked(dp, "198.18.0.7")).toBe(false);
+  const first: number[] = [];
+  dp.drain((r) => first.push(r.blockAction));
+  expect(first).toEqual([BlockAction.lone_packet]);
+  expect(dp.counter("block_lone_packet")).toBe(1n);
+  // Its next flow shows a source that sends more than once: blocked, and dropped from then on.
+  expect(flow(dp, "198.18.0.7", 23, 40001, T + 1n)).toBe(XDP_PASS);
+  expect(blocked(dp, "198.18.0.7")).toBe(true);
+  const second: number[] = [];
+  dp.drain((r) => second.push(r.blockAction));
+  expect(second).toEqual([BlockAction.blocked]);
+  expect(flow(dp, "198.18.0.7", 8080, 40002, T + 2n)).toBe(XDP_DROP);
+});
+
+test("lone_packet_sources: the first attack verdict blocks even a one-packet source", async () => {
+  using dp = await load(undefined, { blockLonePacket: true });
   expect(flow(dp, "198.18.0.7", 22, 40000, T)).toBe(XDP_PASS);
   expect(blocked(dp, "198.18.0.7")).toBe(true);
   expect(flow(dp, "198.18.0.7", 8080, 40001, T + 1n)).toBe(XDP_DROP);
@@ -91,7 +110,7 @@ function verdicts(dp: DataPlane): { src: string; verdict: number }[] {
 }
 
 test("allow list wins in the kernel: attack verdicts from an allow-listed /24 and IPv6 /48 block nothing and pass", async () => {
-  using dp = await load();
+  using dp = await load(undefined, { blockLonePacket: true });
   dp.allow("198.18.7.0/24");
   dp.allow("2001:2:7::/48");
   const friends = ["198.18.7.9", "2001:2:7:1::9"];
@@ -110,7 +129,7 @@ test("allow list wins in the kernel: attack verdicts from an allow-listed /24 an
 
 test("a block the kernel's own verdict made expires after its TTL: dropped until then, passed after", async () => {
   ensureBpfBuilt();
-  using dp = DataPlane.load({ testClock: true, flowsV4: 1024, flowsV6: 1024, blockReason: 5, blockTtlNs: 5n * S });
+  using dp = DataPlane.load({ testClock: true, flowsV4: 1024, flowsV6: 1024, blockReason: 5, blockTtlNs: 5n * S, blockLonePacket: true });
   await new ModelSlots(dp.coll).activate({ kind: "dt", tree, features: [0] }, 1);
   const src = "198.18.0.50";
   expect(flow(dp, src, 22, 40000, T)).toBe(XDP_PASS);
@@ -120,6 +139,59 @@ test("a block the kernel's own verdict made expires after its TTL: dropped until
   expect(flow(dp, src, 8080, 40002, T + 5n * S + 1n)).toBe(XDP_PASS);
   // The expired entry is gone once it has let a packet through (the kernel removes it then).
   expect(dp.blocks().some((b) => b.addr === src)).toBe(false);
+});
+
+test("never judged: neighbour discovery, MLD, link-local and multicast; one NS does not shield the echoes after it", async () => {
+  using dp = await load(undefined, { blockLonePacket: true });
+  // Input 0 is Dst Port: ICMP has port 0, so the tree calls every ICMP flow an attack.
+  const icmp = (src: string, dst: string, icmpType: number, at: bigint) => {
+    dp.setClock(at);
+    return dp.xdp.testRun({ data: frame({ src, dst, proto: "icmp", icmpType }) }).retval;
+  };
+  const G = "2001:2::5", V = "2001:2::1";
+  icmp(G, "ff02::1:ff00:1", 135, T); // NS to the solicited-node group
+  icmp(G, V, 135, T + 1n); // unicast NS (unreachability detection)
+  icmp(G, V, 136, T + 2n); // NA: same flow (an ICMPv6 flow's key has no type)
+  icmp("2001:2::6", V, 133, T); // RS
+  icmp("2001:2::7", V, 143, T); // MLDv2 report
+  icmp("fe80::8", V, 128, T); // echo from a link-local source
+  icmp("169.254.0.9", "198.18.1.1", 8, T);
+  icmp("198.18.0.10", "224.0.0.251", 8, T); // to a multicast group
+  icmp("198.18.0.11", "198.18.255.255", 8, T); // judged: a subnet broadcast is not known to the kernel
+  icmp("2001:2::12", V, 135, T); // NS first, then an echo flood on the same flow
+  icmp("2001:2::12", V, 128, T + 1n);
+  dp.setClock(T + 10n * S);
+  const recs: { src: string; verdict: number; action: number }[] = [];
+  dp.sweep("flush", (r) => recs.push({ src: formatIp(r.family, r.src), verdict: r.verdict, action: r.blockAction }));
+  const bySrc = Object.fromEntries(recs.map((r) => [r.src, [r.verdict, r.action]]));
+  const exempt = [Verdict.none, BlockAction.exempt];
+  expect(bySrc).toEqual({
+    [G]: exempt, // the multicast NS and the unicast NS/NA flow: one source, both exempt
+    "2001:2::6": exempt,
+    "2001:2::7": exempt,
+    "fe80::8": exempt,
+    "169.254.0.9": exempt,
+    "198.18.0.10": exempt,
+    "198.18.0.11": [Verdict.attack, BlockAction.blocked],
+    "2001:2::12": [Verdict.attack, BlockAction.blocked],
+  });
+  expect(recs.length).toBe(9);
+  expect(dp.counter("exempt")).toBe(7n);
+  expect(dp.blocks().map((b) => b.addr).sort()).toEqual(["198.18.0.11", "2001:2::12"]);
+});
+
+test("expired blocks of sources that never send again are swept out of the list", async () => {
+  using dp = await load(undefined, { blockLonePacket: true, blockTtlNs: 5n * S });
+  for (let i = 1; i <= 20; i++) flow(dp, `198.18.4.${i}`, 22, 40000, T);
+  dp.block("198.18.5.1"); // permanent: stays
+  expect(dp.blockListUse().entries).toBe(21);
+  dp.setClock(T + 5n * S - 1n);
+  dp.sweep("expire", () => {});
+  expect(dp.blockListUse().entries).toBe(21);
+  dp.setClock(T + 5n * S + 2n * S); // the block sweep runs at most once a second
+  dp.sweep("expire", () => {});
+  expect(dp.blocks().map((b) => b.addr)).toEqual(["198.18.5.1"]);
+  expect(dp.counter("block_expired")).toBe(20n);
 });
 
 test("the offline policy simulator (models/evaluation) blocks the same sources at the same instants as the kernel", async () => {

@@ -72,7 +72,7 @@ describe("responders and observability", () => {
     const alerts = dir.file("alerts.jsonl");
     const r = checkConfig(
       {
-        dataplane: { interfaces: ["eth0"], netns: hosts.server.name, early_end_packets: 1, sweep_interval_ms: 100 },
+        dataplane: { interfaces: ["eth0"], netns: hosts.server.name, early_end_packets: 1, sweep_interval_ms: 100, state_dir: dir.file("state") },
         pipeline: { models: ["port"], responders: ["xdp-drop", "hook", "log"], batch_wait_ms: 1, block: { ttl_seconds: 120, reason: 3 } },
         plugins: [
           { id: "xdp", kind: "extractor", builtin: "xdp" },

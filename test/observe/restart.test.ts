@@ -2,15 +2,17 @@
 // its XDP link. SIGKILL it during an attack: the program stays attached and keeps dropping the
 // blocked source; the next `xids run` re-adopts the pinned maps and link (the program is swapped
 // in place, nothing attached twice) and reports the same block list. A clean stop then detaches
-// and unpins the link; the test removes the map pins.
+// and unpins the link; the test removes the map pins. Model versions continue across restarts
+// too (second test).
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { twoHosts } from "../harness/netns.ts";
 import { PinDir } from "../harness/bpffs.ts";
 import { connectControl } from "../../core/control/client.ts";
 import { xdpQuery } from "../../native/index.ts";
 import { execSync } from "../harness/exec.ts";
+import { Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { BUN, Proc, REPO, TempDir, waitFor } from "../core/util.ts";
 
 const ATTACKER = "198.18.0.66";
@@ -32,6 +34,7 @@ describe("restart: block state survives SIGKILL", () => {
   interfaces: [eth0]
   netns: ${hosts.server.name}
   pin_dir: ${pins.path}
+  state_dir: ${dir.file("state")}
   sweep_interval_ms: 200
 pipeline: { models: [kernel-mlp], responders: [xdp-drop] }
 plugins:
@@ -142,4 +145,119 @@ control: { socket: ${sock} }
       // PinDir removes the map pins and any link pin left after a failure (which detaches it).
     }
   }, 60_000);
+});
+
+// Model versions keep increasing across restarts: every push gets a version the flow records it
+// classifies carry (and the alert log reports), so a version must never name two models. The
+// model loaded at start of each run gets a version above every one the previous run used, after a
+// SIGKILL as after a clean stop; the counter lives in dataplane.state_dir (bpffs holds only BPF
+// objects, and the classifier's maps are not among the pinned ones).
+describe("restart: model versions keep increasing", () => {
+  test("after SIGKILL and after a clean stop the model loaded at start gets a new version; flow records carry it", async () => {
+    using hosts = twoHosts();
+    using dir = new TempDir();
+    using pins = new PinDir("mver");
+    const sock = dir.file("ctl.sock");
+    const config = dir.file("xids.yaml");
+    writeFileSync(
+      config,
+      `dataplane:
+  interfaces: [eth0]
+  netns: ${hosts.server.name}
+  pin_dir: ${pins.path}
+  state_dir: ${dir.file("state")}
+  early_end_packets: 1
+  sweep_interval_ms: 100
+pipeline: { models: [kernel-mlp], responders: [], block: { enabled: false } }
+plugins:
+  - { id: xdp, kind: extractor, builtin: xdp }
+  - { id: kernel-mlp, kind: model, builtin: kernel, config: { artifact: ${join(REPO, "models/artifacts/mlp-int32")} } }
+control: { socket: ${sock} }
+`,
+    );
+    let port = 6000;
+    const start = async () => {
+      const p = new Proc([BUN, join(REPO, "core/main.ts"), "run", "--config", config]);
+      const c = connectControl({ socket: sock, timeoutMs: 5_000 });
+      try {
+        await waitFor("the core to run", async () => existsSync(sock) && (await c.status()).state === "running", 20_000, 50);
+      } catch (err) {
+        c.close();
+        p.proc.kill("SIGKILL");
+        throw new Error(`${(err as Error).message}\n${p.err}`);
+      }
+      return { p, c };
+    };
+    /** The model version in the record of a new flow (one datagram: early_end_packets 1). */
+    const flowVersion = async (c: ReturnType<typeof connectControl>) => {
+      const dport = port++;
+      const seen: number[] = [];
+      const stream = c.watch({ detections: false, flows: true }, (ev) => {
+        const f = ev.event?.$case === "flow" ? ev.event.value : null;
+        if (f && f.dstPort === dport && f.kernelVerdict !== Verdict.VERDICT_NONE) seen.push(f.modelVersion);
+      }, () => {});
+      try {
+        await waitFor("the watch client", async () => (await c.getStats()).watchClients === 1, 5_000);
+        await hosts.client.exec([BUN, join(REPO, "test/core/udp-send.ts"), hosts.clientIp, hosts.serverIp, String(dport), "1"], { timeoutMs: 10_000 });
+        await waitFor(`the kernel-classified record of the flow to port ${dport}`, () => seen.length > 0, 10_000);
+        return seen[0]!;
+      } finally {
+        stream.cancel();
+        await waitFor("the watch client to go", async () => (await c.getStats()).watchClients === 0, 5_000);
+      }
+    };
+    const procs: Proc[] = [];
+    const clients: ReturnType<typeof connectControl>[] = [];
+    try {
+      // Run 1: the artifact at start is version 1, a push version 2.
+      const r1 = await start();
+      procs.push(r1.p), clients.push(r1.c);
+      expect((await r1.c.status()).modelVersion).toBe(1);
+      expect(await flowVersion(r1.c)).toBe(1);
+      expect((await r1.c.pushModel(join(REPO, "models/artifacts/dt"), "kernel-mlp")).version).toBe(2);
+      expect(await flowVersion(r1.c)).toBe(2);
+      r1.p.proc.kill("SIGKILL");
+      expect(await r1.p.exited(5_000)).not.toBe(0);
+
+      // Run 2, after the crash: the artifact loaded at start is version 3, never 1 again.
+      const r2 = await start();
+      procs.push(r2.p), clients.push(r2.c);
+      expect(r2.p.err).toContain("loaded mlp-int32:mlp-int32 as version 3");
+      expect((await r2.c.status()).modelVersion).toBe(3);
+      expect(await flowVersion(r2.c)).toBe(3);
+      expect((await r2.c.pushModel(join(REPO, "models/artifacts/dt"), "kernel-mlp")).version).toBe(4);
+      expect(await flowVersion(r2.c)).toBe(4);
+      r2.p.proc.kill("SIGTERM");
+      expect(await r2.p.exited(15_000)).toBe(0);
+
+      // Run 3, after a clean stop: version 5.
+      const r3 = await start();
+      procs.push(r3.p), clients.push(r3.c);
+      expect((await r3.c.status()).modelVersion).toBe(5);
+      expect(await flowVersion(r3.c)).toBe(5);
+      r3.p.proc.kill("SIGTERM");
+      expect(await r3.p.exited(15_000)).toBe(0);
+      const statePath = join(dir.file("state"), "model-version-kernel-mlp.json");
+      expect(JSON.parse(readFileSync(statePath, "utf8"))).toMatchObject({ version: 5, model: "mlp-int32:mlp-int32" });
+
+      // A state that cannot be read stops the start with the path and the reason: never back to 1.
+      writeFileSync(statePath, "{\"version\": 5");
+      const bad = new Proc([BUN, join(REPO, "core/main.ts"), "run", "--config", config]);
+      procs.push(bad);
+      expect(await bad.exited(15_000)).not.toBe(0);
+      expect(bad.proc.signalCode).toBeNull();
+      expect(bad.err).toContain(`model version state ${statePath} is not JSON`);
+      expect(bad.err).toContain('plugin "kernel-mlp" failed to start');
+      expect(bad.err).not.toContain("as version 1");
+      expect(xdpQuery({ ifname: "eth0", netns: hosts.server.path }).progId).toBe(0); // the failed start took back its attachment
+    } finally {
+      for (const c of clients) c.close();
+      for (const p of procs) {
+        if (p.proc.exitCode === null && p.proc.signalCode === null) {
+          p.proc.kill("SIGTERM");
+          await p.exited(10_000);
+        }
+      }
+    }
+  }, 90_000);
 });

@@ -141,6 +141,8 @@ function agentConfig(opts: TestbedOptions, netns: string, ifaces: string[], work
       netns,
       xdp_mode: "native",
       ...TESTBED_FLOW_RULES,
+      // The run's own model version counter (the model loaded at start is version 1).
+      state_dir: join(workDir, "state"),
     },
     pipeline: {
       models: opts.model ? ["kernel"] : [],

@@ -33,7 +33,7 @@ example: xids watch --flows --count 10`,
             const d = ev.event.value;
             const r = d.record;
             console.log(
-              `${new Date(d.timeUnixMs).toISOString()} DETECTION ${r?.srcAddr}:${r?.srcPort} -> ${r?.dstAddr}:${r?.dstPort} proto ${r?.protocol} by ${d.detector} (${d.classification?.label}, score ${d.classification?.score})${d.action === "blocked" || d.action === "kernel-blocked" || (!d.action && d.blockTtlSeconds) ? `, blocked ${d.blockTtlSeconds ? `${d.blockTtlSeconds}s` : "until unblocked"}` : d.action ? `, ${d.action === "allowed" ? "not blocked (allow list)" : d.action}` : ""}`,
+              `${new Date(d.timeUnixMs).toISOString()} DETECTION ${r?.srcAddr}:${r?.srcPort} -> ${r?.dstAddr}:${r?.dstPort} proto ${r?.protocol} by ${d.detector} (${d.classification?.label}, score ${d.classification?.score})${d.action === "blocked" || d.action === "kernel-blocked" || (!d.action && d.blockTtlSeconds) ? `, blocked ${d.blockTtlSeconds ? `${d.blockTtlSeconds}s` : "until unblocked"}` : d.action ? `, ${d.action === "allowed" ? "not blocked (allow list)" : d.actionDetail ? `${d.action}: ${d.actionDetail}` : d.action}` : ""}`,
             );
           } else if (ev.event?.$case === "flow") {
             const r = ev.event.value;

@@ -17,6 +17,9 @@ export function toBusRecord(r: KernelRecord, source: string): FlowRecord {
     kernelVerdict: r.verdict,
     kernelScore: r.score,
     modelVersion: r.modelVersion,
+    kernelBlock: r.blockAction,
+    kernelEvidence: r.evidence,
+    kernelBlockError: r.blockError,
     features: r.features.map(Number),
     source,
   });

@@ -485,6 +485,9 @@ function makeRecord(e: FlowEntry, reason: number): FlowRecord {
     score: 0,
     modelSlot: 0,
     modelVersion: 0,
+    blockAction: 0,
+    evidence: 0,
+    blockError: 0,
     features: deriveFeatures(a, dstPort, e.proto),
   };
 }

@@ -3,7 +3,9 @@
 // every other backend, and abstains (VERDICT_NONE) on records the kernel did not classify, so the
 // next model in `pipeline.models` answers them. It owns the classifier's part of the XDP object:
 // it wires the tail-called stages, and PushModel and `config.artifact` go through its parameter
-// slots (written idle, verified in the kernel against the reference, then swapped).
+// slots (written idle, verified in the kernel against the reference, then swapped). Each version
+// it hands out is first reserved in dataplane.state_dir (version-state.ts): versions keep
+// increasing across restarts, so a version in a flow record or the alert log names one model.
 import { Classification, Verdict } from "../../../proto/gen/xids/plugin/v1/common.ts";
 import { s } from "../../../core/config/schema.ts";
 import { definePlugin } from "../../../core/plugin-api/types.ts";
@@ -11,6 +13,7 @@ import { coreServices } from "../../../core/plugin-api/services.ts";
 import { pluginInfo, serving } from "../../../core/plugin-api/info.ts";
 import { ModelSlots } from "./model-slots.ts";
 import { KernelModelUpdater, RecordingModelUpdater, type ModelUpdater } from "./updater.ts";
+import { ModelVersionState } from "./version-state.ts";
 
 /** Artifact kinds the in-kernel classifier runs (XGBoost stays in user space). */
 export const KERNEL_KINDS = ["mlp-int32", "dt"];
@@ -30,7 +33,12 @@ export const kernelModel = () =>
     deps: { dataplane: coreServices.dataplane, artifacts: coreServices.artifacts },
     async init(ctx) {
       const kernel = ctx.deps.dataplane.kernel;
-      const updater: ModelUpdater = kernel ? new KernelModelUpdater(new ModelSlots(kernel.coll)) : new RecordingModelUpdater();
+      const versions = new ModelVersionState(ctx.deps.dataplane.settings.state_dir, ctx.id, ctx.log);
+      // Read now, so that a state that cannot be read stops the start (with the path and the
+      // reason) instead of the first push.
+      const last = versions.last();
+      ctx.log.info(last ? `model versions continue after ${last} (${versions.path})` : `model versions start at 1 (no ${versions.path} yet)`);
+      const updater: ModelUpdater = kernel ? new KernelModelUpdater(new ModelSlots(kernel.coll), versions) : new RecordingModelUpdater(versions);
       const push = async (dir: string) => {
         const artifact = await ctx.deps.artifacts.load(dir);
         if (!KERNEL_KINDS.includes(artifact.kind)) throw new Error(`the kernel runs ${KERNEL_KINDS.join(" or ")} artifacts, ${dir} is ${artifact.kind}`);

@@ -8,7 +8,7 @@ import { DataPlane } from "../../../core/ebpf/dataplane.ts";
 import { MemoryDataPlane } from "../../../core/ebpf/memory-dataplane.ts";
 import type { DataPlanePort } from "../../../core/plugin-api/services.ts";
 import { FlowRecord, Verdict } from "../../../proto/gen/xids/plugin/v1/common.ts";
-import { REPO, startBuiltin, testServices } from "../../../test/core/util.ts";
+import { REPO, startBuiltin, testDataplaneSettings, testServices } from "../../../test/core/util.ts";
 import { modelsArtifactLoader } from "../artifact/loader.ts";
 import { evalFeatures } from "./eval.ts";
 import { kernelModel } from "./index.ts";
@@ -17,7 +17,7 @@ import { probeVectors } from "./probes.ts";
 const art = (name: string) => join(REPO, "models/artifacts", name);
 
 function portFor(dp: DataPlane): DataPlanePort {
-  return Object.assign(Object.create(new MemoryDataPlane()) as DataPlanePort, { kernel: dp, xdpMode: "native" });
+  return Object.assign(Object.create(new MemoryDataPlane(testDataplaneSettings())) as DataPlanePort, { kernel: dp, xdpMode: "native" });
 }
 
 describe("kernel model plugin", () => {

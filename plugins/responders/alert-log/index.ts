@@ -59,7 +59,7 @@ export function alertEvent(d: Detection): Record<string, unknown> {
           ? { type, ...(d.actionDetail ? { allow: d.actionDetail } : {}) }
           : type === "failed"
             ? { type, error: d.actionDetail }
-            : type === "refused"
+            : type === "refused" || type === "not-yet"
               ? { type, reason: d.actionDetail }
               : { type },
   };

@@ -6,6 +6,7 @@ import { FlowRecord, Verdict } from "../../../proto/gen/xids/plugin/v1/common.ts
 import { parseCidr, type Cidr } from "../../../core/util/net.ts";
 import { quietLog, startBuiltin, testServices } from "../../../test/core/util.ts";
 
+const POLICY = { min_attacks: 3, min_attack_pct: 50, window_seconds: 30 };
 const rec = (src: string, kernelVerdict = Verdict.VERDICT_NONE) => FlowRecord.create({ id: 1, family: src.includes(":") ? 6 : 4, srcAddr: src, kernelVerdict });
 
 describe("xdp-drop responder", () => {
@@ -13,7 +14,7 @@ describe("xdp-drop responder", () => {
     const dp = new MemoryDataPlane();
     dp.allow(parseCidr("198.18.4.0/24") as Cidr);
     dp.allow(parseCidr("2001:2::/64") as Cidr);
-    const r = new XdpDropResponder({ enabled: true, ttl_seconds: 90, reason: 7 }, dp, quietLog);
+    const r = new XdpDropResponder({ enabled: true, ttl_seconds: 90, reason: 7, ...POLICY }, dp, quietLog);
     expect(r.respond(rec("198.18.0.5"))).toEqual({ type: "blocked", ttlSeconds: 90, reason: 7 });
     expect(r.respond(rec("198.18.4.200"))).toEqual({ type: "allowed", allow: "198.18.4.0/24" });
     expect(r.respond(rec("2001:2::7"))).toEqual({ type: "allowed", allow: "2001:2::/64" });
@@ -23,8 +24,8 @@ describe("xdp-drop responder", () => {
       ["198.18.0.5", 7, true],
       ["2001:2:0:1::7", 7, true],
     ]);
-    expect(r.stats).toEqual({ blocks: 2, kernelBlocked: 0, skippedAllowed: 2, refused: 0, failures: 0 });
-    const off = new XdpDropResponder({ enabled: false, ttl_seconds: 90, reason: 7 }, dp, quietLog);
+    expect(r.stats).toEqual({ blocks: 2, kernelBlocked: 0, skippedAllowed: 2, refused: 0, failures: 0, notYet: 0 });
+    const off = new XdpDropResponder({ enabled: false, ttl_seconds: 90, reason: 7, ...POLICY }, dp, quietLog);
     expect(off.respond(rec("198.18.0.6"))).toEqual({ type: "alert", why: "pipeline.block.enabled is false" });
     expect(dp.listBlocked().length).toBe(2);
   });
@@ -34,11 +35,11 @@ describe("xdp-drop responder", () => {
     dp.block = () => {
       throw new Error("map full");
     };
-    const r = new XdpDropResponder({ enabled: true, ttl_seconds: 1, reason: 1 }, dp, quietLog);
+    const r = new XdpDropResponder({ enabled: true, ttl_seconds: 1, reason: 1, ...POLICY }, dp, quietLog);
     expect(r.respond(rec("198.18.0.5"))).toEqual({ type: "failed", error: "map full" });
     expect(r.stats.failures).toBe(1);
     // An in-kernel attack verdict with no kernel attached (memory data plane) is blocked here.
-    const ok = new XdpDropResponder({ enabled: true, ttl_seconds: 1, reason: 1 }, new MemoryDataPlane(), quietLog);
+    const ok = new XdpDropResponder({ enabled: true, ttl_seconds: 1, reason: 1, ...POLICY }, new MemoryDataPlane(), quietLog);
     expect(ok.respond(rec("198.18.0.5", Verdict.VERDICT_ATTACK)).type).toBe("blocked");
   });
 });

@@ -99,6 +99,90 @@ export function verdictToJSON(object: Verdict): string {
   }
 }
 
+/** enum xids_block_action (bpf/xids.h). */
+export enum KernelBlock {
+  KERNEL_BLOCK_NONE = 0,
+  /** KERNEL_BLOCK_BLOCKED - the source is in the block list now */
+  KERNEL_BLOCK_BLOCKED = 1,
+  /** KERNEL_BLOCK_NOT_YET - the block policy wants more attack verdicts */
+  KERNEL_BLOCK_NOT_YET = 2,
+  /** KERNEL_BLOCK_ALLOWED - the source is on the allow list */
+  KERNEL_BLOCK_ALLOWED = 3,
+  /** KERNEL_BLOCK_NEVER - an address of this host: never blocked */
+  KERNEL_BLOCK_NEVER = 4,
+  /** KERNEL_BLOCK_FAILED - the block list refused the entry */
+  KERNEL_BLOCK_FAILED = 5,
+  /** KERNEL_BLOCK_ALERT - the in-kernel model only alerts (pipeline.block.enabled false) */
+  KERNEL_BLOCK_ALERT = 6,
+  /** KERNEL_BLOCK_LONE_PACKET - the source sent one packet and nothing else (may be spoofed) */
+  KERNEL_BLOCK_LONE_PACKET = 7,
+  /** KERNEL_BLOCK_EXEMPT - never classified (neighbour discovery, link-local, multicast, ...) */
+  KERNEL_BLOCK_EXEMPT = 8,
+  UNRECOGNIZED = -1,
+}
+
+export function kernelBlockFromJSON(object: any): KernelBlock {
+  switch (object) {
+    case 0:
+    case "KERNEL_BLOCK_NONE":
+      return KernelBlock.KERNEL_BLOCK_NONE;
+    case 1:
+    case "KERNEL_BLOCK_BLOCKED":
+      return KernelBlock.KERNEL_BLOCK_BLOCKED;
+    case 2:
+    case "KERNEL_BLOCK_NOT_YET":
+      return KernelBlock.KERNEL_BLOCK_NOT_YET;
+    case 3:
+    case "KERNEL_BLOCK_ALLOWED":
+      return KernelBlock.KERNEL_BLOCK_ALLOWED;
+    case 4:
+    case "KERNEL_BLOCK_NEVER":
+      return KernelBlock.KERNEL_BLOCK_NEVER;
+    case 5:
+    case "KERNEL_BLOCK_FAILED":
+      return KernelBlock.KERNEL_BLOCK_FAILED;
+    case 6:
+    case "KERNEL_BLOCK_ALERT":
+      return KernelBlock.KERNEL_BLOCK_ALERT;
+    case 7:
+    case "KERNEL_BLOCK_LONE_PACKET":
+      return KernelBlock.KERNEL_BLOCK_LONE_PACKET;
+    case 8:
+    case "KERNEL_BLOCK_EXEMPT":
+      return KernelBlock.KERNEL_BLOCK_EXEMPT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return KernelBlock.UNRECOGNIZED;
+  }
+}
+
+export function kernelBlockToJSON(object: KernelBlock): string {
+  switch (object) {
+    case KernelBlock.KERNEL_BLOCK_NONE:
+      return "KERNEL_BLOCK_NONE";
+    case KernelBlock.KERNEL_BLOCK_BLOCKED:
+      return "KERNEL_BLOCK_BLOCKED";
+    case KernelBlock.KERNEL_BLOCK_NOT_YET:
+      return "KERNEL_BLOCK_NOT_YET";
+    case KernelBlock.KERNEL_BLOCK_ALLOWED:
+      return "KERNEL_BLOCK_ALLOWED";
+    case KernelBlock.KERNEL_BLOCK_NEVER:
+      return "KERNEL_BLOCK_NEVER";
+    case KernelBlock.KERNEL_BLOCK_FAILED:
+      return "KERNEL_BLOCK_FAILED";
+    case KernelBlock.KERNEL_BLOCK_ALERT:
+      return "KERNEL_BLOCK_ALERT";
+    case KernelBlock.KERNEL_BLOCK_LONE_PACKET:
+      return "KERNEL_BLOCK_LONE_PACKET";
+    case KernelBlock.KERNEL_BLOCK_EXEMPT:
+      return "KERNEL_BLOCK_EXEMPT";
+    case KernelBlock.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * One ended flow, forward (receive-side) orientation. Mirrors struct xids_flow_record in
  * bpf/xids.h; addresses are text (IPv4 dotted quad or RFC 5952 IPv6) so any language can read them.
@@ -130,6 +214,15 @@ export interface FlowRecord {
   features: number[];
   /** Which interface / extractor produced the record. */
   source: string;
+  /**
+   * What the data plane did about the source after its in-kernel verdict: the block list's
+   * state after the decision, not an assumption. NONE without an attack verdict.
+   */
+  kernelBlock: KernelBlock;
+  /** Attack verdicts the kernel's block policy held for the source (with NOT_YET: so far). */
+  kernelEvidence: number;
+  /** KERNEL_BLOCK_FAILED: the negative errno of the refused block-list update. */
+  kernelBlockError: number;
 }
 
 /** The answer of a model for one flow record. */
@@ -228,6 +321,9 @@ function createBaseFlowRecord(): FlowRecord {
     modelVersion: 0,
     features: [],
     source: "",
+    kernelBlock: 0,
+    kernelEvidence: 0,
+    kernelBlockError: 0,
   };
 }
 
@@ -281,6 +377,15 @@ export const FlowRecord: MessageFns<FlowRecord> = {
     }
     if (message.source !== "") {
       writer.uint32(122).string(message.source);
+    }
+    if (message.kernelBlock !== 0) {
+      writer.uint32(128).int32(message.kernelBlock);
+    }
+    if (message.kernelEvidence !== 0) {
+      writer.uint32(136).uint32(message.kernelEvidence);
+    }
+    if (message.kernelBlockError !== 0) {
+      writer.uint32(144).int32(message.kernelBlockError);
     }
     return writer;
   },
@@ -428,6 +533,30 @@ export const FlowRecord: MessageFns<FlowRecord> = {
             message.source = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.kernelBlock = reader.int32() as any;
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.kernelEvidence = reader.uint32();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.kernelBlockError = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -499,6 +628,21 @@ export const FlowRecord: MessageFns<FlowRecord> = {
         ? object.features.map((e: any) => globalThis.Number(e))
         : [],
       source: isSet(object.source) ? globalThis.String(object.source) : "",
+      kernelBlock: isSet(object.kernelBlock)
+        ? kernelBlockFromJSON(object.kernelBlock)
+        : isSet(object.kernel_block)
+        ? kernelBlockFromJSON(object.kernel_block)
+        : 0,
+      kernelEvidence: isSet(object.kernelEvidence)
+        ? globalThis.Number(object.kernelEvidence)
+        : isSet(object.kernel_evidence)
+        ? globalThis.Number(object.kernel_evidence)
+        : 0,
+      kernelBlockError: isSet(object.kernelBlockError)
+        ? globalThis.Number(object.kernelBlockError)
+        : isSet(object.kernel_block_error)
+        ? globalThis.Number(object.kernel_block_error)
+        : 0,
     };
   },
 
@@ -549,6 +693,15 @@ export const FlowRecord: MessageFns<FlowRecord> = {
     if (message.source !== "") {
       obj.source = message.source;
     }
+    if (message.kernelBlock !== 0) {
+      obj.kernelBlock = kernelBlockToJSON(message.kernelBlock);
+    }
+    if (message.kernelEvidence !== 0) {
+      obj.kernelEvidence = Math.round(message.kernelEvidence);
+    }
+    if (message.kernelBlockError !== 0) {
+      obj.kernelBlockError = Math.round(message.kernelBlockError);
+    }
     return obj;
   },
 
@@ -572,6 +725,9 @@ export const FlowRecord: MessageFns<FlowRecord> = {
     message.modelVersion = object.modelVersion ?? 0;
     message.features = object.features?.map((e) => e) || [];
     message.source = object.source ?? "";
+    message.kernelBlock = object.kernelBlock ?? 0;
+    message.kernelEvidence = object.kernelEvidence ?? 0;
+    message.kernelBlockError = object.kernelBlockError ?? 0;
     return message;
   },
 };
