@@ -42,6 +42,11 @@ export interface KernelResults {
   flow_end_mlp_ns: number;
   flow_end_dt_ns: number;
   blocked_drop_ns: number;
+  /** A SYN of a tracked connection, without the per-destination SYN limit and with it (admitted). */
+  syn_midflow_ns: number;
+  syn_limit_pass_ns: number;
+  /** A SYN over the limit: dropped before it makes a flow. */
+  syn_limit_drop_ns: number;
   eval_nomodel_ns: number;
   mlp_inference_ns: number;
   mlp6_inference_ns: number;
@@ -151,6 +156,11 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
     disposables.push(dpD);
     const dpE = DataPlane.load({ ...common, object: NO_CONTEXT_OBJECT });
     disposables.push(dpE);
+    // The SYN limit: so high every SYN is admitted (its bookkeeping is the cost), and 1/s (all dropped).
+    const dpF = DataPlane.load({ ...common, synLimitPerSecond: 1_000_000_000 });
+    disposables.push(dpF);
+    const dpG = DataPlane.load({ ...common, synLimitPerSecond: 1 });
+    disposables.push(dpG);
     new ModelSlots(dpE.coll);
     const slotsA = new ModelSlots(dpA.coll);
     const slotsB = new ModelSlots(dpB.coll);
@@ -170,6 +180,9 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
     const blockedPkt = frame({ src: BLOCKED, dst: SERVER, proto: "tcp", sport: 40003, dport: 443, flags: F.ACK | F.PSH, payload: 64 });
     if (dpA.xdp.testRun({ data: syn }).retval !== 2) throw new Error("SYN did not pass");
     if (dpE.xdp.testRun({ data: syn }).retval !== 2) throw new Error("SYN did not pass (no context)");
+    if (dpF.xdp.testRun({ data: syn }).retval !== 2) throw new Error("SYN under the limit did not pass");
+    for (let i = 0; i < 3; i++) dpG.xdp.testRun({ data: syn });
+    if (dpG.xdp.testRun({ data: syn }).retval !== 1) throw new Error("SYN over the limit was not dropped");
     dpA.block(BLOCKED);
     if (dpA.xdp.testRun({ data: blockedPkt }).retval !== 1) throw new Error("blocked source was not dropped");
     dpA.drain(() => {});
@@ -218,6 +231,9 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
       { name: "midflow_notrack", run: simple(dpD.xdp, ack, 2) },
       { name: "xdp_drop", run: simple(drop, blockedPkt, 1) },
       { name: "blocked_drop", run: simple(dpA.xdp, blockedPkt, 1) },
+      { name: "syn_midflow", run: simple(dpA.xdp, syn, 2) },
+      { name: "syn_limit_pass", run: simple(dpF.xdp, syn, 2) },
+      { name: "syn_limit_drop", run: simple(dpG.xdp, syn, 1) },
       { name: "flow_end_nomodel", run: flowEnd(dpC) },
       { name: "flow_end_noctx", run: flowEnd(dpE) },
       { name: "midflow_noctx", run: simple(dpE.xdp, ack, 2) },
@@ -265,6 +281,9 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
       flow_end_mlp_ns: m("flow_end_mlp"),
       flow_end_dt_ns: m("flow_end_dt"),
       blocked_drop_ns: m("blocked_drop"),
+      syn_midflow_ns: m("syn_midflow"),
+      syn_limit_pass_ns: m("syn_limit_pass"),
+      syn_limit_drop_ns: m("syn_limit_drop"),
       eval_nomodel_ns: m("eval_nomodel"),
       mlp_inference_ns: diff("eval_mlp"),
       mlp6_inference_ns: diff("eval_mlp6"),

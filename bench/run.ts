@@ -139,6 +139,8 @@ function renderTable(r: BenchResult, t: ThroughputResults | null, u: UserspaceRe
   add("xdp: flow end + MLP [10,32,32,2]", ns(k.flow_end_mlp_ns), `flow end, no model ${ns(k.flow_end_nomodel_ns)}`, `+${(k.flow_end_mlp_ns - k.flow_end_nomodel_ns).toFixed(0)} ns`, "info");
   add("xdp: flow end + tree", ns(k.flow_end_dt_ns), `flow end, no model ${ns(k.flow_end_nomodel_ns)}`, `+${(k.flow_end_dt_ns - k.flow_end_nomodel_ns).toFixed(0)} ns`, "info");
   add("xdp: blocked source", ns(k.blocked_drop_ns), `bare XDP_DROP ${ns(k.xdp_drop_ns)}`, `x${(k.blocked_drop_ns / k.xdp_drop_ns).toFixed(2)} / <= x${GOALS.blocked_over_drop}`, status(k.blocked_drop_ns <= GOALS.blocked_over_drop * k.xdp_drop_ns));
+  add("xdp: SYN under the per-destination SYN limit", ns(k.syn_limit_pass_ns), `the same SYN, no limit ${ns(k.syn_midflow_ns)}`, `+${(k.syn_limit_pass_ns - k.syn_midflow_ns).toFixed(1)} ns (its bookkeeping)`, "info");
+  add("xdp: SYN over the limit (dropped, random-source flood)", ns(k.syn_limit_drop_ns), `bare XDP_DROP ${ns(k.xdp_drop_ns)}`, `x${(k.syn_limit_drop_ns / k.xdp_drop_ns).toFixed(2)}`, "info");
   const paper = `paper ${PAPER.inference_ns_low}-${PAPER.inference_ns_high} ns`;
   add("inference: MLP [10,32,32,2] (shipped)", ns(k.mlp_inference_ns), paper, `x${(k.mlp_inference_ns / PAPER.inference_ns_low).toFixed(2)} of 3,000 / <= ${GOALS.mlp_inference_ns} ns`, status(k.mlp_inference_ns <= GOALS.mlp_inference_ns));
   add("inference: MLP [6,32,32,2] (random)", ns(k.mlp6_inference_ns), paper, `x${(k.mlp6_inference_ns / PAPER.inference_ns_low).toFixed(2)} of 3,000 / <= ${GOALS.mlp_inference_ns} ns`, status(k.mlp6_inference_ns <= GOALS.mlp_inference_ns));

@@ -39,6 +39,12 @@ const volatile __u64 cfg_tail_absorb_ns = 5000000000ULL;
  * time of its timeout as long as any traffic comes in. 0 = off (replay: sweeps follow capture time). */
 const volatile __u64 cfg_self_sweep_ns = 0;
 
+/* New-connection SYNs per destination address: at most one per cfg_syn_interval_ns on average,
+ * in bursts up to cfg_syn_burst_ns worth (GCRA); the rest are dropped before they make a flow. Against random-source floods, whose sources cannot be blocked: the flow table, the source
+ * contexts, the ring and the classifier keep working for everyone else. 0 = off. */
+const volatile __u64 cfg_syn_interval_ns = 0;
+const volatile __u64 cfg_syn_burst_ns = 1000000000ULL;
+
 /* Written by replay before each test run when cfg_use_test_clock is set. */
 __u64 test_clock_ns = 0;
 /* When a timeout sweep last ran (data-plane clock, ns): user space's or the program's own. */
@@ -81,6 +87,14 @@ struct {
 	__type(key, struct xids_block_key);
 	__type(value, struct xids_block_val);
 } blocklist SEC(".maps");
+
+/* Per destination address: the theoretical arrival time of its next SYN (GCRA). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct xids_block_key);
+	__type(value, __u64);
+} syn_limit SEC(".maps");
 
 /* This host's own addresses: never blocked (user space keeps it current). */
 struct {
@@ -784,6 +798,27 @@ static __always_inline __u32 blocked(const struct pkt *p, __u64 now)
 
 /* ---- programs ---- */
 
+/* Whether a SYN (no ACK) to p's destination is within cfg_syn_interval_ns / cfg_syn_burst_ns. */
+static __always_inline bool syn_admitted(const struct pkt *p, __u64 now)
+{
+	struct xids_block_key k = { .family = p->family };
+	__u64 *tat, t;
+
+	__builtin_memcpy(k.addr, p->dst, 16);
+	tat = bpf_map_lookup_elem(&syn_limit, &k);
+	if (!tat) {
+		t = now + cfg_syn_interval_ns;
+		bpf_map_update_elem(&syn_limit, &k, &t, BPF_ANY);
+		return true;
+	}
+	t = *tat > now ? *tat : now;
+	if (t - now > cfg_syn_burst_ns)
+		return false;
+	/* CPUs racing here may each admit one: the limit is approximate by a few, never stuck. */
+	*tat = t + cfg_syn_interval_ns;
+	return true;
+}
+
 /* No sweep for cfg_self_sweep_ns (user space is not sweeping): this packet runs one, unless
  * another CPU claimed it first. The sweep stage returns the packet's verdict. */
 static __always_inline int maybe_self_sweep(struct xdp_md *ctx, __u64 now, int pkt_verdict)
@@ -865,6 +900,11 @@ int xids_xdp(struct xdp_md *ctx)
 	if (st == P_OTHER_L4) {
 		count(XIDS_C_OTHER_L4, 1);
 		return verdict(XDP_PASS, len);
+	}
+	if (cfg_syn_interval_ns && !allow && p.proto == IPPROTO_TCP && (p.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
+	    !syn_admitted(&p, now)) {
+		count(XIDS_C_SYN_LIMITED, 1);
+		return verdict(XDP_DROP, len);
 	}
 	/* A packet that ended flows takes one last step: classify and submit their records (tail
 	 * calls). Mid-flow packets skip it and never touch the classifier's state. */

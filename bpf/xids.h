@@ -22,7 +22,7 @@ typedef int64_t __s64;
 #endif
 
 /* Map names: the variable names in xids.bpf.c, used verbatim by user space (abi.ts MAPS). */
-/*   flows4 flows6 blocklist allow4 allow6 local_addrs counters events scratch srcctx */
+/*   flows4 flows6 blocklist allow4 allow6 local_addrs syn_limit counters events scratch srcctx */
 
 #define XIDS_NUM_FLOW_FEATURES 22 /* the flow's own, FEATURES.md 0..21 */
 #define XIDS_NUM_CONTEXT_FEATURES 10 /* its source's context at flow end, FEATURES.md 22..31 */
@@ -88,7 +88,8 @@ enum xids_counter {
 	XIDS_C_BLOCK_LONE_PACKET = 53, /* attack verdicts not acted on: the source sent one packet, nothing else */
 	XIDS_C_BLOCK_NEVER = 54,    /* attack verdicts on a never-block address (this host's own) */
 	XIDS_C_SELF_SWEEPS = 55,    /* timeout sweeps the XDP program ran itself (no user-space sweep) */
-	XIDS_C__MAX = 56,
+	XIDS_C_SYN_LIMITED = 56,    /* SYNs dropped by the per-destination rate limit (cfg_syn_interval_ns) */
+	XIDS_C__MAX = 57,
 };
 
 /* Flow table keys are canonical: endpoint "a" is the smaller (address, port) in big-endian

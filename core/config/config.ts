@@ -66,8 +66,7 @@ const tcp = s.object({
 export const configSchema = s.object({
   version: s.default(s.int({ min: 1, max: 1 }), 1),
   dataplane: s.object({
-      /** Interfaces to protect (one XDP attachment each, one shared set of maps); none = no XDP
-       *  attachment (the core still runs; status says xdp_mode "none"). */
+      /** Interfaces to protect (one XDP attachment each, shared maps); none: xdp_mode "none". */
       interfaces: s.default(s.array(s.string({ pattern: /^[^\s/]{1,15}$/, expected: "an interface name (1-15 characters)" })), []),
       /** Network namespace (name under /run/netns) the interfaces live in; empty = the current one. */
       netns: s.default(s.string(), ""),
@@ -76,30 +75,26 @@ export const configSchema = s.object({
       allow_generic_fallback: s.default(s.bool(), false),
       /** The XDP object; relative to the repository root. */
       object: s.default(s.string({ min: 1 }), "bpf/build/xids.bpf.o"),
-      /** A verdict comes when a flow ends, so flows end soon: after 2 s without a forward packet,
-       *  and every 3 s of a long connection (each piece classified). The shipped model was
-       *  trained on flows cut this way; other timeouts shape flows it has not seen. */
+      /** Flows end soon (verdicts come at flow end), as the shipped model was trained. */
       idle_timeout_ms: s.default(s.int({ min: 1, max: 86_400_000 }), 2_000),
       active_timeout_ms: s.default(s.int({ min: 1, max: 86_400_000 }), 3_000),
       /** End a flow after this many forward packets (0 = never): earlier verdicts. */
       early_end_packets: s.default(s.int({ min: 0, max: 1_000_000 }), 0),
       /** How often user space ends idle flows when no traffic arrives. */
       sweep_interval_ms: s.default(s.int({ min: 10, max: 600_000 }), 250),
-      /** No sweep for this long (agent down): the XDP program sweeps, classifies and blocks by
-       *  itself, on arriving packets; 0 = never. Keep it above sweep_interval_ms. */
+      /** No sweep for this long (agent down): the XDP program sweeps by itself; 0 = never. */
       kernel_sweep_ms: s.default(s.int({ min: 0, max: 600_000 }), 1_000),
       /** Block list capacity (sources; expired ones are swept out; full: block.when_full). */
       block_entries: s.default(s.int({ min: 16, max: 16_777_216 }), 65_536),
-      /** Ring buffer of ended-flow records, bytes (a power of two, at least one page): about
-       *  16,000 records at the default. Records beyond it are lost and counted. */
+      /** New-connection SYNs per second per destination address beyond which SYNs are
+       *  dropped (random-source floods, whose sources cannot be blocked); 0 = no limit. */
+      syn_limit_per_destination: s.default(s.int({ min: 0, max: 100_000_000 }), 0),
+      /** Ring buffer of flow records, bytes (a power of two); records beyond it are counted lost. */
       ring_bytes: s.default(s.int({ min: 4_096, max: 1 << 30 }), 4 << 20),
-      /** Sources whose context (FEATURES.md 22..31) is kept, least recently used evicted first:
-       *  232 bytes each. */
+      /** Sources whose context (FEATURES.md 22..31) is kept, LRU, 232 bytes each. */
       source_contexts: s.default(s.int({ min: 64, max: 16_777_216 }), 65_536),
-      /** bpffs directory for pinned state ("" = none). Set: the block/allow lists, flow table and
-       *  counters are pinned maps re-used by the next run, and each XDP link is pinned, so a killed
-       *  agent leaves the program attached (still dropping blocked sources) and the next run takes
-       *  the link over in place. A clean stop detaches and unpins the links; the maps stay. */
+      /** bpffs directory for pinned state ("" = none): maps and XDP links survive a killed agent,
+       *  the next run takes them over. A clean stop detaches and unpins the links; maps stay. */
       pin_dir: s.default(s.string({ pattern: /^(|\/sys\/fs\/bpf\/.+)$/, expected: "a directory under /sys/fs/bpf, or empty" }), ""),
       /** State bpffs cannot hold: the kernel model's version counter, so versions keep rising
        *  across restarts and reboots. Unreadable or unwritable: the start or the push fails. */

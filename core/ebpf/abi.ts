@@ -122,7 +122,8 @@ export const Counter = {
   block_lone_packet: 53,
   block_never: 54,
   self_sweeps: 55,
-  max: 56,
+  syn_limited: 56,
+  max: 57,
 } as const;
 
 export const NUM_COUNTERS = Counter.max;

@@ -69,6 +69,8 @@ export interface DataPlaneOptions extends Partial<DataPlaneConfig> {
   /** The XDP program sweeps timed-out flows itself when no sweep ran for this long (agent down);
    *  0 = off (default). */
   selfSweepNs?: bigint;
+  /** New-connection SYNs per second per destination address; 0 = no limit (default). */
+  synLimitPerSecond?: number;
 }
 
 export interface BlockEntryInfo {
@@ -153,6 +155,7 @@ export class DataPlane implements Disposable {
         cfg_block_lone_packet: opts.blockLonePacket ?? false,
         cfg_block_evict: (opts.blockWhenFull ?? "evict-soonest") === "evict-soonest",
         cfg_self_sweep_ns: opts.selfSweepNs ?? 0n,
+        cfg_syn_interval_ns: opts.synLimitPerSecond ? BigInt(Math.ceil(1e9 / opts.synLimitPerSecond)) : 0n,
       },
       maxEntries,
       ...(opts.pinDir

@@ -80,6 +80,7 @@ export class KernelDataPlane implements DataPlanePort {
         blockWhenFull: block.when_full,
         blockEntries: cfg.block_entries,
         selfSweepNs: ms(cfg.kernel_sweep_ms),
+        synLimitPerSecond: cfg.syn_limit_per_destination,
         ringBytes: cfg.ring_bytes,
         sourceContexts: cfg.source_contexts,
         ...(cfg.pin_dir ? { pinDir: cfg.pin_dir } : {}),

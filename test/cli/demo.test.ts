@@ -26,6 +26,9 @@ test("xids demo: every attacking source blocked with its latency, no benign clie
   // bound allows 4 of ~520 (a model flagging 1 % more benign flows fails it).
   expect(summary.fpr, context).toBeLessThanOrEqual(0.008);
   expect(summary.lost_records).toBe(0);
+  // IPv6 stays on in the testbed as on a LAN: its link-local chatter arrives and is never judged.
+  expect(summary.link_local).toBeGreaterThan(0);
+  expect([summary.link_local_judged, summary.link_local_blocked]).toEqual([0, 0]);
   // A latency for every attack: blocked, and a later packet of it dropped.
   const latencies = Object.values(summary.detection_latency_ms as Record<string, number | null>);
   expect(latencies.length).toBe(summary.attacks_total);

@@ -2,7 +2,8 @@
 // real agent running the shipped in-kernel model with the first-attack policy, the setting that
 // used to fill the block list with spoofed addresses in seconds. Either the lone-packet rule keeps
 // them out, or (lone_packet_sources on) the list fills, its full policy holds, it says so, and a
-// real scanner arriving afterwards is still blocked.
+// real scanner arriving afterwards is still blocked. With the per-destination SYN limit, most of
+// the flood never makes a flow at all.
 import { describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,12 +16,12 @@ const SCANNER = "198.18.0.66";
 const SPOOFED = 3_000;
 const CAPACITY = 64;
 
-async function startAgent(hosts: TwoHosts, dir: TempDir, block: string): Promise<{ proc: Proc; c: Control }> {
+async function startAgent(hosts: TwoHosts, dir: TempDir, block: string, dataplane = ""): Promise<{ proc: Proc; c: Control }> {
   const sock = dir.file("ctl.sock");
   const config = dir.file("xids.yaml");
   writeFileSync(
     config,
-    `dataplane: { interfaces: [eth0], netns: ${hosts.server.name}, block_entries: ${CAPACITY}, state_dir: ${dir.path} }
+    `dataplane: { interfaces: [eth0], netns: ${hosts.server.name}, block_entries: ${CAPACITY}, state_dir: ${dir.path}${dataplane ? `, ${dataplane}` : ""} }
 pipeline:
   models: [kernel-mlp]
   responders: [xdp-drop]
@@ -38,12 +39,13 @@ control: { socket: ${sock} }
   return { proc, c };
 }
 
-/** The flood, then until every spoofed flow has ended and been judged. */
+/** The flood, then until every spoofed flow that got in has ended and been judged. */
 async function flood(hosts: TwoHosts, c: Control): Promise<Record<string, number>> {
   const before = (await c.getStats()).dataplane.flows_ended ?? 0;
   const r = await hosts.client.exec(["timeout", "30", "python3", join(REPO, "test/tools/spoof-syn.py"), hosts.serverIp, "80", String(SPOOFED), "20"], { timeoutMs: 40_000 });
   expect(Number(r.stdout.trim())).toBe(SPOOFED);
-  await waitFor("the spoofed flows to end", async () => ((await c.getStats()).dataplane.flows_ended ?? 0) >= before + SPOOFED, 20_000);
+  const limited = async () => (await c.getStats()).dataplane.syn_limited ?? 0;
+  await waitFor("the spoofed flows to end", async () => ((await c.getStats()).dataplane.flows_ended ?? 0) >= before + SPOOFED - (await limited()), 20_000);
   return (await c.getStats()).dataplane;
 }
 
@@ -71,6 +73,29 @@ describe("a random-source SYN flood", () => {
       expect(s.blocklist_entries).toBe(0);
       expect(s.block_failed ?? 0).toBe(0);
       await waitFor("the log line", async () => proc.err.includes("on sources that sent a single packet, not blocked"), 5_000);
+      await scanUntilBlocked(hosts, c);
+    } finally {
+      c.close();
+      proc.proc.kill("SIGTERM");
+      await proc.exited(10_000);
+    }
+  }, 120_000);
+
+  test("syn_limit_per_destination: most of the flood is dropped before it makes a flow; a real scanner is still blocked", async () => {
+    using hosts = twoHosts();
+    using dir = new TempDir();
+    hosts.client.execSync(["ip", "addr", "add", `${SCANNER}/24`, "dev", "eth0"]);
+    const { proc, c } = await startAgent(hosts, dir, "", "syn_limit_per_destination: 200");
+    try {
+      const t0 = performance.now();
+      const s = await flood(hosts, c);
+      const floodS = (performance.now() - t0) / 1000;
+      // 200 a second plus one second of burst, for as long as the flood lasted (bounded above).
+      expect(s.syn_limited).toBeGreaterThan(SPOOFED / 2);
+      expect(s.flows_started).toBeLessThanOrEqual(Math.ceil(200 * (floodS + 1)) + 10);
+      expect((s.flows_started ?? 0) + (s.syn_limited ?? 0)).toBeGreaterThanOrEqual(SPOOFED);
+      expect(s.blocklist_entries).toBe(0);
+      await Bun.sleep(1_200); // the flood's burst budget refills
       await scanUntilBlocked(hosts, c);
     } finally {
       c.close();

@@ -41,6 +41,8 @@ const run: TestbedRun = {
   strays: 0,
   straySources: {},
   linkLocal: 0,
+  linkLocalJudged: 0,
+  linkLocalBlocked: 0,
   hosts: [
     host(web, "198.18.10.2", null),
     // Blocked 4 ms after its first packet (10,000 µs), first drop 2.5 ms later.

@@ -41,7 +41,7 @@ export function formatSummary(run: TestbedRun, ev: Evaluation): string {
       [false, false, false, true, true, false, true, true, true],
     ),
     "",
-    `flows ${ev.flows}: TP ${ev.tp}  FP ${ev.fp}  TN ${ev.tn}  FN ${ev.fn}  (no verdict: ${ev.unclassified}; strays: ${run.strays}${strayText(run)}${run.family === 6 ? `; link-local (neighbour discovery, MLD): ${run.linkLocal}` : ""}; lost records: ${run.lostRecords})`,
+    `flows ${ev.flows}: TP ${ev.tp}  FP ${ev.fp}  TN ${ev.tn}  FN ${ev.fn}  (no verdict: ${ev.unclassified}; strays: ${run.strays}${strayText(run)}; link-local (neighbour discovery, MLD): ${run.linkLocal}, judged ${run.linkLocalJudged}, blocked ${run.linkLocalBlocked}; lost records: ${run.lostRecords})`,
     `F1 ${ev.f1.toFixed(4)}  precision ${ev.precision.toFixed(4)}  recall ${ev.recall.toFixed(4)}  FPR ${pct(ev.fpr)}  accuracy ${pct(ev.accuracy)}`,
     `attacking sources blocked ${ev.attacks_blocked}/${ev.attacks_total}; benign clients blocked ${ev.benign_blocked}/${ev.benign_total}`,
   ];
@@ -70,6 +70,9 @@ export function summaryJson(run: TestbedRun, ev: Evaluation): Record<string, unk
     model: run.model,
     seed: run.seed,
     lost_records: run.lostRecords,
+    link_local: run.linkLocal,
+    link_local_judged: run.linkLocalJudged,
+    link_local_blocked: run.linkLocalBlocked,
     duration_s: Math.round(run.durationMs / 100) / 10,
   };
 }

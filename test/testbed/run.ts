@@ -19,7 +19,7 @@ import { parseIp } from "../../core/util/net.ts";
 import { monotonicNs } from "../../native/index.ts";
 import { rng } from "../../models/data/split.ts";
 import { seedOf } from "./traffic/random.ts";
-import type { FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
+import { Verdict, type FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { BENIGN, type Label, type Scenario, type ScenarioResult } from "./scenario.ts";
 import { startCapture } from "./capture.ts";
 import { startVictimServices } from "./services.ts";
@@ -108,6 +108,10 @@ export interface TestbedRun {
    * (neighbour discovery, MLD reports), not any scenario's traffic. Unlabelled, and no strays.
    */
   linkLocal: number;
+  /** ... of which the kernel judged (it must judge none) ... */
+  linkLocalJudged: number;
+  /** ... and link-local addresses in the block list at the end (must be none). */
+  linkLocalBlocked: number;
   hosts: HostOutcome[];
   xdpMode: string;
   model: { artifact: string; version: number } | null;
@@ -230,6 +234,7 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
       const seqOf = new Map<string, number>();
       let strays = 0;
       let linkLocal = 0;
+      let linkLocalJudged = 0;
       const straySources: Record<string, number> = {};
       const unsubscribe = agent.pipeline.onFlow((record) => {
         const host = byIp.get(record.srcAddr);
@@ -240,6 +245,7 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
           flows.push({ scenario: s.id, label: s.label, tool: s.tool, seq, record, endedUs: Number(monotonicNs() / 1000n), link: host.link });
         } else if (isLinkLocalSource(record.srcAddr)) {
           linkLocal++;
+          if (record.kernelVerdict !== Verdict.VERDICT_NONE) linkLocalJudged++;
         } else {
           strays++;
           straySources[record.srcAddr] = (straySources[record.srcAddr] ?? 0) + 1;
@@ -295,6 +301,8 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
         strays,
         straySources,
         linkLocal,
+        linkLocalJudged,
+        linkLocalBlocked: [...blocks.keys()].filter(isLinkLocalSource).length,
         hosts: outcomes,
         xdpMode: dataplane.xdpMode,
         model,

@@ -1,9 +1,9 @@
-// The testbed's star: one namespace per host, each on its own link and /24 to the victim, no
-// IPv6 chatter, and nothing left after dispose.
+// The testbed's star: one namespace per host, each on its own link and /24 to the victim, IPv6
+// link-local only (no global IPv6 address), and nothing left after dispose.
 import { expect, test } from "bun:test";
 import { buildStar } from "./topology.ts";
 
-test("every host reaches the victim on its own link; no IPv6 addresses; disposal removes all", async () => {
+test("every host reaches the victim on its own link; IPv6 link-local only; disposal removes all", async () => {
   let names: string[];
   {
     using star = buildStar(["web", "scan", "flood"], "xidst");
@@ -19,7 +19,10 @@ test("every host reaches the victim on its own link; no IPv6 addresses; disposal
       const other = star.hosts.find((o) => o !== h)!;
       expect((await h.ns.exec(["ping", "-c", "1", "-W", "1", other.ip], { allowFail: true })).code).not.toBe(0);
     }
-    for (const ns of [star.victim, ...star.hosts.map((h) => h.ns)]) expect(ns.execSync(["ip", "-6", "addr", "show"]).stdout.trim()).toBe("");
+    for (const ns of [star.victim, ...star.hosts.map((h) => h.ns)]) {
+      expect(ns.execSync(["ip", "-6", "addr", "show", "scope", "global"]).stdout.trim()).toBe("");
+      expect(ns.execSync(["ip", "-6", "addr", "show", "scope", "link"]).stdout).toContain("fe80::");
+    }
   }
   const left = Bun.spawnSync(["ip", "netns", "list"]).stdout.toString();
   for (const n of names) expect(left).not.toContain(n);

@@ -95,9 +95,17 @@ export function describeAddressPlan(n: number, family: Family): string {
 }
 
 function disableIpv6(ns: Netns): void {
-  // No IPv6 link-local chatter (router solicitations, MLD): every flow the victim sees comes
-  // from a host's IPv4 address, which is what labels it.
   for (const key of ["all", "default"]) ns.execSync(["sysctl", "-qw", `net.ipv6.conf.${key}.disable_ipv6=1`]);
+}
+
+/**
+ * An IPv4 run keeps IPv6 on as a LAN host has it, with the kernel's defaults and no global
+ * address: its link-local chatter (duplicate address detection, router solicitations, MLD) reaches
+ * the victim like on any real link, and the data plane must never judge or block it (run.ts
+ * counts those records apart). Scenario traffic is IPv4, labelled by the host's IPv4 address.
+ */
+function linkLocalIpv6(ns: Netns): void {
+  for (const key of ["all", "default"]) ns.execSync(["sysctl", "-qw", `net.ipv6.conf.${key}.disable_ipv6=0`]);
 }
 
 /**
@@ -115,8 +123,12 @@ function enableIpv6(ns: Netns): void {
   }
 }
 
-function prepare(ns: Netns, family: Family): void {
+/** IPv6 on an IPv4 star: link-local chatter as on a LAN (default), or off (exact frame counts). */
+export type Ipv4StarIpv6 = "link-local" | "off";
+
+function prepare(ns: Netns, family: Family, ipv6: Ipv4StarIpv6): void {
   if (family === 6) enableIpv6(ns);
+  else if (ipv6 === "link-local") linkLocalIpv6(ns);
   else disableIpv6(ns);
 }
 
@@ -130,10 +142,10 @@ function checkFamily(family: number): asserts family is Family {
 }
 
 /** Host i's namespace, joined to the victim by a plain veth pair. */
-function plainHost(victim: Netns, id: string, i: number, family: Family, made: Netns[]): StarHost {
+function plainHost(victim: Netns, id: string, i: number, family: Family, made: Netns[], ipv6: Ipv4StarIpv6 = "link-local"): StarHost {
   const ns = Netns.create("h");
   made.push(ns);
-  prepare(ns, family);
+  prepare(ns, family, ipv6);
   const a = linkAddresses(i, family);
   const victimIface = `h${i}`;
   createVethPair({ ns: victim, ifname: victimIface, addrs: [`${a.victim}/${a.prefixLen}`] }, { ns, ifname: "eth0", addrs: [`${a.host}/${a.prefixLen}`] });
@@ -157,7 +169,7 @@ export function buildStar(ids: string[], prefix = "xidsd", family: Family = 4): 
   try {
     const victim = Netns.create("v");
     made.push(victim);
-    prepare(victim, family);
+    prepare(victim, family, "link-local");
     const hosts = ids.map((id, i) => plainHost(victim, id, i, family, made));
     return { family, victim, hosts, victimIfaces: hosts.map((h) => h.victimIface), [Symbol.dispose]: close };
   } catch (err) {
@@ -194,6 +206,8 @@ export interface ConditionedStarOptions {
   rtPriority?: number;
   /** The links' address family (see buildStar); default 4. */
   family?: Family;
+  /** An IPv4 star's IPv6: link-local chatter (default) or off. */
+  ipv6?: Ipv4StarIpv6;
 }
 
 function relaySeed(seed: number, i: number): number {
@@ -218,6 +232,7 @@ export async function buildStarWithConditions(ids: string[], conditions: readonl
   if (conditions.length !== ids.length) throw new RangeError(`${ids.length} hosts need ${ids.length} link conditions, got ${conditions.length}`);
   for (const c of conditions) validateCondition(c);
   const family = opts.family ?? 4;
+  const ipv6 = opts.ipv6 ?? "link-local";
   checkFamily(family);
   setNamePrefix(opts.prefix ?? "xidsd");
   const seed = opts.seed ?? 1;
@@ -236,18 +251,18 @@ export async function buildStarWithConditions(ids: string[], conditions: readonl
   try {
     const victim = Netns.create("v");
     made.push(victim);
-    prepare(victim, family);
+    prepare(victim, family, ipv6);
     const hosts: ConditionedStarHost[] = [];
     for (const [i, id] of ids.entries()) {
       const condition = conditions[i]!;
       if (!needsRelay(condition)) {
         relays.push(null);
-        hosts.push({ ...plainHost(victim, id, i, family, made), condition: { ...NO_CONDITION, label: condition.label }, relay: null, relayNs: null });
+        hosts.push({ ...plainHost(victim, id, i, family, made, ipv6), condition: { ...NO_CONDITION, label: condition.label }, relay: null, relayNs: null });
         continue;
       }
       const ns = Netns.create("h");
       made.push(ns);
-      prepare(ns, family);
+      prepare(ns, family, ipv6);
       // Its name starts with the prefix too: the leak check finds it if teardown ever fails.
       const relayNs = Netns.create("r");
       made.push(relayNs);
