@@ -99,15 +99,23 @@ export class Agent implements ObserveSource {
       await dataplane.close();
       throw err;
     }
+    // Each step that can fail names itself in the error, so `xids run` says what did not start.
+    const step = async <T>(what: string, fn: () => T | Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        throw new Error(`${what}: ${(err as Error).message}`);
+      }
+    };
     try {
-      for (const c of config.allow) agent.dataplane.allow(parseCidr(c) as Cidr);
+      await step("allow list", () => config.allow.forEach((c) => agent.dataplane.allow(parseCidr(c) as Cidr)));
       await agent.host.start();
       await agent.models.read(agent.host);
       agent.pipeline.start();
       agent.closeStreams = openExtractorStreams(agent.host, (r) => agent.pipeline.ingest(r), log);
       agent.warnIfRingUndrained();
-      agent.controlServer = await startControlServer(config.control, agent.control, log.child("control"));
-      if (config.http.listen) agent.http = startHttp(config.http.listen, agent, log.child("http"));
+      agent.controlServer = await step("control API", () => startControlServer(config.control, agent.control, log.child("control")));
+      if (config.http.listen) agent.http = await step(`http.listen ${config.http.listen}`, () => startHttp(config.http.listen, agent, log.child("http")));
       agent.lostTimer = setInterval(() => agent.reportLost(), 1_000);
       log.info(`running: models [${config.pipeline.models.join(", ")}], responders [${config.pipeline.responders.join(", ")}], xdp ${agent.dataplane.xdpMode}`);
       return agent;

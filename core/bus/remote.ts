@@ -25,13 +25,8 @@ export function remoteModel(address: string, opts: RemoteOptions): ModelApi & { 
   const client = new ModelBackendClient(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   return {
     ...base(client, opts),
-    async classify(records) {
-      const res = await call(client.classify.bind(client), ClassifyRequest.create({ records }), opts);
-      if (res.results.length !== records.length) {
-        throw new Error(`Classify answered ${res.results.length} result(s) for ${records.length} record(s)`);
-      }
-      return res.results;
-    },
+    // The answer is checked by the pipeline (contract.ts), as every model's is.
+    classify: async (records) => (await call(client.classify.bind(client), ClassifyRequest.create({ records }), opts)).results,
     close: () => client.close(),
   };
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parseFlags, type FlagSpec, type ParsedFlags } from "./args.ts";
 import { connectControl, DEFAULT_SOCKET, rpcMessage, type Control } from "../control/client.ts";
+import type { Command } from "./command.ts";
 
 export const CONNECTION_FLAGS = {
   socket: "string",
@@ -52,6 +53,21 @@ export async function withControl(verb: string, f: ParsedFlags<typeof CONNECTION
   } finally {
     c.close();
   }
+}
+
+/** A verb that makes control calls: `xids <name> [<operand>] [--json]`; `act` prints and returns the exit code. */
+export function controlVerb(v: { name: string; operand?: string; json?: boolean; summary: string; text: string; example?: string; act(c: Control, a: { value: string; json: boolean }): Promise<number> }): Command {
+  const usage = `usage: xids ${v.name}${v.operand ? ` <${v.operand}>` : ""}${v.json ? " [--json]" : ""}`;
+  return {
+    name: v.name,
+    summary: v.summary,
+    help: `${usage}\n\n${v.text}\n\n${CONNECTION_HELP}${v.example ? `\n\nexample: ${v.example}` : ""}`,
+    async run(args) {
+      const f = parseWithConnection(args, { json: "boolean" });
+      if (f._.length !== (v.operand ? 1 : 0) || (f.json && !v.json)) return (console.error(usage), 2);
+      return withControl(v.name, f, (c) => v.act(c, { value: f._[0] ?? "", json: f.json === true }));
+    },
+  };
 }
 
 export function fmtDuration(ms: number): string {

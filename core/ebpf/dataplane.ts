@@ -3,7 +3,7 @@
 // timed-out flows, and draining flow records. Open -> configure -> load happen in load(); attach
 // is the caller's (XdpLink), close() releases everything and is idempotent.
 import { join } from "node:path";
-import { existsSync, unlinkSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { Collection, RingBuffer, monotonicNs, type BpfMap, type Program } from "../../native/index.ts";
 import {
   BPF_OBJECT,
@@ -165,20 +165,15 @@ export class DataPlane implements Disposable {
     try {
       const dp = new DataPlane(coll, config, opts.testClock ?? false);
       coll.map(MAPS.stages).setProgram(STAGE_SWEEP, coll.program(PROGRAMS.selfSweep).fd);
-      if (opts.pinDir) dp.#pinStages(opts.pinDir);
+      // A program array is emptied when no process holds it: pinned, the stages (classifier, sweep)
+      // go on while the agent is down. Each run pins its own: older stages read older maps.
+      const stages = opts.pinDir ? join(opts.pinDir, MAPS.stages) : null;
+      if (stages) (rmSync(stages, { force: true }), coll.map(MAPS.stages).pin(stages));
       return dp;
     } catch (err) {
       coll.close();
       throw err;
     }
-  }
-
-  /** A program array is emptied when no process holds it: pinned, the stages (classifier, sweep)
-   *  go on while the agent is down. Each run pins its own: older stages read older maps. */
-  #pinStages(dir: string): void {
-    const path = join(dir, MAPS.stages);
-    if (existsSync(path)) unlinkSync(path);
-    this.coll.map(MAPS.stages).pin(path);
   }
 
   /** The data-plane clock: the test clock when enabled, else CLOCK_MONOTONIC (bpf_ktime_get_ns). */
@@ -319,8 +314,7 @@ export class DataPlane implements Disposable {
     out.ctx_capacity = BigInt(ctx.maxEntries);
     out.ctx_bytes = BigInt(ctx.maxEntries * (ctx.keySize + ctx.valueSize));
     const use = this.blockListUse();
-    out.blocklist_entries = BigInt(use.entries);
-    out.blocklist_capacity = BigInt(use.capacity);
+    [out.blocklist_entries, out.blocklist_capacity] = [BigInt(use.entries), BigInt(use.capacity)];
     return out;
   }
 

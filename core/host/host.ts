@@ -12,6 +12,7 @@ import { HealthResponse_Status } from "../../proto/gen/xids/plugin/v1/common.ts"
 import { kindEnum, kindName } from "../config/plugin-kinds.ts";
 import type { ScopedLogger } from "../util/log.ts";
 import type { ApiByKind, Deps, PluginKindName, PluginRegistration, ResolvedDeps } from "../plugin-api/types.ts";
+import { PLUGIN_API } from "../plugin-api/info.ts";
 import type { Catalog } from "./catalog.ts";
 import { ProcessSupervisor } from "./supervisor.ts";
 
@@ -166,6 +167,7 @@ export class PluginHost {
       try {
         const info = await withTimeout(remote.describe(), Math.max(50, Math.min(entry.timeout_ms, until - Date.now())), "describe");
         if (info.kind !== kindEnum(entry.kind)) throw new Error(`Describe says kind ${kindName(info.kind)}, config says ${entry.kind}`);
+        if (info.api !== PLUGIN_API && !info.api.startsWith(`${PLUGIN_API}.`)) throw new Error(`Describe says contract "${info.api}", this core speaks ${PLUGIN_API} (and its minor versions ${PLUGIN_API}.N)`);
         log.info(`connected to ${ext.address}: ${info.id} ${info.version}`);
         return;
       } catch (err) {
@@ -237,6 +239,12 @@ export class PluginHost {
       slot.lastError = reason;
       throw new PluginError(id, hook, reason);
     }
+  }
+
+  /** Counts a contract violation against a plugin (status and xids_plugin_errors_total show it). */
+  fault(id: string, reason: string): void {
+    const slot = this.byId.get(id);
+    if (slot) [slot.errors, slot.lastError] = [slot.errors + 1, reason];
   }
 
   /** The raw API of a running plugin (for capabilities like ModelApi.update). */

@@ -1,10 +1,12 @@
-// Flow sources: every extractor plugin's stream feeds the pipeline. The core gives each record its
-// id (unique within this run, so a batch answer can refer back to it) and stamps the extractor's id
-// as the record's source when it gave none. A stream that fails is reopened after a pause and the
-// failure logged; a stream the plugin ends cleanly is not reopened.
+// Flow sources: every extractor plugin's stream feeds the pipeline. A record that breaks the
+// contract (contract.ts) is refused, counted against the extractor and logged. The core gives each
+// record its id (unique within this run, so a batch answer can refer back to it) and stamps the
+// extractor's id as the record's source when it gave none. A stream that fails is reopened after
+// a pause and the failure logged; a stream the plugin ends cleanly is not reopened.
 import type { FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 import type { PluginHost } from "../host/host.ts";
-import type { ScopedLogger } from "../util/log.ts";
+import { throttled, type ScopedLogger } from "../util/log.ts";
+import { recordViolation } from "./contract.ts";
 
 const REOPEN_MS = 500;
 let nextId = 1;
@@ -12,6 +14,7 @@ let nextId = 1;
 export function openExtractorStreams(host: PluginHost, sink: (r: FlowRecord) => void, log: ScopedLogger): () => void {
   let stopping = false;
   const stops: (() => void)[] = [];
+  const warn = throttled((m) => log.warn(m));
   for (const id of host.ids("extractor")) {
     const api = host.api(id, "extractor");
     if (!api) continue;
@@ -21,6 +24,8 @@ export function openExtractorStreams(host: PluginHost, sink: (r: FlowRecord) => 
       if (stopping) return;
       stop = api.stream(
         (r) => {
+          const why = recordViolation(r);
+          if (why) return (host.fault(id, `record refused: ${why}`), warn(id, `extractor ${id}: record refused: ${why}`));
           r.id = nextId++;
           if (!r.source) r.source = id;
           sink(r);

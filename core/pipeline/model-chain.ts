@@ -3,7 +3,7 @@
 // order, counts against that plugin and passes the whole batch on: no answer is ever guessed.
 import { Verdict, type Classification, type FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 import type { PluginHost } from "../host/host.ts";
-import type { ScopedLogger } from "../util/log.ts";
+import { answerViolation } from "./contract.ts";
 
 export interface Verdicts {
   classified: number;
@@ -14,7 +14,8 @@ export interface Verdicts {
 export type OnAttack = (record: FlowRecord, classification: Classification, detector: string) => Promise<void>;
 
 /** Attacks are handed to `onAttack` model by model, so a block never waits for a later model. */
-export async function classifyBatch(host: PluginHost, models: readonly string[], batch: FlowRecord[], log: ScopedLogger, onAttack: OnAttack): Promise<Verdicts> {
+/** `warn(pluginId, message)` reports a refused answer (throttled by the caller). */
+export async function classifyBatch(host: PluginHost, models: readonly string[], batch: FlowRecord[], warn: (id: string, msg: string) => void, onAttack: OnAttack): Promise<Verdicts> {
   const out: Verdicts = { classified: 0, unclassified: 0, errors: 0 };
   let pending = batch;
   for (const modelId of models) {
@@ -25,14 +26,13 @@ export async function classifyBatch(host: PluginHost, models: readonly string[],
       const asked = pending;
       results = await host.call(modelId, "model", "classify", async (api) => {
         const res = await api.classify(asked);
-        if (res.length !== asked.length) throw new Error(`answered ${res.length} results for ${asked.length} records`);
-        const wrong = res.findIndex((r, i) => r.flowId !== asked[i]!.id);
-        if (wrong !== -1) throw new Error(`result ${wrong} is for flow ${res[wrong]!.flowId}, expected ${asked[wrong]!.id} (answers must be in input order)`);
+        const why = answerViolation(asked, res);
+        if (why) throw new Error(`answer refused: ${why}`);
         return res;
       });
     } catch (err) {
       out.errors++;
-      log.child(modelId).debug((err as Error).message);
+      warn(modelId, `model ${modelId}: ${(err as Error).message}; the batch of ${pending.length} goes on to the next model`);
       continue; // the next model in the chain gets the same records
     }
     const next: FlowRecord[] = [];

@@ -6,7 +6,7 @@ import type { FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 import type { Detection } from "../../proto/gen/xids/plugin/v1/responder.ts";
 import type { XidsConfig } from "../config/config.ts";
 import type { PluginHost } from "../host/host.ts";
-import type { ScopedLogger } from "../util/log.ts";
+import { throttled, type ScopedLogger } from "../util/log.ts";
 import { Batcher } from "./batcher.ts";
 import { DetectionFanout } from "./detections.ts";
 import { classifyBatch } from "./model-chain.ts";
@@ -26,6 +26,7 @@ export class Pipeline {
   private readonly batcher: Batcher<FlowRecord>;
   private readonly flowListeners = new Set<(r: FlowRecord) => void>();
   private readonly detectionListeners = new Set<(d: Detection) => void>();
+  private readonly warn = throttled((m) => this.log.warn(m));
   private stopped = false;
 
   constructor(
@@ -81,7 +82,7 @@ export class Pipeline {
   }
 
   private async classify(batch: FlowRecord[]): Promise<void> {
-    const v = await classifyBatch(this.host, this.cfg.models, batch, this.log, async (record, c, detector) => {
+    const v = await classifyBatch(this.host, this.cfg.models, batch, this.warn, async (record, c, detector) => {
       await this.detections.detect(record, c, detector);
     });
     this.counters.flowsClassified += v.classified;

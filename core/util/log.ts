@@ -28,3 +28,14 @@ export function createLogger(scope: string, level: LogLevel = "info", write: (li
     child: (sub) => createLogger(`${scope}/${sub}`, level, write),
   };
 }
+
+/** At most one line per key every `ms`; the next one says how many were held back meanwhile. */
+export function throttled(write: (msg: string) => void, ms = 10_000): (key: string, msg: string) => void {
+  const last = new Map<string, { at: number; held: number }>();
+  return (key, msg) => {
+    const now = Date.now(), l = last.get(key);
+    if (l && now - l.at < ms) return void l.held++;
+    write(l?.held ? `${msg} (and ${l.held} more like it held back)` : msg);
+    last.set(key, { at: now, held: 0 });
+  };
+}

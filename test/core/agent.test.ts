@@ -87,7 +87,7 @@ describe("agent pipeline", () => {
       await waitFor("the responder", () => seen.length === 1);
       // "f" throws and "x" answers out of order: both count as errors and pass the records on.
       expect(agent.counters).toMatchObject({ flowsReceived: 5, flowsClassified: 5, detections: 1, classifyErrors: 2, flowsUnclassified: 0, blocks: 1 });
-      expect(agent.host.status().find((p) => p.id === "x")!.lastError).toBe("result 0 is for flow 5, expected 1 (answers must be in input order)");
+      expect(agent.host.status().find((p) => p.id === "x")!.lastError).toBe("answer refused: result 0 is for flow 5, expected 1 (answers must be in input order)");
       expect(seen[0]).toMatchObject({ detector: "p", blockTtlSeconds: 30, action: "blocked", record: { srcAddr: "198.18.0.9", dstPort: 22 }, classification: { label: "PortScan" } });
       expect(dp.listBlocked()).toMatchObject([{ address: "198.18.0.9", reason: 5 }]);
     } finally {

@@ -68,4 +68,20 @@ plugins:
     expect(r.err).toMatch(/\[xids\/kernel-mlp\] stopped/);
     expect(await Bun.file(dir.file("ctl.sock")).exists()).toBe(false);
   });
+
+  test("a start-up step that fails (http.listen on a port in use) exits non-zero within 2 s, naming the step", async () => {
+    using dir = new TempDir();
+    using busy = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("taken") });
+    const listen = `127.0.0.1:${busy.port}`;
+    const config = dir.file("x.yaml");
+    await Bun.write(config, `control: { socket: ${dir.file("ctl.sock")} }\nhttp: { listen: "${listen}" }\ndataplane: { state_dir: ${dir.path} }\n`);
+    const r = await xids(["run", "--config", config]);
+    const exitedAt = Date.now();
+    expect(r.code).toBe(1);
+    const line = r.err.split("\n").find((l) => l.includes(`start-up failed: http.listen ${listen}: `));
+    expect(line).toBeDefined();
+    // From the logged failure to the exit (a hang here used to last until killed).
+    expect(exitedAt - Date.parse(line!.split(" ")[0]!)).toBeLessThan(2_000);
+    expect(await Bun.file(dir.file("ctl.sock")).exists()).toBe(false);
+  });
 });

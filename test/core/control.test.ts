@@ -255,7 +255,7 @@ describe("control socket ownership", () => {
         () => "started",
         (e: Error) => e.message,
       );
-      expect(err).toBe(`control socket ${r.config.control.socket} is in use (another xids is running)`);
+      expect(err).toBe(`control API: control socket ${r.config.control.socket} is in use (another xids is running)`);
       const probe = connectControl({ socket: r.config.control.socket });
       expect((await probe.status()).state).toBe("running");
       probe.close();

@@ -8,6 +8,7 @@ import type { PluginEntry } from "../../core/config/config.ts";
 import { pluginInfo, serving } from "../../core/plugin-api/info.ts";
 import { Ack } from "../../proto/gen/xids/plugin/v1/responder.ts";
 import { sampleRecords } from "../conformance/conformance.ts";
+import { servePlugin } from "../../core/bus/serve.ts";
 import { BUN, REPO, TempDir, quietLog, testServices, waitFor } from "./util.ts";
 
 /** A responder whose behaviour is scripted by its config; records every hook in `events`. */
@@ -124,6 +125,31 @@ describe("plugin host", () => {
       expect(st).toEqual({ thrower: [1, 1], hanger: [1, 1], fine: [1, 0] });
     } finally {
       await host.stop();
+    }
+  });
+
+  test("an external plugin speaking another contract version is refused at start, with both versions named", async () => {
+    using dir = new TempDir();
+    const responder = (api: string) => ({
+      describe: async () => ({ ...pluginInfo("other", "responder", "1", ""), api }),
+      health: async () => serving(),
+      handle: async () => Ack.create({ accepted: true }),
+    });
+    for (const [api, ok] of [["xids.plugin.v9", false], ["", false], ["xids.plugin.v10", false], ["xids.plugin.v1", true], ["xids.plugin.v1.3", true]] as const) {
+      const srv = await servePlugin(`unix:${dir.file(`r${api || "none"}.sock`)}`, { responder: responder(api) });
+      const host = new PluginHost({
+        entries: entries([{ id: "r", kind: "responder", external: { address: srv.address, start_timeout_ms: 2_000 }, on_start_failure: "abort" }]),
+        catalog: { get: () => undefined, names: () => [] },
+        services: testServices(),
+        log: quietLog,
+      });
+      try {
+        if (ok) await host.start();
+        else await expect(host.start()).rejects.toThrow(`plugin "r" failed to start: Describe says contract "${api}", this core speaks xids.plugin.v1 (and its minor versions xids.plugin.v1.N)`);
+      } finally {
+        await host.stop();
+        await srv.close();
+      }
     }
   });
 

@@ -39,6 +39,21 @@ control: { socket: ${sock} }
   return { proc, c };
 }
 
+/** A fresh pair of hosts with the scanner's address, an agent on them, and `body`; then a clean stop. */
+async function withAgent(block: string, dataplane: string, body: (hosts: TwoHosts, proc: Proc, c: Control) => Promise<void>): Promise<void> {
+  using hosts = twoHosts();
+  using dir = new TempDir();
+  hosts.client.execSync(["ip", "addr", "add", `${SCANNER}/24`, "dev", "eth0"]);
+  const { proc, c } = await startAgent(hosts, dir, block, dataplane);
+  try {
+    await body(hosts, proc, c);
+  } finally {
+    c.close();
+    proc.proc.kill("SIGTERM");
+    await proc.exited(10_000);
+  }
+}
+
 /** The flood, then until every spoofed flow that got in has ended and been judged. */
 async function flood(hosts: TwoHosts, c: Control): Promise<Record<string, number>> {
   const before = (await c.getStats()).dataplane.flows_ended ?? 0;
@@ -61,11 +76,7 @@ async function scanUntilBlocked(hosts: TwoHosts, c: Control): Promise<void> {
 
 describe("a random-source SYN flood", () => {
   test("default: the spoofed sources are judged but none is blocked (one packet each); a real scanner is", async () => {
-    using hosts = twoHosts();
-    using dir = new TempDir();
-    hosts.client.execSync(["ip", "addr", "add", `${SCANNER}/24`, "dev", "eth0"]);
-    const { proc, c } = await startAgent(hosts, dir, "");
-    try {
+    await withAgent("", "", async (hosts, proc, c) => {
       const s = await flood(hosts, c);
       // The model does call many of them attacks; the lone-packet rule keeps them all out.
       expect(s.verdict_attack).toBeGreaterThan(SPOOFED / 2);
@@ -74,19 +85,11 @@ describe("a random-source SYN flood", () => {
       expect(s.block_failed ?? 0).toBe(0);
       await waitFor("the log line", async () => proc.err.includes("on sources that sent a single packet, not blocked"), 5_000);
       await scanUntilBlocked(hosts, c);
-    } finally {
-      c.close();
-      proc.proc.kill("SIGTERM");
-      await proc.exited(10_000);
-    }
+    });
   }, 120_000);
 
   test("syn_limit_per_destination: most of the flood is dropped before it makes a flow; a real scanner is still blocked", async () => {
-    using hosts = twoHosts();
-    using dir = new TempDir();
-    hosts.client.execSync(["ip", "addr", "add", `${SCANNER}/24`, "dev", "eth0"]);
-    const { proc, c } = await startAgent(hosts, dir, "", "syn_limit_per_destination: 200");
-    try {
+    await withAgent("", "syn_limit_per_destination: 200", async (hosts, _proc, c) => {
       const t0 = performance.now();
       const s = await flood(hosts, c);
       const floodS = (performance.now() - t0) / 1000;
@@ -97,19 +100,11 @@ describe("a random-source SYN flood", () => {
       expect(s.blocklist_entries).toBe(0);
       await Bun.sleep(1_200); // the flood's burst budget refills
       await scanUntilBlocked(hosts, c);
-    } finally {
-      c.close();
-      proc.proc.kill("SIGTERM");
-      await proc.exited(10_000);
-    }
+    });
   }, 120_000);
 
   test("lone_packet_sources on: the list fills to capacity, evicts as configured, says so, and still blocks a real scanner", async () => {
-    using hosts = twoHosts();
-    using dir = new TempDir();
-    hosts.client.execSync(["ip", "addr", "add", `${SCANNER}/24`, "dev", "eth0"]);
-    const { proc, c } = await startAgent(hosts, dir, "lone_packet_sources: true, when_full: evict-soonest");
-    try {
+    await withAgent("lone_packet_sources: true, when_full: evict-soonest", "", async (hosts, proc, c) => {
       const s = await flood(hosts, c);
       expect(s.blocks_added).toBeGreaterThan(CAPACITY);
       expect(s.blocklist_entries).toBe(CAPACITY);
@@ -118,10 +113,6 @@ describe("a random-source SYN flood", () => {
       await waitFor("the warnings", async () => proc.err.includes(`block list ${CAPACITY} of ${CAPACITY} entries`) && proc.err.includes("evicted to make room"), 5_000);
       await scanUntilBlocked(hosts, c);
       expect((await c.getStats()).dataplane.blocklist_entries).toBe(CAPACITY);
-    } finally {
-      c.close();
-      proc.proc.kill("SIGTERM");
-      await proc.exited(10_000);
-    }
+    });
   }, 120_000);
 });

@@ -47,8 +47,10 @@ example: xids run --config core/config/xids.example.yaml`,
     try {
       agent = await Agent.start(config, { configPath: f.config, log, catalog: ctx.catalog, artifacts: ctx.artifacts });
     } catch (err) {
-      log.error((err as Error).message);
-      return 1;
+      log.error(`start-up failed: ${(err as Error).message}`);
+      // Exit now: whatever the failed start could not take back (a plugin's stream, a socket)
+      // must not keep a half-started core alive.
+      process.exit(1);
     }
     await new Promise<void>((resolve) => {
       const stop = (sig: string) => {

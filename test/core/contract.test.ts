@@ -1,0 +1,104 @@
+// What the core refuses from plugins over the real gRPC bus: a model answer with the wrong count,
+// the wrong ids, an unknown verdict or a score that is not a number, and extractor records that
+// are not flows. Each is refused (never guessed into a verdict or a detection), counted against
+// the plugin (status and xids_plugin_errors_total) and logged at warn with the plugin and reason.
+import { describe, expect, test } from "bun:test";
+import { Agent } from "../../core/agent/agent.ts";
+import { checkConfig } from "../../core/config/load.ts";
+import { servePlugin, type PluginServer } from "../../core/bus/serve.ts";
+import { MemoryDataPlane } from "../../core/ebpf/memory-dataplane.ts";
+import type { FlowRecord } from "../../core/plugin-api/types.ts";
+import { pluginInfo, serving } from "../../core/plugin-api/info.ts";
+import { createLogger } from "../../core/util/log.ts";
+import { builtins } from "../../plugins/index.ts";
+import { Classification, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
+import { sampleRecords } from "../conformance/conformance.ts";
+import { TempDir, waitFor } from "./util.ts";
+
+type Answer = (records: FlowRecord[]) => Classification[];
+
+const attack = (r: FlowRecord) => Classification.create({ flowId: r.id, verdict: Verdict.VERDICT_ATTACK, score: 0.9, label: "x" });
+const ANSWERS: Record<string, Answer> = {
+  short: (rs) => rs.slice(1).map(attack),
+  "wrong ids": (rs) => rs.map((r) => ({ ...attack(r), flowId: r.id + 1000 })),
+  "verdict 7": (rs) => rs.map((r) => ({ ...attack(r), verdict: 7 as Verdict })),
+  "NaN score": (rs) => rs.map((r) => ({ ...attack(r), score: Number.NaN })),
+};
+const REASONS: Record<string, RegExp> = {
+  short: /answer refused: answered \d+ results for \d+ records/,
+  "wrong ids": /answer refused: result 0 is for flow \d+, expected \d+ \(answers must be in input order\)/,
+  "verdict 7": /answer refused: result 0 has verdict 7, not one of the contract's \(NONE, BENIGN, ATTACK\)/,
+  "NaN score": /answer refused: result 0 has score NaN \(scores are finite numbers\)/,
+};
+
+async function agentWith(dir: TempDir, plugins: object[], lines: string[]): Promise<Agent> {
+  const r = checkConfig({ control: { socket: dir.file("ctl.sock") }, dataplane: { state_dir: dir.path }, plugins, pipeline: { batch_wait_ms: 1 } });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return Agent.start(r.config, { ...builtins, dataplane: new MemoryDataPlane(), log: createLogger("xids", "info", (l) => lines.push(l)) });
+}
+
+describe("the core refuses what breaks the plugin contract", () => {
+  for (const [name, answer] of Object.entries(ANSWERS)) {
+    test(`a model answer with ${name}: refused, counted, logged; no detection comes of it`, async () => {
+      using dir = new TempDir();
+      const model = { describe: async () => pluginInfo("bad", "model", "1", ""), health: async () => serving(), classify: async (rs: FlowRecord[]) => answer(rs) };
+      const srv: PluginServer = await servePlugin(`unix:${dir.file("m.sock")}`, { model });
+      const lines: string[] = [];
+      const agent = await agentWith(dir, [{ id: "bad", kind: "model", external: { address: srv.address } }, { id: "r", kind: "responder", builtin: "alert-log", config: { path: dir.file("alerts") } }], lines);
+      try {
+        for (const r of sampleRecords(1)) agent.ingest(r);
+        await agent.whenIdle();
+        await waitFor("the refusal in the log", () => lines.some((l) => l.includes(" warn ") && REASONS[name]!.test(l)), 5_000);
+        const bad = agent.host.status().find((p) => p.id === "bad")!;
+        expect(bad.errors).toBeGreaterThanOrEqual(1);
+        expect(bad.lastError).toMatch(REASONS[name]!);
+        expect(agent.counters.detections).toBe(0);
+        expect(agent.counters.flowsUnclassified).toBe(sampleRecords(1).length);
+        expect(lines.find((l) => REASONS[name]!.test(l))).toContain("[xids/pipeline] model bad: ");
+      } finally {
+        await agent.stop();
+        await srv.close();
+      }
+    });
+  }
+
+  test("extractor records that are not flows are refused, counted and logged (at most once per 10 s per plugin); good ones pass", async () => {
+    using dir = new TempDir();
+    const good = sampleRecords(1)[0]!;
+    const garbage: [FlowRecord, RegExp][] = [
+      [{ ...good, family: 0 }, /family 0 \(expected 4 or 6\)/],
+      [{ ...good, srcAddr: "not-an-ip" }, /src_addr "not-an-ip" is not an IPv4 address/],
+      [{ ...good, dstAddr: "2001:2::1" }, /dst_addr "2001:2::1" is not an IPv4 address/],
+      [{ ...good, features: [1, 2, 3] }, /3 features \(bpf\/FEATURES.md: 22 of the flow, or 32 with its source's context\)/],
+      [{ ...good, protocol: 300 }, /protocol 300 \/ ports \d+, \d+ out of range/],
+    ];
+    // What the wire cannot even carry (a NaN in a uint64) is refused by the same check in process.
+    const inProcess: [FlowRecord, RegExp][] = [[{ ...good, features: good.features.map((f, i) => (i === 5 ? Number.NaN : f)) }, /feature 5 is NaN/]];
+    const extractor = {
+      describe: async () => pluginInfo("noisy", "extractor", "1", ""),
+      health: async () => serving(),
+      stream(sink: (r: FlowRecord) => void) {
+        const t = setTimeout(() => [...garbage.map(([r]) => r), good].forEach(sink), 50);
+        return () => clearTimeout(t);
+      },
+    };
+    const srv = await servePlugin(`unix:${dir.file("x.sock")}`, { extractor });
+    const lines: string[] = [];
+    const agent = await agentWith(dir, [{ id: "noisy", kind: "extractor", external: { address: srv.address } }], lines);
+    try {
+      await waitFor("the good record", () => agent.counters.flowsReceived === 1, 5_000);
+      await waitFor("every refusal counted", () => agent.host.status().find((p) => p.id === "noisy")!.errors === garbage.length, 5_000);
+      const warns = lines.filter((l) => l.includes("extractor noisy: record refused"));
+      expect(warns.length).toBe(1); // the first reason; the rest are held back, not lost from the count
+      expect(warns[0]).toContain("[xids] extractor noisy: record refused: family 0 (expected 4 or 6)");
+      expect(agent.host.status().find((p) => p.id === "noisy")!.lastError).toMatch(garbage.at(-1)![1]);
+      // Each reason as the contract states it (one record at a time through the same check).
+      const { recordViolation } = await import("../../core/pipeline/contract.ts");
+      for (const [r, why] of [...garbage, ...inProcess]) expect(recordViolation(r)).toMatch(why);
+      expect(recordViolation(good)).toBeNull();
+    } finally {
+      await agent.stop();
+      await srv.close();
+    }
+  });
+});
