@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""An external xids model plugin in Python, written only against the contract
+(proto/xids/plugin/v1/model.proto), the way a plugin in any language is.
+
+It answers one rule: a flow that is a single TCP packet without payload (a scan probe, the first
+SYN of a flood) is an ATTACK; every other flow is BENIGN. A real plugin would load a model here.
+
+Needs Debian's python3 with python3-grpcio and python3-grpc-tools. The Python stubs are generated
+from the .proto files at start (grpc_tools.protoc into a temporary directory), so the plugin
+always speaks the contract of the checkout it runs from.
+
+usage: plugin.py --listen unix:/run/xids/py-model.sock | 127.0.0.1:50071 [--proto DIR]
+"""
+import argparse
+import os
+import signal
+import sys
+import tempfile
+import threading
+from concurrent import futures
+
+import grpc
+from grpc_tools import protoc
+
+CONTRACT = "xids.plugin.v1"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load_stubs(proto_dir: str):
+    """Generates the Python stubs of the contract and imports them."""
+    out = tempfile.mkdtemp(prefix="xids-py-stubs-")
+    files = [os.path.join(proto_dir, "xids/plugin/v1", f) for f in ("common.proto", "model.proto")]
+    if protoc.main(["protoc", f"-I{proto_dir}", f"--python_out={out}", f"--grpc_python_out={out}", *files]) != 0:
+        sys.exit(f"plugin.py: cannot generate stubs from {proto_dir}")
+    sys.path.insert(0, out)
+    from xids.plugin.v1 import common_pb2, model_pb2, model_pb2_grpc  # noqa: E402
+
+    return common_pb2, model_pb2, model_pb2_grpc
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--listen", required=True, help="unix:/path or host:port")
+    ap.add_argument("--proto", default=os.path.join(HERE, "..", "..", "..", "proto"))
+    args = ap.parse_args()
+    common, model, model_grpc = load_stubs(os.path.abspath(args.proto))
+
+    def verdict_of(r):
+        # FEATURES.md: 1 Protocol, 2 Total Fwd Packets, 3 Total Length of Fwd Packets.
+        f = list(r.features)
+        probe = len(f) > 3 and f[1] == 6 and f[2] == 1 and f[3] == 0
+        return common.Classification(
+            flow_id=r.id,
+            verdict=common.VERDICT_ATTACK if probe else common.VERDICT_BENIGN,
+            score=0.9 if probe else 0.1,
+            label="PortScan" if probe else "BENIGN",
+            model="example-python v1",
+        )
+
+    class Model(model_grpc.ModelBackendServicer):
+        def Describe(self, request, context):
+            return common.PluginInfo(
+                id="example-python", kind=common.PLUGIN_KIND_MODEL, version="1", api=CONTRACT,
+                description="lone TCP packets without payload are attacks (an example)",
+                properties={"model": "example-python", "model_version": "1"},
+            )
+
+        def Health(self, request, context):
+            return common.HealthResponse(status=common.HealthResponse.STATUS_SERVING)
+
+        def Classify(self, request, context):
+            return model.ClassifyResponse(results=[verdict_of(r) for r in request.records])
+
+        def ClassifyStream(self, request_iterator, context):
+            for r in request_iterator:
+                yield verdict_of(r)
+
+    if args.listen.startswith("unix:"):
+        path = args.listen[len("unix:"):]
+        if os.path.exists(path):
+            os.unlink(path)  # a stale socket from an earlier run
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    model_grpc.add_ModelBackendServicer_to_server(Model(), server)
+    if server.add_insecure_port(args.listen) == 0:
+        sys.exit(f"plugin.py: cannot listen on {args.listen}")
+    server.start()
+    print(f"example-python: serving {CONTRACT} on {args.listen}", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    done.wait()
+    server.stop(0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
