@@ -87,9 +87,7 @@ export function controlBackend(p: BackendParts): ControlBackend {
       if (!id) throw new RpcError(grpcStatus.FAILED_PRECONDITION, "target: no model in pipeline.models and no target given");
       const api = host.api(id, "model");
       if (!api) throw new RpcError(grpcStatus.UNAVAILABLE, `target: model plugin "${id}" is not running`);
-      if (!api.update) {
-        throw new RpcError(grpcStatus.FAILED_PRECONDITION, `target: model plugin "${id}" cannot be updated live (an external plugin is updated by redeploying it)`);
-      }
+      if (!api.update) throw new RpcError(grpcStatus.FAILED_PRECONDITION, `target: model plugin "${id}" cannot be updated live`);
       if (!p.artifacts) throw new RpcError(grpcStatus.FAILED_PRECONDITION, "artifact_path: this core was started without an artifact loader");
       let artifact;
       try {
@@ -99,10 +97,11 @@ export function controlBackend(p: BackendParts): ControlBackend {
       }
       let res: { model: string; version: number };
       try {
+        // An external plugin answers over the bus (ModelBackend.Update), UNIMPLEMENTED if it cannot.
         res = await host.call(id, "model", "update", (a) => a.update!(artifact));
       } catch (err) {
         models.updates.failed++;
-        throw new RpcError(grpcStatus.FAILED_PRECONDITION, (err as Error).message);
+        throw new RpcError(grpcStatus.FAILED_PRECONDITION, (err as Error).message.replace(/12 UNIMPLEMENTED: ?/, "cannot be updated live: "));
       }
       models.updates.ok++;
       models.set(id, res.model, res.version);

@@ -3,7 +3,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { DescribeRequest, FlowRecord, HealthRequest, type HealthResponse, type PluginInfo } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { FeatureExtractorClient, StreamFlowsRequest } from "../../proto/gen/xids/plugin/v1/extractor.ts";
-import { ClassifyRequest, ModelBackendClient } from "../../proto/gen/xids/plugin/v1/model.ts";
+import { ClassifyRequest, ModelBackendClient, UpdateRequest } from "../../proto/gen/xids/plugin/v1/model.ts";
 import { Detection, ResponderClient } from "../../proto/gen/xids/plugin/v1/responder.ts";
 import type { ApiByKind, ExtractorApi, ModelApi, PluginKindName, ResponderApi } from "../plugin-api/types.ts";
 import { CHANNEL_OPTIONS, call } from "./grpc.ts";
@@ -27,6 +27,7 @@ export function remoteModel(address: string, opts: RemoteOptions): ModelApi & { 
     ...base(client, opts),
     // The answer is checked by the pipeline (contract.ts), as every model's is.
     classify: async (records) => (await call(client.classify.bind(client), ClassifyRequest.create({ records }), opts)).results,
+    update: (a) => call(client.update.bind(client), UpdateRequest.create({ artifactDir: a.dir, name: a.name, kind: a.kind }), opts),
     close: () => client.close(),
   };
 }

@@ -5,9 +5,10 @@ import { chmodSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { Classification, FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { FeatureExtractorService, type FeatureExtractorServer } from "../../proto/gen/xids/plugin/v1/extractor.ts";
-import { ClassifyResponse, ModelBackendService, type ModelBackendServer } from "../../proto/gen/xids/plugin/v1/model.ts";
+import { ClassifyResponse, ModelBackendService, UpdateResponse, type ModelBackendServer } from "../../proto/gen/xids/plugin/v1/model.ts";
 import { Ack, Detection, ResponderService, type ResponderServer } from "../../proto/gen/xids/plugin/v1/responder.ts";
 import type { ExtractorApi, ModelApi, ResponderApi } from "../plugin-api/types.ts";
+import type { ArtifactLoader } from "../plugin-api/services.ts";
 import { RpcError, bindServer, shutdownServer, toServiceError, unary, unixPath } from "./grpc.ts";
 
 export interface PluginServer {
@@ -15,30 +16,18 @@ export interface PluginServer {
   close(): Promise<void>;
 }
 
-export function modelService(api: ModelApi): ModelBackendServer {
+/** With `artifacts`, Update loads and checks the artifact and hands it to api.update; without it
+ *  (or without api.update) Update answers UNIMPLEMENTED. */
+export function modelService(api: ModelApi, artifacts?: ArtifactLoader): ModelBackendServer {
   return {
     describe: unary(() => api.describe()),
     health: unary(() => api.health()),
     classify: unary(async (req) => ClassifyResponse.create({ results: await api.classify(req.records) })),
-    classifyStream(stream) {
-      // Answers in order: each record waits for the previous answer (a simple, ordered pipeline).
-      let chain = Promise.resolve();
-      let failed = false;
-      stream.on("data", (record: FlowRecord) => {
-        chain = chain.then(async () => {
-          if (failed) return;
-          try {
-            const [result] = await api.classify([record]);
-            if (!result) throw new RpcError(grpc.status.INTERNAL, "model returned no result");
-            stream.write(Classification.fromPartial(result));
-          } catch (err) {
-            failed = true;
-            stream.emit("error", toServiceError(err));
-          }
-        });
-      });
-      stream.on("end", () => void chain.then(() => !failed && stream.end()));
-    },
+    update: unary(async (req) => {
+      if (!api.update || !artifacts) throw new RpcError(grpc.status.UNIMPLEMENTED, "this model cannot be updated live");
+      const artifact = await artifacts.load(req.artifactDir).catch((err: Error) => Promise.reject(new RpcError(grpc.status.INVALID_ARGUMENT, err.message)));
+      return UpdateResponse.create(await api.update(artifact));
+    }),
   };
 }
 
@@ -66,9 +55,9 @@ export function extractorService(api: ExtractorApi): FeatureExtractorServer {
 }
 
 /** Serves the given APIs at `address` ("unix:/path" gets mode 0600, or "127.0.0.1:port"). */
-export async function servePlugin(address: string, apis: { model?: ModelApi; responder?: ResponderApi; extractor?: ExtractorApi }): Promise<PluginServer> {
+export async function servePlugin(address: string, apis: { model?: ModelApi; responder?: ResponderApi; extractor?: ExtractorApi; artifacts?: ArtifactLoader }): Promise<PluginServer> {
   const server = new grpc.Server();
-  if (apis.model) server.addService(ModelBackendService, modelService(apis.model));
+  if (apis.model) server.addService(ModelBackendService, modelService(apis.model, apis.artifacts));
   if (apis.responder) server.addService(ResponderService, responderService(apis.responder));
   if (apis.extractor) server.addService(FeatureExtractorService, extractorService(apis.extractor));
   const port = await bindServer(server, address, grpc.ServerCredentials.createInsecure());

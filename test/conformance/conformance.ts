@@ -17,7 +17,7 @@ import {
   type PluginInfo,
 } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { FeatureExtractorClient, StreamFlowsRequest } from "../../proto/gen/xids/plugin/v1/extractor.ts";
-import { ClassifyRequest, ModelBackendClient } from "../../proto/gen/xids/plugin/v1/model.ts";
+import { ClassifyRequest, ModelBackendClient, UpdateRequest } from "../../proto/gen/xids/plugin/v1/model.ts";
 import { Detection, ResponderClient } from "../../proto/gen/xids/plugin/v1/responder.ts";
 import { call } from "../../core/bus/grpc.ts";
 import { kindName } from "../../core/config/plugin-kinds.ts";
@@ -196,18 +196,14 @@ async function modelChecks(c: ModelBackendClient, timeoutMs: number, check: Chec
     const all = await Promise.all(Array.from({ length: 8 }, (_, k) => sampleRecords(20_000 + k * 5)).map(async (recs) => [recs, await classify(recs)] as const));
     for (const [recs, r] of all) checkResults(recs, r, expect);
   });
-  await check("ClassifyStream answers each record in order and ends after the client half-closes", async () => {
-    const recs = sampleRecords(301);
-    const got: Classification[] = [];
-    await new Promise<void>((resolve, reject) => {
-      const s = c.classifyStream({ deadline: new Date(Date.now() + timeoutMs) });
-      s.on("data", (x: Classification) => got.push(x));
-      s.on("error", reject);
-      s.on("end", () => resolve());
-      for (const r of recs) s.write(r);
-      s.end();
-    });
-    checkResults(recs, got, expect);
+  await check("Update of an artifact that is not there is refused (or UNIMPLEMENTED), and Classify still answers", async () => {
+    const res = await call(c.update.bind(c), UpdateRequest.create({ artifactDir: "/nonexistent/xids-conformance", name: "none", kind: "dt" }), { timeoutMs }).then(
+      (r) => `answered ${r.model} v${r.version}`,
+      (e: grpc.ServiceError) => (typeof e.code === "number" ? grpc.status[e.code] : `${e}`),
+    );
+    expect(!res.startsWith("answered"), `took a missing artifact: ${res}`);
+    checkResults(sampleRecords(401), await classify(sampleRecords(401)), expect);
+    return res;
   });
 }
 

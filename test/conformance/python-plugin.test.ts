@@ -5,14 +5,20 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runConformance } from "./conformance.ts";
+import * as grpc from "@grpc/grpc-js";
+import { runConformance, sampleRecords } from "./conformance.ts";
+import { call } from "../../core/bus/grpc.ts";
+import { ClassifyRequest, ModelBackendClient, UpdateRequest } from "../../proto/gen/xids/plugin/v1/model.ts";
+import { artifactModel } from "../../plugins/models/artifact/index.ts";
+import { rng } from "../../models/data/split.ts";
 import { connectControl } from "../../core/control/client.ts";
 import { twoHosts } from "../harness/netns.ts";
-import { BUN, Proc, REPO, TempDir, waitFor } from "../core/util.ts";
+import { BUN, Proc, REPO, TempDir, startBuiltin, waitFor } from "../core/util.ts";
 
 /** Debian's python3: where python3-grpcio and python3-grpc-tools are installed. */
 const PYTHON = "/usr/bin/python3";
 const PLUGIN = join(REPO, "plugins/models/example-python/plugin.py");
+const DT = join(REPO, "models/artifacts/dt");
 
 describe("the Python example model plugin", () => {
   test("passes the conformance suite in its own process", async () => {
@@ -23,6 +29,25 @@ describe("the Python example model plugin", () => {
     const r = await runConformance(address);
     if (!r.ok) throw new Error(`not conformant:\n  ${r.failures.join("\n  ")}`);
     expect([r.kind, r.info?.id]).toEqual(["model", "example-python"]);
+
+    // Update to the shipped decision tree: the Python walk answers exactly as the TypeScript
+    // artifact model does, on every record (sample flows and 2,000 random feature vectors).
+    const client = new ModelBackendClient(address, grpc.credentials.createInsecure());
+    try {
+      const up = await call(client.update.bind(client), UpdateRequest.create({ artifactDir: DT, name: "dt", kind: "dt" }), { timeoutMs: 5_000 });
+      expect([up.model, up.version]).toEqual(["dt", 2]);
+      const wrong = await call(client.update.bind(client), UpdateRequest.create({ artifactDir: join(REPO, "models/artifacts/mlp-int32"), name: "mlp", kind: "mlp" }), { timeoutMs: 5_000 }).catch((e: Error) => e.message);
+      expect(String(wrong)).toContain("this plugin runs decision-tree artifacts (kind dt)");
+      const ts = await startBuiltin(artifactModel(), { artifact: DT }, "dt");
+      const rand = rng(7);
+      const records = [...sampleRecords(1), ...Array.from({ length: 2_000 }, (_, i) => ({ ...sampleRecords(1)[0]!, id: 100 + i, features: Array.from({ length: 32 }, (_, k) => Math.floor(rand() * (k === 0 ? 65536 : k === 1 ? 256 : 5_000))) }))];
+      const py = (await call(client.classify.bind(client), ClassifyRequest.create({ records }), { timeoutMs: 10_000 })).results;
+      const want = await ts.classify(records);
+      expect(py.map((c) => [c.flowId, c.verdict, c.score])).toEqual(want.map((c) => [c.flowId, c.verdict, c.score]));
+      expect(new Set(py.map((c) => c.verdict)).size).toBe(2); // both classes occur: the comparison means something
+    } finally {
+      client.close();
+    }
   }, 60_000);
 
   test("under a real xids run: its verdict on a real flow is a detection, and the source is blocked in the kernel", async () => {
@@ -62,6 +87,9 @@ control: { socket: ${sock} }
       const stats = await c.getStats();
       expect(stats.plugins["py.calls"]).toBeGreaterThan(0);
       expect(stats.plugins["py.errors"] ?? 0).toBe(0);
+      // PushModel reaches the external plugin (ModelBackend.Update) and reports its answer.
+      expect(await c.pushModel(DT, "py")).toMatchObject({ target: "py", model: "dt", version: 2 });
+      expect(await c.status()).toMatchObject({ model: "py", modelVersion: 2 });
     } finally {
       c.close();
       agent.proc.kill("SIGTERM");

@@ -13,7 +13,10 @@ import { createLogger } from "../../core/util/log.ts";
 import { builtins } from "../../plugins/index.ts";
 import { Classification, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { sampleRecords } from "../conformance/conformance.ts";
-import { TempDir, waitFor } from "./util.ts";
+import { BUN, REPO, TempDir, startBuiltin, waitFor } from "./util.ts";
+import { connectControl } from "../../core/control/client.ts";
+import { artifactModel } from "../../plugins/models/artifact/index.ts";
+import { join } from "node:path";
 
 type Answer = (records: FlowRecord[]) => Classification[];
 
@@ -36,6 +39,35 @@ async function agentWith(dir: TempDir, plugins: object[], lines: string[]): Prom
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return Agent.start(r.config, { ...builtins, dataplane: new MemoryDataPlane(), log: createLogger("xids", "info", (l) => lines.push(l)) });
 }
+
+describe("PushModel reaches external model plugins (ModelBackend.Update)", () => {
+  test("an updatable external plugin swaps its model and the core reports its answer; one that cannot says so, and keeps running", async () => {
+    using dir = new TempDir();
+    const model = await startBuiltin(artifactModel(), { artifact: join(REPO, "models/artifacts/mlp-int32") }, "ts");
+    const srv = await servePlugin(`unix:${dir.file("ts.sock")}`, { model, artifacts: builtins.artifacts });
+    const rule = join(REPO, "plugins/models/example-external/main.ts");
+    const lines: string[] = [];
+    const agent = await agentWith(dir, [
+      { id: "ts", kind: "model", external: { address: srv.address } },
+      { id: "rule", kind: "model", external: { address: `unix:${dir.file("rule.sock")}`, command: [BUN, rule, "--listen", `unix:${dir.file("rule.sock")}`] } },
+    ], lines);
+    const c = connectControl({ socket: dir.file("ctl.sock"), timeoutMs: 5_000 });
+    try {
+      expect(await c.pushModel(join(REPO, "models/artifacts/dt"), "ts")).toMatchObject({ target: "ts", model: "dt:dt" });
+      const [res] = await model.classify(sampleRecords(1).slice(0, 1));
+      expect(res!.model).toMatch(/^dt/); // the plugin runs the pushed tree now
+      const refused = await c.pushModel(join(REPO, "models/artifacts/dt"), "rule").then(() => "pushed", (e: Error) => e.message);
+      expect(refused).toContain(`FAILED_PRECONDITION: plugin "rule" update: cannot be updated live: a rule model: restart it with other flags`);
+      expect(agent.host.status().find((p) => p.id === "rule")!.state).toBe("running");
+      const bad = await c.pushModel(join(REPO, "models"), "ts").then(() => "pushed", (e: Error) => e.message);
+      expect(bad).toContain("INVALID_ARGUMENT: artifact_path: ");
+    } finally {
+      c.close();
+      await agent.stop();
+      await srv.close();
+    }
+  });
+});
 
 describe("the core refuses what breaks the plugin contract", () => {
   for (const [name, answer] of Object.entries(ANSWERS)) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // An example external model plugin: its own process, serving xids.plugin.v1.ModelBackend over
 // gRPC. It is written against the generated contract only (proto/gen), the way a plugin in any
-// language would be: implement Describe, Health, Classify and ClassifyStream, listen where the
+// language would be: implement Describe, Health, Classify and Update, listen where the
 // core's config says (`external.address`), exit cleanly on SIGTERM.
 //
 // The model is a transparent rule, so its answers are easy to predict in tests:
@@ -86,14 +86,8 @@ const service: ModelBackendServer = {
     }
     cb(null, ClassifyResponse.create({ results: call.request.records.map(classify) }));
   },
-  classifyStream(stream) {
-    stream.on("data", (r: FlowRecord) => {
-      const why = badRecord(r);
-      if (why) stream.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: why, message: why });
-      else stream.write(classify(r));
-    });
-    stream.on("end", () => stream.end());
-  },
+  // A rule, not an artifact: there is nothing to update live (redeploy with other flags).
+  update: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: "a rule model: restart it with other flags", name: "", message: "", metadata: new grpc.Metadata() }),
 };
 
 const server = new grpc.Server();

@@ -2,8 +2,10 @@
 """An external xids model plugin in Python, written only against the contract
 (proto/xids/plugin/v1/model.proto), the way a plugin in any language is.
 
-It answers one rule: a flow that is a single TCP packet without payload (a scan probe, the first
-SYN of a flood) is an ATTACK; every other flow is BENIGN. A real plugin would load a model here.
+It starts with one rule: a flow that is a single TCP packet without payload (a scan probe, the
+first SYN of a flood) is an ATTACK, every other flow BENIGN. PushModel with an xids decision-tree
+artifact (models/artifacts/dt, kind "dt") replaces the rule with that tree, walked here as the
+kernel and the TypeScript models walk it (input <= threshold goes left); other kinds are refused.
 
 Needs Debian's python3 with python3-grpcio and python3-grpc-tools. The Python stubs are generated
 from the .proto files at start (grpc_tools.protoc into a temporary directory), so the plugin
@@ -12,6 +14,7 @@ always speaks the contract of the checkout it runs from.
 usage: plugin.py --listen unix:/run/xids/py-model.sock | 127.0.0.1:50071 [--proto DIR]
 """
 import argparse
+import json
 import os
 import signal
 import sys
@@ -45,24 +48,51 @@ def main() -> int:
     args = ap.parse_args()
     common, model, model_grpc = load_stubs(os.path.abspath(args.proto))
 
-    def verdict_of(r):
+    state = {"model": "example-python", "version": 1, "tree": None}
+    lock = threading.Lock()
+
+    def rule(f):
         # FEATURES.md: 1 Protocol, 2 Total Fwd Packets, 3 Total Length of Fwd Packets.
-        f = list(r.features)
         probe = len(f) > 3 and f[1] == 6 and f[2] == 1 and f[3] == 0
+        return probe, 0.9 if probe else 0.1
+
+    def walk(t, f):
+        inputs = [f[i] if i < len(f) else 0 for i in t["inputs"]]
+        n = 0
+        for _ in range(64):  # bounded, as in the kernel
+            if t["feature"][n] < 0:
+                return t["cls"][n] == 1, t["value"][n]  # the leaf's attack probability x 65536, as the TS model scores
+            n = t["left"][n] if inputs[t["feature"][n]] <= t["threshold"][n] else t["right"][n]
+        raise ValueError("tree deeper than 64")
+
+    def verdict_of(r):
+        with lock:
+            tree, name = state["tree"], f"{state['model']} v{state['version']}"
+        attack, score = walk(tree, list(r.features)) if tree else rule(list(r.features))
         return common.Classification(
             flow_id=r.id,
-            verdict=common.VERDICT_ATTACK if probe else common.VERDICT_BENIGN,
-            score=0.9 if probe else 0.1,
-            label="PortScan" if probe else "BENIGN",
-            model="example-python v1",
+            verdict=common.VERDICT_ATTACK if attack else common.VERDICT_BENIGN,
+            score=score,
+            label="ATTACK" if tree and attack else "PortScan" if attack else "BENIGN",
+            model=name,
         )
+
+    def load_tree(folder):
+        with open(os.path.join(folder, "manifest.json")) as fh:
+            manifest = json.load(fh)
+        if manifest.get("kind") != "dt":
+            raise ValueError(f"this plugin runs decision-tree artifacts (kind dt), {folder} is {manifest.get('kind')!r}")
+        with open(os.path.join(folder, manifest.get("files", {}).get("tree", "tree.json"))) as fh:
+            t = json.load(fh)
+        t["inputs"] = [f["index"] for f in manifest["features"]]
+        return manifest.get("name", os.path.basename(folder)), t
 
     class Model(model_grpc.ModelBackendServicer):
         def Describe(self, request, context):
             return common.PluginInfo(
                 id="example-python", kind=common.PLUGIN_KIND_MODEL, version="1", api=CONTRACT,
                 description="lone TCP packets without payload are attacks (an example)",
-                properties={"model": "example-python", "model_version": "1"},
+                properties={"model": state["model"], "model_version": str(state["version"])},
             )
 
         def Health(self, request, context):
@@ -71,9 +101,14 @@ def main() -> int:
         def Classify(self, request, context):
             return model.ClassifyResponse(results=[verdict_of(r) for r in request.records])
 
-        def ClassifyStream(self, request_iterator, context):
-            for r in request_iterator:
-                yield verdict_of(r)
+        def Update(self, request, context):
+            try:
+                name, tree = load_tree(request.artifact_dir)
+            except (OSError, ValueError, KeyError) as err:  # the running model stays
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"artifact {request.artifact_dir}: {err}")
+            with lock:
+                state.update(model=name, version=state["version"] + 1, tree=tree)
+                return model.UpdateResponse(model=state["model"], version=state["version"])
 
     if args.listen.startswith("unix:"):
         path = args.listen[len("unix:"):]

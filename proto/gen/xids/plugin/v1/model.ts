@@ -10,10 +10,8 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
-  type ClientDuplexStream,
   type ClientOptions,
   type ClientUnaryCall,
-  type handleBidiStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -28,6 +26,21 @@ export const protobufFileName = "xids/plugin/v1/model.proto";
 
 /** Model backends classify flow records. */
 
+export interface UpdateRequest {
+  artifactDir: string;
+  /** the manifest's name */
+  name: string;
+  /** the manifest's kind: "mlp", "dt", "xgb", ... */
+  kind: string;
+}
+
+export interface UpdateResponse {
+  /** what the plugin runs now (status, the alert log) */
+  model: string;
+  /** its version; a new one per update */
+  version: number;
+}
+
 export interface ClassifyRequest {
   records: FlowRecord[];
 }
@@ -35,6 +48,196 @@ export interface ClassifyRequest {
 export interface ClassifyResponse {
   results: Classification[];
 }
+
+function createBaseUpdateRequest(): UpdateRequest {
+  return { artifactDir: "", name: "", kind: "" };
+}
+
+export const UpdateRequest: MessageFns<UpdateRequest> = {
+  encode(message: UpdateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.artifactDir !== "") {
+      writer.uint32(10).string(message.artifactDir);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.kind !== "") {
+      writer.uint32(26).string(message.kind);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.artifactDir = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateRequest {
+    return {
+      artifactDir: isSet(object.artifactDir)
+        ? globalThis.String(object.artifactDir)
+        : isSet(object.artifact_dir)
+        ? globalThis.String(object.artifact_dir)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+    };
+  },
+
+  toJSON(message: UpdateRequest): unknown {
+    const obj: any = {};
+    if (message.artifactDir !== "") {
+      obj.artifactDir = message.artifactDir;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateRequest>, I>>(base?: I): UpdateRequest {
+    return UpdateRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateRequest>, I>>(object: I): UpdateRequest {
+    const message = createBaseUpdateRequest();
+    message.artifactDir = object.artifactDir ?? "";
+    message.name = object.name ?? "";
+    message.kind = object.kind ?? "";
+    return message;
+  },
+};
+
+function createBaseUpdateResponse(): UpdateResponse {
+  return { model: "", version: 0 };
+}
+
+export const UpdateResponse: MessageFns<UpdateResponse> = {
+  encode(message: UpdateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).uint32(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateResponse {
+    return {
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+    };
+  },
+
+  toJSON(message: UpdateResponse): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateResponse>, I>>(base?: I): UpdateResponse {
+    return UpdateResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateResponse>, I>>(object: I): UpdateResponse {
+    const message = createBaseUpdateResponse();
+    message.model = object.model ?? "";
+    message.version = object.version ?? 0;
+    return message;
+  },
+};
 
 function createBaseClassifyRequest(): ClassifyRequest {
   return { records: [] };
@@ -196,7 +399,10 @@ export const ModelBackendService = {
     responseSerialize: (value: HealthResponse): Buffer => Buffer.from(HealthResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): HealthResponse => HealthResponse.decode(value),
   },
-  /** One answer per record, in input order. */
+  /**
+   * One answer per record, in input order (the core batches records and keeps a bounded number
+   * of calls in flight, so a unary call per batch is all the bus needs).
+   */
   classify: {
     path: "/xids.plugin.v1.ModelBackend/Classify" as const,
     requestStream: false as const,
@@ -206,25 +412,36 @@ export const ModelBackendService = {
     responseSerialize: (value: ClassifyResponse): Buffer => Buffer.from(ClassifyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ClassifyResponse => ClassifyResponse.decode(value),
   },
-  /** One answer per record sent, in order, each carrying the record's id. */
-  classifyStream: {
-    path: "/xids.plugin.v1.ModelBackend/ClassifyStream" as const,
-    requestStream: true as const,
-    responseStream: true as const,
-    requestSerialize: (value: FlowRecord): Buffer => Buffer.from(FlowRecord.encode(value).finish()),
-    requestDeserialize: (value: Buffer): FlowRecord => FlowRecord.decode(value),
-    responseSerialize: (value: Classification): Buffer => Buffer.from(Classification.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Classification => Classification.decode(value),
+  /**
+   * Live model update (PushModel): run the model of `artifact_dir`, an xids-model folder the core
+   * has checked (manifest.json and its files, on the core's host), and answer what runs now. A
+   * plugin that cannot update answers UNIMPLEMENTED; any error leaves the running model in place.
+   */
+  update: {
+    path: "/xids.plugin.v1.ModelBackend/Update" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateRequest): Buffer => Buffer.from(UpdateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateRequest => UpdateRequest.decode(value),
+    responseSerialize: (value: UpdateResponse): Buffer => Buffer.from(UpdateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateResponse => UpdateResponse.decode(value),
   },
 } as const;
 
 export interface ModelBackendServer extends UntypedServiceImplementation {
   describe: handleUnaryCall<DescribeRequest, PluginInfo>;
   health: handleUnaryCall<HealthRequest, HealthResponse>;
-  /** One answer per record, in input order. */
+  /**
+   * One answer per record, in input order (the core batches records and keeps a bounded number
+   * of calls in flight, so a unary call per batch is all the bus needs).
+   */
   classify: handleUnaryCall<ClassifyRequest, ClassifyResponse>;
-  /** One answer per record sent, in order, each carrying the record's id. */
-  classifyStream: handleBidiStreamingCall<FlowRecord, Classification>;
+  /**
+   * Live model update (PushModel): run the model of `artifact_dir`, an xids-model folder the core
+   * has checked (manifest.json and its files, on the core's host), and answer what runs now. A
+   * plugin that cannot update answers UNIMPLEMENTED; any error leaves the running model in place.
+   */
+  update: handleUnaryCall<UpdateRequest, UpdateResponse>;
 }
 
 export interface ModelBackendClient extends Client {
@@ -258,7 +475,10 @@ export interface ModelBackendClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: HealthResponse) => void,
   ): ClientUnaryCall;
-  /** One answer per record, in input order. */
+  /**
+   * One answer per record, in input order (the core batches records and keeps a bounded number
+   * of calls in flight, so a unary call per batch is all the bus needs).
+   */
   classify(
     request: ClassifyRequest,
     callback: (error: ServiceError | null, response: ClassifyResponse) => void,
@@ -274,10 +494,26 @@ export interface ModelBackendClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ClassifyResponse) => void,
   ): ClientUnaryCall;
-  /** One answer per record sent, in order, each carrying the record's id. */
-  classifyStream(): ClientDuplexStream<FlowRecord, Classification>;
-  classifyStream(options: Partial<CallOptions>): ClientDuplexStream<FlowRecord, Classification>;
-  classifyStream(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<FlowRecord, Classification>;
+  /**
+   * Live model update (PushModel): run the model of `artifact_dir`, an xids-model folder the core
+   * has checked (manifest.json and its files, on the core's host), and answer what runs now. A
+   * plugin that cannot update answers UNIMPLEMENTED; any error leaves the running model in place.
+   */
+  update(
+    request: UpdateRequest,
+    callback: (error: ServiceError | null, response: UpdateResponse) => void,
+  ): ClientUnaryCall;
+  update(
+    request: UpdateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateResponse) => void,
+  ): ClientUnaryCall;
+  update(
+    request: UpdateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ModelBackendClient = makeGenericClientConstructor(
@@ -301,6 +537,10 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function isSet(value: any): boolean {
+  return value !== null && value !== undefined;
+}
 
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
