@@ -132,6 +132,8 @@ export class Agent implements ObserveSource {
       ...c,
       detections: d.detections,
       responderErrors: d.responderErrors,
+      responderOverflow: d.responderOverflow,
+      responderQueued: this.pipeline.detections.queued,
       blocks: d.byAction.get("blocked") ?? 0,
       blocksSkippedAllowed: d.byAction.get("allowed") ?? 0,
       modelUpdates: this.models.updates.ok,

@@ -110,6 +110,8 @@ export const configSchema = s.object({
       batch_size: s.default(s.int({ min: 1, max: 4096 }), 64),
       /** Longest a record waits for its batch to fill. */
       batch_wait_ms: s.default(s.int({ min: 0, max: 10_000 }), 5),
+      /** Batches classified at once: one slow model call does not hold up the rest. */
+      batches_in_flight: s.default(s.int({ min: 1, max: 64 }), 4),
       /** Records waiting for classification beyond this are dropped and counted. */
       queue_size: s.default(s.int({ min: 1, max: 1_000_000 }), 16_384),
       block: s.object({

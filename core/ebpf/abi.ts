@@ -185,44 +185,6 @@ export interface FlowRecord {
 
 // ---- struct layouts (bpf/xids.h), checked against BTF in test/dataplane/abi.test.ts ----
 
-export const Flow4Key = defineStruct("xids_flow4_key", [
-  ["a_addr", { bytes: 4 }],
-  ["b_addr", { bytes: 4 }],
-  ["a_port", "u16"],
-  ["b_port", "u16"],
-  ["proto", "u8"],
-  ["pad", { bytes: 3 }],
-] as const);
-
-export const Flow6Key = defineStruct("xids_flow6_key", [
-  ["a_addr", { bytes: 16 }],
-  ["b_addr", { bytes: 16 }],
-  ["a_port", "u16"],
-  ["b_port", "u16"],
-  ["proto", "u8"],
-  ["pad", { bytes: 3 }],
-] as const);
-
-export const FlowAccStruct = defineStruct("xids_flow_acc", [
-  ["first_us", "u64"],
-  ["sum_p2", "u64"],
-  ["sum_g2", "u64"],
-  ["iat_total", "u32"],
-  ["n", "u32"],
-  ["sum_p", "u32"],
-  ["hdr_sum", "u32"],
-  ["gap_max", "u32"],
-  ["gap_min", "u32"],
-  ["act_data", "u32"],
-  ["p_max", "u16"],
-  ["p_min", "u16"],
-  ["init_win", "u16"],
-  ["psh", "u16"],
-  ["urg", "u16"],
-  ["seg_min", "u8"],
-  ["flags", "u8"],
-] as const);
-
 export const FlowRecordStruct = defineStruct("xids_flow_record", [
   ["family", "u8"],
   ["proto", "u8"],
@@ -258,41 +220,6 @@ export const BlockVal = defineStruct("xids_block_val", [
   ["first_drop_ns", "u64"],
 ] as const);
 
-export const CTX_PORT_WORDS = 2;
-export const CTX_SAME_PORT = 16;
-
-export const CtxWindow = defineStruct("xids_ctx_window", [
-  ["started", "u32"],
-  ["ended", "u32"],
-  ["no_handshake", "u32"],
-  ["rst", "u32"],
-  ["short_flows", "u32"],
-  ["pad", "u32"],
-  ["payload", "u64"],
-  ["ports", { array: "u64", length: CTX_PORT_WORDS }],
-  ["addrs", "u64"],
-  ["same_port", { array: "u16", length: CTX_SAME_PORT }],
-] as const);
-
-export const CtxPending = defineStruct("xids_ctx_pending", [
-  ["at_us", "u64"],
-  ["ended", "u32"],
-  ["no_handshake", "u32"],
-  ["rst", "u32"],
-  ["short_flows", "u32"],
-  ["payload", "u64"],
-] as const);
-
-export const SrcCtx = defineStruct("xids_src_ctx", [
-  ["short_start_us", "u64"],
-  ["long_start_us", "u64"],
-  ["short_cur", "u32"],
-  ["short_prev", "u32"],
-  ["cur", CtxWindow],
-  ["prev", CtxWindow],
-  ["pending", CtxPending],
-] as const);
-
 export const Lpm4Key = defineStruct("xids_lpm4_key", [
   ["prefixlen", "u32"],
   ["addr", { bytes: 4 }],
@@ -314,8 +241,9 @@ export const SweepCmd = defineStruct("xids_sweep_cmd", [
   ["pad", "u32"],
 ] as const);
 
-/** Every codec, by C struct name (for the BTF check). */
-export const STRUCTS = [Flow4Key, Flow6Key, FlowAccStruct, FlowRecordStruct, BlockKey, BlockVal, CtxWindow, CtxPending, SrcCtx, Lpm4Key, Lpm6Key, SweepCmd];
+/** Every codec user space reads or writes, by C struct name (for the BTF check; the kernel's own
+ *  map values are mirrored in test/dataplane/kernel-structs.ts). */
+export const STRUCTS = [FlowRecordStruct, BlockKey, BlockVal, Lpm4Key, Lpm6Key, SweepCmd];
 
 /** Decodes one ring-buffer record. */
 export function decodeRecord(bytes: Uint8Array): FlowRecord {

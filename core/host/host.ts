@@ -55,19 +55,17 @@ interface Slot {
   abort: AbortController;
   /** Built-in responders that run in line (PluginRegistration.inline). */
   inline: boolean;
+  /** Health checks in a row that got no answer (a hung plugin is restarted at HUNG_AFTER). */
+  unanswered: number;
+  retry: ReturnType<typeof setTimeout> | null;
 }
 
-export interface PluginStatusInfo {
-  id: string;
-  kind: PluginKindName;
-  state: PluginState;
-  external: boolean;
-  address: string;
-  restarts: number;
-  lastError: string;
-  calls: number;
-  errors: number;
-}
+/** Health checks in a row without an answer after which a supervised plugin's process is killed (and restarted). */
+export const HUNG_AFTER = 3;
+/** A plugin that failed at start under `degrade` is tried again after 1 s, 2 s, 4 s ... up to this. */
+const RETRY_MAX_MS = 30_000;
+
+export type PluginStatusInfo = ReturnType<PluginHost["status"]>[number];
 
 export interface HostOptions {
   entries: PluginEntry[];
@@ -89,7 +87,7 @@ export class PluginHost {
     for (const entry of opts.entries) {
       if (!entry.enabled) continue;
       const inline = entry.builtin !== undefined && opts.catalog.get(entry.builtin)?.inline === true;
-      const slot: Slot = { entry, api: null, state: "stopped", lastError: "", calls: 0, errors: 0, supervisor: null, stop: null, abort: new AbortController(), inline };
+      const slot: Slot = { entry, api: null, state: "stopped", lastError: "", calls: 0, errors: 0, supervisor: null, stop: null, abort: new AbortController(), inline, unanswered: 0, retry: null };
       this.slots.push(slot);
       this.byId.set(entry.id, slot);
     }
@@ -105,19 +103,34 @@ export class PluginHost {
         this.setState(slot, "running", "");
         started.push(slot);
       } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        slot.lastError = reason;
+        const reason = (slot.lastError = err instanceof Error ? err.message : String(err));
         await this.stopSlot(slot);
         if (slot.entry.on_start_failure === "abort") {
           this.setState(slot, "failed", reason);
           for (const s of started.reverse()) await this.stopSlot(s);
           throw new StartupError(`plugin "${slot.entry.id}" failed to start: ${reason} (on_start_failure: abort)`);
         }
-        this.setState(slot, "failed", `${reason} (on_start_failure: degrade, running without it)`);
+        this.setState(slot, "failed", `${reason} (on_start_failure: degrade, running without it; retrying)`);
+        this.retryLater(slot, 1_000);
       }
     }
-    const interval = this.opts.healthIntervalMs ?? 1_000;
-    this.healthTimer = setInterval(() => void this.checkHealth(), interval);
+    this.healthTimer = setInterval(() => void this.checkHealth(), this.opts.healthIntervalMs ?? 1_000);
+  }
+
+  /** Tries a start that failed under `degrade` again, with doubling delays, until it succeeds. */
+  private retryLater(slot: Slot, ms: number): void {
+    slot.retry = setTimeout(async () => {
+      slot.abort = new AbortController();
+      this.setState(slot, "starting", `retry after ${ms} ms`);
+      try {
+        await this.startSlot(slot);
+        this.setState(slot, "running", "");
+      } catch (err) {
+        await this.stopSlot(slot);
+        this.setState(slot, "failed", `${(err as Error).message} (retry in ${Math.min(ms * 2, RETRY_MAX_MS)} ms)`);
+        if (!this.stopped) this.retryLater(slot, Math.min(ms * 2, RETRY_MAX_MS));
+      }
+    }, ms);
   }
 
   private async startSlot(slot: Slot): Promise<void> {
@@ -142,10 +155,7 @@ export class PluginHost {
     slot.api = remote;
     if (ext.command) {
       const sup = new ProcessSupervisor({
-        id: entry.id,
-        argv: ext.command,
-        env: ext.env,
-        restart: ext.restart,
+        id: entry.id, argv: ext.command, env: ext.env, restart: ext.restart,
         socketPath: unixPath(ext.address) ?? undefined,
         log,
         onExit: ({ restartInMs }) => {
@@ -175,9 +185,7 @@ export class PluginHost {
         if (/Describe says/.test(lastErr)) throw err;
       }
       if (Date.now() >= until) throw new Error(`not ready at ${ext.address} within ${ext.start_timeout_ms} ms: ${lastErr}`);
-      if (slot.supervisor && !slot.supervisor.running && slot.supervisor.lastExit) {
-        throw new Error(`process ${slot.supervisor.lastExit} before it was ready`);
-      }
+      if (slot.supervisor && !slot.supervisor.running && slot.supervisor.lastExit) throw new Error(`process ${slot.supervisor.lastExit} before it was ready`);
       await Bun.sleep(50);
     }
   }
@@ -193,6 +201,7 @@ export class PluginHost {
   }
 
   private async stopSlot(slot: Slot): Promise<void> {
+    if (slot.retry) clearTimeout(slot.retry);
     slot.abort.abort();
     const stop = slot.stop;
     slot.stop = null;
@@ -204,7 +213,7 @@ export class PluginHost {
       }
     }
     slot.api = null;
-    if (slot.state !== "failed") this.setState(slot, "stopped", "");
+    if (slot.state !== "failed" && slot.state !== "starting") this.setState(slot, "stopped", "");
   }
 
   /** Stops every plugin, in reverse start order. Never throws. */
@@ -244,7 +253,9 @@ export class PluginHost {
   /** Counts a contract violation against a plugin (status and xids_plugin_errors_total show it). */
   fault(id: string, reason: string): void {
     const slot = this.byId.get(id);
-    if (slot) [slot.errors, slot.lastError] = [slot.errors + 1, reason];
+    if (!slot) return;
+    slot.errors++;
+    slot.lastError = reason;
   }
 
   /** The raw API of a running plugin (for capabilities like ModelApi.update). */
@@ -254,24 +265,21 @@ export class PluginHost {
     return slot.api as ApiByKind[K] | null;
   }
 
+  /** True while the plugin runs and answers its health checks: the model chain skips it otherwise. */
+  serving(id: string): boolean {
+    return this.byId.get(id)?.state === "running";
+  }
+
   /** True for a built-in responder that runs in line (its Ack becomes part of the detection). */
   isInline(id: string): boolean {
     return this.byId.get(id)?.inline ?? false;
-  }
-
-  has(id: string): boolean {
-    return this.byId.has(id);
-  }
-
-  entry(id: string): PluginEntry | undefined {
-    return this.byId.get(id)?.entry;
   }
 
   ids(kind?: PluginKindName): string[] {
     return this.slots.filter((s) => !kind || s.entry.kind === kind).map((s) => s.entry.id);
   }
 
-  status(): PluginStatusInfo[] {
+  status() {
     return this.slots.map((s) => ({
       id: s.entry.id,
       kind: s.entry.kind,
@@ -302,25 +310,30 @@ export class PluginHost {
 
   private healthRunning = false;
 
+  /** Every external plugin at once (one slow answer delays no other's check); a round that is
+   *  still running when the next is due is not piled onto. */
   private async checkHealth(): Promise<void> {
-    if (this.healthRunning) return; // a slow check must not pile up
+    if (this.healthRunning) return;
     this.healthRunning = true;
-    try {
-      await this.checkAll();
-    } finally {
-      this.healthRunning = false;
-    }
+    await Promise.all(this.slots.map((slot) => this.checkOne(slot))).finally(() => (this.healthRunning = false));
   }
 
-  private async checkAll(): Promise<void> {
-    for (const slot of this.slots) {
-      if (!slot.entry.external || !slot.api || slot.state === "failed" || slot.state === "stopped" || slot.state === "starting") continue;
-      try {
-        const h = await withTimeout(slot.api.health(), slot.entry.timeout_ms, "health");
-        if (h.status === HealthResponse_Status.STATUS_SERVING) this.setState(slot, "running", "");
-        else this.setState(slot, "degraded", `health: ${h.message || "not serving"}`);
-      } catch (err) {
-        if (slot.state !== "restarting") this.setState(slot, "degraded", `health: ${(err as Error).message}`);
+  private async checkOne(slot: Slot): Promise<void> {
+    if (!slot.entry.external || !slot.api || slot.state === "failed" || slot.state === "stopped" || slot.state === "starting") return;
+    try {
+      const h = await withTimeout(slot.api.health(), slot.entry.timeout_ms, "health");
+      slot.unanswered = 0;
+      if (h.status === HealthResponse_Status.STATUS_SERVING) this.setState(slot, "running", "");
+      else this.setState(slot, "degraded", `health: ${h.message || "not serving"} (no records until it serves)`);
+    } catch (err) {
+      if (slot.state === "restarting") return;
+      this.setState(slot, "degraded", `health: ${(err as Error).message}`);
+      // Hung: it is reachable but does not answer in time (a refused connection is not that).
+      if (!/timed out|DEADLINE_EXCEEDED/.test((err as Error).message)) return void (slot.unanswered = 0);
+      if (++slot.unanswered >= HUNG_AFTER && slot.supervisor?.running) {
+        this.opts.log.child(slot.entry.id).warn(`no health answer ${slot.unanswered} times in a row: the process is hung, killing it to restart it`);
+        slot.unanswered = 0;
+        slot.supervisor.kill();
       }
     }
   }

@@ -82,6 +82,11 @@ export class ProcessSupervisor {
     }, delay);
   }
 
+  /** A live process that stopped answering: killed, and the usual restart brings it back. */
+  kill(): void {
+    this.proc?.kill("SIGKILL");
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
   async stop(graceMs = 2_000): Promise<void> {
     this.stopping = true;

@@ -12,7 +12,7 @@ export interface CoreMetricsSource {
   dataplane(): { ifname: string; xdpMode: string; kernel: Record<string, number>; blockedHosts: number; allowedCidrs: number; readopted: number; ringbufLost: number };
   pipeline(): {
     flowsReceived: number; flowsClassified: number; flowsDropped: number; flowsUnclassified: number; classifyErrors: number;
-    detections: number; responderErrors: number; blocks: number; blocksSkippedAllowed: number;
+    detections: number; responderErrors: number; responderOverflow: number; responderQueued: number; blocks: number; blocksSkippedAllowed: number;
   };
   modelUpdates(): { ok: number; failed: number };
   plugins(): { id: string; kind: string; state: string; calls: number; errors: number; restarts: number }[];
@@ -87,7 +87,9 @@ export function registerCoreMetrics(reg: MetricsRegistry, src: CoreMetricsSource
   reg.collected("xids_flows_unclassified_total", "Flow records every model abstained on or failed.", "counter", [], p("flowsUnclassified"));
   reg.collected("xids_detections_total", "Attack detections.", "counter", [], p("detections"));
   reg.collected("xids_classify_errors_total", "Failed calls to model plugins.", "counter", [], p("classifyErrors"));
-  reg.collected("xids_responder_errors_total", "Failed or refused deliveries to responders.", "counter", [], p("responderErrors"));
+  reg.collected("xids_responder_errors_total", "Failed or refused deliveries to responders (a failed one is retried).", "counter", [], p("responderErrors"));
+  reg.collected("xids_delivery_overflow_total", "Detections a responder's full delivery queue in the core could not take (dropped).", "counter", [], p("responderOverflow"));
+  reg.collected("xids_delivery_queued", "Detections the core holds for responders that are down or slow (retried).", "gauge", [], p("responderQueued"));
   reg.collected("xids_blocks_total", "Detections whose inline responder blocked the source (action \"blocked\").", "counter", [], p("blocks"));
   reg.collected("xids_blocks_skipped_allowed_total", "Detections not blocked because the source is on the allow list (action \"allowed\").", "counter", [], p("blocksSkippedAllowed"));
   reg.collected("xids_ringbuf_lost_total", "Flow records lost before user space read them.", "counter", [], () => one(src.dataplane().ringbufLost));

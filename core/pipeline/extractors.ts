@@ -16,12 +16,13 @@ export function openExtractorStreams(host: PluginHost, sink: (r: FlowRecord) => 
   const stops: (() => void)[] = [];
   const warn = throttled((m) => log.warn(m));
   for (const id of host.ids("extractor")) {
-    const api = host.api(id, "extractor");
-    if (!api) continue;
     const plog = log.child(id);
     let stop = () => {};
     const open = () => {
       if (stopping) return;
+      // Not running (yet: a start retried under degrade, a restart): look again shortly.
+      const api = host.api(id, "extractor");
+      if (!api) return void setTimeout(open, REOPEN_MS);
       stop = api.stream(
         (r) => {
           const why = recordViolation(r);

@@ -1,5 +1,5 @@
-// The model chain: a batch goes to the first model of pipeline.models; the records it abstains on
-// (verdict NONE) go to the next, and so on. A model that fails, or answers with the wrong count or
+// The model chain: a batch goes to the first model of pipeline.models that is serving; the
+// records it abstains on (verdict NONE) go to the next, and so on. A model that fails, or answers with the wrong count or
 // order, counts against that plugin and passes the whole batch on: no answer is ever guessed.
 import { Verdict, type Classification, type FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 import type { PluginHost } from "../host/host.ts";
@@ -20,6 +20,7 @@ export async function classifyBatch(host: PluginHost, models: readonly string[],
   let pending = batch;
   for (const modelId of models) {
     if (pending.length === 0) break;
+    if (!host.serving(modelId)) continue; // down, or not serving (health): the next model gets them
     let results: Classification[];
     try {
       // Checked inside the call, so a malformed answer counts against the plugin like a throw.

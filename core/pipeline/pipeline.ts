@@ -41,6 +41,7 @@ export class Pipeline {
       batchSize: cfg.batch_size,
       batchWaitMs: cfg.batch_wait_ms,
       queueSize: cfg.queue_size,
+      inFlight: cfg.batches_in_flight,
       process: (batch) => this.classify(batch),
       onError: (err) => this.log.error(`pipeline: ${err.message}`),
     });
@@ -79,6 +80,7 @@ export class Pipeline {
     this.stopped = true;
     await Promise.race([this.batcher.whenIdle(), Bun.sleep(maxWaitMs)]);
     this.batcher.close();
+    this.detections.close();
   }
 
   private async classify(batch: FlowRecord[]): Promise<void> {

@@ -12,6 +12,7 @@ import { pluginInfo, serving } from "../../core/plugin-api/info.ts";
 import { createLogger } from "../../core/util/log.ts";
 import { builtins } from "../../plugins/index.ts";
 import { Classification, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
+import { Ack, type Detection } from "../../proto/gen/xids/plugin/v1/responder.ts";
 import { sampleRecords } from "../conformance/conformance.ts";
 import { BUN, REPO, TempDir, startBuiltin, waitFor } from "./util.ts";
 import { connectControl } from "../../core/control/client.ts";
@@ -67,6 +68,46 @@ describe("PushModel reaches external model plugins (ModelBackend.Update)", () =>
       await srv.close();
     }
   });
+});
+
+describe("responder delivery", () => {
+  test("a responder that is down for 5 s, then back, receives every detection of that window, in order, each once", async () => {
+    using dir = new TempDir();
+    const model = { describe: async () => pluginInfo("all-attack", "model", "1", ""), health: async () => serving(), classify: async (rs: FlowRecord[]) => rs.map(attack) };
+    const got: string[] = [];
+    const responder = { describe: async () => pluginInfo("sink", "responder", "1", ""), health: async () => serving(), handle: async (d: Detection) => (got.push(d.id), Ack.create({ accepted: true })) };
+    const m = await servePlugin(`unix:${dir.file("m.sock")}`, { model });
+    const address = `unix:${dir.file("r.sock")}`;
+    let r = await servePlugin(address, { responder });
+    const lines: string[] = [];
+    const agent = await agentWith(dir, [{ id: "m", kind: "model", external: { address: m.address } }, { id: "sink", kind: "responder", timeout_ms: 500, external: { address } }], lines);
+    const sent: string[] = [];
+    agent.pipeline.onDetection((d) => sent.push(d.id));
+    try {
+      let id = 1;
+      const oneFlow = async () => (agent.ingest({ ...sampleRecords(1)[0]!, id: id++ }), await agent.whenIdle());
+      for (let i = 0; i < 3; i++) await oneFlow();
+      await waitFor("the first three", () => got.length === 3, 5_000);
+      await r.close(); // down
+      const t0 = Date.now();
+      while (Date.now() - t0 < 5_000) {
+        await oneFlow();
+        await Bun.sleep(500);
+      }
+      expect(got.length).toBe(3);
+      expect(agent.counters.responderQueued).toBeGreaterThanOrEqual(9);
+      expect(lines.some((l) => /responder sink: .*detection\(s\) wait, retrying in \d+ ms/.test(l))).toBe(true);
+      r = await servePlugin(address, { responder }); // back
+      await waitFor("every detection of the outage", () => got.length === sent.length, 15_000);
+      expect(got).toEqual(sent); // all, in order, none twice
+      expect(agent.counters.responderQueued).toBe(0);
+      expect(agent.counters.responderOverflow).toBe(0);
+    } finally {
+      await agent.stop();
+      await r.close();
+      await m.close();
+    }
+  }, 40_000);
 });
 
 describe("the core refuses what breaks the plugin contract", () => {

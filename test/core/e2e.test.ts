@@ -109,7 +109,9 @@ log: { level: info }
         if (!existsSync(sock)) return null;
         const s = await c.status();
         return s.state === "running" ? s : null;
-      }, 20_000);
+      }, 20_000).catch(async (err) => {
+        throw new Error(`${(err as Error).message}; status ${JSON.stringify(await c.status().catch(() => null))}; log:\n${core.err}`);
+      });
       expect(st.xdpMode).toBe("native");
       expect(st.interface).toBe("eth0");
       expect(st.plugins.map((p) => [p.id, p.state, p.external])).toEqual([

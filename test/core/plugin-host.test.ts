@@ -99,7 +99,7 @@ describe("plugin host", () => {
     await host.start();
     const st = host.status();
     expect(st.map((x) => x.state)).toEqual(["running", "failed", "running"]);
-    expect(st[1]!.lastError).toBe("timed out after 200 ms (init) (on_start_failure: degrade, running without it)");
+    expect(st[1]!.lastError).toBe("timed out after 200 ms (init) (on_start_failure: degrade, running without it; retrying)");
     expect(host.degraded()).toBe(true);
     await expect(host.call("b", "responder", "handle", (api) => api.handle({} as never))).rejects.toThrow('plugin "b" handle: not running (failed');
     await host.stop();
@@ -238,7 +238,7 @@ describe("process supervisor", () => {
     });
     await host.start();
     try {
-      expect(host.status()[0]).toMatchObject({ state: "failed", lastError: "process exited with code 7 before it was ready (on_start_failure: degrade, running without it)" });
+      expect(host.status()[0]).toMatchObject({ state: "failed", lastError: "process exited with code 7 before it was ready (on_start_failure: degrade, running without it; retrying)" });
     } finally {
       await host.stop();
     }

@@ -2,10 +2,13 @@
 // size and member offset, every enum value and constant, compiled with the host C compiler; and
 // the loaded object's map key/value sizes against the codecs.
 import { describe, expect, test } from "bun:test";
-import * as abi from "../../core/ebpf/abi.ts";
+import * as core from "../../core/ebpf/abi.ts";
+import * as kernel from "./kernel-structs.ts";
 import { DataPlane } from "../../core/ebpf/dataplane.ts";
 import { cLayout, tsLayout } from "../harness/c-layout.ts";
 import { ensureBpfBuilt } from "./helpers.ts";
+
+const abi = { ...core, ...kernel, STRUCTS: [...core.STRUCTS, ...kernel.KERNEL_STRUCTS] };
 
 function cLayoutOfAbi(): Record<string, number> {
   const exprs: Record<string, string> = {};
