@@ -100,13 +100,8 @@ export class Agent implements ObserveSource {
       throw err;
     }
     // Each step that can fail names itself in the error, so `xids run` says what did not start.
-    const step = async <T>(what: string, fn: () => T | Promise<T>): Promise<T> => {
-      try {
-        return await fn();
-      } catch (err) {
-        throw new Error(`${what}: ${(err as Error).message}`);
-      }
-    };
+    const step = <T>(what: string, fn: () => T | Promise<T>): Promise<T> =>
+      Promise.resolve().then(fn).catch((err: Error) => Promise.reject(new Error(`${what}: ${err.message}`)));
     try {
       await step("allow list", () => config.allow.forEach((c) => agent.dataplane.allow(parseCidr(c) as Cidr)));
       await agent.host.start();

@@ -1,7 +1,7 @@
 // Clients of the plugin bus: an external plugin behind a gRPC address, presented through the same
 // APIs as an in-process built-in (core/plugin-api/types.ts). Every call has a deadline.
 import * as grpc from "@grpc/grpc-js";
-import { DescribeRequest, FlowRecord, HealthRequest, type HealthResponse, type PluginInfo } from "../../proto/gen/xids/plugin/v1/common.ts";
+import { ConfigureRequest, DescribeRequest, FlowRecord, HealthRequest, type HealthResponse, type PluginInfo } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { FeatureExtractorClient, StreamFlowsRequest } from "../../proto/gen/xids/plugin/v1/extractor.ts";
 import { ClassifyRequest, ModelBackendClient, UpdateRequest } from "../../proto/gen/xids/plugin/v1/model.ts";
 import { Detection, ResponderClient } from "../../proto/gen/xids/plugin/v1/responder.ts";
@@ -18,6 +18,8 @@ function base(client: AnyClient, opts: RemoteOptions) {
   return {
     describe: (): Promise<PluginInfo> => call(client.describe.bind(client), DescribeRequest.create(), opts),
     health: (): Promise<HealthResponse> => call(client.health.bind(client), HealthRequest.create(), opts),
+    configure: async (pluginId: string, config: unknown) =>
+      void (await call(client.configure.bind(client), ConfigureRequest.create({ pluginId, configJson: JSON.stringify(config ?? {}) }), opts)),
   };
 }
 

@@ -3,7 +3,7 @@
 // is also how the conformance suite exercises the built-ins over the wire.
 import { chmodSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
-import { Classification, FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
+import { ConfigureRequest, ConfigureResponse, FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { FeatureExtractorService, type FeatureExtractorServer } from "../../proto/gen/xids/plugin/v1/extractor.ts";
 import { ClassifyResponse, ModelBackendService, UpdateResponse, type ModelBackendServer } from "../../proto/gen/xids/plugin/v1/model.ts";
 import { Ack, Detection, ResponderService, type ResponderServer } from "../../proto/gen/xids/plugin/v1/responder.ts";
@@ -18,10 +18,20 @@ export interface PluginServer {
 
 /** With `artifacts`, Update loads and checks the artifact and hands it to api.update; without it
  *  (or without api.update) Update answers UNIMPLEMENTED. */
+/** Configure for any API: UNIMPLEMENTED when the plugin takes no configuration. */
+function configureOf(api: { configure?(id: string, config: unknown): Promise<void> }) {
+  return unary(async (req: ConfigureRequest) => {
+    if (!api.configure) throw new RpcError(grpc.status.UNIMPLEMENTED, "this plugin takes no configuration");
+    await api.configure(req.pluginId, JSON.parse(req.configJson || "{}"));
+    return ConfigureResponse.create();
+  });
+}
+
 export function modelService(api: ModelApi, artifacts?: ArtifactLoader): ModelBackendServer {
   return {
     describe: unary(() => api.describe()),
     health: unary(() => api.health()),
+    configure: configureOf(api),
     classify: unary(async (req) => ClassifyResponse.create({ results: await api.classify(req.records) })),
     update: unary(async (req) => {
       if (!api.update || !artifacts) throw new RpcError(grpc.status.UNIMPLEMENTED, "this model cannot be updated live");
@@ -35,6 +45,7 @@ export function responderService(api: ResponderApi): ResponderServer {
   return {
     describe: unary(() => api.describe()),
     health: unary(() => api.health()),
+    configure: configureOf(api),
     handle: unary(async (d: Detection) => Ack.fromPartial(await api.handle(d))),
   };
 }
@@ -43,6 +54,7 @@ export function extractorService(api: ExtractorApi): FeatureExtractorServer {
   return {
     describe: unary(() => api.describe()),
     health: unary(() => api.health()),
+    configure: configureOf(api),
     streamFlows(stream) {
       const stop = api.stream(
         (r) => stream.write(FlowRecord.fromPartial(r)),

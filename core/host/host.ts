@@ -179,7 +179,7 @@ export class PluginHost {
         if (info.kind !== kindEnum(entry.kind)) throw new Error(`Describe says kind ${kindName(info.kind)}, config says ${entry.kind}`);
         if (info.api !== PLUGIN_API && !info.api.startsWith(`${PLUGIN_API}.`)) throw new Error(`Describe says contract "${info.api}", this core speaks ${PLUGIN_API} (and its minor versions ${PLUGIN_API}.N)`);
         log.info(`connected to ${ext.address}: ${info.id} ${info.version}`);
-        return;
+        break;
       } catch (err) {
         lastErr = (err as Error).message;
         if (/Describe says/.test(lastErr)) throw err;
@@ -188,6 +188,17 @@ export class PluginHost {
       if (slot.supervisor && !slot.supervisor.running && slot.supervisor.lastExit) throw new Error(`process ${slot.supervisor.lastExit} before it was ready`);
       await Bun.sleep(50);
     }
+    await this.configure(slot, remote);
+  }
+
+  /** Hands an external plugin its entry's `config:`; a refusal fails the start with its reason. */
+  private async configure(slot: Slot, remote: ApiByKind[PluginKindName]): Promise<void> {
+    const config = slot.entry.config ?? {};
+    await withTimeout(remote.configure!(slot.entry.id, config), slot.entry.timeout_ms, "configure").catch((err: Error) => {
+      // UNIMPLEMENTED: it takes no configuration, which is fine when it is given none.
+      if (/UNIMPLEMENTED/.test(err.message) && Object.keys(config as object).length === 0) return;
+      throw new Error(`Configure refused its config: ${err.message.replace(/^\d+ [A-Z_]+: /, "")}`);
+    });
   }
 
   private resolveDeps(pluginId: string, deps: Deps): ResolvedDeps<Deps> {

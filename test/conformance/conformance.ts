@@ -9,6 +9,7 @@ import * as grpc from "@grpc/grpc-js";
 import {
   DescribeRequest,
   FlowRecord,
+  ConfigureRequest,
   HealthRequest,
   HealthResponse_Status,
   PluginKind,
@@ -141,6 +142,15 @@ export async function runConformance(address: string, opts: ConformanceOptions =
     await check("Health answers SERVING", async () => {
       const h = await call(c.health.bind(c), HealthRequest.create(), { timeoutMs });
       expect(h.status === HealthResponse_Status.STATUS_SERVING, `status ${HealthResponse_Status[h.status]} (${h.message})`);
+    });
+    await check("Configure with an empty config is taken (or UNIMPLEMENTED: the plugin takes none)", async () => {
+      return call((c as ModelBackendClient).configure.bind(c), ConfigureRequest.create({ pluginId: "conformance", configJson: "{}" }), { timeoutMs }).then(
+        () => "taken",
+        (e: grpc.ServiceError) => {
+          if (e.code !== grpc.status.UNIMPLEMENTED) throw e;
+          return "UNIMPLEMENTED";
+        },
+      );
     });
     if (kind === "model") await modelChecks(probe.model, timeoutMs, check, expect);
     if (kind === "responder") await responderChecks(probe.responder, timeoutMs, check, expect);

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { runConformance, sampleRecords } from "./conformance.ts";
 import { call } from "../../core/bus/grpc.ts";
+import { DescribeRequest } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { ClassifyRequest, ModelBackendClient, UpdateRequest } from "../../proto/gen/xids/plugin/v1/model.ts";
 import { artifactModel } from "../../plugins/models/artifact/index.ts";
 import { rng } from "../../models/data/split.ts";
@@ -64,6 +65,7 @@ plugins:
   - id: py
     kind: model
     external: { address: "unix:${py}", command: ["${PYTHON}", "${PLUGIN}", "--listen", "unix:${py}"], start_timeout_ms: 20000 }
+    config: { probe_max_packets: 2 }
   - { id: xdp-drop, kind: responder, builtin: xdp-drop }
   - { id: log, kind: responder, builtin: alert-log, config: { path: ${alerts} } }
 control: { socket: ${sock} }
@@ -74,6 +76,10 @@ control: { socket: ${sock} }
     try {
       await waitFor("the agent", async () => existsSync(sock) && (await c.status()).state === "running", 30_000, 100);
       expect(agent.err).toContain("[xids/py] connected to unix:");
+      // It received its config: (Configure), and says so in Describe.
+      const direct = new ModelBackendClient(`unix:${py}`, grpc.credentials.createInsecure());
+      const info = await call(direct.describe.bind(direct), DescribeRequest.create(), { timeoutMs: 5_000 }).finally(() => direct.close());
+      expect(info.properties.probe_max_packets).toBe("2");
       // Benign first: datagrams with payload. Then one probe: a SYN to a closed port (the RST
       // goes out, XDP sees only the SYN: one TCP packet, no payload).
       await hosts.client.exec([BUN, join(REPO, "test/core/udp-send.ts"), hosts.clientIp, hosts.serverIp, "5600", "5"], { timeoutMs: 10_000 });

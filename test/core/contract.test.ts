@@ -70,6 +70,50 @@ describe("PushModel reaches external model plugins (ModelBackend.Update)", () =>
   });
 });
 
+describe("configuration for external plugins (Configure)", () => {
+  test("an external plugin receives its entry's config; a config it refuses fails its start with its reason", async () => {
+    using dir = new TempDir();
+    const rule = join(REPO, "plugins/models/example-external/main.ts");
+    const entry = (config: object) => ({ id: "rule", kind: "model", on_start_failure: "abort", config, external: { address: `unix:${dir.file("rule.sock")}`, command: [BUN, rule, "--listen", `unix:${dir.file("rule.sock")}`] } });
+    const lines: string[] = [];
+    const agent = await agentWith(dir, [entry({ attack_ports: [5555] }), { id: "log", kind: "responder", builtin: "alert-log", config: { path: dir.file("alerts") } }], lines);
+    try {
+      expect((await agent.host.api("rule", "model")!.describe()).properties.attack_ports).toBe("5555"); // not the flag's 4444,31337
+      agent.ingest({ ...sampleRecords(1)[0]!, id: 1, dstPort: 5555 });
+      await agent.whenIdle();
+      expect(agent.counters.detections).toBe(1);
+    } finally {
+      await agent.stop();
+    }
+    using dir2 = new TempDir();
+    const refused = await agentWith(dir2, [{ ...entry({ attack_ports: "all" }), external: { address: `unix:${dir2.file("rule.sock")}`, command: [BUN, rule, "--listen", `unix:${dir2.file("rule.sock")}`] } }], []).then(
+      async (a) => (await a.stop(), "started"),
+      (e: Error) => e.message,
+    );
+    expect(refused).toBe('plugin "rule" failed to start: Configure refused its config: attack_ports: expected a list of ports (0..65535) (on_start_failure: abort)');
+  }, 30_000);
+
+  test("a config for a plugin that takes none is refused, not dropped", async () => {
+    using dir = new TempDir();
+    const responder = { describe: async () => pluginInfo("plain", "responder", "1", ""), health: async () => serving(), handle: async () => Ack.create({ accepted: true }) };
+    const srv = await servePlugin(`unix:${dir.file("r.sock")}`, { responder });
+    try {
+      const err = await agentWith(dir, [{ id: "plain", kind: "responder", on_start_failure: "abort", config: { url: "x" }, external: { address: srv.address } }], []).then(
+        async (a) => (await a.stop(), "started"),
+        (e: Error) => e.message,
+      );
+      expect(err).toBe('plugin "plain" failed to start: Configure refused its config: this plugin takes no configuration (on_start_failure: abort)');
+      // Without config: it starts (UNIMPLEMENTED is fine when there is nothing to configure).
+      using dir2 = new TempDir();
+      const a = await agentWith(dir2, [{ id: "plain", kind: "responder", external: { address: srv.address } }], []);
+      expect(a.host.status()[0]!.state).toBe("running");
+      await a.stop();
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe("responder delivery", () => {
   test("a responder that is down for 5 s, then back, receives every detection of that window, in order, each once", async () => {
     using dir = new TempDir();

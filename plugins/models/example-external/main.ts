@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // An example external model plugin: its own process, serving xids.plugin.v1.ModelBackend over
 // gRPC. It is written against the generated contract only (proto/gen), the way a plugin in any
-// language would be: implement Describe, Health, Classify and Update, listen where the
+// language would be: implement Describe, Health, Configure, Classify and Update, listen where the
 // core's config says (`external.address`), exit cleanly on SIGTERM.
 //
 // The model is a transparent rule, so its answers are easy to predict in tests:
@@ -15,6 +15,7 @@ import { unlinkSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import {
   Classification,
+  ConfigureResponse,
   HealthResponse,
   HealthResponse_Status,
   PluginInfo,
@@ -40,9 +41,25 @@ if (!listen) {
   process.exit(2);
 }
 const ports = (s: string) => new Set(s.split(",").filter(Boolean).map(Number));
-const attackPorts = ports(arg("attack-ports", "4444,31337"));
-const probePorts = ports(arg("probe-ports", "22,23,3389"));
-const probePackets = Number(arg("probe-packets", "2"));
+let attackPorts = ports(arg("attack-ports", "4444,31337"));
+let probePorts = ports(arg("probe-ports", "22,23,3389"));
+let probePackets = Number(arg("probe-packets", "2"));
+
+/** The entry's `config:` (Configure) overrides the flags: { attack_ports, probe_ports, probe_packets }. */
+function configure(config: Record<string, unknown>): string | null {
+  const portList = (k: string) => Array.isArray(config[k]) && (config[k] as unknown[]).every((p) => Number.isInteger(p) && (p as number) >= 0 && (p as number) <= 65535);
+  for (const k of Object.keys(config)) {
+    if (k === "attack_ports" || k === "probe_ports") {
+      if (!portList(k)) return `${k}: expected a list of ports (0..65535)`;
+    } else if (k === "probe_packets") {
+      if (!Number.isInteger(config[k]) || (config[k] as number) < 1) return "probe_packets: expected a whole number >= 1";
+    } else return `${k}: unknown key (attack_ports, probe_ports, probe_packets)`;
+  }
+  if (config.attack_ports) attackPorts = new Set(config.attack_ports as number[]);
+  if (config.probe_ports) probePorts = new Set(config.probe_ports as number[]);
+  if (config.probe_packets) probePackets = config.probe_packets as number;
+  return null;
+}
 const id = arg("id", "example-rule");
 let classified = 0;
 
@@ -79,6 +96,16 @@ const service: ModelBackendServer = {
       }),
     ),
   health: (_call, cb) => cb(null, HealthResponse.create({ status: HealthResponse_Status.STATUS_SERVING })),
+  configure(call, cb) {
+    let why: string | null;
+    try {
+      why = configure(JSON.parse(call.request.configJson || "{}"));
+    } catch (err) {
+      why = `config_json: ${(err as Error).message}`;
+    }
+    if (why) return cb({ code: grpc.status.INVALID_ARGUMENT, details: why, name: "", message: why, metadata: new grpc.Metadata() });
+    cb(null, ConfigureResponse.create());
+  },
   classify(call, cb) {
     for (const r of call.request.records) {
       const why = badRecord(r);

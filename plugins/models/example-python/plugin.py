@@ -48,12 +48,12 @@ def main() -> int:
     args = ap.parse_args()
     common, model, model_grpc = load_stubs(os.path.abspath(args.proto))
 
-    state = {"model": "example-python", "version": 1, "tree": None}
+    state = {"model": "example-python", "version": 1, "tree": None, "probe_max_packets": 1}
     lock = threading.Lock()
 
     def rule(f):
         # FEATURES.md: 1 Protocol, 2 Total Fwd Packets, 3 Total Length of Fwd Packets.
-        probe = len(f) > 3 and f[1] == 6 and f[2] == 1 and f[3] == 0
+        probe = len(f) > 3 and f[1] == 6 and 1 <= f[2] <= state["probe_max_packets"] and f[3] == 0
         return probe, 0.9 if probe else 0.1
 
     def walk(t, f):
@@ -92,8 +92,20 @@ def main() -> int:
             return common.PluginInfo(
                 id="example-python", kind=common.PLUGIN_KIND_MODEL, version="1", api=CONTRACT,
                 description="lone TCP packets without payload are attacks (an example)",
-                properties={"model": state["model"], "model_version": str(state["version"])},
+                properties={"model": state["model"], "model_version": str(state["version"]), "probe_max_packets": str(state["probe_max_packets"])},
             )
+
+        def Configure(self, request, context):
+            # The entry's config: from the core's YAML: {"probe_max_packets": N}; anything else is refused.
+            config = json.loads(request.config_json or "{}")
+            for key, value in config.items():
+                if key != "probe_max_packets":
+                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{key}: unknown key (probe_max_packets)")
+                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"probe_max_packets: expected a whole number >= 1, got {value!r}")
+            with lock:
+                state.update(config)
+            return common.ConfigureResponse()
 
         def Health(self, request, context):
             return common.HealthResponse(status=common.HealthResponse.STATUS_SERVING)

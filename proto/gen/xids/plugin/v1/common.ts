@@ -257,6 +257,22 @@ export interface PluginInfo_PropertiesEntry {
   value: string;
 }
 
+/**
+ * The plugin entry's `config:` from the core's configuration, as JSON, sent once after Describe
+ * and before any other call. A plugin that refuses it answers INVALID_ARGUMENT with the reason
+ * (name the key): the core fails the plugin's start with it. UNIMPLEMENTED is taken only when the
+ * entry has no config.
+ */
+export interface ConfigureRequest {
+  /** the entry's id */
+  pluginId: string;
+  /** "{}" when the entry has none */
+  configJson: string;
+}
+
+export interface ConfigureResponse {
+}
+
 export interface HealthRequest {
 }
 
@@ -1181,6 +1197,151 @@ export const PluginInfo_PropertiesEntry: MessageFns<PluginInfo_PropertiesEntry> 
     const message = createBasePluginInfo_PropertiesEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseConfigureRequest(): ConfigureRequest {
+  return { pluginId: "", configJson: "" };
+}
+
+export const ConfigureRequest: MessageFns<ConfigureRequest> = {
+  encode(message: ConfigureRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pluginId !== "") {
+      writer.uint32(10).string(message.pluginId);
+    }
+    if (message.configJson !== "") {
+      writer.uint32(18).string(message.configJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigureRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigureRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pluginId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.configJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfigureRequest {
+    return {
+      pluginId: isSet(object.pluginId)
+        ? globalThis.String(object.pluginId)
+        : isSet(object.plugin_id)
+        ? globalThis.String(object.plugin_id)
+        : "",
+      configJson: isSet(object.configJson)
+        ? globalThis.String(object.configJson)
+        : isSet(object.config_json)
+        ? globalThis.String(object.config_json)
+        : "",
+    };
+  },
+
+  toJSON(message: ConfigureRequest): unknown {
+    const obj: any = {};
+    if (message.pluginId !== "") {
+      obj.pluginId = message.pluginId;
+    }
+    if (message.configJson !== "") {
+      obj.configJson = message.configJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfigureRequest>, I>>(base?: I): ConfigureRequest {
+    return ConfigureRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfigureRequest>, I>>(object: I): ConfigureRequest {
+    const message = createBaseConfigureRequest();
+    message.pluginId = object.pluginId ?? "";
+    message.configJson = object.configJson ?? "";
+    return message;
+  },
+};
+
+function createBaseConfigureResponse(): ConfigureResponse {
+  return {};
+}
+
+export const ConfigureResponse: MessageFns<ConfigureResponse> = {
+  encode(_: ConfigureResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigureResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigureResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ConfigureResponse {
+    return {};
+  },
+
+  toJSON(_: ConfigureResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfigureResponse>, I>>(base?: I): ConfigureResponse {
+    return ConfigureResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfigureResponse>, I>>(_: I): ConfigureResponse {
+    const message = createBaseConfigureResponse();
     return message;
   },
 };

@@ -20,7 +20,15 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { DescribeRequest, FlowRecord, HealthRequest, HealthResponse, PluginInfo } from "./common.ts";
+import {
+  ConfigureRequest,
+  ConfigureResponse,
+  DescribeRequest,
+  FlowRecord,
+  HealthRequest,
+  HealthResponse,
+  PluginInfo,
+} from "./common.ts";
 
 export const protobufPackage = "xids.plugin.v1";
 
@@ -103,6 +111,15 @@ export const FeatureExtractorService = {
     responseSerialize: (value: HealthResponse): Buffer => Buffer.from(HealthResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): HealthResponse => HealthResponse.decode(value),
   },
+  configure: {
+    path: "/xids.plugin.v1.FeatureExtractor/Configure" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ConfigureRequest): Buffer => Buffer.from(ConfigureRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ConfigureRequest => ConfigureRequest.decode(value),
+    responseSerialize: (value: ConfigureResponse): Buffer => Buffer.from(ConfigureResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConfigureResponse => ConfigureResponse.decode(value),
+  },
   /** Server stream of ended flows until the client cancels. */
   streamFlows: {
     path: "/xids.plugin.v1.FeatureExtractor/StreamFlows" as const,
@@ -118,6 +135,7 @@ export const FeatureExtractorService = {
 export interface FeatureExtractorServer extends UntypedServiceImplementation {
   describe: handleUnaryCall<DescribeRequest, PluginInfo>;
   health: handleUnaryCall<HealthRequest, HealthResponse>;
+  configure: handleUnaryCall<ConfigureRequest, ConfigureResponse>;
   /** Server stream of ended flows until the client cancels. */
   streamFlows: handleServerStreamingCall<StreamFlowsRequest, FlowRecord>;
 }
@@ -152,6 +170,21 @@ export interface FeatureExtractorClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: HealthResponse) => void,
+  ): ClientUnaryCall;
+  configure(
+    request: ConfigureRequest,
+    callback: (error: ServiceError | null, response: ConfigureResponse) => void,
+  ): ClientUnaryCall;
+  configure(
+    request: ConfigureRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConfigureResponse) => void,
+  ): ClientUnaryCall;
+  configure(
+    request: ConfigureRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConfigureResponse) => void,
   ): ClientUnaryCall;
   /** Server stream of ended flows until the client cancels. */
   streamFlows(request: StreamFlowsRequest, options?: Partial<CallOptions>): ClientReadableStream<FlowRecord>;

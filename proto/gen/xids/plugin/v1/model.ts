@@ -18,7 +18,16 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Classification, DescribeRequest, FlowRecord, HealthRequest, HealthResponse, PluginInfo } from "./common.ts";
+import {
+  Classification,
+  ConfigureRequest,
+  ConfigureResponse,
+  DescribeRequest,
+  FlowRecord,
+  HealthRequest,
+  HealthResponse,
+  PluginInfo,
+} from "./common.ts";
 
 export const protobufPackage = "xids.plugin.v1";
 
@@ -399,6 +408,15 @@ export const ModelBackendService = {
     responseSerialize: (value: HealthResponse): Buffer => Buffer.from(HealthResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): HealthResponse => HealthResponse.decode(value),
   },
+  configure: {
+    path: "/xids.plugin.v1.ModelBackend/Configure" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ConfigureRequest): Buffer => Buffer.from(ConfigureRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ConfigureRequest => ConfigureRequest.decode(value),
+    responseSerialize: (value: ConfigureResponse): Buffer => Buffer.from(ConfigureResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConfigureResponse => ConfigureResponse.decode(value),
+  },
   /**
    * One answer per record, in input order (the core batches records and keeps a bounded number
    * of calls in flight, so a unary call per batch is all the bus needs).
@@ -431,6 +449,7 @@ export const ModelBackendService = {
 export interface ModelBackendServer extends UntypedServiceImplementation {
   describe: handleUnaryCall<DescribeRequest, PluginInfo>;
   health: handleUnaryCall<HealthRequest, HealthResponse>;
+  configure: handleUnaryCall<ConfigureRequest, ConfigureResponse>;
   /**
    * One answer per record, in input order (the core batches records and keeps a bounded number
    * of calls in flight, so a unary call per batch is all the bus needs).
@@ -474,6 +493,21 @@ export interface ModelBackendClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: HealthResponse) => void,
+  ): ClientUnaryCall;
+  configure(
+    request: ConfigureRequest,
+    callback: (error: ServiceError | null, response: ConfigureResponse) => void,
+  ): ClientUnaryCall;
+  configure(
+    request: ConfigureRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConfigureResponse) => void,
+  ): ClientUnaryCall;
+  configure(
+    request: ConfigureRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConfigureResponse) => void,
   ): ClientUnaryCall;
   /**
    * One answer per record, in input order (the core batches records and keeps a bounded number

@@ -18,7 +18,16 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Classification, DescribeRequest, FlowRecord, HealthRequest, HealthResponse, PluginInfo } from "./common.ts";
+import {
+  Classification,
+  ConfigureRequest,
+  ConfigureResponse,
+  DescribeRequest,
+  FlowRecord,
+  HealthRequest,
+  HealthResponse,
+  PluginInfo,
+} from "./common.ts";
 
 export const protobufPackage = "xids.plugin.v1";
 
@@ -408,6 +417,15 @@ export const ResponderService = {
     responseSerialize: (value: HealthResponse): Buffer => Buffer.from(HealthResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): HealthResponse => HealthResponse.decode(value),
   },
+  configure: {
+    path: "/xids.plugin.v1.Responder/Configure" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ConfigureRequest): Buffer => Buffer.from(ConfigureRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ConfigureRequest => ConfigureRequest.decode(value),
+    responseSerialize: (value: ConfigureResponse): Buffer => Buffer.from(ConfigureResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConfigureResponse => ConfigureResponse.decode(value),
+  },
   /** Handle one detection. Acknowledging means "taken in charge" (queued or done), not delivered. */
   handle: {
     path: "/xids.plugin.v1.Responder/Handle" as const,
@@ -423,6 +441,7 @@ export const ResponderService = {
 export interface ResponderServer extends UntypedServiceImplementation {
   describe: handleUnaryCall<DescribeRequest, PluginInfo>;
   health: handleUnaryCall<HealthRequest, HealthResponse>;
+  configure: handleUnaryCall<ConfigureRequest, ConfigureResponse>;
   /** Handle one detection. Acknowledging means "taken in charge" (queued or done), not delivered. */
   handle: handleUnaryCall<Detection, Ack>;
 }
@@ -457,6 +476,21 @@ export interface ResponderClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: HealthResponse) => void,
+  ): ClientUnaryCall;
+  configure(
+    request: ConfigureRequest,
+    callback: (error: ServiceError | null, response: ConfigureResponse) => void,
+  ): ClientUnaryCall;
+  configure(
+    request: ConfigureRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConfigureResponse) => void,
+  ): ClientUnaryCall;
+  configure(
+    request: ConfigureRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConfigureResponse) => void,
   ): ClientUnaryCall;
   /** Handle one detection. Acknowledging means "taken in charge" (queued or done), not delivered. */
   handle(request: Detection, callback: (error: ServiceError | null, response: Ack) => void): ClientUnaryCall;
