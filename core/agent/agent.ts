@@ -2,6 +2,7 @@
 // (attach or re-adopt XDP), allow list, plugins (in file order), the pipeline and the extractor
 // streams that feed it, the control API, HTTP (metrics, live page). Records that end while the
 // plugins start wait in the pipeline's bounded queue.
+import { dirname, resolve } from "node:path";
 import type { XidsConfig } from "../config/config.ts";
 import { startControlServer, type ControlBackend, type ControlServerHandle } from "../control/server.ts";
 import { WatchHub } from "../control/watch.ts";
@@ -67,7 +68,8 @@ export class Agent implements ObserveSource {
       [coreServices.blockSettings.id]: () => config.pipeline.block,
       ...(opts.artifacts ? { [coreServices.artifacts.id]: () => opts.artifacts } : {}),
     };
-    this.host = new PluginHost({ entries: config.plugins, catalog: opts.catalog, services: (id, pluginId) => services[id]?.(pluginId), log });
+    const moduleBase = opts.configPath ? dirname(resolve(opts.configPath)) : process.cwd();
+    this.host = new PluginHost({ entries: config.plugins, catalog: opts.catalog, services: (id, pluginId) => services[id]?.(pluginId), log, moduleBase });
     this.pipeline = new Pipeline(config.pipeline, this.host, log.child("pipeline"));
     this.pipeline.onFlow((r) => this.watch.publishFlow(r));
     this.pipeline.onDetection((d) => {

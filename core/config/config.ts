@@ -33,8 +33,10 @@ export const pluginEntrySchema = s.object({
   /** Instance id, unique in the file; names the plugin in logs, status and errors. */
   id: s.string({ pattern: PLUGIN_ID, expected: "an id of lowercase letters, digits and '-' starting with a letter" }),
   kind: s.enum(PLUGIN_KINDS),
-  /** Name of a built-in plugin factory (exactly one of builtin / external). */
+  /** Exactly one of: a built-in plugin's name; a module (a path relative to this file, or a
+   *  package) whose default export is a plugin factory, run in process; an external process. */
   builtin: s.optional(s.string({ min: 1, expected: "the name of a built-in plugin" })),
+  module: s.optional(s.string({ min: 1, expected: "a module path or package name exporting a plugin factory" })),
   external: s.optional(external),
   /** The plugin's own typed settings, checked against its schema. */
   config: s.default(s.any(), () => ({})),

@@ -47,8 +47,8 @@ function crossCheck(config: XidsConfig, issues: Issues, builtins?: BuiltinCatalo
     const first = seen.get(p.id);
     if (first !== undefined) issues.add(join(at, "id"), `duplicate plugin id "${p.id}" (first used by plugins[${first}])`);
     else seen.set(p.id, i);
-    if ((p.builtin === undefined) === (p.external === undefined)) {
-      issues.add(at, "expected exactly one of 'builtin' (an in-process plugin) or 'external' (a gRPC address)");
+    if ([p.builtin, p.module, p.external].filter((x) => x !== undefined).length !== 1) {
+      issues.add(at, "expected exactly one of 'builtin' (a built-in plugin), 'module' (a plugin module run in process) or 'external' (a gRPC address)");
     }
     if (p.builtin !== undefined && builtins) {
       const reg = builtins.get(p.builtin);

@@ -13,7 +13,8 @@ import { kindEnum, kindName } from "../config/plugin-kinds.ts";
 import type { ScopedLogger } from "../util/log.ts";
 import type { ApiByKind, Deps, PluginKindName, PluginRegistration, ResolvedDeps } from "../plugin-api/types.ts";
 import { PLUGIN_API } from "../plugin-api/info.ts";
-import type { Catalog } from "./catalog.ts";
+import { importPlugin, type Catalog } from "./catalog.ts";
+import { validate } from "../config/schema.ts";
 import { ProcessSupervisor } from "./supervisor.ts";
 
 export type PluginState = "starting" | "running" | "degraded" | "restarting" | "stopped" | "failed";
@@ -72,6 +73,8 @@ export interface HostOptions {
   catalog: Catalog;
   services: ServiceProvider;
   log: ScopedLogger;
+  /** Where a relative `module:` path starts (the config file's folder); default the working directory. */
+  moduleBase?: string;
   /** How often external plugins are health-checked. */
   healthIntervalMs?: number;
   onStateChange?(id: string, state: PluginState, detail: string): void;
@@ -136,13 +139,17 @@ export class PluginHost {
   private async startSlot(slot: Slot): Promise<void> {
     const { entry } = slot;
     const log = this.opts.log.child(entry.id);
-    if (entry.builtin !== undefined) {
-      const reg = this.opts.catalog.get(entry.builtin);
+    if (entry.builtin !== undefined || entry.module !== undefined) {
+      const reg = entry.module !== undefined ? await importPlugin(entry.module, this.opts.moduleBase ?? process.cwd()) : this.opts.catalog.get(entry.builtin!);
       if (!reg) throw new Error(`unknown built-in plugin "${entry.builtin}"`);
-      if (reg.kind !== entry.kind) throw new Error(`built-in "${entry.builtin}" is a ${reg.kind} plugin`);
+      if (reg.kind !== entry.kind) throw new Error(`${entry.module ? `module "${entry.module}"` : `built-in "${entry.builtin}"`} is a ${reg.kind} plugin`);
+      // A module's config is checked here, against its own schema (a built-in's at config check).
+      const config = entry.module === undefined ? { ok: true as const, value: entry.config } : validate(reg.config, entry.config, `plugins.${entry.id}.config`);
+      if (!config.ok) throw new Error(config.issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+      slot.inline = reg.inline === true;
       const deps = this.resolveDeps(entry.id, reg.deps ?? {});
       const api = await withTimeout(
-        reg.init({ id: entry.id, config: entry.config, log, deps, signal: slot.abort.signal }),
+        reg.init({ id: entry.id, config: config.value, log, deps, signal: slot.abort.signal }),
         entry.timeout_ms,
         "init",
       );

@@ -4,6 +4,7 @@
 // (core/observe/grafana-dashboard.json) is built on these names and the plugins'.
 import type { MetricSample } from "../plugin-api/services.ts";
 import type { MetricsRegistry } from "./registry.ts";
+import { COUNTER_HELP } from "../ebpf/abi.ts";
 
 /** What the core metrics are read from, at scrape time. */
 export interface CoreMetricsSource {
@@ -24,36 +25,13 @@ export interface CoreMetricsSource {
 const KERNEL_GAUGES = new Set(["flows_live", "ctx_live", "ctx_capacity", "ctx_bytes"]);
 
 const KERNEL_HELP: Record<string, string> = {
-  pkts_seen: "Packets the XDP program saw.",
-  bytes_seen: "Bytes the XDP program saw.",
-  pkts_passed: "Packets passed to the stack.",
-  bytes_passed: "Bytes passed to the stack.",
-  pkts_dropped: "Packets dropped (blocked sources and malformed packets).",
-  bytes_dropped: "Bytes dropped.",
-  drop_blocked: "Packets dropped because their source is on the block list.",
-  drop_malformed: "Malformed packets dropped (dropMalformed set).",
-  flows_started: "Flows inserted into the flow table.",
-  flows_ended: "Flows ended (each one ring-buffer record unless lost).",
-  records_emitted: "Flow records written to the ring buffer.",
-  records_lost: "Flow records the kernel could not write (ring buffer full).",
-  verdict_benign: "In-kernel model verdicts: benign.",
-  verdict_attack: "In-kernel model verdicts: attack.",
-  blocks_added: "Sources blocked by the in-kernel model.",
+  ...COUNTER_HELP,
   flows_live: "Flows in the flow tables now.",
   flows_evicted: "Flows pushed out of a full flow table (started - ended - live).",
-  ctx_new: "Source contexts created (new sources, or sources whose context was evicted).",
-  ctx_insert_failed: "Flows whose source context could not be kept (their context features read 0).",
   ctx_live: "Sources with a context now.",
   ctx_evicted: "Source contexts pushed out of the full map (created - live): spoofed floods do this.",
   ctx_capacity: "Sources the context map holds.",
   ctx_bytes: "Memory of the source-context map (entries x (key + value)).",
-  block_expired: "Block-list entries removed on expiry (by a packet or by the sweep).",
-  block_failed: "Blocks the policy decided that the full block list refused (the sources are not blocked).",
-  block_evicted: "Block-list entries evicted to make room (when_full evict-soonest).",
-  block_lone_packet: "Attack verdicts not blocked: the source sent one packet and nothing else (may be spoofed).",
-  block_never: "Attack verdicts on an address of this host (never blocked).",
-  exempt: "Flows never classified: neighbour discovery, MLD, link-local / multicast / broadcast addresses.",
-  self_sweeps: "Timeout sweeps the XDP program ran itself (no user-space sweep: the agent was down).",
 };
 
 const one = (value: number): MetricSample[] => [{ value }];

@@ -44,7 +44,7 @@ plugins:
       'f.yaml:2:13: dataplane.xdp_mode: expected one of "native", "generic", got "fast"',
       'f.yaml:6:26: plugins[0].external.address: expected a gRPC address (unix:/path or host:port), got "tcp://x": not of the form unix:/path or host:port',
       "f.yaml:7:17: plugins[0].timeout_ms: expected an integer in [1, 600000], got -5",
-      "f.yaml:8:13: plugins[0].colour: unknown key (expected one of: id, kind, builtin, external, config, on_start_failure, timeout_ms, enabled)",
+      "f.yaml:8:13: plugins[0].colour: unknown key (expected one of: id, kind, builtin, module, external, config, on_start_failure, timeout_ms, enabled)",
     ]);
   });
 
@@ -66,7 +66,7 @@ control:
       'f.yaml:3:64: plugins[1].config.url: expected an http:// or https:// URL, got "ftp://x": scheme ftp: is not http or https',
       "f.yaml:3:84: plugins[1].config.retries: expected an integer in [0, 20], got 99",
       'f.yaml:4:36: plugins[2].builtin: unknown built-in plugin "nope" (expected one of: xdp, kernel, artifact, xdp-drop, webhook, alert-log)',
-      "f.yaml:5:5: plugins[3]: expected exactly one of 'builtin' (an in-process plugin) or 'external' (a gRPC address)",
+      "f.yaml:5:5: plugins[3]: expected exactly one of 'builtin' (a built-in plugin), 'module' (a plugin module run in process) or 'external' (a gRPC address)",
       'f.yaml:7:15: pipeline.models[1]: no plugin with id "zz" (defined: a, b, c)',
       "f.yaml:10:8: control.tcp: TCP needs authentication: expected 'token' / 'token_file' (bearer token) or 'tls.client_ca' (mTLS)",
     ]);
