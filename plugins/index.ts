@@ -3,6 +3,7 @@
 // README, tests) and one line here.
 import { catalogOf } from "../core/host/catalog.ts";
 import { xdpExtractor } from "./extractors/xdp/index.ts";
+import { pcapExtractor } from "./extractors/pcap/index.ts";
 import { modelsArtifactLoader } from "./models/artifact/loader.ts";
 import { artifactModel } from "./models/artifact/index.ts";
 import { kernelModel } from "./models/kernel/index.ts";
@@ -12,6 +13,7 @@ import { xdpDrop } from "./responders/xdp-drop/index.ts";
 
 export const BUILTINS = {
   xdp: xdpExtractor,
+  pcap: pcapExtractor,
   kernel: kernelModel,
   artifact: artifactModel,
   "xdp-drop": xdpDrop,
@@ -22,6 +24,7 @@ export const BUILTINS = {
 /** Each built-in's folder, for `xids plugins` and the catalog test. */
 export const BUILTIN_FOLDERS: Record<keyof typeof BUILTINS, string> = {
   xdp: "plugins/extractors/xdp",
+  pcap: "plugins/extractors/pcap",
   kernel: "plugins/models/kernel",
   artifact: "plugins/models/artifact",
   "xdp-drop": "plugins/responders/xdp-drop",
