@@ -18,11 +18,11 @@ export interface PluginServer {
 
 /** With `artifacts`, Update loads and checks the artifact and hands it to api.update; without it
  *  (or without api.update) Update answers UNIMPLEMENTED. */
-/** Configure for any API: UNIMPLEMENTED when the plugin takes no configuration. */
+/** Configure for any API: UNIMPLEMENTED when the plugin takes none; its throw is INVALID_ARGUMENT. */
 function configureOf(api: { configure?(id: string, config: unknown): Promise<void> }) {
   return unary(async (req: ConfigureRequest) => {
     if (!api.configure) throw new RpcError(grpc.status.UNIMPLEMENTED, "this plugin takes no configuration");
-    await api.configure(req.pluginId, JSON.parse(req.configJson || "{}"));
+    await api.configure(req.pluginId, JSON.parse(req.configJson || "{}")).catch((e: Error) => Promise.reject(e instanceof RpcError ? e : new RpcError(grpc.status.INVALID_ARGUMENT, e.message)));
     return ConfigureResponse.create();
   });
 }

@@ -36,6 +36,8 @@ export interface ConformanceOptions {
   timeoutMs?: number;
   /** Expected kind; default: whatever Describe says. */
   kind?: "model" | "responder" | "extractor";
+  /** The plugin's config (what its `config:` entry would hold), sent with Configure first. */
+  config?: unknown;
 }
 
 /** Realistic flow records: a TCP request, a UDP exchange, a TCP probe, an ICMP echo, IPv6. */
@@ -143,12 +145,15 @@ export async function runConformance(address: string, opts: ConformanceOptions =
       const h = await call(c.health.bind(c), HealthRequest.create(), { timeoutMs });
       expect(h.status === HealthResponse_Status.STATUS_SERVING, `status ${HealthResponse_Status[h.status]} (${h.message})`);
     });
-    await check("Configure with an empty config is taken (or UNIMPLEMENTED: the plugin takes none)", async () => {
-      return call((c as ModelBackendClient).configure.bind(c), ConfigureRequest.create({ pluginId: "conformance", configJson: "{}" }), { timeoutMs }).then(
+    // With a config: it must be taken. Without: taken, UNIMPLEMENTED (takes none) or refused with a reason.
+    await check(opts.config ? "Configure takes the given config" : "Configure answers an empty config (taken, UNIMPLEMENTED, or INVALID_ARGUMENT with the reason)", async () => {
+      const configJson = JSON.stringify(opts.config ?? {});
+      return call((c as ModelBackendClient).configure.bind(c), ConfigureRequest.create({ pluginId: "conformance", configJson }), { timeoutMs }).then(
         () => "taken",
         (e: grpc.ServiceError) => {
-          if (e.code !== grpc.status.UNIMPLEMENTED) throw e;
-          return "UNIMPLEMENTED";
+          const ok = !opts.config && (e.code === grpc.status.UNIMPLEMENTED || (e.code === grpc.status.INVALID_ARGUMENT && e.details !== ""));
+          if (!ok) throw e;
+          return `${grpc.status[e.code]}${e.details ? `: ${e.details}` : ""}`;
         },
       );
     });
