@@ -62,22 +62,15 @@ export const NUM_FLOW_FEATURES = 22;
 /** Its source's context at flow end (FEATURES.md 22..31). */
 export const NUM_CONTEXT_FEATURES = 10;
 export const NUM_FEATURES = NUM_FLOW_FEATURES + NUM_CONTEXT_FEATURES;
+/** FlowRecord.feature_set by feature count: the flow's own (FEATURES.md 0..21), or with its source's context. */
+export const FEATURE_SETS: Readonly<Record<number, string>> = { [NUM_FLOW_FEATURES]: "xids.features.v1", [NUM_FEATURES]: "xids.features.v2" };
 export const MAX_VLAN = 2;
 export const MAX_IPV6_EXT = 8;
 export const MAX_HDR_OFF = 1024;
 export const MAX_BLOCK_REASONS = 16;
 export const SWEEP_MAGIC = 0x58534550;
 
-export const EndReason = {
-  none: 0,
-  fin: 1,
-  rst: 2,
-  idle: 3,
-  active: 4,
-  early: 5,
-  overflow: 6,
-  eoc: 7,
-} as const;
+export const EndReason = { none: 0, fin: 1, rst: 2, idle: 3, active: 4, early: 5, overflow: 6, eoc: 7 } as const;
 export type EndReasonName = keyof typeof EndReason;
 export const END_REASON_NAMES: readonly EndReasonName[] = ["none", "fin", "rst", "idle", "active", "early", "overflow", "eoc"];
 
@@ -149,17 +142,7 @@ export const FL_SYN0 = 0x04;
 export const FL_ACK = 0x08;
 
 /** enum xids_block_action: what the data plane did about a record's source after its verdict. */
-export const BlockAction = {
-  none: 0,
-  blocked: 1,
-  not_yet: 2,
-  allowed: 3,
-  never: 4,
-  failed: 5,
-  alert: 6,
-  lone_packet: 7,
-  exempt: 8,
-} as const;
+export const BlockAction = { none: 0, blocked: 1, not_yet: 2, allowed: 3, never: 4, failed: 5, alert: 6, lone_packet: 7, exempt: 8 } as const;
 
 /** One ended flow, forward orientation (struct xids_flow_record, decoded). */
 export interface FlowRecord {

@@ -13,6 +13,7 @@ import { kindEnum, kindName } from "../config/plugin-kinds.ts";
 import type { ScopedLogger } from "../util/log.ts";
 import type { ApiByKind, Deps, PluginKindName, PluginRegistration, ResolvedDeps } from "../plugin-api/types.ts";
 import { PLUGIN_API } from "../plugin-api/info.ts";
+import { FEATURE_SETS } from "../ebpf/abi.ts";
 import { importPlugin, type Catalog } from "./catalog.ts";
 import { validate } from "../config/schema.ts";
 import { ProcessSupervisor } from "./supervisor.ts";
@@ -185,6 +186,7 @@ export class PluginHost {
         const info = await withTimeout(remote.describe(), Math.max(50, Math.min(entry.timeout_ms, until - Date.now())), "describe");
         if (info.kind !== kindEnum(entry.kind)) throw new Error(`Describe says kind ${kindName(info.kind)}, config says ${entry.kind}`);
         if (info.api !== PLUGIN_API && !info.api.startsWith(`${PLUGIN_API}.`)) throw new Error(`Describe says contract "${info.api}", this core speaks ${PLUGIN_API} (and its minor versions ${PLUGIN_API}.N)`);
+        if (info.featureSet && !Object.values(FEATURE_SETS).includes(info.featureSet)) throw new Error(`Describe says feature set "${info.featureSet}", this core's records carry ${Object.values(FEATURE_SETS).join(" or ")}`);
         log.info(`connected to ${ext.address}: ${info.id} ${info.version}`);
         break;
       } catch (err) {

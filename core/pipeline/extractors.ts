@@ -7,6 +7,7 @@ import type { FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 import type { PluginHost } from "../host/host.ts";
 import { throttled, type ScopedLogger } from "../util/log.ts";
 import { recordViolation } from "./contract.ts";
+import { FEATURE_SETS } from "../ebpf/abi.ts";
 
 const REOPEN_MS = 500;
 let nextId = 1;
@@ -28,6 +29,7 @@ export function openExtractorStreams(host: PluginHost, sink: (r: FlowRecord) => 
           const why = recordViolation(r);
           if (why) return (host.fault(id, `record refused: ${why}`), warn(id, `extractor ${id}: record refused: ${why}`));
           r.id = nextId++;
+          r.featureSet ||= FEATURE_SETS[r.features.length]!;
           if (!r.source) r.source = id;
           sink(r);
         },

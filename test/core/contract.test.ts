@@ -188,6 +188,7 @@ describe("the core refuses what breaks the plugin contract", () => {
       [{ ...good, dstAddr: "2001:2::1" }, /dst_addr "2001:2::1" is not an IPv4 address/],
       [{ ...good, features: [1, 2, 3] }, /3 features \(bpf\/FEATURES.md: 22 of the flow, or 32 with its source's context\)/],
       [{ ...good, protocol: 300 }, /protocol 300 \/ ports \d+, \d+ out of range/],
+      [{ ...good, featureSet: "xids.features.v2" }, /feature_set "xids.features.v2" with 22 features \(that count is xids.features.v1\)/],
     ];
     // What the wire cannot even carry (a NaN in a uint64) is refused by the same check in process.
     const inProcess: [FlowRecord, RegExp][] = [[{ ...good, features: good.features.map((f, i) => (i === 5 ? Number.NaN : f)) }, /feature 5 is NaN/]];
@@ -202,8 +203,11 @@ describe("the core refuses what breaks the plugin contract", () => {
     const srv = await servePlugin(`unix:${dir.file("x.sock")}`, { extractor });
     const lines: string[] = [];
     const agent = await agentWith(dir, [{ id: "noisy", kind: "extractor", external: { address: srv.address } }], lines);
+    const received: FlowRecord[] = [];
+    agent.pipeline.onFlow((r) => received.push(r));
     try {
       await waitFor("the good record", () => agent.counters.flowsReceived === 1, 5_000);
+      expect(received.map((r) => [r.featureSet, r.source])).toEqual([["xids.features.v1", "noisy"]]); // named by its count, stamped with its source
       await waitFor("every refusal counted", () => agent.host.status().find((p) => p.id === "noisy")!.errors === garbage.length, 5_000);
       const warns = lines.filter((l) => l.includes("extractor noisy: record refused"));
       expect(warns.length).toBe(1); // the first reason; the rest are held back, not lost from the count

@@ -153,6 +153,27 @@ describe("plugin host", () => {
     }
   });
 
+  test("an external model reading a feature set the core's records do not carry is refused at start", async () => {
+    using dir = new TempDir();
+    for (const [featureSet, ok] of [["xids.features.v9", false], ["xids.features.v2", true], ["xids.features.v1", true], ["", true]] as const) {
+      const model = { describe: async () => ({ ...pluginInfo("m", "model", "1", ""), featureSet }), health: async () => serving(), classify: async () => [] };
+      const srv = await servePlugin(`unix:${dir.file(`m${featureSet || "any"}.sock`)}`, { model });
+      const host = new PluginHost({
+        entries: entries([{ id: "m", kind: "model", external: { address: srv.address, start_timeout_ms: 2_000 }, on_start_failure: "abort" }]),
+        catalog: { get: () => undefined, names: () => [] },
+        services: testServices(),
+        log: quietLog,
+      });
+      try {
+        if (ok) await host.start();
+        else await expect(host.start()).rejects.toThrow('plugin "m" failed to start: Describe says feature set "xids.features.v9", this core\'s records carry xids.features.v1 or xids.features.v2');
+      } finally {
+        await host.stop();
+        await srv.close();
+      }
+    }
+  });
+
   test("an external plugin process that dies is reported and restarted with backoff", async () => {
     using dir = new TempDir();
     const sock = dir.file("ext.sock");

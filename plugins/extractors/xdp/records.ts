@@ -1,6 +1,6 @@
 // A flow record as the kernel writes it (struct xids_flow_record) turned into the bus's FlowRecord.
 import { FlowRecord } from "../../../proto/gen/xids/plugin/v1/common.ts";
-import type { FlowRecord as KernelRecord } from "../../../core/ebpf/abi.ts";
+import { FEATURE_SETS, type FlowRecord as KernelRecord } from "../../../core/ebpf/abi.ts";
 import { formatIp } from "../../../core/util/net.ts";
 
 export function toBusRecord(r: KernelRecord, source: string): FlowRecord {
@@ -21,6 +21,7 @@ export function toBusRecord(r: KernelRecord, source: string): FlowRecord {
     kernelEvidence: r.evidence,
     kernelBlockError: r.blockError,
     features: r.features.map(Number),
+    featureSet: FEATURE_SETS[r.features.length] ?? "",
     source,
   });
 }

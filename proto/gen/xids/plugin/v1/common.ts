@@ -223,6 +223,12 @@ export interface FlowRecord {
   kernelEvidence: number;
   /** KERNEL_BLOCK_FAILED: the negative errno of the refused block-list update. */
   kernelBlockError: number;
+  /**
+   * What `features` are, by name and order: "xids.features.v2" (bpf/FEATURES.md 0..31: the flow's
+   * 22 and its source's context) or "xids.features.v1" (0..21 only). "" from an extractor: the
+   * core names it by the count.
+   */
+  featureSet: string;
 }
 
 /** The answer of a model for one flow record. */
@@ -250,6 +256,11 @@ export interface PluginInfo {
   /** The plugin contract it implements, e.g. "xids.plugin.v1". */
   api: string;
   properties: { [key: string]: string };
+  /**
+   * Models: the feature set its inputs index into (FlowRecord.feature_set), "" = any. The core
+   * refuses a model whose feature set its records do not carry.
+   */
+  featureSet: string;
 }
 
 export interface PluginInfo_PropertiesEntry {
@@ -340,6 +351,7 @@ function createBaseFlowRecord(): FlowRecord {
     kernelBlock: 0,
     kernelEvidence: 0,
     kernelBlockError: 0,
+    featureSet: "",
   };
 }
 
@@ -402,6 +414,9 @@ export const FlowRecord: MessageFns<FlowRecord> = {
     }
     if (message.kernelBlockError !== 0) {
       writer.uint32(144).int32(message.kernelBlockError);
+    }
+    if (message.featureSet !== "") {
+      writer.uint32(154).string(message.featureSet);
     }
     return writer;
   },
@@ -573,6 +588,14 @@ export const FlowRecord: MessageFns<FlowRecord> = {
             message.kernelBlockError = reader.int32();
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.featureSet = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -659,6 +682,11 @@ export const FlowRecord: MessageFns<FlowRecord> = {
         : isSet(object.kernel_block_error)
         ? globalThis.Number(object.kernel_block_error)
         : 0,
+      featureSet: isSet(object.featureSet)
+        ? globalThis.String(object.featureSet)
+        : isSet(object.feature_set)
+        ? globalThis.String(object.feature_set)
+        : "",
     };
   },
 
@@ -718,6 +746,9 @@ export const FlowRecord: MessageFns<FlowRecord> = {
     if (message.kernelBlockError !== 0) {
       obj.kernelBlockError = Math.round(message.kernelBlockError);
     }
+    if (message.featureSet !== "") {
+      obj.featureSet = message.featureSet;
+    }
     return obj;
   },
 
@@ -744,6 +775,7 @@ export const FlowRecord: MessageFns<FlowRecord> = {
     message.kernelBlock = object.kernelBlock ?? 0;
     message.kernelEvidence = object.kernelEvidence ?? 0;
     message.kernelBlockError = object.kernelBlockError ?? 0;
+    message.featureSet = object.featureSet ?? "";
     return message;
   },
 };
@@ -938,7 +970,7 @@ export const DescribeRequest: MessageFns<DescribeRequest> = {
 };
 
 function createBasePluginInfo(): PluginInfo {
-  return { id: "", kind: 0, version: "", description: "", api: "", properties: {} };
+  return { id: "", kind: 0, version: "", description: "", api: "", properties: {}, featureSet: "" };
 }
 
 export const PluginInfo: MessageFns<PluginInfo> = {
@@ -961,6 +993,9 @@ export const PluginInfo: MessageFns<PluginInfo> = {
     globalThis.Object.entries(message.properties).forEach(([key, value]: [string, string]) => {
       PluginInfo_PropertiesEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
     });
+    if (message.featureSet !== "") {
+      writer.uint32(58).string(message.featureSet);
+    }
     return writer;
   },
 
@@ -1028,6 +1063,14 @@ export const PluginInfo: MessageFns<PluginInfo> = {
             }
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.featureSet = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1061,6 +1104,11 @@ export const PluginInfo: MessageFns<PluginInfo> = {
           {},
         )
         : {},
+      featureSet: isSet(object.featureSet)
+        ? globalThis.String(object.featureSet)
+        : isSet(object.feature_set)
+        ? globalThis.String(object.feature_set)
+        : "",
     };
   },
 
@@ -1090,6 +1138,9 @@ export const PluginInfo: MessageFns<PluginInfo> = {
         });
       }
     }
+    if (message.featureSet !== "") {
+      obj.featureSet = message.featureSet;
+    }
     return obj;
   },
 
@@ -1112,6 +1163,7 @@ export const PluginInfo: MessageFns<PluginInfo> = {
       },
       {},
     );
+    message.featureSet = object.featureSet ?? "";
     return message;
   },
 };
