@@ -69,7 +69,7 @@ export class Agent implements ObserveSource {
       ...(opts.artifacts ? { [coreServices.artifacts.id]: () => opts.artifacts } : {}),
     };
     const moduleBase = opts.configPath ? dirname(resolve(opts.configPath)) : process.cwd();
-    this.host = new PluginHost({ entries: config.plugins, catalog: opts.catalog, services: (id, pluginId) => services[id]?.(pluginId), log, moduleBase });
+    this.host = new PluginHost({ entries: config.plugins, catalog: opts.catalog, services: (id, pluginId) => services[id]?.(pluginId), log, moduleBase, configFile: opts.configPath });
     this.pipeline = new Pipeline(config.pipeline, this.host, log.child("pipeline"));
     this.pipeline.onFlow((r) => this.watch.publishFlow(r));
     this.pipeline.onDetection((d) => {

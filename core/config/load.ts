@@ -126,6 +126,14 @@ function locate(issue: ConfigIssue, doc: Document, lc: LineCounter): void {
   }
 }
 
+/** Puts each issue at its line and column in `file` (issues found after loading, e.g. at start). */
+export function locateIn(file: string, issues: ConfigIssue[]): ConfigIssue[] {
+  const lc = new LineCounter();
+  const doc = parseDocument(readFileSync(file, "utf8"), { lineCounter: lc });
+  for (const issue of issues) locate(issue, doc, lc);
+  return issues;
+}
+
 export function loadConfigFile(file: string, builtins?: BuiltinCatalog): XidsConfig {
   let text: string;
   try {

@@ -5,29 +5,17 @@ import { defineStruct } from "../../native/struct.ts";
 
 export const BPF_OBJECT = "bpf/build/xids.bpf.o";
 
+/** The maps user space opens by name; localAddrs: this host's own addresses (never blocked);
+ *  evidence: the block policy's verdicts per source; stages: the tail calls (bpf/classify.h). */
 export const MAPS = {
-  flows4: "flows4",
-  flows6: "flows6",
-  blocklist: "blocklist",
-  allow4: "allow4",
-  allow6: "allow6",
-  /** this host's own addresses: never blocked */
-  localAddrs: "local_addrs",
-  counters: "counters",
-  events: "events",
-  scratch: "scratch",
-  srcctx: "srcctx",
-  /** the block policy's verdicts per source (bpf/classify.h) */
-  evidence: "evidence",
-  /** the tail-call stages (bpf/classify.h); the data plane's own sweep is stage SWEEP */
-  stages: "classify_progs",
+  flows4: "flows4", flows6: "flows6", blocklist: "blocklist", allow4: "allow4", allow6: "allow6", localAddrs: "local_addrs",
+  counters: "counters", events: "events", scratch: "scratch", srcctx: "srcctx", evidence: "evidence", stages: "classify_progs",
 } as const;
 
 export const PROGRAMS = { xdp: "xids_xdp", sweep: "xids_sweep", selfSweep: "xids_self_sweep" } as const;
 
 /** enum xids_stage: the data plane installs SWEEP; the kernel model plugin ENTRY and LAYER. */
 export const STAGE_SWEEP = 2;
-
 
 export const TEST_CLOCK_GLOBAL = "test_clock_ns";
 
@@ -44,15 +32,11 @@ export interface DataPlaneConfig {
   tailAbsorbNs: bigint;
 }
 
+/** The object's own defaults (xids.bpf.c): CICFlowMeter's 60 s idle and 120 s active timeouts. */
 export const DEFAULT_CONFIG: DataPlaneConfig = {
-  idleTimeoutNs: 60_000_000_000n,
-  activeTimeoutNs: 120_000_000_000n,
-  earlyEndPkts: 0,
-  dropMalformed: false,
-  trackFlows: true,
-  tailAbsorbNs: 5_000_000_000n,
+  idleTimeoutNs: 60_000_000_000n, activeTimeoutNs: 120_000_000_000n, earlyEndPkts: 0,
+  dropMalformed: false, trackFlows: true, tailAbsorbNs: 5_000_000_000n,
 };
-
 
 /** cfg_model_action: what an in-kernel attack verdict does. */
 export const ModelAction = { ALERT: 0, BLOCK: 1 } as const;

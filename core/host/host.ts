@@ -16,6 +16,8 @@ import { PLUGIN_API } from "../plugin-api/info.ts";
 import { FEATURE_SETS } from "../ebpf/abi.ts";
 import { importPlugin, type Catalog } from "./catalog.ts";
 import { validate } from "../config/schema.ts";
+import { ConfigError, locateIn } from "../config/load.ts";
+import { Ajv } from "ajv";
 import { ProcessSupervisor } from "./supervisor.ts";
 
 export type PluginState = "starting" | "running" | "degraded" | "restarting" | "stopped" | "failed";
@@ -76,6 +78,8 @@ export interface HostOptions {
   log: ScopedLogger;
   /** Where a relative `module:` path starts (the config file's folder); default the working directory. */
   moduleBase?: string;
+  /** The config file, to put problems found at start at their line. */
+  configFile?: string;
   /** How often external plugins are health-checked. */
   healthIntervalMs?: number;
   onStateChange?(id: string, state: PluginState, detail: string): void;
@@ -180,7 +184,7 @@ export class PluginHost {
     };
     // Ready when Describe answers with the right kind.
     const until = Date.now() + ext.start_timeout_ms;
-    let lastErr = "";
+    let lastErr = "", schema = "";
     for (;;) {
       try {
         const info = await withTimeout(remote.describe(), Math.max(50, Math.min(entry.timeout_ms, until - Date.now())), "describe");
@@ -188,6 +192,7 @@ export class PluginHost {
         if (info.api !== PLUGIN_API && !info.api.startsWith(`${PLUGIN_API}.`)) throw new Error(`Describe says contract "${info.api}", this core speaks ${PLUGIN_API} (and its minor versions ${PLUGIN_API}.N)`);
         if (info.featureSet && !Object.values(FEATURE_SETS).includes(info.featureSet)) throw new Error(`Describe says feature set "${info.featureSet}", this core's records carry ${Object.values(FEATURE_SETS).join(" or ")}`);
         log.info(`connected to ${ext.address}: ${info.id} ${info.version}`);
+        schema = info.configSchema;
         break;
       } catch (err) {
         lastErr = (err as Error).message;
@@ -197,12 +202,18 @@ export class PluginHost {
       if (slot.supervisor && !slot.supervisor.running && slot.supervisor.lastExit) throw new Error(`process ${slot.supervisor.lastExit} before it was ready`);
       await Bun.sleep(50);
     }
-    await this.configure(slot, remote);
+    await this.configure(slot, remote, schema);
   }
 
-  /** Hands an external plugin its entry's `config:`; a refusal fails the start with its reason. */
-  private async configure(slot: Slot, remote: ApiByKind[PluginKindName]): Promise<void> {
+  /** Checks an external plugin's `config:` against the schema it publishes, then hands it over;
+   *  a problem or a refusal fails the start with its reason (and file:line). */
+  private async configure(slot: Slot, remote: ApiByKind[PluginKindName], schema: string): Promise<void> {
     const config = slot.entry.config ?? {};
+    const check = schema ? new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(schema)) : null;
+    if (check && !check(config)) {
+      const issues = check.errors!.map((e) => ({ path: `plugins[${this.opts.entries.indexOf(slot.entry)}].config${e.instancePath.replace(/\/([^/]+)/g, (_, k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`))}`, message: e.message ?? "invalid" }));
+      throw new ConfigError(this.opts.configFile ? locateIn(this.opts.configFile, issues) : issues, this.opts.configFile);
+    }
     await withTimeout(remote.configure!(slot.entry.id, config), slot.entry.timeout_ms, "configure").catch((err: Error) => {
       // UNIMPLEMENTED: it takes no configuration, which is fine when it is given none.
       if (/UNIMPLEMENTED/.test(err.message) && Object.keys(config as object).length === 0) return;

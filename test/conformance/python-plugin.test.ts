@@ -80,6 +80,7 @@ control: { socket: ${sock} }
       const direct = new ModelBackendClient(`unix:${py}`, grpc.credentials.createInsecure());
       const info = await call(direct.describe.bind(direct), DescribeRequest.create(), { timeoutMs: 5_000 }).finally(() => direct.close());
       expect(info.properties.probe_max_packets).toBe("2");
+      expect(JSON.parse(info.configSchema)).toMatchObject({ properties: { probe_max_packets: { type: "integer", minimum: 1 } } });
       // Benign first: datagrams with payload. Then one probe: a SYN to a closed port (the RST
       // goes out, XDP sees only the SYN: one TCP packet, no payload).
       await hosts.client.exec([BUN, join(REPO, "test/core/udp-send.ts"), hosts.clientIp, hosts.serverIp, "5600", "5"], { timeoutMs: 10_000 });

@@ -4,12 +4,13 @@
 // the plugin (status and xids_plugin_errors_total) and logged at warn with the plugin and reason.
 import { describe, expect, test } from "bun:test";
 import { Agent } from "../../core/agent/agent.ts";
-import { checkConfig } from "../../core/config/load.ts";
+import { checkConfig, loadConfigFile } from "../../core/config/load.ts";
 import { servePlugin, type PluginServer } from "../../core/bus/serve.ts";
 import { MemoryDataPlane } from "../../core/ebpf/memory-dataplane.ts";
 import type { FlowRecord } from "../../core/plugin-api/types.ts";
 import { pluginInfo, serving } from "../../core/plugin-api/info.ts";
 import { createLogger } from "../../core/util/log.ts";
+import { quietLog } from "./util.ts";
 import { builtins } from "../../plugins/index.ts";
 import { Classification, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { Ack, type Detection } from "../../proto/gen/xids/plugin/v1/responder.ts";
@@ -18,6 +19,7 @@ import { BUN, REPO, TempDir, startBuiltin, waitFor } from "./util.ts";
 import { connectControl } from "../../core/control/client.ts";
 import { artifactModel } from "../../plugins/models/artifact/index.ts";
 import { join } from "node:path";
+import { writeFileSync } from "node:fs";
 
 type Answer = (records: FlowRecord[]) => Classification[];
 
@@ -92,6 +94,36 @@ describe("configuration for external plugins (Configure)", () => {
     );
     expect(refused).toBe('plugin "rule" failed to start: Configure refused its config: attack_ports: expected a list of ports (0..65535) (on_start_failure: abort)');
   }, 30_000);
+
+  test("a config that breaks the JSON Schema the plugin publishes is refused before Configure, each problem at its file:line", async () => {
+    using dir = new TempDir();
+    let configured = 0;
+    const schema = { type: "object", properties: { url: { type: "string" }, retries: { type: "integer", minimum: 0 } }, required: ["url"], additionalProperties: false };
+    const responder = {
+      describe: async () => ({ ...pluginInfo("hook", "responder", "1", ""), configSchema: JSON.stringify(schema) }),
+      health: async () => serving(),
+      configure: async () => void configured++,
+      handle: async () => Ack.create({ accepted: true }),
+    };
+    const srv = await servePlugin(`unix:${dir.file("r.sock")}`, { responder });
+    const file = dir.file("xids.yaml");
+    const write = (config: string) =>
+      writeFileSync(file, `control: { socket: ${dir.file("ctl.sock")} }\ndataplane: { state_dir: ${dir.path} }\nplugins:\n  - id: hook\n    kind: responder\n    external: { address: "${srv.address}" }\n    config: ${config}\n`);
+    const start = () => Agent.start(loadConfigFile(file, builtins.catalog), { ...builtins, configPath: file, dataplane: new MemoryDataPlane(), log: quietLog }).then(async (a) => (await a.stop(), "started"), (e: Error) => e.message);
+    try {
+      write("{ url: 42, retries: -1 }");
+      const err = await start();
+      expect(err).toContain(`plugin "hook" failed to start: invalid configuration ${file}:`);
+      expect(err).toContain(`${file}:7:20: plugins[0].config.url: must be string`);
+      expect(err).toContain(`${file}:7:33: plugins[0].config.retries: must be >= 0`);
+      expect(configured).toBe(0); // refused before the plugin saw it
+      write('{ url: "http://127.0.0.1:9/x" }');
+      expect(await start()).toBe("started");
+      expect(configured).toBe(1);
+    } finally {
+      await srv.close();
+    }
+  });
 
   test("a config for a plugin that takes none is refused, not dropped", async () => {
     using dir = new TempDir();

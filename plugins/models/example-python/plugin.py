@@ -93,6 +93,8 @@ def main() -> int:
                 id="example-python", kind=common.PLUGIN_KIND_MODEL, version="1", api=CONTRACT,
                 description="lone TCP packets without payload are attacks (an example)",
                 properties={"model": state["model"], "model_version": str(state["version"]), "probe_max_packets": str(state["probe_max_packets"])},
+                # The core checks the entry's config: against this before Configure (file:line errors).
+                config_schema=json.dumps({"type": "object", "properties": {"probe_max_packets": {"type": "integer", "minimum": 1}}, "additionalProperties": False}),
             )
 
         def Configure(self, request, context):

@@ -261,6 +261,12 @@ export interface PluginInfo {
    * refuses a model whose feature set its records do not carry.
    */
   featureSet: string;
+  /**
+   * The JSON Schema (draft 2020-12) of the plugin's `config:`, "" = none. The core checks the
+   * entry's config against it before Configure, and refuses the start with each problem at its
+   * file:line.
+   */
+  configSchema: string;
 }
 
 export interface PluginInfo_PropertiesEntry {
@@ -970,7 +976,7 @@ export const DescribeRequest: MessageFns<DescribeRequest> = {
 };
 
 function createBasePluginInfo(): PluginInfo {
-  return { id: "", kind: 0, version: "", description: "", api: "", properties: {}, featureSet: "" };
+  return { id: "", kind: 0, version: "", description: "", api: "", properties: {}, featureSet: "", configSchema: "" };
 }
 
 export const PluginInfo: MessageFns<PluginInfo> = {
@@ -995,6 +1001,9 @@ export const PluginInfo: MessageFns<PluginInfo> = {
     });
     if (message.featureSet !== "") {
       writer.uint32(58).string(message.featureSet);
+    }
+    if (message.configSchema !== "") {
+      writer.uint32(66).string(message.configSchema);
     }
     return writer;
   },
@@ -1071,6 +1080,14 @@ export const PluginInfo: MessageFns<PluginInfo> = {
             message.featureSet = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.configSchema = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1109,6 +1126,11 @@ export const PluginInfo: MessageFns<PluginInfo> = {
         : isSet(object.feature_set)
         ? globalThis.String(object.feature_set)
         : "",
+      configSchema: isSet(object.configSchema)
+        ? globalThis.String(object.configSchema)
+        : isSet(object.config_schema)
+        ? globalThis.String(object.config_schema)
+        : "",
     };
   },
 
@@ -1141,6 +1163,9 @@ export const PluginInfo: MessageFns<PluginInfo> = {
     if (message.featureSet !== "") {
       obj.featureSet = message.featureSet;
     }
+    if (message.configSchema !== "") {
+      obj.configSchema = message.configSchema;
+    }
     return obj;
   },
 
@@ -1164,6 +1189,7 @@ export const PluginInfo: MessageFns<PluginInfo> = {
       {},
     );
     message.featureSet = object.featureSet ?? "";
+    message.configSchema = object.configSchema ?? "";
     return message;
   },
 };
