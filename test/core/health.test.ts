@@ -24,6 +24,13 @@ async function agentWith(dir: TempDir, plugins: object[]): Promise<Agent> {
   return Agent.start(r.config, { ...builtins, dataplane: new MemoryDataPlane(), log: quietLog });
 }
 
+/** The model is back in service: a batch of sample flows is classified. */
+async function expectClassifies(agent: Agent): Promise<void> {
+  for (const r of sampleRecords(1)) agent.ingest(r);
+  await agent.whenIdle();
+  expect(agent.counters.flowsClassified).toBe(5);
+}
+
 describe("plugin health", () => {
   test("a NOT_SERVING model receives no records until it serves again", async () => {
     using dir = new TempDir();
@@ -77,9 +84,7 @@ describe("plugin health", () => {
         alive = false;
       }
       expect(alive).toBe(false); // the hung process is gone, not left behind
-      for (const r of sampleRecords(1)) agent.ingest(r);
-      await agent.whenIdle();
-      expect(agent.counters.flowsClassified).toBe(5);
+      await expectClassifies(agent);
     } finally {
       await agent.stop();
     }
@@ -96,9 +101,7 @@ describe("plugin health", () => {
       expect(agent.host.status()[0]!.lastError).toContain("process exited with code 7 before it was ready");
       writeFileSync(ready, "");
       await waitFor("the retried start", () => agent.host.status()[0]!.state === "running", 15_000);
-      for (const r of sampleRecords(1)) agent.ingest(r);
-      await agent.whenIdle();
-      expect(agent.counters.flowsClassified).toBe(5);
+      await expectClassifies(agent);
     } finally {
       await agent.stop();
     }

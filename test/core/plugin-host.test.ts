@@ -128,6 +128,24 @@ describe("plugin host", () => {
     }
   });
 
+  /** Serves `apis` at a fresh socket, starts a host with one external entry for it, stops both;
+   *  resolves to "started" or the start's error message. */
+  async function startExternal(dir: TempDir, kind: "model" | "responder", apis: Parameters<typeof servePlugin>[1]): Promise<string> {
+    const srv = await servePlugin(`unix:${dir.file(`${kind}-${Math.random().toString(36).slice(2)}.sock`)}`, apis);
+    const host = new PluginHost({
+      entries: entries([{ id: "p", kind, external: { address: srv.address, start_timeout_ms: 2_000 }, on_start_failure: "abort" }]),
+      catalog: { get: () => undefined, names: () => [] },
+      services: testServices(),
+      log: quietLog,
+    });
+    try {
+      return await host.start().then(() => "started", (e: Error) => e.message);
+    } finally {
+      await host.stop();
+      await srv.close();
+    }
+  }
+
   test("an external plugin speaking another contract version is refused at start, with both versions named", async () => {
     using dir = new TempDir();
     const responder = (api: string) => ({
@@ -136,20 +154,9 @@ describe("plugin host", () => {
       handle: async () => Ack.create({ accepted: true }),
     });
     for (const [api, ok] of [["xids.plugin.v9", false], ["", false], ["xids.plugin.v10", false], ["xids.plugin.v1", true], ["xids.plugin.v1.3", true]] as const) {
-      const srv = await servePlugin(`unix:${dir.file(`r${api || "none"}.sock`)}`, { responder: responder(api) });
-      const host = new PluginHost({
-        entries: entries([{ id: "r", kind: "responder", external: { address: srv.address, start_timeout_ms: 2_000 }, on_start_failure: "abort" }]),
-        catalog: { get: () => undefined, names: () => [] },
-        services: testServices(),
-        log: quietLog,
-      });
-      try {
-        if (ok) await host.start();
-        else await expect(host.start()).rejects.toThrow(`plugin "r" failed to start: Describe says contract "${api}", this core speaks xids.plugin.v1 (and its minor versions xids.plugin.v1.N)`);
-      } finally {
-        await host.stop();
-        await srv.close();
-      }
+      expect(await startExternal(dir, "responder", { responder: responder(api) })).toBe(
+        ok ? "started" : `plugin "p" failed to start: Describe says contract "${api}", this core speaks xids.plugin.v1 (and its minor versions xids.plugin.v1.N) (on_start_failure: abort)`,
+      );
     }
   });
 
@@ -157,20 +164,9 @@ describe("plugin host", () => {
     using dir = new TempDir();
     for (const [featureSet, ok] of [["xids.features.v9", false], ["xids.features.v2", true], ["xids.features.v1", true], ["", true]] as const) {
       const model = { describe: async () => ({ ...pluginInfo("m", "model", "1", ""), featureSet }), health: async () => serving(), classify: async () => [] };
-      const srv = await servePlugin(`unix:${dir.file(`m${featureSet || "any"}.sock`)}`, { model });
-      const host = new PluginHost({
-        entries: entries([{ id: "m", kind: "model", external: { address: srv.address, start_timeout_ms: 2_000 }, on_start_failure: "abort" }]),
-        catalog: { get: () => undefined, names: () => [] },
-        services: testServices(),
-        log: quietLog,
-      });
-      try {
-        if (ok) await host.start();
-        else await expect(host.start()).rejects.toThrow('plugin "m" failed to start: Describe says feature set "xids.features.v9", this core\'s records carry xids.features.v1 or xids.features.v2');
-      } finally {
-        await host.stop();
-        await srv.close();
-      }
+      expect(await startExternal(dir, "model", { model })).toBe(
+        ok ? "started" : 'plugin "p" failed to start: Describe says feature set "xids.features.v9", this core\'s records carry xids.features.v1 or xids.features.v2 (on_start_failure: abort)',
+      );
     }
   });
 
