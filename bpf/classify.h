@@ -467,7 +467,7 @@ static __always_inline int dt_walk(struct xdp_md *ctx, struct xids_infer_state *
 	return finish_record(ctx, st, XIDS_VERDICT_NONE, 0, 0, 0);
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int xids_cls_entry(struct xdp_md *ctx)
 {
 	struct xids_infer_state *st = infer_state_get();
@@ -579,7 +579,7 @@ static long neuron_pair(__u32 p, struct neuron_ctx *c)
 	return 0;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int xids_cls_layer(struct xdp_md *ctx)
 {
 	struct xids_infer_state *st = infer_state_get();
@@ -637,7 +637,7 @@ abort:
 
 /* Evaluation entry for BPF_PROG_TEST_RUN: the packet is a struct xids_eval_io holding a feature
  * vector; the same stages run on it and the result is written back into the packet. */
-SEC("xdp")
+SEC("xdp.frags")
 int xids_classify_eval(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;

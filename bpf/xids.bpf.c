@@ -850,7 +850,7 @@ static __always_inline int verdict(int action, __u64 len)
 	return action;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int xids_xdp(struct xdp_md *ctx)
 {
 	struct pkt p = {};
@@ -986,7 +986,7 @@ static __always_inline void sweep_flows(struct sweep_ctx *s)
 
 /* Run with BPF_PROG_TEST_RUN; the packet is a struct xids_sweep_cmd and gets the result back.
  * An XDP program (not SYSCALL) so it shares the flow-end path, and later the classifier. */
-SEC("xdp")
+SEC("xdp.frags")
 int xids_sweep(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -1016,7 +1016,7 @@ int xids_sweep(struct xdp_md *ctx)
 /* The data plane's own sweep (XIDS_STAGE_SWEEP, tail-called by a packet: maybe_self_sweep). It
  * ends what one chain of tail calls can classify after this one; when it found that many, the
  * next packet may sweep again at once, so a backlog drains at packet pace, not once a period. */
-SEC("xdp")
+SEC("xdp.frags")
 int xids_self_sweep(struct xdp_md *ctx)
 {
 	struct xids_infer_state *st = infer_state_get();

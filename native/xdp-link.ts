@@ -36,6 +36,11 @@ export class XdpLink implements Disposable {
       fd = call(() => native.xdpLinkCreate(prog.fd, ifindex, mode, netns));
     } catch (err) {
       const driverLacksNative = err instanceof NotSupportedError || (err instanceof BpfError && err.errno === 95);
+      // ERANGE: the interface's MTU is above what the driver's XDP takes for this program (a
+      // non-frags program above one page, or a driver without multi-buffer XDP).
+      if (err instanceof BpfError && err.errno === 34) {
+        throw new BpfError(`${err.message}: the MTU of ifindex ${ifindex} is too large for native XDP here (the driver has no multi-buffer XDP for it, or the program is not xdp.frags); lower the MTU or use generic mode`, err.op, 34);
+      }
       if (!(mode === "native" && opts.allowFallback && driverLacksNative)) throw err;
       mode = "generic";
       fd = call(() => native.xdpLinkCreate(prog.fd, ifindex, mode, netns));
