@@ -14,8 +14,8 @@
  * slot it waits until no CPU is inside an inference that started before the flip: each CPU's
  * infer_state.seq is odd exactly while an inference runs (see plugins/models/kernel/model-slots.ts).
  *
- * Needs from the includer: maps scratch (XIDS_MAX_PENDING records), events, blocklist, allow4,
- * allow6; helpers count() and now_ns(). Flows end into scratch (end_flow), and every program
+ * Needs from the includer: maps scratch (XIDS_MAX_PENDING records), events, blocklist,
+ * local_addrs; helpers count(), now_ns() and addr_allowed(). Flows end into scratch (end_flow), and every program
  * that can end flows returns through classify_pending().
  */
 
@@ -135,18 +135,6 @@ static __always_inline __u64 log2q8(__u64 x)
 	if (v >> 1) msb += 1;
 	frac = msb >= 8 ? (y >> (msb - 8)) & 255 : (y << (8 - msb)) & 255;
 	return ((__u64)msb << 8) | frac;
-}
-
-static __always_inline bool source_allowed(const struct xids_flow_record *r)
-{
-	if (r->family == 4) {
-		struct xids_lpm4_key lk = { .prefixlen = 32 };
-		__builtin_memcpy(lk.addr, r->src, 4);
-		return bpf_map_lookup_elem(&allow4, &lk) != NULL;
-	}
-	struct xids_lpm6_key lk = { .prefixlen = 128 };
-	__builtin_memcpy(lk.addr, r->src, 16);
-	return bpf_map_lookup_elem(&allow6, &lk) != NULL;
 }
 
 struct evict_ctx {
@@ -282,12 +270,9 @@ __noinline int xids_act_on_verdict(struct xids_flow_record *r)
 		return 0;
 	}
 	k.family = r->family;
-	if (r->family == 4)
-		__builtin_memcpy(k.addr, r->src, 4);
-	else
-		__builtin_memcpy(k.addr, r->src, 16);
+	__builtin_memcpy(k.addr, r->src, 16); /* an IPv4 source is zero-padded, as in the block list */
 	/* Allow-listed and local sources gather no evidence: nothing they do may block them. */
-	if (source_allowed(r)) {
+	if (addr_allowed(r->family, r->src)) {
 		r->block_action = attack ? XIDS_BLOCK_ALLOWED : XIDS_BLOCK_NONE;
 		return 0;
 	}

@@ -149,6 +149,20 @@ static __always_inline void count(__u32 idx, __u64 v)
 		*c += v; /* per-CPU slot: no atomics needed */
 }
 
+/* Whether a source address (16 bytes, IPv4 in the first 4) is on the allow list: the packet path
+ * and the verdict path (classify.h) ask the same question. */
+static __always_inline bool addr_allowed(__u8 family, const __u8 *addr)
+{
+	if (family == 4) {
+		struct xids_lpm4_key k = { .prefixlen = 32 };
+		__builtin_memcpy(k.addr, addr, 4);
+		return bpf_map_lookup_elem(&allow4, &k) != NULL;
+	}
+	struct xids_lpm6_key k = { .prefixlen = 128 };
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&allow6, &k) != NULL;
+}
+
 static __always_inline __u64 now_ns(void)
 {
 	if (cfg_use_test_clock) /* dead code when off: production pays nothing */
@@ -761,18 +775,6 @@ static __always_inline bool track_flow(const struct pkt *p, __u64 now_us)
 
 /* ---- allow / block ---- */
 
-static __always_inline bool allowed(const struct pkt *p)
-{
-	if (p->family == 4) {
-		struct xids_lpm4_key k = { .prefixlen = 32 };
-		__builtin_memcpy(k.addr, p->src, 4);
-		return bpf_map_lookup_elem(&allow4, &k) != NULL;
-	}
-	struct xids_lpm6_key k = { .prefixlen = 128 };
-	__builtin_memcpy(k.addr, p->src, 16);
-	return bpf_map_lookup_elem(&allow6, &k) != NULL;
-}
-
 /* Returns the block reason + 1 when the source is blocked, 0 otherwise. Expired entries are
  * removed here, lazily: no timer, and a never-seen-again source costs nothing. */
 static __always_inline __u32 blocked(const struct pkt *p, __u64 now)
@@ -830,8 +832,8 @@ static __always_inline int maybe_self_sweep(struct xdp_md *ctx, __u64 now, int p
 		return pkt_verdict;
 	if (__sync_val_compare_and_swap(&last_sweep_ns, seen, now) != seen)
 		return pkt_verdict;
-	st = infer_state_get();
-	if (!st || st->n_rec)
+	st = infer_state_get(); /* no flow ended on this packet: nothing is pending */
+	if (!st)
 		return pkt_verdict;
 	st->pkt_verdict = pkt_verdict;
 	bpf_tail_call(ctx, &classify_progs, XIDS_STAGE_SWEEP);
@@ -870,7 +872,7 @@ int xids_xdp(struct xdp_md *ctx)
 	 * packets and fragments whose fixed IP header was readable (no bypass by malformation). */
 	bool allow = false;
 	if (p.l3_ok) {
-		allow = allowed(&p);
+		allow = addr_allowed(p.family, p.src);
 		if (allow) {
 			count(XIDS_C_ALLOWED, 1);
 		} else {
