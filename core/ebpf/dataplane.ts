@@ -193,14 +193,12 @@ export class DataPlane implements Disposable {
 
   /** Blocks a source address. ttlNs 0 (default) blocks until unblocked. */
   block(addr: string, opts: { reason?: number; ttlNs?: bigint } = {}): void {
-    const a = parseIp(addr);
     const reason = opts.reason ?? 0;
     if (!Number.isInteger(reason) || reason < 0 || reason > 0xffffffff) throw new RangeError(`bad block reason ${reason}`);
     const ttl = opts.ttlNs ?? 0n;
-    const key = BlockKey.encode({ family: a.family, pad: new Uint8Array(3), addr: a.bytes });
     const now = this.now();
     const val = BlockVal.encode({ expires_ns: ttl > 0n ? now + ttl : 0n, reason, pad: 0, hits: 0n, added_ns: now, first_drop_ns: 0n });
-    this.coll.map(MAPS.blocklist).update(key, val);
+    this.coll.map(MAPS.blocklist).update(blockKey(addr), val);
   }
 
   /** Entries in the block list and its capacity. */
@@ -211,14 +209,13 @@ export class DataPlane implements Disposable {
   /** Replaces the never-block set of this host's own addresses (new ones in before old ones out). */
   setLocalAddresses(addrs: string[]): void {
     const m = this.coll.map(MAPS.localAddrs);
-    const want = new Map(addrs.map(parseIp).map((a) => BlockKey.encode({ family: a.family, pad: new Uint8Array(3), addr: a.bytes })).map((k) => [Buffer.from(k).toString("hex"), k]));
+    const want = new Map(addrs.map(blockKey).map((k) => [Buffer.from(k).toString("hex"), k]));
     for (const key of want.values()) m.update(key, new Uint8Array(4));
     for (const [k] of m.entries()) if (!want.has(Buffer.from(k).toString("hex"))) m.delete(k);
   }
 
   unblock(addr: string): boolean {
-    const a = parseIp(addr);
-    return this.coll.map(MAPS.blocklist).delete(BlockKey.encode({ family: a.family, pad: new Uint8Array(3), addr: a.bytes }));
+    return this.coll.map(MAPS.blocklist).delete(blockKey(addr));
   }
 
   blocks(): BlockEntryInfo[] {
@@ -382,4 +379,10 @@ export class DataPlane implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** The key of a source in the block list (and local_addrs, srcctx, evidence: keyed alike). */
+function blockKey(addr: string): Uint8Array {
+  const a = parseIp(addr);
+  return BlockKey.encode({ family: a.family, pad: new Uint8Array(3), addr: a.bytes });
 }

@@ -14,16 +14,17 @@ export class LocalAddresses {
   constructor(private readonly netnsPath?: string) {}
 
   has(addr: IpAddr): boolean {
-    return this.list().includes(addr.text);
+    return this.current().has(addr.text);
   }
 
   /** Every address of this host, canonical text. */
   list(): string[] {
-    if (Date.now() - this.readAt > REFRESH_MS) {
-      this.cache = this.read();
-      this.readAt = Date.now();
-    }
-    return [...this.cache];
+    return [...this.current()];
+  }
+
+  private current(): Set<string> {
+    if (Date.now() - this.readAt > REFRESH_MS) [this.cache, this.readAt] = [this.read(), Date.now()];
+    return this.cache;
   }
 
   private read(): Set<string> {

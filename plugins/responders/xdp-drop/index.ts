@@ -151,8 +151,9 @@ export const xdpDrop = () =>
       const kernel = ctx.deps.dataplane.kernel;
       if (kernel) {
         const watch = new BlockListWatch(kernel, ctx.deps.block.when_full, ctx.log);
-        ctx.deps.metrics.read("xids_blocklist_entries", "Entries in the kernel's block list (expired ones until swept).", "gauge", () => watch.use().entries);
-        ctx.deps.metrics.read("xids_blocklist_capacity", "Capacity of the kernel's block list (dataplane.block_entries).", "gauge", () => watch.use().capacity);
+        const capacity = kernel.blockListUse().capacity; // fixed when the object was loaded
+        ctx.deps.metrics.read("xids_blocklist_entries", "Entries in the kernel's block list (expired ones until swept).", "gauge", () => kernel.blockListUse().entries);
+        ctx.deps.metrics.read("xids_blocklist_capacity", "Capacity of the kernel's block list (dataplane.block_entries).", "gauge", () => capacity);
         const timer = setInterval(() => {
           try {
             watch.check();
