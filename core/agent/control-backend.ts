@@ -97,11 +97,11 @@ export function controlBackend(p: BackendParts): ControlBackend {
       }
       let res: { model: string; version: number };
       try {
-        // An external plugin answers over the bus (ModelBackend.Update), UNIMPLEMENTED if it cannot.
+        // An external plugin answers over the bus (ModelBackend.Update); one that cannot says why.
         res = await host.call(id, "model", "update", (a) => a.update!(artifact));
       } catch (err) {
         models.updates.failed++;
-        throw new RpcError(grpcStatus.FAILED_PRECONDITION, (err as Error).message.replace(/12 UNIMPLEMENTED: ?/, "cannot be updated live: "));
+        throw new RpcError(grpcStatus.FAILED_PRECONDITION, (err as Error).message);
       }
       models.updates.ok++;
       models.set(id, res.model, res.version);

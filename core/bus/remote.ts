@@ -14,12 +14,19 @@ export interface RemoteOptions {
 
 type AnyClient = ModelBackendClient | ResponderClient | FeatureExtractorClient;
 
+/** The plugin does not implement an optional call (gRPC UNIMPLEMENTED); the message is its reason. */
+export class Unimplemented extends Error {}
+
+/** `call`, with UNIMPLEMENTED turned into Unimplemented: the optional calls' "I can't". */
+const optional: typeof call = (method, req, opts) =>
+  call(method, req, opts).catch((e: grpc.ServiceError) => Promise.reject(e.code === grpc.status.UNIMPLEMENTED ? new Unimplemented(e.details) : e));
+
 function base(client: AnyClient, opts: RemoteOptions) {
   return {
     describe: (): Promise<PluginInfo> => call(client.describe.bind(client), DescribeRequest.create(), opts),
     health: (): Promise<HealthResponse> => call(client.health.bind(client), HealthRequest.create(), opts),
     configure: async (pluginId: string, config: unknown) =>
-      void (await call(client.configure.bind(client), ConfigureRequest.create({ pluginId, configJson: JSON.stringify(config ?? {}) }), opts)),
+      void (await optional(client.configure.bind(client), ConfigureRequest.create({ pluginId, configJson: JSON.stringify(config ?? {}) }), opts)),
   };
 }
 
@@ -29,7 +36,8 @@ export function remoteModel(address: string, opts: RemoteOptions): ModelApi & { 
     ...base(client, opts),
     // The answer is checked by the pipeline (contract.ts), as every model's is.
     classify: async (records) => (await call(client.classify.bind(client), ClassifyRequest.create({ records }), opts)).results,
-    update: (a) => call(client.update.bind(client), UpdateRequest.create({ artifactDir: a.dir, name: a.name, kind: a.kind }), opts),
+    update: (a) => optional(client.update.bind(client), UpdateRequest.create({ artifactDir: a.dir, name: a.name, kind: a.kind }), opts)
+      .catch((e: Error) => Promise.reject(e instanceof Unimplemented ? new Error(`cannot be updated live: ${e.message}`) : e)),
     close: () => client.close(),
   };
 }

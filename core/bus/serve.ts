@@ -16,8 +16,6 @@ export interface PluginServer {
   close(): Promise<void>;
 }
 
-/** With `artifacts`, Update loads and checks the artifact and hands it to api.update; without it
- *  (or without api.update) Update answers UNIMPLEMENTED. */
 /** Configure for any API: UNIMPLEMENTED when the plugin takes none; its throw is INVALID_ARGUMENT. */
 function configureOf(api: { configure?(id: string, config: unknown): Promise<void> }) {
   return unary(async (req: ConfigureRequest) => {
@@ -27,6 +25,8 @@ function configureOf(api: { configure?(id: string, config: unknown): Promise<voi
   });
 }
 
+/** With `artifacts`, Update loads and checks the artifact and hands it to api.update; without it
+ *  (or without api.update) Update answers UNIMPLEMENTED. */
 export function modelService(api: ModelApi, artifacts?: ArtifactLoader): ModelBackendServer {
   return {
     describe: unary(() => api.describe()),

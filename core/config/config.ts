@@ -88,8 +88,7 @@ export const configSchema = s.object({
       kernel_sweep_ms: s.default(s.int({ min: 0, max: 600_000 }), 1_000),
       /** Block list capacity (sources; expired ones are swept out; full: block.when_full). */
       block_entries: s.default(s.int({ min: 16, max: 16_777_216 }), 65_536),
-      /** New-connection SYNs per second per destination address beyond which SYNs are
-       *  dropped (random-source floods, whose sources cannot be blocked); 0 = no limit. */
+      /** SYNs per second per destination beyond which SYNs are dropped (random-source floods); 0 = no limit. */
       syn_limit_per_destination: s.default(s.int({ min: 0, max: 100_000_000 }), 0),
       /** Ring buffer of flow records, bytes (a power of two); records beyond it are counted lost. */
       ring_bytes: s.default(s.int({ min: 4_096, max: 1 << 30 }), 4 << 20),
@@ -98,8 +97,7 @@ export const configSchema = s.object({
       /** bpffs directory for pinned state ("" = none): maps and XDP links survive a killed agent,
        *  the next run takes them over. A clean stop detaches and unpins the links; maps stay. */
       pin_dir: s.default(s.string({ pattern: /^(|\/sys\/fs\/bpf\/.+)$/, expected: "a directory under /sys/fs/bpf, or empty" }), ""),
-      /** State bpffs cannot hold: the kernel model's version counter, so versions keep rising
-       *  across restarts and reboots. Unreadable or unwritable: the start or the push fails. */
+      /** State bpffs cannot hold: the kernel model's version counter (unusable: start/push fails). */
       state_dir: s.default(s.string({ pattern: /^\/.+/, expected: "an absolute directory path" }), "/var/lib/xids"),
     }),
   pipeline: s.object({
@@ -126,11 +124,9 @@ export const configSchema = s.object({
           /** ... and they are at least this share (%) of its verdicts there (0: any share). */
           min_attack_pct: s.default(s.int({ min: 0, max: 100 }), 50),
           window_seconds: s.default(s.int({ min: 1, max: 86_400 }), 30),
-          /** Block list full: evict the entry closest to expiry (never a permanent one), or refuse
-           *  the new block (reported as failed). */
+          /** Block list full: evict the entry closest to expiry (never a permanent one), or refuse. */
           when_full: s.default(s.enum(["evict-soonest", "refuse"] as const), "evict-soonest"),
-          /** Block a source whose whole traffic is one packet (it may be spoofed: a random-source
-           *  flood would fill the list). Off: its verdict counts; its second flow can block it. */
+          /** Block a source whose whole traffic is one packet (it may be spoofed; off: its second flow can). */
           lone_packet_sources: s.default(s.bool(), false),
         }),
     }),

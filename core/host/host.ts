@@ -6,7 +6,8 @@
 // plugin failed and the system degraded. External plugins are supervised (restart with backoff)
 // and health-checked.
 import type { PluginEntry } from "../config/config.ts";
-import { remotePlugin } from "../bus/remote.ts";
+import { Unimplemented, remotePlugin } from "../bus/remote.ts";
+import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { unixPath } from "../bus/grpc.ts";
 import { HealthResponse_Status } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { kindEnum, kindName } from "../config/plugin-kinds.ts";
@@ -214,10 +215,10 @@ export class PluginHost {
       const issues = check.errors!.map((e) => ({ path: `plugins[${this.opts.entries.indexOf(slot.entry)}].config${e.instancePath.replace(/\/([^/]+)/g, (_, k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`))}`, message: e.message ?? "invalid" }));
       throw new ConfigError(this.opts.configFile ? locateIn(this.opts.configFile, issues) : issues, this.opts.configFile);
     }
-    await withTimeout(remote.configure!(slot.entry.id, config), slot.entry.timeout_ms, "configure").catch((err: Error) => {
-      // UNIMPLEMENTED: it takes no configuration, which is fine when it is given none.
-      if (/UNIMPLEMENTED/.test(err.message) && Object.keys(config as object).length === 0) return;
-      throw new Error(`Configure refused its config: ${err.message.replace(/^\d+ [A-Z_]+: /, "")}`);
+    await withTimeout(remote.configure!(slot.entry.id, config), slot.entry.timeout_ms, "configure").catch((err: Error & { details?: string }) => {
+      // Unimplemented: it takes no configuration, which is fine when it is given none.
+      if (err instanceof Unimplemented && Object.keys(config as object).length === 0) return;
+      throw new Error(`Configure refused its config: ${err.details || err.message}`);
     });
   }
 
@@ -352,7 +353,7 @@ export class PluginHost {
   private async checkOne(slot: Slot): Promise<void> {
     if (!slot.entry.external || !slot.api || slot.state === "failed" || slot.state === "stopped" || slot.state === "starting") return;
     try {
-      const h = await withTimeout(slot.api.health(), slot.entry.timeout_ms, "health");
+      const h = await slot.api.health(); // an external plugin's call carries timeout_ms as its deadline
       slot.unanswered = 0;
       if (h.status === HealthResponse_Status.STATUS_SERVING) this.setState(slot, "running", "");
       else this.setState(slot, "degraded", `health: ${h.message || "not serving"} (no records until it serves)`);
@@ -360,7 +361,7 @@ export class PluginHost {
       if (slot.state === "restarting") return;
       this.setState(slot, "degraded", `health: ${(err as Error).message}`);
       // Hung: it is reachable but does not answer in time (a refused connection is not that).
-      if (!/timed out|DEADLINE_EXCEEDED/.test((err as Error).message)) return void (slot.unanswered = 0);
+      if ((err as ServiceError).code !== grpcStatus.DEADLINE_EXCEEDED) return void (slot.unanswered = 0);
       if (++slot.unanswered >= HUNG_AFTER && slot.supervisor?.running) {
         this.opts.log.child(slot.entry.id).warn(`no health answer ${slot.unanswered} times in a row: the process is hung, killing it to restart it`);
         slot.unanswered = 0;

@@ -14,8 +14,7 @@ export type { FlowRecord, Classification, HealthResponse, PluginInfo, Ack, Detec
 interface BaseApi {
   describe(): Promise<PluginInfo>;
   health(): Promise<HealthResponse>;
-  /** An external plugin's config (the entry's `config:`), once before any other call; a built-in
-   *  gets its checked config in `init` instead. Throws with the reason to refuse it. */
+  /** An external plugin's `config:`, once before any other call (a built-in's comes to `init`); throws to refuse it. */
   configure?(pluginId: string, config: unknown): Promise<void>;
 }
 
