@@ -12,8 +12,7 @@ import { definePlugin, type FlowRecord } from "../../../core/plugin-api/types.ts
 import { salvageCapture } from "../xdp/pcap.ts";
 import { toBusRecord } from "../xdp/records.ts";
 import { replayReference } from "../xdp/replay.ts";
-
-const MS = 1_000_000n;
+import { flowReplayOptions } from "../xdp/replay-config.ts";
 
 export const pcapExtractor = () =>
   definePlugin({
@@ -28,15 +27,9 @@ export const pcapExtractor = () =>
     }),
     deps: { dataplane: coreServices.dataplane },
     async init(ctx) {
-      const d = ctx.deps.dataplane.settings;
       const { packets, damage } = salvageCapture(ctx.config.capture);
       if (damage) ctx.log.warn(`${ctx.config.capture}: ${damage}; the complete packets before it are replayed`);
-      const { records, skipped } = replayReference(packets, {
-        idleTimeoutNs: BigInt(d.idle_timeout_ms) * MS,
-        activeTimeoutNs: BigInt(d.active_timeout_ms) * MS,
-        earlyEndPkts: d.early_end_packets,
-        sweepIntervalNs: BigInt(d.sweep_interval_ms) * MS,
-      });
+      const { records, skipped } = replayReference(packets, flowReplayOptions(ctx.deps.dataplane.settings));
       // Delivered in the order the flows ended (their last packet), as a live data plane would.
       records.sort((a, b) => (a.lastUs < b.lastUs ? -1 : a.lastUs > b.lastUs ? 1 : 0));
       const source = `pcap:${basename(ctx.config.capture)}`;

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { connectControl } from "../../../core/control/client.ts";
 import { salvageCapture } from "../xdp/pcap.ts";
 import { replayReference } from "../xdp/replay.ts";
+import { flowReplayOptions } from "../xdp/replay-config.ts";
+import { checkConfig } from "../../../core/config/load.ts";
 import { sharedPath } from "../../../test/harness/paths.ts";
 import { BUN, Proc, REPO, TempDir, waitFor } from "../../../test/core/util.ts";
 
@@ -28,7 +30,9 @@ control: { socket: ${sock} }
 `,
     );
     // What the kernel's rules make of it, with the agent's default flow settings.
-    const want = replayReference(salvageCapture(CAPTURE!).packets, { idleTimeoutNs: 2_000_000_000n, activeTimeoutNs: 3_000_000_000n, sweepIntervalNs: 250_000_000n }).records.length;
+    const defaults = checkConfig({});
+    if (!defaults.ok) throw new Error("the default configuration does not check");
+    const want = replayReference(salvageCapture(CAPTURE!).packets, flowReplayOptions(defaults.config.dataplane)).records.length;
     expect(want).toBeGreaterThan(100);
     using agent = new Proc([BUN, join(REPO, "core/main.ts"), "run", "--config", config]);
     const c = connectControl({ socket: sock, timeoutMs: 2_000 });

@@ -15,6 +15,16 @@ export interface LiveReplay {
   blocking: KernelReplayOptions["blocking"];
 }
 
+/** The data plane's flow rules of a configuration, as replay takes them. */
+export function flowReplayOptions(d: XidsConfig["dataplane"]): LiveReplay["flow"] {
+  return {
+    idleTimeoutNs: BigInt(d.idle_timeout_ms) * MS,
+    activeTimeoutNs: BigInt(d.active_timeout_ms) * MS,
+    earlyEndPkts: d.early_end_packets,
+    sweepIntervalNs: BigInt(d.sweep_interval_ms) * MS,
+  };
+}
+
 /** `source` is a config file, or "default" for the configuration an empty file gives. */
 export function liveReplayOptions(source: string, catalog: BuiltinCatalog): LiveReplay {
   let config: XidsConfig;
@@ -23,17 +33,11 @@ export function liveReplayOptions(source: string, catalog: BuiltinCatalog): Live
     if (!r.ok) throw new ConfigError(r.issues);
     config = r.config;
   } else config = loadConfigFile(source, catalog);
-  const d = config.dataplane;
   const b = config.pipeline.block;
   const kernel = config.pipeline.models.map((id) => config.plugins.find((p) => p.id === id)).find((p) => p?.enabled && p.builtin === "kernel");
   const artifact = (kernel?.config as { artifact?: string } | undefined)?.artifact ?? "";
   return {
-    flow: {
-      idleTimeoutNs: BigInt(d.idle_timeout_ms) * MS,
-      activeTimeoutNs: BigInt(d.active_timeout_ms) * MS,
-      earlyEndPkts: d.early_end_packets,
-      sweepIntervalNs: BigInt(d.sweep_interval_ms) * MS,
-    },
+    flow: flowReplayOptions(config.dataplane),
     allow: config.allow,
     modelDir: artifact ? resolve(artifact) : null,
     blocking: b.enabled
