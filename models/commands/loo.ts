@@ -9,7 +9,7 @@ import { FOLD_KINDS, looFolds, type FoldKind } from "../evaluation/folds.ts";
 import { runLoo, type FoldOutcome, type LooOptions } from "../evaluation/loo.ts";
 import type { LooRequest, LooWorkerMessage } from "../evaluation/loo-worker.ts";
 import { formatLoo, summarizeLoo } from "../evaluation/loo-report.ts";
-import { loadRecordings } from "../evaluation/recordings.ts";
+import { loadRecordings, RECORDED_PREFIX, shortPrefixes } from "../evaluation/recordings.ts";
 import { trainFinalModel } from "../evaluation/final-model.ts";
 
 /** The recordings of the scenario matrix, and the block policy the default configuration runs. */
@@ -133,6 +133,11 @@ example:
       const unknown = want.filter((w) => !folds.some((fo) => fo.heldOutName === w || fo.name === w));
       if (unknown.length) throw new UsageError(`--only: no fold named ${unknown.join(", ")} (folds: ${[...new Set(folds.map((fo) => fo.heldOutName))].join(", ")})`);
       folds = folds.filter((fo) => want.includes(fo.heldOutName) || want.includes(fo.name));
+    }
+    const short = shortPrefixes(rec);
+    if (short.length) {
+      console.warn(`warning: ${short.length} source(s) have a gap in Seq within their first ${RECORDED_PREFIX} flows, so the block policy is replayed over fewer flows than they sent: ` +
+        short.slice(0, 10).map((s) => `${s.source} (${s.prefix} of ${s.rows})`).join(", ") + (short.length > 10 ? ", ..." : ""));
     }
     console.log(`${data}: ${rec.data.n} flows from ${rec.bySource.size} sources, ${new Set(rec.rows.map((r) => r.run)).size} runs; ${folds.length} folds; ${kind} on ${features.length} features (${features.map((i) => FEATURES[i]!.name).join(", ")})`);
     const opt: LooOptions = {

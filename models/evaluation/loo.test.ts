@@ -10,7 +10,7 @@ import { NO_AUGMENT } from "../data/augment.ts";
 import { looFolds, runGroups } from "./folds.ts";
 import { runLoo, type LooOptions } from "./loo.ts";
 import { summarizeLoo } from "./loo-report.ts";
-import { contiguousPrefix, loadRecordings } from "./recordings.ts";
+import { contiguousPrefix, loadRecordings, shortPrefixes } from "./recordings.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xids-loo-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,6 +52,8 @@ test("sources, their flows in Seq order, and the gap-free prefix the policy repl
   expect(rec.bySource.get("seed1/web")!.length).toBe(20);
   expect(contiguousPrefix(rec, "seed1/masscan").length).toBe(10);
   expect(contiguousPrefix(rec, "seed2/masscan").length).toBe(5);
+  // A recording xids made keeps a source's first 500 flows whole: a gap there is reported.
+  expect(shortPrefixes(rec)).toEqual([{ source: "seed2/masscan", prefix: 5, rows: 9 }]);
 });
 
 test("folds: one per held-out tool, link band or benign kind, crossed with the run groups", () => {

@@ -69,3 +69,20 @@ export function contiguousPrefix(rec: Recordings, source: string): number[] {
   }
   return out;
 }
+
+/** How many first flows of each source `xids testbed --record` keeps whole (capPerScenario's prefix). */
+export const RECORDED_PREFIX = 500;
+
+/**
+ * Sources whose gap-free prefix stops before their first RECORDED_PREFIX flows (or all of them,
+ * if fewer): a recording xids made has no such gap, so a row was taken out afterwards and the
+ * block policy would be replayed over fewer flows than the source sent. Said, not skipped.
+ */
+export function shortPrefixes(rec: Recordings): { source: string; prefix: number; rows: number }[] {
+  const out: { source: string; prefix: number; rows: number }[] = [];
+  for (const [source, list] of rec.bySource) {
+    const prefix = contiguousPrefix(rec, source).length;
+    if (prefix < Math.min(list.length, RECORDED_PREFIX)) out.push({ source, prefix, rows: list.length });
+  }
+  return out;
+}

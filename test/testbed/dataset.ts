@@ -24,6 +24,19 @@ export function flowsToCsv(flows: LabelledFlow[], run = ""): string {
 }
 
 /**
+ * The flows `drop` does not match, each source's Seq renumbered so it still runs 0, 1, 2, ...
+ * (flows arrive in Seq order): a gap would cut the prefix a block policy is replayed over.
+ */
+export function leaveOut(flows: LabelledFlow[], drop: (f: LabelledFlow) => boolean): LabelledFlow[] {
+  const next = new Map<string, number>();
+  return flows.filter((f) => !drop(f)).map((f) => {
+    const seq = next.get(f.scenario) ?? 0;
+    next.set(f.scenario, seq + 1);
+    return { ...f, seq };
+  });
+}
+
+/**
  * At most `max` flows of each scenario: its first `prefix` flows in arrival order (so a block
  * policy can be replayed exactly over them: their Seq runs 0, 1, 2, ... without a gap), then a
  * seeded random sample of the rest, in arrival order. A flood makes thousands of near-identical

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FlowRecord, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { evaluateRun } from "./evaluate.ts";
-import { capPerScenario, writeFlowsCsv } from "./dataset.ts";
+import { capPerScenario, leaveOut, writeFlowsCsv } from "./dataset.ts";
 import type { HostOutcome, LabelledFlow, TestbedRun } from "./run.ts";
 import type { Scenario } from "./scenario.ts";
 import { loadCsv } from "../../models/data/csv.ts";
@@ -107,4 +107,11 @@ test("a capped recording keeps each scenario's first flows without a gap, then a
   expect(kept.filter((f) => f.scenario === web.id).length).toBe(40); // under the cap: all of them
   const seqs = floods.map((f) => f.seq);
   expect(seqs).toEqual(seqs.slice().sort((a, b) => a - b)); // arrival order kept
+});
+
+test("flows left out of a recording take their Seq with them: each source's Seq still runs without a gap", () => {
+  const flows = [flow(web, "198.18.10.2", B, 0), flow(web, "198.18.10.2", B, 1_000), flow(scan, "198.18.11.2", A, 1_500), flow(web, "198.18.10.2", B, 2_000), flow(scan, "198.18.11.2", A, 2_500)];
+  const left = leaveOut(flows, (f) => f.record.firstUs === 1_000 || f.record.firstUs === 1_500);
+  expect(left.map((f) => [f.scenario, f.seq, f.record.firstUs])).toEqual([["web", 0, 0], ["web", 1, 2_000], ["scan", 0, 2_500]]);
+  expect(flows[3]!.seq).toBe(2); // the input is not changed
 });

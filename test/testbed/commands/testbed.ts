@@ -1,10 +1,10 @@
 // `xids testbed`: the real-time evaluation (and, with --record, the data set recorder).
 import { parseFlags, UsageError } from "../../../core/cli/args.ts";
 import type { Command } from "../../../core/cli/command.ts";
-import { capPerScenario, writeFlowsCsv } from "../dataset.ts";
+import { capPerScenario, leaveOut, writeFlowsCsv } from "../dataset.ts";
 import { evaluateRun } from "../evaluate.ts";
 import { formatSummary, summaryJson } from "../report.ts";
-import { DEFAULT_TIMING, runTestbed } from "../run.ts";
+import { DEFAULT_TIMING, runTestbed, type LabelledFlow } from "../run.ts";
 import { BENIGN } from "../scenario.ts";
 import { MATRIX_SCENARIOS } from "../matrix.ts";
 import { ALL_SCENARIOS, selectScenarios } from "../scenarios.ts";
@@ -96,9 +96,10 @@ example:
     if (run.capture) console.log(`captured ${(run.capture.bytes / 1e6).toFixed(1)} MB to ${run.capture.path} (${run.capture.report.split("\n").pop()})`);
     if (f.record) {
       // ICMPv6 here is every host's own neighbour discovery (no generator sends ICMPv6): not its
-      // scenario's traffic, so an attack host's would be mislabelled. Left out, and said so.
-      const nd = run.flows.filter((x) => x.record.protocol === ICMPV6);
-      const flows = run.flows.filter((x) => x.record.protocol !== ICMPV6);
+      // scenario's traffic, so an attack host's would be mislabelled. Left out (Seq renumbered), and said so.
+      const isNd = (x: LabelledFlow) => x.record.protocol === ICMPV6;
+      const nd = run.flows.filter(isNd);
+      const flows = leaveOut(run.flows, isNd);
       // Benign flows are all kept: a false-positive rate of 0.1 % needs every one of them.
       const benign = flows.filter((x) => x.label === BENIGN);
       const kept = [...benign, ...capPerScenario(flows.filter((x) => x.label !== BENIGN), f["max-per-scenario"] ?? RECORD_CAP, run.seed)];
