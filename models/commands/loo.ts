@@ -23,12 +23,12 @@ export const DEFAULT_POLICY = (() => {
 
 export const DEFAULT_LOO = {
   model: "mlp", folds: "tool,link", hidden: [32, 32], epochs: 60, lr: 3e-3, batch: 512, l2: 1e-5, targetFpr: 0.0005, scaler: "standard" as const,
-  xmaxQuantile: 1, maxPerSource: 200, maxPerBenignSource: 600, runGroups: 2, augment: 0, sizeSigma: 0.3, timeSigma: 0.7, countSigma: 0.3, valShare: 0.2, weightPower: 0.5, benignBoost: 5, maxDepth: 12, seed: 14,
+  xmaxQuantile: 1, maxPerSource: 200, maxPerBenignSource: 600, runGroups: 2, augment: 0, sizeSigma: 0.3, timeSigma: 0.7, countSigma: 0.3, valShare: 0.2, valRuns: 0, weightPower: 0.5, benignBoost: 5, maxDepth: 12, seed: 14,
 };
 
 const spec = {
   data: "string", model: "string", features: "string", folds: "string", only: "string", policy: "string",
-  hidden: "string", epochs: "number", lr: "number", "target-fpr": "number", "max-per-source": "number", "max-per-benign-source": "number",
+  hidden: "string", epochs: "number", lr: "number", "target-fpr": "number", "max-per-source": "number", "max-per-benign-source": "number", "val-runs": "number",
   "weight-power": "number", "run-groups": "number", augment: "number", "size-sigma": "number", "time-sigma": "number", "count-sigma": "number", "xmax-quantile": "number", scaler: "string", log2: "string", "benign-boost": "number", "max-depth": "number", seed: "number", json: "boolean", out: "string", "final-out": "string", jobs: "number",
 } as const;
 
@@ -100,7 +100,8 @@ figures and the targets of issue 14 (exit 1 when one fails).
                     out) and write its artifact to DIR, the tables in its REPORT.md
   --json            print one JSON object (summary and every source) as the last line
   training: --hidden ${DEFAULT_LOO.hidden.join(",")} --epochs ${DEFAULT_LOO.epochs} --lr ${DEFAULT_LOO.lr} --target-fpr ${DEFAULT_LOO.targetFpr}
-            --max-per-source ${DEFAULT_LOO.maxPerSource} --max-per-benign-source ${DEFAULT_LOO.maxPerBenignSource} (training rows per source) --weight-power ${DEFAULT_LOO.weightPower}
+            --max-per-source ${DEFAULT_LOO.maxPerSource} --max-per-benign-source ${DEFAULT_LOO.maxPerBenignSource} (training rows per source)
+            --val-runs N (validate on N whole training runs, not ${Math.round(DEFAULT_LOO.valShare * 100)} % of each source's rows) --weight-power ${DEFAULT_LOO.weightPower}
             (a scenario's row weighs n^-power) --scaler ${DEFAULT_LOO.scaler} --xmax-quantile ${DEFAULT_LOO.xmaxQuantile}
             --augment N (jittered copies of each training row, models/data/augment.ts) --size-sigma ${DEFAULT_LOO.sizeSigma}
             --time-sigma ${DEFAULT_LOO.timeSigma} --count-sigma ${DEFAULT_LOO.countSigma} (log-normal spreads of the factors)
@@ -154,6 +155,7 @@ example:
       maxTrainPerSource: f["max-per-source"] ?? DEFAULT_LOO.maxPerSource,
       maxTrainPerBenignSource: f["max-per-benign-source"] ?? DEFAULT_LOO.maxPerBenignSource,
       valShare: DEFAULT_LOO.valShare,
+      valRuns: f["val-runs"] ?? DEFAULT_LOO.valRuns,
       scenarioWeightPower: f["weight-power"] ?? DEFAULT_LOO.weightPower,
       benignBoost: f["benign-boost"] ?? DEFAULT_LOO.benignBoost,
       augment: {

@@ -38,11 +38,11 @@ export function trainFinalModel(rec: Recordings, opt: LooOptions, out: string, i
   const inDist = inDistributionMetrics(info.loo.inDistribution);
   const training: TrainingInfo = {
     data: info.data, data_digest: dataDigest(info.data), rows: rec.data.n,
-    split: { seed: opt.seed, train: 1 - opt.valShare, val: opt.valShare, test: 0, rows: { train, val, test: 0 } },
+    split: { seed: opt.seed, train: train / (train + val), val: val / (train + val), test: 0, rows: { train, val, test: 0 } },
     class_weights: [opt.benignBoost, 1], command: info.command, load_report: rec.data.report,
     options: {
       kind: opt.model.kind, features, max_train_per_source: opt.maxTrainPerSource, max_train_per_benign_source: opt.maxTrainPerBenignSource, scenario_weight_power: opt.scenarioWeightPower,
-      benign_boost: opt.benignBoost, augment: opt.augment, policy: opt.policy, ...(opt.model.kind === "mlp" ? { mlp: opt.model.mlp } : { max_depth: opt.model.maxDepth }),
+      benign_boost: opt.benignBoost, val_runs: opt.valRuns, augment: opt.augment, policy: opt.policy, ...(opt.model.kind === "mlp" ? { mlp: opt.model.mlp } : { max_depth: opt.model.maxDepth }),
     },
   };
   const metrics = {
@@ -55,7 +55,7 @@ export function trainFinalModel(rec: Recordings, opt: LooOptions, out: string, i
     `# ${opt.model.kind === "mlp" ? "int32 MLP (mlp-int32)" : "Decision tree (dt)"}: trained on the scenario matrix (${info.data})`, "",
     `Reproduce: \`${info.command}\``, "",
     `Data: ${rec.data.n} flows from ${rec.bySource.size} sources in ${new Set(rec.rows.map((r) => r.run)).size} runs (${dataDigest(info.data)}).`,
-    `Training: at most ${opt.maxTrainPerSource} flows per attack source and ${opt.maxTrainPerBenignSource} per benign one (seeded sample), ${Math.round(opt.valShare * 100)} % of them for validation; a scenario's flow weighs n^-${opt.scenarioWeightPower}, benign and attack equal in total x ${opt.benignBoost}; ` +
+    `Training: at most ${opt.maxTrainPerSource} flows per attack source and ${opt.maxTrainPerBenignSource} per benign one (seeded sample), ${opt.valRuns ? `every flow of ${opt.valRuns} whole run(s) for validation` : `${Math.round(opt.valShare * 100)} % of them for validation`}; a scenario's flow weighs n^-${opt.scenarioWeightPower}, benign and attack equal in total x ${opt.benignBoost}; ` +
       (opt.augment.copies ? `${opt.augment.copies} jittered copies of every training flow (sizes x e^N(0, ${opt.augment.sizeSigma}), gaps x e^N(0, ${opt.augment.timeSigma}), source counts x e^N(0, ${opt.augment.countSigma})).` : "no augmentation."),
     `Block policy judged: ${opt.policy.minAttacks} attack verdicts making up >= ${opt.policy.minAttackPct} % of a source's verdicts within ${opt.policy.windowUs / 1e6} s (the default configuration's).`, "",
     "## Data", "", "```", summarizeReport(rec.data.report), "```", "",

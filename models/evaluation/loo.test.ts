@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { FEATURES } from "../data/features.ts";
 import { NO_AUGMENT } from "../data/augment.ts";
 import { looFolds, runGroups } from "./folds.ts";
-import { runLoo, type LooOptions } from "./loo.ts";
+import { runLoo, trainingRows, type LooOptions } from "./loo.ts";
 import { summarizeLoo } from "./loo-report.ts";
 import { contiguousPrefix, loadRecordings, shortPrefixes } from "./recordings.ts";
 
@@ -44,7 +44,7 @@ const rec = loadRecordings(join(dir, "rec.csv"));
 const opt: LooOptions = {
   model: { kind: "dt", features: [0, 1, 2, 23], alpha: 0.005, maxDepth: 4, mlp: { hidden: [4], epochs: 1, batch: 8, lr: 0.01, l2: 0, seed: 1, scaler: "standard", xmaxQuantile: 1, targetFpr: 0 } },
   policy: { minAttacks: 3, minAttackPct: 50, windowUs: 30_000_000 },
-  maxTrainPerSource: 1_000, maxTrainPerBenignSource: 1_000, valShare: 0.2, scenarioWeightPower: 0.5, benignBoost: 1, augment: NO_AUGMENT, seed: 1, log: () => {},
+  maxTrainPerSource: 1_000, maxTrainPerBenignSource: 1_000, valShare: 0.2, valRuns: 0, scenarioWeightPower: 0.5, benignBoost: 1, augment: NO_AUGMENT, seed: 1, log: () => {},
 };
 
 test("sources, their flows in Seq order, and the gap-free prefix the policy replays", () => {
@@ -97,4 +97,31 @@ test("a source whose replayable prefix ends before the block is not counted as b
   const masscan = out[0]!.sources.find((s) => s.scenario === "masscan")!;
   expect([masscan.flows, masscan.flagged, masscan.replayed, masscan.blocked]).toEqual([9, 9, 5, false]);
   expect(summarizeLoo(out).checks[0]).toMatchObject({ ok: false, value: "not blocked: seed2/masscan (PortScan/masscan)" });
+});
+
+test("validation on whole runs: every row of the chosen run(s) validates, none of them trains", () => {
+  const three = [header.join(",")];
+  for (const run of ["seed1", "seed2", "seed3"]) {
+    hosts.forEach((h, k) => {
+      for (let i = 0; i < h.n; i++) {
+        const f = FEATURES.map((d) => (d.index === 0 ? h.port(i) : d.index === 2 ? h.pkts : 0));
+        three.push([run, h.scenario, h.tool, i, "lan", 4, `198.18.${10 + k}.2`, i, i + 1, ...f, h.label].join(","));
+      }
+    });
+  }
+  writeFileSync(join(dir, "three.csv"), three.join("\n") + "\n");
+  const r3 = loadRecordings(join(dir, "three.csv"));
+  const kept = new Map([...r3.bySource].map(([s, rows]) => [s, rows.slice()]));
+  const mlp = { ...opt, model: { ...opt.model, kind: "mlp" as const } };
+  const byRow = trainingRows(r3, kept, { ...mlp, valRuns: 1 }, 7);
+  const runsOf = (rows: number[]) => [...new Set(rows.map((i) => r3.rows[i]!.run))].sort();
+  expect(runsOf(byRow.val)).toHaveLength(1);
+  expect(byRow.val.length).toBe(56); // every flow of one run's five hosts
+  expect(runsOf(byRow.train)).not.toContain(runsOf(byRow.val)[0]);
+  expect(byRow.train.length + byRow.val.length).toBe(3 * 56);
+  // The row share, as before: a fifth of each source's rows, from every run.
+  const share = trainingRows(r3, kept, { ...mlp, valRuns: 0 }, 7);
+  expect(runsOf(share.val)).toEqual(["seed1", "seed2", "seed3"]);
+  expect(share.val.length).toBe(3 * (4 + 2 + 2 + 1 + 1));
+  expect(() => trainingRows(r3, kept, { ...mlp, valRuns: 3 }, 7)).toThrow(/leave no run to train on/);
 });

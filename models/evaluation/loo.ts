@@ -20,6 +20,11 @@ export interface LooOptions {
   /** Share of each source's training rows kept apart for the MLP's epoch choice and operating point. */
   valShare: number;
   /**
+   * When > 0, this many whole training runs are kept apart for validation instead (valShare then
+   * unused): the operating point is then set on runs the fit never saw, as the judged runs are.
+   */
+  valRuns: number;
+  /**
    * A training row of a scenario with n rows weighs n^-power (0: every row alike; 1: every
    * scenario alike); then benign and attack weigh the same in total, times benignBoost.
    */
@@ -136,14 +141,22 @@ function fitAugmented(rec: Recordings, train: number[], val: number[], weights: 
   return fitFoldModel(x, y, trainIdx, valIdx, w, opt.model);
 }
 
-/** Per source: at most maxTrainPerSource rows (benign: maxTrainPerBenignSource; seeded), valShare of them for validation. */
-function trainingRows(rec: Recordings, kept: Map<string, number[]>, opt: LooOptions, fold: number): { train: number[]; val: number[] } {
+/**
+ * Per source: at most maxTrainPerSource rows (benign: maxTrainPerBenignSource; seeded); for the
+ * MLP valShare of them for validation, or with valRuns every row of that many whole runs.
+ */
+export function trainingRows(rec: Recordings, kept: Map<string, number[]>, opt: LooOptions, fold: number): { train: number[]; val: number[] } {
   const rand = rng(opt.seed * 1_000_003 + fold);
+  const sources = [...kept.keys()].sort();
+  const mlp = opt.model.kind === "mlp";
+  const runs = [...new Set(sources.map((s) => rec.rows[kept.get(s)![0]!]!.run))].sort();
+  if (mlp && opt.valRuns > 0 && opt.valRuns >= runs.length) throw new Error(`leave-one-out: ${opt.valRuns} validation run(s) leave no run to train on (${runs.length} in the fold)`);
+  const valRuns = new Set(mlp && opt.valRuns > 0 ? shuffle(runs.slice(), rand).slice(0, opt.valRuns) : []);
   const train: number[] = [], val: number[] = [];
-  for (const source of [...kept.keys()].sort()) {
+  for (const source of sources) {
     const all = kept.get(source)!;
     const rows = shuffle(all.slice(), rand).slice(0, rec.data.y[all[0]!] ? opt.maxTrainPerSource : opt.maxTrainPerBenignSource);
-    const nVal = opt.model.kind === "mlp" ? Math.floor(rows.length * opt.valShare) : 0;
+    const nVal = !mlp ? 0 : valRuns.size ? (valRuns.has(rec.rows[all[0]!]!.run) ? rows.length : 0) : Math.floor(rows.length * opt.valShare);
     val.push(...rows.slice(0, nVal));
     train.push(...rows.slice(nVal));
   }
