@@ -9,8 +9,13 @@ import { MAPS } from "../core/ebpf/abi.ts";
 const REPO = join(import.meta.dir, "..");
 const REQUIRED = [
   "xdp_pass_ns", "midflow_ns", "midflow_noctx_ns", "flow_end_nomodel_ns", "flow_end_noctx_ns", "context_update_ns", "flow_end_mlp_ns", "mlp_inference_ns", "dt_inference_ns", "xdp_drop_ns",
-  "blocked_drop_ns", "flow_entry_bytes", "model_slot_bytes", "throughput_ratio", "onnx_flows_per_s",
+  "blocked_drop_ns", "blocked_drop_ttl_ns", "flow_entry_bytes", "model_slot_bytes", "throughput_ratio", "onnx_flows_per_s",
 ] as const;
+/** The cost breakdown's steps, in order: the bare program, the stage variants, the shipped program. */
+const BREAKDOWN = {
+  breakdown_midflow: ["bare", "frame_len", "parse_src", "block_list", "allow_list", "parse_l4", "clock", "flow_lookup", "flow_update", "counters", "shipped"],
+  breakdown_drop: ["bare", "frame_len", "parse_src", "block_list", "counters", "shipped"],
+} as const;
 /** Keys that may be null here (throughput is skipped in this test). */
 const NULLABLE = new Set(["throughput_ratio"]);
 
@@ -45,8 +50,31 @@ test("xids bench --quick --skip-throughput --json", async () => {
   expect(n("xdp_drop_ns")).toBeGreaterThan(0);
   expect(n("blocked_drop_ns")).toBeGreaterThan(0);
   expect(n("mlp_inference_ns")).toBeGreaterThan(0);
+  expect(n("mlp_matrix_inference_ns")).toBeGreaterThan(0);
+  expect((j.mlp_matrix_shape as number[]).at(-1)).toBe(2); // its shape, [inputs, ..., 2]
   expect(n("dt_inference_ns")).toBeGreaterThanOrEqual(0);
   expect(n("onnx_flows_per_s")).toBeGreaterThan(0);
+  expect(n("blocked_drop_ttl_ns")).toBeGreaterThan(0);
+
+  // The breakdown: every step there, in order, each variant's time positive; the steps' deltas are
+  // differences of noisy medians and may have either sign (never compared with anything).
+  for (const [key, names] of Object.entries(BREAKDOWN)) {
+    const steps = j[key] as { name: string; label: string; ns: number; delta_ns: number }[];
+    expect(steps.map((st) => st.name), key).toEqual([...names]);
+    for (const st of steps) {
+      expect(typeof st.label === "string" && st.label.length > 0, `${key} ${st.name}`).toBe(true);
+      expect(st.ns, `${key} ${st.name}`).toBeGreaterThan(0);
+      expect(Number.isFinite(st.delta_ns), `${key} ${st.name}`).toBe(true);
+    }
+    expect(steps[0]!.delta_ns).toBe(0);
+  }
+  expect((j.breakdown_midflow as { ns: number }[])[0]!.ns).toBe(n("xdp_pass_ns"));
+  expect((j.breakdown_midflow as { ns: number }[]).at(-1)!.ns).toBe(n("midflow_ns"));
+  expect((j.breakdown_drop as { ns: number }[])[0]!.ns).toBe(n("xdp_drop_ns"));
+  expect((j.breakdown_drop as { ns: number }[]).at(-1)!.ns).toBe(n("blocked_drop_ns"));
+  for (const line of ["breakdown, mid-flow: flow-table lookup (canonical key, LRU hash)", "breakdown, blocked drop: block list (one hash lookup; the drop)"]) {
+    expect(lines.some((l) => l.includes(line)), line).toBe(true);
+  }
 
   // Memory figures are exact: the flow entry is the flows4 map's key + value, the slot is the
   // [6,32,32,2] MLP's parameters (weights + biases + 3 x 8 B of standardisation per input).

@@ -20,6 +20,32 @@ export const BASELINE_OBJECT = join(REPO, "bench", "bpf", "build", "baseline.bpf
 /** The data plane with the source context compiled out (bpf/Makefile VARIANTS). */
 export const NO_CONTEXT_OBJECT = join(REPO, "bpf", "build", "xids-noctx.bpf.o");
 
+/** The data plane cut off after a stage of the packet path (bpf/Makefile BENCH_STAGES,
+ *  XIDS_BENCH_STAGE in xids.bpf.c): the cost breakdown runs the bench's frames through each. */
+export const stageObject = (n: number): string => join(REPO, "bpf", "build", `xids-stage${n}.bpf.o`);
+
+/** The stages, in program order; `drop`: on the blocked source's path (the drop happens in 2). */
+export const BREAKDOWN_STAGES = [
+  { stage: 0, name: "frame_len", label: "frame length (bpf_xdp_get_buff_len)", drop: true },
+  { stage: 1, name: "parse_src", label: "parse to the source (Ethernet, VLAN, fixed IP header)", drop: true },
+  { stage: 2, name: "block_list", label: "block list (one hash lookup; the drop)", drop: true },
+  { stage: 3, name: "allow_list", label: "allow list (LPM lookup)", drop: false },
+  { stage: 4, name: "parse_l4", label: "rest of the parse (IP lengths, L4 header)", drop: false },
+  { stage: 5, name: "clock", label: "clock (bpf_ktime_get_ns)", drop: false },
+  { stage: 6, name: "flow_lookup", label: "flow-table lookup (canonical key, LRU hash)", drop: false },
+  { stage: 7, name: "flow_update", label: "flow update (timeouts, overflow rule, accumulators, end rules)", drop: false },
+  { stage: 8, name: "counters", label: "counters (one per-CPU block, plain adds)", drop: true },
+] as const;
+
+/** One step of a breakdown: the variant's median, and what it adds to the step before it (the
+ *  median of per-sample differences: cases of one sample run back to back). */
+export interface BreakdownStep {
+  name: string;
+  label: string;
+  ns: number;
+  delta_ns: number;
+}
+
 export interface KernelOptions {
   /** BPF_PROG_TEST_RUN repeats per sample (>= 1e6 for the published figures). */
   repeat: number;
@@ -42,6 +68,12 @@ export interface KernelResults {
   flow_end_mlp_ns: number;
   flow_end_dt_ns: number;
   blocked_drop_ns: number;
+  /** A source blocked with an expiry: the drop reads the clock to honour it. */
+  blocked_drop_ttl_ns: number;
+  /** Where the mid-flow packet's and the blocked source's time goes: bare program, each stage of
+   *  the packet path, the shipped program (its last step: the flow-end tail calls, the own-sweep check). */
+  breakdown_midflow: BreakdownStep[];
+  breakdown_drop: BreakdownStep[];
   /** A SYN of a tracked connection, without the per-destination SYN limit and with it (admitted). */
   syn_midflow_ns: number;
   syn_limit_pass_ns: number;
@@ -50,6 +82,9 @@ export interface KernelResults {
   eval_nomodel_ns: number;
   mlp_inference_ns: number;
   mlp6_inference_ns: number;
+  /** The testbed's (and the example config's) model, models/artifacts/matrix-mlp, and its shape. */
+  mlp_matrix_inference_ns: number;
+  mlp_matrix_shape: number[];
   dt_inference_ns: number;
   dt_mean_depth: number;
   flow_entry_bytes: number;
@@ -68,6 +103,7 @@ export interface KernelResults {
 const SERVER = "198.18.0.2";
 const CLIENT = "198.18.0.1";
 const BLOCKED = "198.18.0.66";
+const BLOCKED_TTL = "198.18.0.67";
 
 /** The paper's shape: [6, 32, 32, 2] with seeded random int32 parameters (timing only). */
 export function randomMlp(shape = [6, 32, 32, 2], seed = 0xb3c4): Int32Params {
@@ -127,6 +163,7 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
   const mlp = loadArtifact(join(REPO, "models", "artifacts", "mlp-int32"));
   const dt = loadArtifact(join(REPO, "models", "artifacts", "dt"));
   const kmMlp = kernelModelOf(mlp);
+  const kmMatrix = kernelModelOf(loadArtifact(join(REPO, "models", "artifacts", "matrix-mlp")));
   const kmDt = kernelModelOf(dt);
   const kmMlp6: KernelModel = { kind: "mlp", params: randomMlp() };
 
@@ -161,6 +198,12 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
     disposables.push(dpF);
     const dpG = DataPlane.load({ ...common, synLimitPerSecond: 1 });
     disposables.push(dpG);
+    // The breakdown's variants: same settings (a small ring: no flow ends on their frames).
+    const stageDps = BREAKDOWN_STAGES.map((st) => {
+      const dp = DataPlane.load({ ...common, ringBytes: 1 << 16, object: stageObject(st.stage) });
+      disposables.push(dp);
+      return dp;
+    });
     new ModelSlots(dpE.coll);
     const slotsA = new ModelSlots(dpA.coll);
     const slotsB = new ModelSlots(dpB.coll);
@@ -169,6 +212,10 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
     const b6 = slotsB.activateNow(kmMlp6, 1);
     const bDt = slotsB.activateNow(kmDt, 2);
     log(`models: mlp-int32 slot ${a.slot} (dpA), mlp[6,32,32,2] slot ${b6.slot} and dt slot ${bDt.slot} (dpB)`);
+    // dpH: matrix-mlp in slot 1 (its eval beside dpA's empty slot: the same program).
+    const dpH = DataPlane.load(common);
+    disposables.push(dpH);
+    const hMatrix = new ModelSlots(dpH.coll).activateNow(kmMatrix, 1);
 
     // Frames: a data packet in the middle of a flow, a flow-ending FIN (with payload, so the
     // default tail absorption never treats the next repeat as the tail of the previous one), a
@@ -178,14 +225,22 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
     const syn = frame({ src: CLIENT, dst: SERVER, proto: "tcp", sport: 40001, dport: 443, flags: F.SYN });
     const fin = frame({ src: CLIENT, dst: SERVER, proto: "tcp", sport: 40002, dport: 443, flags: F.FIN | F.ACK | F.PSH, payload: 64 });
     const blockedPkt = frame({ src: BLOCKED, dst: SERVER, proto: "tcp", sport: 40003, dport: 443, flags: F.ACK | F.PSH, payload: 64 });
+    const blockedTtlPkt = frame({ src: BLOCKED_TTL, dst: SERVER, proto: "tcp", sport: 40003, dport: 443, flags: F.ACK | F.PSH, payload: 64 });
     if (dpA.xdp.testRun({ data: syn }).retval !== 2) throw new Error("SYN did not pass");
     if (dpE.xdp.testRun({ data: syn }).retval !== 2) throw new Error("SYN did not pass (no context)");
     if (dpF.xdp.testRun({ data: syn }).retval !== 2) throw new Error("SYN under the limit did not pass");
     for (let i = 0; i < 3; i++) dpG.xdp.testRun({ data: syn });
     if (dpG.xdp.testRun({ data: syn }).retval !== 1) throw new Error("SYN over the limit was not dropped");
     dpA.block(BLOCKED);
+    dpA.block(BLOCKED_TTL, { ttlNs: 3_600_000_000_000n });
     if (dpA.xdp.testRun({ data: blockedPkt }).retval !== 1) throw new Error("blocked source was not dropped");
+    if (dpA.xdp.testRun({ data: blockedTtlPkt }).retval !== 1) throw new Error("blocked source (ttl) was not dropped");
     dpA.drain(() => {});
+    for (const dp of stageDps) {
+      dp.xdp.testRun({ data: syn }); // opens the flow (the variants from stage 6 on track it)
+      dp.block(BLOCKED);
+      dp.xdp.testRun({ data: blockedPkt }); // its first drop (first_drop_ns written once)
+    }
 
     const simple = (p: Program, data: Uint8Array, want: number) => () => {
       const r = p.testRun({ data, repeat });
@@ -231,6 +286,10 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
       { name: "midflow_notrack", run: simple(dpD.xdp, ack, 2) },
       { name: "xdp_drop", run: simple(drop, blockedPkt, 1) },
       { name: "blocked_drop", run: simple(dpA.xdp, blockedPkt, 1) },
+      { name: "blocked_drop_ttl", run: simple(dpA.xdp, blockedTtlPkt, 1) },
+      ...BREAKDOWN_STAGES.map((st, i) => ({ name: `stage_midflow_${st.name}`, run: simple(stageDps[i]!.xdp, ack, 2) })),
+      // Before the block list (stages 0, 1) the blocked source's packet passes.
+      ...BREAKDOWN_STAGES.flatMap((st, i) => (st.drop ? [{ name: `stage_drop_${st.name}`, run: simple(stageDps[i]!.xdp, blockedPkt, st.stage < 2 ? 2 : 1) }] : [])),
       { name: "syn_midflow", run: simple(dpA.xdp, syn, 2) },
       { name: "syn_limit_pass", run: simple(dpF.xdp, syn, 2) },
       { name: "syn_limit_drop", run: simple(dpG.xdp, syn, 1) },
@@ -242,6 +301,7 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
       { name: "eval_nomodel", run: evalCase(dpA, emptySlot) },
       { name: "eval_mlp", run: evalCase(dpA, a.slot) },
       { name: "eval_mlp6", run: evalCase(dpB, b6.slot) },
+      { name: "eval_mlp_matrix", run: evalCase(dpH, hMatrix.slot) },
       { name: "eval_dt", run: evalCase(dpB, bDt.slot) },
     ];
     const got: Record<string, number[]> = Object.fromEntries(cases.map((c) => [c.name, []]));
@@ -258,6 +318,19 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
     // Inference per flow: difference of medians, and the median of per-sample differences agree
     // closely; the per-sample difference pairs measurements taken back to back.
     const diff = (k: string) => Math.max(0, median(got[k]!.map((v, i) => v - got.eval_nomodel![i]!)));
+    const breakdown = (bare: string, bareLabel: string, path: "midflow" | "drop", shipped: string): BreakdownStep[] => {
+      const steps = [
+        { name: "bare", label: bareLabel, key: bare },
+        ...BREAKDOWN_STAGES.filter((st) => path === "midflow" || st.drop).map((st) => ({ name: st.name, label: st.label, key: `stage_${path}_${st.name}` })),
+        { name: "shipped", label: "shipped program (+ flow-end tail calls, own-sweep check)", key: shipped },
+      ];
+      return steps.map((st, i) => ({
+        name: st.name,
+        label: st.label,
+        ns: m(st.key),
+        delta_ns: i === 0 ? 0 : median(got[st.key]!.map((v, j) => v - got[steps[i - 1]!.key]![j]!)),
+      }));
+    };
 
     // Memory.
     const f4 = dpA.coll.map(MAPS.flows4);
@@ -281,12 +354,17 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
       flow_end_mlp_ns: m("flow_end_mlp"),
       flow_end_dt_ns: m("flow_end_dt"),
       blocked_drop_ns: m("blocked_drop"),
+      blocked_drop_ttl_ns: m("blocked_drop_ttl"),
+      breakdown_midflow: breakdown("xdp_pass", "bare XDP_PASS", "midflow", "midflow"),
+      breakdown_drop: breakdown("xdp_drop", "bare XDP_DROP", "drop", "blocked_drop"),
       syn_midflow_ns: m("syn_midflow"),
       syn_limit_pass_ns: m("syn_limit_pass"),
       syn_limit_drop_ns: m("syn_limit_drop"),
       eval_nomodel_ns: m("eval_nomodel"),
       mlp_inference_ns: diff("eval_mlp"),
       mlp6_inference_ns: diff("eval_mlp6"),
+      mlp_matrix_inference_ns: diff("eval_mlp_matrix"),
+      mlp_matrix_shape: kmMatrix.kind === "mlp" ? [kmMatrix.params.features.length, ...kmMatrix.params.layers.map((L) => L.out)] : [],
       dt_inference_ns: diff("eval_dt"),
       dt_mean_depth: dtDepths(kmDt, rows),
       flow_entry_bytes: f4.keySize + f4.valueSize,

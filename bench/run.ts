@@ -139,11 +139,23 @@ function renderTable(r: BenchResult, t: ThroughputResults | null, u: UserspaceRe
   add("xdp: flow end + MLP [10,32,32,2]", ns(k.flow_end_mlp_ns), `flow end, no model ${ns(k.flow_end_nomodel_ns)}`, `+${(k.flow_end_mlp_ns - k.flow_end_nomodel_ns).toFixed(0)} ns`, "info");
   add("xdp: flow end + tree", ns(k.flow_end_dt_ns), `flow end, no model ${ns(k.flow_end_nomodel_ns)}`, `+${(k.flow_end_dt_ns - k.flow_end_nomodel_ns).toFixed(0)} ns`, "info");
   add("xdp: blocked source", ns(k.blocked_drop_ns), `bare XDP_DROP ${ns(k.xdp_drop_ns)}`, `x${(k.blocked_drop_ns / k.xdp_drop_ns).toFixed(2)} / <= x${GOALS.blocked_over_drop}`, status(k.blocked_drop_ns <= GOALS.blocked_over_drop * k.xdp_drop_ns));
+  add("xdp: blocked source, entry with an expiry", ns(k.blocked_drop_ttl_ns), `bare XDP_DROP ${ns(k.xdp_drop_ns)}`, `x${(k.blocked_drop_ttl_ns / k.xdp_drop_ns).toFixed(2)} (the drop reads the clock)`, "info");
+  // The cost breakdown: variants of the same program cut off after each stage (bench/kernel.ts).
+  const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(1)} ns`;
+  for (const [path, steps] of [["mid-flow", k.breakdown_midflow], ["blocked drop", k.breakdown_drop]] as const) {
+    const total = steps.at(-1)!.ns - steps[0]!.ns;
+    let sum = 0;
+    for (const st of steps.slice(1)) {
+      sum += st.delta_ns;
+      add(`  breakdown, ${path}: ${st.label}`, signed(st.delta_ns), `variant ${ns(st.ns)}`, `sum ${signed(sum)} of ${signed(total)} over ${steps[0]!.label}`, "info");
+    }
+  }
   add("xdp: SYN under the per-destination SYN limit", ns(k.syn_limit_pass_ns), `the same SYN, no limit ${ns(k.syn_midflow_ns)}`, `+${(k.syn_limit_pass_ns - k.syn_midflow_ns).toFixed(1)} ns (its bookkeeping)`, "info");
   add("xdp: SYN over the limit (dropped, random-source flood)", ns(k.syn_limit_drop_ns), `bare XDP_DROP ${ns(k.xdp_drop_ns)}`, `x${(k.syn_limit_drop_ns / k.xdp_drop_ns).toFixed(2)}`, "info");
   const paper = `paper ${PAPER.inference_ns_low}-${PAPER.inference_ns_high} ns`;
   add("inference: MLP [10,32,32,2] (shipped)", ns(k.mlp_inference_ns), paper, `x${(k.mlp_inference_ns / PAPER.inference_ns_low).toFixed(2)} of 3,000 / <= ${GOALS.mlp_inference_ns} ns`, status(k.mlp_inference_ns <= GOALS.mlp_inference_ns));
   add("inference: MLP [6,32,32,2] (random)", ns(k.mlp6_inference_ns), paper, `x${(k.mlp6_inference_ns / PAPER.inference_ns_low).toFixed(2)} of 3,000 / <= ${GOALS.mlp_inference_ns} ns`, status(k.mlp6_inference_ns <= GOALS.mlp_inference_ns));
+  add(`inference: MLP [${k.mlp_matrix_shape.join(",")}] (matrix-mlp)`, ns(k.mlp_matrix_inference_ns), paper, `x${(k.mlp_matrix_inference_ns / PAPER.inference_ns_low).toFixed(2)} of 3,000 / <= ${GOALS.mlp_inference_ns} ns`, status(k.mlp_matrix_inference_ns <= GOALS.mlp_inference_ns));
   add(`inference: tree (mean depth ${k.dt_mean_depth.toFixed(1)})`, ns(k.dt_inference_ns), paper, `x${(k.dt_inference_ns / PAPER.inference_ns_low).toFixed(3)} of 3,000`, "info");
   add("memory: flow entry v4 (key+value)", bytes(k.flow_entry_bytes), `paper ${PAPER.flow_entry_bytes} B`, `<= ${GOALS.flow_entry_bytes} B`, status(k.flow_entry_bytes <= GOALS.flow_entry_bytes));
   add("memory: flow entry v4 (kernel, memlock)", k.flow_entry_kernel_bytes === null ? "null" : bytes(k.flow_entry_kernel_bytes), `key+value ${bytes(k.flow_entry_bytes)}`, "incl. htab/LRU overhead", "info");

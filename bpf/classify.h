@@ -4,10 +4,11 @@
  *
  * A flow's record waits in the per-CPU scratch map; the packet that ended it tail-calls
  * XIDS_STAGE_ENTRY, which picks the active parameter slot once, then either walks the decision
- * tree or standardises the inputs and tail-calls XIDS_STAGE_LAYER once per linear layer (so the
- * verifier sees one layer at a time and any shape up to 16 x 64 needs no C change). The last
- * stage writes the verdict into the record, blocks the source if configured, emits the record and
- * returns the packet's own verdict. Arithmetic is INT32_SPEC.md, bit for bit.
+ * tree or standardises the inputs and runs the MLP's layers: inline, in the same program, while
+ * they are at most 32 wide (up to 4 of them: every shipped shape), then XIDS_STAGE_LAYER, one tail
+ * call per remaining layer, so any shape up to 16 x 64 needs no C change. The last stage writes
+ * the verdict into the record, blocks the source if configured, emits the record and returns the
+ * packet's own verdict. Arithmetic is INT32_SPEC.md, bit for bit.
  *
  * Hot update without a lock: user space writes the idle slot, then flips model_index. An
  * inference reads the index once and keeps its slot to the end. Before user space rewrites a
@@ -15,8 +16,8 @@
  * infer_state.seq is odd exactly while an inference runs (see plugins/models/kernel/model-slots.ts).
  *
  * Needs from the includer: maps scratch (XIDS_MAX_PENDING records), events, blocklist,
- * local_addrs; helpers count(), now_ns() and addr_allowed(). Flows end into scratch (end_flow), and every program
- * that can end flows returns through classify_pending().
+ * local_addrs; helpers count(), counters_get(), now_ns() and addr_allowed(). Flows end into
+ * scratch (end_flow), and every program that can end flows returns through classify_pending().
  */
 
 const volatile __u32 cfg_model_action = XIDS_ACTION_BLOCK;
@@ -122,19 +123,28 @@ static __always_inline __s64 sat32(__s64 v)
 
 /* log2(x + 1) in Q8: the top bit's position, then the 8 bits below it as a linear mantissa
  * (models/mlp/log2q8.ts computes the same). x is clamped to xmax <= 2^31, so y < 2^32 and the
- * result is at most 31 * 256. Branch-free binary search for the top bit: no loop to bound. */
+ * result is at most 31 * 256. Without a branch to mispredict (the inputs' magnitudes vary from
+ * flow to flow): (c - v) >> 63 is 1 exactly when v > c (v < 2^63), which takes the top bit's
+ * search down to one byte in two steps, a table gives that byte's top bit, and (y << 8) >> msb
+ * is the mantissa on either side of msb = 8. Identical to the branchy search it replaced for
+ * every x in 0..2^31 (checked exhaustively). */
+static const __u8 log2q8_msb8[256] = {
+	[2 ... 3] = 1, [4 ... 7] = 2, [8 ... 15] = 3, [16 ... 31] = 4,
+	[32 ... 63] = 5, [64 ... 127] = 6, [128 ... 255] = 7,
+};
+
 static __always_inline __u64 log2q8(__u64 x)
 {
-	__u64 y = x + 1, v = y, frac;
-	__u32 msb = 0;
+	__u64 y = x + 1, v = y, s, msb;
 
-	if (v >> 16) { v >>= 16; msb += 16; }
-	if (v >> 8) { v >>= 8; msb += 8; }
-	if (v >> 4) { v >>= 4; msb += 4; }
-	if (v >> 2) { v >>= 2; msb += 2; }
-	if (v >> 1) msb += 1;
-	frac = msb >= 8 ? (y >> (msb - 8)) & 255 : (y << (8 - msb)) & 255;
-	return ((__u64)msb << 8) | frac;
+	s = ((0xffffULL - v) >> 63) << 4;
+	v >>= s;
+	msb = s;
+	s = ((0xffULL - v) >> 63) << 3;
+	v >>= s;
+	msb += s;
+	msb += log2q8_msb8[v & 255];
+	return (msb << 8) | (((y << 8) >> msb) & 255);
 }
 
 struct evict_ctx {
@@ -171,10 +181,16 @@ static __always_inline long block_insert(const struct xids_block_key *k, const s
 	return bpf_map_update_elem(&blocklist, k, v, BPF_ANY);
 }
 
-/* Blocks the record's source; the outcome goes into the record. */
+/* Blocks the record's source; the outcome goes into the record. The data plane's drop path never
+ * consults the allow list, so an allow-listed source must never stay in the block list: the caller
+ * checked the allow list before, and it is checked again after the insert. User space's allow()
+ * puts the CIDR in first and then lifts every block inside it, so a verdict racing with it either
+ * sees the CIDR here (and takes its entry back) or has its entry lifted there. The atomic add of
+ * 0 is the full barrier that orders the insert before the second lookup. */
 static __always_inline void block_source(struct xids_flow_record *r, const struct xids_block_key *k)
 {
 	struct xids_block_val v = {};
+	struct xids_counters *xc;
 	long err;
 
 	v.added_ns = now_ns();
@@ -185,6 +201,14 @@ static __always_inline void block_source(struct xids_flow_record *r, const struc
 		count(XIDS_C_BLOCK_FAILED, 1);
 		r->block_action = XIDS_BLOCK_FAILED;
 		r->block_error = err;
+		return;
+	}
+	xc = counters_get();
+	if (xc)
+		__sync_fetch_and_add(&xc->c[XIDS_C_BLOCKS_ADDED], 0);
+	if (addr_allowed(r->family, r->src)) {
+		bpf_map_delete_elem(&blocklist, k);
+		r->block_action = XIDS_BLOCK_ALLOWED;
 		return;
 	}
 	count(XIDS_C_BLOCKS_ADDED, 1);
@@ -379,8 +403,8 @@ static __always_inline const struct xids_model_meta *active_model(void)
 	return m && m->kind != XIDS_MODEL_NONE ? m : NULL;
 }
 
-/* How many records one chain of tail calls can classify: each MLP record takes 1 + n_layers
- * tail calls, each tree record 1, and a chain may make XIDS_MAX_TAIL_CALLS, of which `used` were
+/* How many records one chain of tail calls can classify: each MLP record takes at most
+ * 1 + n_layers tail calls (1 when its layers all run inline), each tree record 1, and a chain may make XIDS_MAX_TAIL_CALLS, of which `used` were
  * made before the records (the sweep stage). No model: any. */
 static __always_inline __u32 classify_budget(__u32 used)
 {
@@ -452,6 +476,158 @@ static __always_inline int dt_walk(struct xdp_md *ctx, struct xids_infer_state *
 	return finish_record(ctx, st, XIDS_VERDICT_NONE, 0, 0, 0);
 }
 
+/* The logits are in act[dst]: attack iff logit1 > logit0 (ties go to benign). */
+static __always_inline int finish_logits(struct xdp_md *ctx, struct xids_infer_state *st, __u32 dst)
+{
+	__s64 l0 = st->act[dst & 1][0], l1 = st->act[dst & 1][1];
+
+	return finish_record(ctx, st, l1 > l0 ? XIDS_VERDICT_ATTACK : XIDS_VERDICT_BENIGN, sat32(l1 - l0), l0, l1);
+}
+
+static __always_inline __s64 neuron_out(__u64 acc, __u32 shift, bool relu)
+{
+	__s64 y = sat32((__s64)acc >> shift);
+
+	/* ReLU without a branch: its sign is a coin toss the predictor would lose half the time. */
+	return relu ? y & ~(y >> 63) : y;
+}
+
+/* One linear layer: a (K values) -> out (n_out values, rows 4 at a time), for a width K known
+ * at compile time so every loop over the inputs is unrolled into straight-line code.
+ *
+ * acc_j = Σ_k w[j][k]·a[k] + (bias_j << b), pairwise (Winograd 1968): for each input pair
+ * (2p, 2p+1), (w[j][2p] + a[2p+1])·(w[j][2p+1] + a[2p]) = w[j][2p]·a[2p] + w[j][2p+1]·a[2p+1]
+ * + w[j][2p]·w[j][2p+1] + a[2p]·a[2p+1], so
+ *   acc_j = Σ_p (w[j][2p] + a[2p+1])·(w[j][2p+1] + a[2p]) − wpair_j − alpha + (bias_j << b)
+ * with wpair_j = Σ_p w[j][2p]·w[j][2p+1] (the writer's, per row) and alpha = Σ_p a[2p]·a[2p+1]
+ * (once per layer): one multiply per two weights instead of two. The weights are stored offset
+ * by 2^31 (wu = w + 2^31: BPF before cpu v4 has no sign-extending load), and w + a = wu + (a − 2^31),
+ * so the inputs are shifted by −2^31 once per layer (in place). It is an identity in any
+ * commutative ring, here the integers modulo 2^64 (unsigned 64-bit arithmetic wraps), and the
+ * true sum fits in s64 (the artifact's overflow analysis), so the result is Σ w·a exactly: the
+ * same 64-bit value as the plain dot product, for every input.
+ *
+ * Inputs past the layer's n_in (up to K) meet zero weights (the writer pads every row with
+ * them); whatever value such an input holds, it enters alpha and the products alike and cancels.
+ * Rows past n_out (to a multiple of 4) are zero rows (zero weights, bias and wpair): their
+ * output is 0. */
+
+/* Input pair (P, P+1) for rows j..j+3 (w points at row j; the rows are 4 * XIDS_MLP_MAX_WIDTH
+ * bytes apart). In assembly so that the compiler neither hoists the loads out of the row loop
+ * nor starts them all first (either spills them: BPF has 10 registers, all of them used here):
+ * 26 instructions and 4 multiplies for 8 multiply-adds, the two inputs loaded once for 4 rows. */
+#define XIDS_MLP_ROW (4 * XIDS_MLP_MAX_WIDTH) /* bytes from one row of weights to the next */
+#define XIDS_MLP_PAIR(P)								\
+	asm volatile("%[x0] = *(u64 *)(%[a] + %[oa0])\n\t"				\
+		     "%[x1] = *(u64 *)(%[a] + %[oa1])\n\t"				\
+		     "%[t] = *(u32 *)(%[w] + %[ow0])\n\t"				\
+		     "%[t] += %[x1]\n\t"						\
+		     "%[u] = *(u32 *)(%[w] + %[ow1])\n\t"				\
+		     "%[u] += %[x0]\n\t"						\
+		     "%[t] *= %[u]\n\t"							\
+		     "%[acc0] += %[t]\n\t"						\
+		     "%[t] = *(u32 *)(%[w] + %[ow2])\n\t"				\
+		     "%[t] += %[x1]\n\t"						\
+		     "%[u] = *(u32 *)(%[w] + %[ow3])\n\t"				\
+		     "%[u] += %[x0]\n\t"						\
+		     "%[t] *= %[u]\n\t"							\
+		     "%[acc1] += %[t]\n\t"						\
+		     "%[t] = *(u32 *)(%[w] + %[ow4])\n\t"				\
+		     "%[t] += %[x1]\n\t"						\
+		     "%[u] = *(u32 *)(%[w] + %[ow5])\n\t"				\
+		     "%[u] += %[x0]\n\t"						\
+		     "%[t] *= %[u]\n\t"							\
+		     "%[acc2] += %[t]\n\t"						\
+		     "%[t] = *(u32 *)(%[w] + %[ow6])\n\t"				\
+		     "%[t] += %[x1]\n\t"						\
+		     "%[u] = *(u32 *)(%[w] + %[ow7])\n\t"				\
+		     "%[u] += %[x0]\n\t"						\
+		     "%[t] *= %[u]\n\t"							\
+		     "%[acc3] += %[t]\n\t"						\
+		     : [acc0] "+r"(acc0), [acc1] "+r"(acc1), [acc2] "+r"(acc2), [acc3] "+r"(acc3),	\
+		       [x0] "=&r"(x0), [x1] "=&r"(x1), [t] "=&r"(t), [u] "=&r"(u)		\
+		     : [a] "r"(a), [w] "r"(w), [oa0] "i"(8 * (P)), [oa1] "i"(8 * (P) + 8),	\
+		       [ow0] "i"(4 * (P)), [ow1] "i"(4 * (P) + 4),				\
+		       [ow2] "i"(4 * (P) + XIDS_MLP_ROW), [ow3] "i"(4 * (P) + 4 + XIDS_MLP_ROW),	\
+		       [ow4] "i"(4 * (P) + 2 * XIDS_MLP_ROW), [ow5] "i"(4 * (P) + 4 + 2 * XIDS_MLP_ROW),	\
+		       [ow6] "i"(4 * (P) + 3 * XIDS_MLP_ROW), [ow7] "i"(4 * (P) + 4 + 3 * XIDS_MLP_ROW)	\
+		     : "memory")
+#define XIDS_MLP_PAIRS8(P) XIDS_MLP_PAIR(P); XIDS_MLP_PAIR((P) + 2); XIDS_MLP_PAIR((P) + 4); XIDS_MLP_PAIR((P) + 6)
+
+static __always_inline void mlp_layer_k(const struct xids_mlp_layer *L, __u64 *a, __s64 *out, __u32 n_out,
+					__u32 rows_max, __u32 shift, bool relu, const __u32 K)
+{
+	__u64 alpha = 0;
+	__u32 j, p;
+
+#pragma unroll
+	for (p = 0; p < K; p += 2) {
+		__u64 a0 = a[p], a1 = a[p + 1];
+
+		alpha += a0 * a1;
+		a[p] = a0 - 0x80000000ULL;
+		a[p + 1] = a1 - 0x80000000ULL;
+	}
+	for (j = 0; j < rows_max; j += 4) {
+		const __u32 *w;
+		__u64 acc0, acc1, acc2, acc3, x0, x1, t, u;
+
+		if (j >= n_out)
+			break;
+		w = L->w[j];
+		acc0 = ((__u64)(__s64)L->bias[j] << shift) - (__u64)L->wpair[j] - alpha;
+		acc1 = ((__u64)(__s64)L->bias[j + 1] << shift) - (__u64)L->wpair[j + 1] - alpha;
+		acc2 = ((__u64)(__s64)L->bias[j + 2] << shift) - (__u64)L->wpair[j + 2] - alpha;
+		acc3 = ((__u64)(__s64)L->bias[j + 3] << shift) - (__u64)L->wpair[j + 3] - alpha;
+		XIDS_MLP_PAIRS8(0);
+		if (K > 8) {
+			XIDS_MLP_PAIRS8(8);
+		}
+		if (K > 16) {
+			XIDS_MLP_PAIRS8(16);
+			XIDS_MLP_PAIRS8(24);
+		}
+		if (K > 32) {
+			XIDS_MLP_PAIRS8(32);
+			XIDS_MLP_PAIRS8(40);
+			XIDS_MLP_PAIRS8(48);
+			XIDS_MLP_PAIRS8(56);
+		}
+		out[j] = neuron_out(acc0, shift, relu);
+		out[j + 1] = neuron_out(acc1, shift, relu);
+		out[j + 2] = neuron_out(acc2, shift, relu);
+		out[j + 3] = neuron_out(acc3, shift, relu);
+	}
+}
+
+/* Layer l of the slot's model, act[l & 1] -> act[(l + 1) & 1], with the narrowest unrolled width
+ * that holds its inputs (up to in_max: 32 for the inline path, 64 for the layer stage). */
+static __always_inline void mlp_layer(struct xids_infer_state *st, const struct xids_mlp_layer *L, __u32 l,
+				      __u32 n_in, __u32 n_out, __u32 shift, bool relu, const __u32 in_max)
+{
+	__u64 *a = (__u64 *)st->act[l & 1];
+	__s64 *out = st->act[(l + 1) & 1];
+
+	if (n_in <= 8 && in_max <= 32)
+		mlp_layer_k(L, a, out, n_out, in_max, shift, relu, 8);
+	else if (n_in <= 16 && in_max <= 32)
+		mlp_layer_k(L, a, out, n_out, in_max, shift, relu, 16);
+	else if (n_in <= 32 || in_max <= 32)
+		mlp_layer_k(L, a, out, n_out, in_max, shift, relu, 32);
+	else
+		mlp_layer_k(L, a, out, n_out, in_max, shift, relu, 64);
+}
+
+/* The MLP's first layers run inline in the entry stage, with no tail call between them, while
+ * they are at most XIDS_MLP_INLINE_WIDTH wide (inputs and outputs), up to XIDS_MLP_INLINE_LAYERS
+ * of them; the first layer past either bound, and every layer after it, runs in the layer stage,
+ * one tail call each. A tail call costs a retpoline here (about 20 ns on this class of machine),
+ * and so would a bpf_loop callback per row (a call and a return through the return thunk): the
+ * inline path has neither. The bounds keep the verifier's work (it walks every inline layer and
+ * row) about where it was with one layer per stage. */
+#define XIDS_MLP_INLINE_WIDTH 32
+#define XIDS_MLP_INLINE_LAYERS 4
+
 SEC("xdp.frags")
 int xids_cls_entry(struct xdp_md *ctx)
 {
@@ -459,7 +635,7 @@ int xids_cls_entry(struct xdp_md *ctx)
 	struct xids_model_index *ix;
 	struct xids_model_meta *m;
 	struct xids_flow_record *r;
-	__u32 zero = 0, slot, i, b;
+	__u32 zero = 0, slot, i, b, l, n_layers;
 
 	if (!st)
 		return XDP_PASS;
@@ -483,11 +659,13 @@ int xids_cls_entry(struct xdp_md *ctx)
 		return dt_walk(ctx, st, r);
 
 	/* Standardisation: z = sign(num) * ((|num| << b) / std_q), unsigned division only; inputs
-	 * in log_mask are taken as log2q8 of their clamped value first (INT32_SPEC.md step 1b). */
+	 * in log_mask are taken as log2q8 of their clamped value first (INT32_SPEC.md step 1b).
+	 * The sign is taken and restored with masks, not branches (it varies from flow to flow). */
 	b = m->shift & 31;
+#pragma unroll
 	for (i = 0; i < XIDS_MLP_MAX_INPUTS; i++) {
 		__u32 f = m->feature_idx[i];
-		__u64 x, mag;
+		__u64 x, mag, neg;
 		__s64 num, z = 0;
 
 		/* Padding inputs stay 0 so padded (zero) weights never meet stale values. */
@@ -498,79 +676,56 @@ int xids_cls_entry(struct xdp_md *ctx)
 			if ((m->log_mask >> i) & 1)
 				x = log2q8(x);
 			num = (__s64)(x << b) - m->mean_q[i];
-			mag = ((__u64)(num < 0 ? -num : num) << b) / m->std_q[i];
+			neg = (__u64)(num >> 63); /* all ones iff num < 0 */
+			mag = ((((__u64)num ^ neg) - neg) << b) / m->std_q[i];
 			/* Saturate while unsigned: a magnitude ≥ 2^63 would turn negative as s64. */
 			if (mag > 0x80000000ULL)
 				mag = 0x80000000ULL;
-			z = sat32(num < 0 ? -(__s64)mag : (__s64)mag);
+			z = sat32((__s64)((mag ^ neg) - neg));
 		}
 		st->act[0][i] = z;
 	}
-	st->layer = 0;
-	bpf_tail_call(ctx, &classify_progs, XIDS_STAGE_LAYER);
+
+	/* The layers, inline while they fit (XIDS_MLP_INLINE_*), then the layer stage. */
+	n_layers = m->n_layers;
+#pragma nounroll
+	for (l = 0; l < XIDS_MLP_INLINE_LAYERS; l++) {
+		const struct xids_mlp_layer *L;
+		__u32 key, n_in, n_out;
+
+		if (l >= n_layers)
+			break;
+		n_in = m->layer_in[l];
+		n_out = m->layer_out[l];
+		if (n_in > XIDS_MLP_INLINE_WIDTH || n_out > XIDS_MLP_INLINE_WIDTH)
+			break;
+		key = slot * XIDS_MLP_MAX_LAYERS + l;
+		L = bpf_map_lookup_elem(&mlp_layers, &key);
+		if (!L)
+			goto abort;
+		mlp_layer(st, L, l, n_in, n_out, b, l + 1 < n_layers, XIDS_MLP_INLINE_WIDTH);
+		if (l + 1 == n_layers)
+			return finish_logits(ctx, st, l + 1);
+	}
+	if (l < n_layers) {
+		st->layer = l;
+		bpf_tail_call(ctx, &classify_progs, XIDS_STAGE_LAYER);
+	}
+abort:
 	count(XIDS_C_INFER_ABORTED, 1);
 	return finish_record(ctx, st, XIDS_VERDICT_NONE, 0, 0, 0);
 }
 
-struct neuron_ctx {
-	const struct xids_mlp_layer *layer;
-	const __s64 *in_act;
-	__s64 *out_act;
-	__u64 bias_corr; /* 2^31 · Σ a, subtracted once per neuron (see neuron_pair) */
-	__u32 n_in;
-	__u32 shift;
-	__u32 relu;
-};
-
-static __always_inline __s64 neuron_out(__u64 acc, const struct neuron_ctx *c)
-{
-	__s64 y = sat32((__s64)acc >> c->shift);
-
-	return c->relu && y < 0 ? 0 : y;
-}
-
-/* Two neurons per call (rows 2p and 2p+1), so each activation is loaded once for both:
- * acc = Σ w·a + (bias << b); y = sat32(acc >> b); ReLU on hidden layers.
- * Weights are stored offset by 2^31 as u32 (wu = w + 2^31): BPF before cpu v4 has no
- * sign-extending load, so Σ w·a is computed as Σ wu·a − 2^31·Σ a, the correction shared by every
- * neuron of the layer. Unsigned 64-bit arithmetic wraps, and the true sum fits in s64 (the
- * artifact's overflow analysis), so the result is exact. Inputs come padded to a multiple of 4 and
- * outputs to a multiple of 2 (zero weights), so nothing is special-cased. */
-static long neuron_pair(__u32 p, struct neuron_ctx *c)
-{
-	const __u32 *w0, *w1;
-	const __s64 *a = c->in_act;
-	__u64 acc0, acc1;
-	__u32 i, j = (p * 2) & (XIDS_MLP_MAX_WIDTH - 2);
-
-	w0 = c->layer->w[j];
-	w1 = c->layer->w[j + 1];
-	acc0 = ((__u64)(__s64)c->layer->bias[j] << c->shift) - c->bias_corr;
-	acc1 = ((__u64)(__s64)c->layer->bias[j + 1] << c->shift) - c->bias_corr;
-	for (i = 0; i < XIDS_MLP_MAX_WIDTH; i += 4) {
-		__u64 a0, a1, a2, a3;
-
-		if (i >= c->n_in)
-			break;
-		a0 = a[i];
-		a1 = a[i + 1];
-		a2 = a[i + 2];
-		a3 = a[i + 3];
-		acc0 += w0[i] * a0 + w0[i + 1] * a1 + w0[i + 2] * a2 + w0[i + 3] * a3;
-		acc1 += w1[i] * a0 + w1[i + 1] * a1 + w1[i + 2] * a2 + w1[i + 3] * a3;
-	}
-	c->out_act[j] = neuron_out(acc0, c);
-	c->out_act[j + 1] = neuron_out(acc1, c);
-	return 0;
-}
-
+/* One layer wider than XIDS_MLP_INLINE_WIDTH (or any layer after one): st->layer, then itself
+ * again for the next layer, or the verdict after the last. */
 SEC("xdp.frags")
 int xids_cls_layer(struct xdp_md *ctx)
 {
 	struct xids_infer_state *st = infer_state_get();
+	const struct xids_mlp_layer *L;
 	struct xids_model_meta *m;
-	struct neuron_ctx c;
-	__u32 l, key, slot, n_out, last;
+	__u32 l, key, slot, n_in, n_out;
+	bool last;
 
 	if (!st)
 		return XDP_PASS;
@@ -580,41 +735,19 @@ int xids_cls_layer(struct xdp_md *ctx)
 	if (!m || l >= XIDS_MLP_MAX_LAYERS || l >= m->n_layers)
 		goto abort;
 	key = slot * XIDS_MLP_MAX_LAYERS + l;
-	c.layer = bpf_map_lookup_elem(&mlp_layers, &key);
-	if (!c.layer)
+	L = bpf_map_lookup_elem(&mlp_layers, &key);
+	if (!L)
 		goto abort;
+	n_in = m->layer_in[l];
 	n_out = m->layer_out[l];
-	if (n_out > XIDS_MLP_MAX_WIDTH)
+	if (n_in > XIDS_MLP_MAX_WIDTH || n_out > XIDS_MLP_MAX_WIDTH)
 		goto abort;
 	last = l + 1 == m->n_layers;
-	c.in_act = st->act[l & 1];
-	c.out_act = st->act[(l + 1) & 1];
-	c.n_in = m->layer_in[l];
-	c.shift = m->shift & 31;
-	{
-		__u64 sum = 0;
-		__u32 i;
-
-		for (i = 0; i < XIDS_MLP_MAX_WIDTH; i++) {
-			if (i >= c.n_in)
-				break;
-			sum += c.in_act[i];
-		}
-		c.bias_corr = sum << 31;
-	}
-	c.relu = !last;
-	bpf_loop((n_out + 1) / 2, neuron_pair, &c, 0);
-	if (!last) {
-		st->layer = l + 1;
-		bpf_tail_call(ctx, &classify_progs, XIDS_STAGE_LAYER);
-		goto abort;
-	}
-	{
-		/* Two logits: attack iff logit1 > logit0 (ties go to benign). */
-		__s64 l0 = st->act[(l + 1) & 1][0], l1 = st->act[(l + 1) & 1][1];
-		return finish_record(ctx, st, l1 > l0 ? XIDS_VERDICT_ATTACK : XIDS_VERDICT_BENIGN,
-				     sat32(l1 - l0), l0, l1);
-	}
+	mlp_layer(st, L, l, n_in, n_out, m->shift & 31, !last, XIDS_MLP_MAX_WIDTH);
+	if (last)
+		return finish_logits(ctx, st, l + 1);
+	st->layer = l + 1;
+	bpf_tail_call(ctx, &classify_progs, XIDS_STAGE_LAYER);
 abort:
 	count(XIDS_C_INFER_ABORTED, 1);
 	return finish_record(ctx, st, XIDS_VERDICT_NONE, 0, 0, 0);

@@ -120,11 +120,22 @@ struct {
 	__type(value, __u32);
 } allow6 SEC(".maps");
 
+/* Which allow lists hold entries (XIDS_ALLOW_USED_*), kept by user space (DataPlane):
+ * a bit is set before a CIDR of its family goes in and cleared after the family's last one goes.
+ * An empty list's LPM lookup is skipped (most hosts have none: it is on every packet's path). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} allow_used SEC(".maps");
+
+/* One block of counters per CPU (xids.h): a packet looks it up once, every bump is a plain add. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XIDS_C__MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct xids_counters);
 } counters SEC(".maps");
 
 struct {
@@ -141,18 +152,66 @@ struct {
 	__type(value, struct xids_flow_record);
 } scratch SEC(".maps");
 
+/* ---- bench variants ----
+ * `xids bench` accounts for a packet's cost with builds of this program cut off after a stage of
+ * its path (bpf/Makefile BENCH_STAGES, -DXIDS_BENCH_STAGE=n; never loaded by the agent). What a
+ * build leaves out is compiled out, so each is the same code as the next minus one stage:
+ *   0  the frame length (bpf_xdp_get_buff_len), then XDP_PASS
+ *   1  + the minimal parse: Ethernet, VLAN tags, the fixed IP header (the source)
+ *   2  + the block list: one hash lookup; a blocked source is dropped here
+ *   3  + the allow list (LPM lookup)
+ *   4  + the rest of the parse: IP lengths, IPv6 extension headers, the L4 header
+ *   5  + the clock (bpf_ktime_get_ns)
+ *   6  + the flow-table lookup (a miss inserts the flow, a hit changes nothing)
+ *   7  + the flow update: timeouts, overflow rule, accumulators, FIN/RST/early end
+ *   8  + the counters (the per-CPU counter block)
+ *   (none) the shipped program: + the flow-end tail calls and the own-sweep check */
+#ifdef XIDS_BENCH_STAGE
+#define XIDS_HAS_STAGE(n) (XIDS_BENCH_STAGE >= (n))
+#else
+#define XIDS_HAS_STAGE(n) 1
+#endif
+#define XIDS_STAGE_COUNTERS 8
+#define XIDS_STAGE_SHIPPED 9
+
 /* ---- helpers ---- */
+
+/* This CPU's counter block. Never NULL for a one-entry array, but the verifier wants the check. */
+static __always_inline struct xids_counters *counters_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+/* A bump into a block looked up once (the per-packet paths of xids_xdp): a plain add, no
+ * atomics (the block is this CPU's). idx is a constant or bounded by its caller. */
+static __always_inline void cnt(struct xids_counters *xc, __u32 idx, __u64 v)
+{
+	if (XIDS_HAS_STAGE(XIDS_STAGE_COUNTERS) && idx < XIDS_C__MAX)
+		xc->c[idx] += v;
+}
+
+/* A bump from anywhere else (flow end, the classifier's stages, sweeps, the source context):
+ * looks the block up itself, which the verifier inlines (a bounds check and a per-CPU offset). */
 static __always_inline void count(__u32 idx, __u64 v)
 {
-	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
-	if (c)
-		*c += v; /* per-CPU slot: no atomics needed */
+	struct xids_counters *xc;
+
+	if (!XIDS_HAS_STAGE(XIDS_STAGE_COUNTERS))
+		return;
+	xc = counters_get();
+	if (xc)
+		cnt(xc, idx, v);
 }
 
 /* Whether a source address (16 bytes, IPv4 in the first 4) is on the allow list: the packet path
  * and the verdict path (classify.h) ask the same question. */
 static __always_inline bool addr_allowed(__u8 family, const __u8 *addr)
 {
+	__u32 zero = 0, *used = bpf_map_lookup_elem(&allow_used, &zero);
+
+	if (used && !(*used & (family == 4 ? XIDS_ALLOW_USED_V4 : XIDS_ALLOW_USED_V6)))
+		return false;
 	if (family == 4) {
 		struct xids_lpm4_key k = { .prefixlen = 32 };
 		__builtin_memcpy(k.addr, addr, 4);
@@ -169,6 +228,19 @@ static __always_inline __u64 now_ns(void)
 		return test_clock_ns;
 	return bpf_ktime_get_ns();
 }
+
+/* The data-plane clock as of the last timer tick: never ahead of now_ns(), behind it by at most
+ * about a tick (4 ms at HZ=250; an idle CPU catches up on the interrupt that brings the packet).
+ * About half what now_ns() costs here (bpf_ktime_get_ns reads the TSC through an indirect call). */
+static __always_inline __u64 coarse_ns(void)
+{
+	if (cfg_use_test_clock)
+		return test_clock_ns;
+	return bpf_ktime_get_coarse_ns();
+}
+
+/* An expiry at least this far beyond coarse_ns() has not passed (no clock lags a tick by this). */
+#define XIDS_COARSE_MARGIN_NS 100000000ULL /* 100 ms */
 
 /* a - b, or 0 when b is later (capture clocks can step back; never wrap) */
 static __always_inline __u64 sat_sub(__u64 a, __u64 b)
@@ -288,15 +360,12 @@ struct pkt {
 	__u8 family;
 	__u8 proto;
 	__u8 tcp_flags;
-	__u8 l3_ok;     /* the fixed L3 header was readable: src is valid for allow/block checks */
 	__u8 icmp_type; /* ICMP / ICMPv6 message type */
-	__u8 pad[3];
 	__u16 sport;
 	__u16 dport;
 	__u16 win;
 	__u16 l4_hdr;
 	__u32 payload;
-	__u32 l3_off;
 	__u8 src[16];
 	__u8 dst[16];
 };
@@ -359,9 +428,11 @@ static __always_inline int parse_l4(void *data, void *data_end, __u32 off, __u32
 	return P_OTHER_L4;
 }
 
-/* Parses through the fixed L3 header (setting l3_ok and the addresses) and then validates the rest.
- * frame_len is the whole frame (linear + fragments); the lengths in the IP header must fit in it. */
-static __always_inline int parse(struct xdp_md *ctx, struct pkt *p, __u64 frame_len)
+/* The minimal parse, all the block list needs: Ethernet, up to XIDS_MAX_VLAN tags and the fixed
+ * IP header. P_OK: that header was readable, so the lists apply (even to a packet the rest of the
+ * parse finds malformed, or a fragment: no bypass by malformation); *src is then the block-list key
+ * of its source (family, address zero-padded) and *l3_off where the IP header starts. */
+static __always_inline int parse_l3(struct xdp_md *ctx, struct xids_block_key *src, __u32 *l3_off)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -382,16 +453,41 @@ static __always_inline int parse(struct xdp_md *ctx, struct pkt *p, __u64 frame_
 	}
 	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD))
 		return P_MALFORMED;
-	p->l3_off = off;
-
+	*l3_off = off;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		__u8 *ip = data + off;
 		if ((void *)(ip + 20) > data_end || (ip[0] >> 4) != 4)
 			return P_MALFORMED;
-		p->family = 4;
-		__builtin_memcpy(p->src, ip + 12, 4);
+		src->family = 4;
+		__builtin_memcpy(src->addr, ip + 12, 4);
+		return P_OK;
+	}
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		__u8 *ip = data + off;
+		if ((void *)(ip + 40) > data_end || (ip[0] >> 4) != 6)
+			return P_MALFORMED;
+		src->family = 6;
+		__builtin_memcpy(src->addr, ip + 8, 16);
+		return P_OK;
+	}
+	return P_NON_IP;
+}
+
+/* The rest of the parse, after parse_l3 returned P_OK (p->family and p->src are set): the
+ * destination, the IP lengths (which must fit in frame_len, the whole frame: linear part and
+ * fragments), IPv6 extension headers, and L4. */
+static __always_inline int parse_ip(struct xdp_md *ctx, struct pkt *p, __u32 off, __u64 frame_len)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	if (off > ETH_HLEN + 4 * XIDS_MAX_VLAN) /* never: parse_l3's offsets, bounded for the verifier */
+		return P_MALFORMED;
+	if (p->family == 4) {
+		__u8 *ip = data + off;
+		if ((void *)(ip + 20) > data_end)
+			return P_MALFORMED;
 		__builtin_memcpy(p->dst, ip + 16, 4);
-		p->l3_ok = 1;
 		__u32 ihl = (ip[0] & 0x0f) * 4;
 		__u32 tot = ((__u32)ip[2] << 8) | ip[3];
 		if (ihl < 20 || tot < ihl || off + tot > frame_len)
@@ -400,42 +496,36 @@ static __always_inline int parse(struct xdp_md *ctx, struct pkt *p, __u64 frame_
 			return P_FRAGMENT;
 		return parse_l4(data, data_end, off + ihl, tot - ihl, ip[9], p);
 	}
-	if (proto == bpf_htons(ETH_P_IPV6)) {
-		__u8 *ip = data + off;
-		if ((void *)(ip + 40) > data_end || (ip[0] >> 4) != 6)
-			return P_MALFORMED;
-		p->family = 6;
-		__builtin_memcpy(p->src, ip + 8, 16);
-		__builtin_memcpy(p->dst, ip + 24, 16);
-		p->l3_ok = 1;
-		__u32 plen = ((__u32)ip[4] << 8) | ip[5];
-		__u32 end = off + 40 + plen; /* end of the IPv6 payload */
-		__u8 nh = ip[6];
-		if (end > frame_len)
-			return P_MALFORMED;
-		off += 40;
+	__u8 *ip = data + off;
+	if ((void *)(ip + 40) > data_end)
+		return P_MALFORMED;
+	__builtin_memcpy(p->dst, ip + 24, 16);
+	__u32 plen = ((__u32)ip[4] << 8) | ip[5];
+	__u32 end = off + 40 + plen; /* end of the IPv6 payload */
+	__u8 nh = ip[6];
+	if (end > frame_len)
+		return P_MALFORMED;
+	off += 40;
 #pragma unroll
-		for (int i = 0; i < XIDS_MAX_IPV6_EXT; i++) {
-			if (!ipv6_is_ext(nh))
-				break;
-			if (off > XIDS_MAX_HDR_OFF)
-				return P_MALFORMED;
-			__u8 *x = data + off;
-			if ((void *)(x + 8) > data_end || off + 8 > end)
-				return P_MALFORMED;
-			__u32 len = nh == 44 ? 8 : nh == 51 ? ((__u32)x[1] + 2) * 4 : ((__u32)x[1] + 1) * 8;
-			if (off + len > end)
-				return P_MALFORMED;
-			if (nh == 44 && ((((__u32)x[2] << 8) | x[3]) & 0xfff8))
-				return P_FRAGMENT;
-			nh = x[0];
-			off += len;
-		}
-		if (ipv6_is_ext(nh))
+	for (int i = 0; i < XIDS_MAX_IPV6_EXT; i++) {
+		if (!ipv6_is_ext(nh))
+			break;
+		if (off > XIDS_MAX_HDR_OFF)
 			return P_MALFORMED;
-		return parse_l4(data, data_end, off, end - off, nh, p);
+		__u8 *x = data + off;
+		if ((void *)(x + 8) > data_end || off + 8 > end)
+			return P_MALFORMED;
+		__u32 len = nh == 44 ? 8 : nh == 51 ? ((__u32)x[1] + 2) * 4 : ((__u32)x[1] + 1) * 8;
+		if (off + len > end)
+			return P_MALFORMED;
+		if (nh == 44 && ((((__u32)x[2] << 8) | x[3]) & 0xfff8))
+			return P_FRAGMENT;
+		nh = x[0];
+		off += len;
 	}
-	return P_NON_IP;
+	if (ipv6_is_ext(nh))
+		return P_MALFORMED;
+	return parse_l4(data, data_end, off, end - off, nh, p);
 }
 
 /* ---- flow end ---- */
@@ -647,12 +737,14 @@ static __always_inline int addr_cmp(const __u8 *x, const __u8 *y, int len)
 	return 0;
 }
 
-/* The timeout rule shared by packet arrival and the sweep (strictly greater, in µs). */
+/* The timeout rule shared by packet arrival and the sweep (strictly greater, in µs). For integers,
+ * elapsed > floor(T / 1000) is elapsed * 1000 > T: a multiply instead of a division per packet,
+ * exact because elapsed <= now_us = now_ns / 1000, so the product cannot wrap. */
 static __always_inline __u8 timeout_reason(const struct xids_flow_acc *a, __u64 now_us)
 {
-	if (sat_sub(now_us, a->first_us) > cfg_active_timeout_ns / 1000)
+	if (sat_sub(now_us, a->first_us) * 1000 > cfg_active_timeout_ns)
 		return XIDS_END_ACTIVE;
-	if (sat_sub(now_us, a->first_us + a->iat_total) > cfg_idle_timeout_ns / 1000)
+	if (sat_sub(now_us, a->first_us + a->iat_total) * 1000 > cfg_idle_timeout_ns)
 		return XIDS_END_IDLE;
 	return XIDS_END_NONE;
 }
@@ -665,16 +757,18 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 	if (!cfg_tail_absorb_ns || p->proto != IPPROTO_TCP || (p->tcp_flags & TCP_SYN) || p->payload)
 		return false;
 	at = bpf_map_lookup_elem(closed, key);
-	return at && sat_sub(now_us, *at) <= cfg_tail_absorb_ns / 1000;
+	return at && sat_sub(now_us, *at) * 1000 <= cfg_tail_absorb_ns; /* as timeout_reason */
 }
 
 /* One packet of a tracked flow. key must already be canonical; from_b says which endpoint sent it.
  * Written once for both tables (map and key types differ; the code is the same). */
-#define FLOW_UPDATE(MAP, CLOSED, KEY, FAMILY, FROM_B, P, NOW_US, ENDED)                                                  \
+#define FLOW_UPDATE(XC, MAP, CLOSED, KEY, FAMILY, FROM_B, P, NOW_US, ENDED)                                                \
 	do {                                                                                                \
 		struct xids_flow_acc *a = bpf_map_lookup_elem(&MAP, &KEY);                                 \
 		bool fresh = false;                                                                         \
 		if (a) {                                                                                    \
+			if (!XIDS_HAS_STAGE(7)) /* bench: the lookup only */                                \
+				break;                                                                      \
 			__u8 why = timeout_reason(a, NOW_US);                                               \
 			bool fwd = ((a->flags & XIDS_FL_FWD_IS_B) != 0) == (FROM_B);                        \
 			if (why == XIDS_END_NONE && fwd && acc_would_overflow(a, P, NOW_US))                \
@@ -685,7 +779,7 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 				ENDED = true;                                                               \
 				/* the packet starts a new flow in the same slot */                         \
 				acc_init(a, P, NOW_US, FROM_B);                                             \
-				count(XIDS_C_FLOWS_STARTED, 1);                                             \
+				cnt(XC, XIDS_C_FLOWS_STARTED, 1);                                          \
 				fresh = true;                                                               \
 			} else if (fwd) {                                                                   \
 				acc_add(a, P, NOW_US);                                                      \
@@ -693,15 +787,15 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 		} else {                                                                                    \
 			struct xids_flow_acc init;                                                          \
 			if (is_tail(&CLOSED, &KEY, P, NOW_US)) {                                            \
-				count(XIDS_C_TAIL_ABSORBED, 1);                                             \
+				cnt(XC, XIDS_C_TAIL_ABSORBED, 1);                                          \
 				break;                                                                      \
 			}                                                                                   \
 			acc_init(&init, P, NOW_US, FROM_B);                                                 \
 			if (bpf_map_update_elem(&MAP, &KEY, &init, BPF_NOEXIST)) {                          \
-				count(XIDS_C_FLOW_INSERT_FAILED, 1);                                        \
+				cnt(XC, XIDS_C_FLOW_INSERT_FAILED, 1);                                     \
 				break;                                                                      \
 			}                                                                                   \
-			count(XIDS_C_FLOWS_STARTED, 1);                                                     \
+			cnt(XC, XIDS_C_FLOWS_STARTED, 1);                                                  \
 			a = bpf_map_lookup_elem(&MAP, &KEY);                                                \
 			if (!a) {                                                                           \
 				ctx_start(P, NOW_US);                                                       \
@@ -733,7 +827,7 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 	} while (0)
 
 /* Returns whether the packet ended a flow (its record then waits for classify_pending). */
-static __always_inline bool track_flow(const struct pkt *p, __u64 now_us)
+static __always_inline bool track_flow(struct xids_counters *xc, const struct pkt *p, __u64 now_us)
 {
 	int c = addr_cmp(p->src, p->dst, p->family == 4 ? 4 : 16);
 	bool from_b = c > 0 || (c == 0 && p->sport > p->dport);
@@ -753,7 +847,7 @@ static __always_inline bool track_flow(const struct pkt *p, __u64 now_us)
 			k.b_port = p->dport;
 		}
 		k.proto = p->proto;
-		FLOW_UPDATE(flows4, closed4, k, 4, from_b, p, now_us, ended);
+		FLOW_UPDATE(xc, flows4, closed4, k, 4, from_b, p, now_us, ended);
 	} else {
 		struct xids_flow6_key k = {};
 		if (from_b) {
@@ -768,34 +862,48 @@ static __always_inline bool track_flow(const struct pkt *p, __u64 now_us)
 			k.b_port = p->dport;
 		}
 		k.proto = p->proto;
-		FLOW_UPDATE(flows6, closed6, k, 6, from_b, p, now_us, ended);
+		FLOW_UPDATE(xc, flows6, closed6, k, 6, from_b, p, now_us, ended);
 	}
 	return ended;
 }
 
 /* ---- allow / block ---- */
 
-/* Returns the block reason + 1 when the source is blocked, 0 otherwise. Expired entries are
- * removed here, lazily: no timer, and a never-seen-again source costs nothing. */
-static __always_inline __u32 blocked(const struct pkt *p, __u64 now)
+/* The drop path: a source in the block list is dropped right after the minimal parse, with the
+ * one hash lookup its caller made and the counter block the packet already holds. The allow list
+ * is not consulted: an allow-listed source is never in the block list, by construction (user
+ * space's DataPlane.allow lifts every block inside the CIDR and DataPlane.block refuses an
+ * allowed source; the kernel's own verdicts check the allow list before they block and again
+ * after: classify.h block_source). Returns true to drop. An expired entry is removed here,
+ * lazily (no timer; the sweep removes those of sources never seen again) and the packet goes
+ * on. The exact clock is read only for the entry's first drop (first_drop_ns, written once) and
+ * near its expiry; otherwise the coarse clock shows the expiry is still ahead, or there is none. */
+static __always_inline bool block_hit(struct xids_counters *xc, const struct xids_block_key *k,
+				      struct xids_block_val *v, __u64 *now, bool *have_now)
 {
-	struct xids_block_key k = { .family = p->family };
-	struct xids_block_val *v;
+	__u64 exp = v->expires_ns;
+	__u32 r;
 
-	__builtin_memcpy(k.addr, p->src, 16);
-	v = bpf_map_lookup_elem(&blocklist, &k);
-	if (!v)
-		return 0;
-	if (v->expires_ns && now >= v->expires_ns) {
-		bpf_map_delete_elem(&blocklist, &k);
-		count(XIDS_C_BLOCK_EXPIRED, 1);
-		return 0;
+	/* An expiry comfortably ahead of the coarse clock has not passed. */
+	if (exp && v->first_drop_ns && coarse_ns() + XIDS_COARSE_MARGIN_NS < exp)
+		exp = 0;
+	if (exp || !v->first_drop_ns) {
+		*now = now_ns();
+		*have_now = true;
+		if (exp && *now >= exp) {
+			bpf_map_delete_elem(&blocklist, k);
+			cnt(xc, XIDS_C_BLOCK_EXPIRED, 1);
+			return false;
+		}
+		/* Racy by design: two CPUs dropping at once both write a valid "first" time. */
+		if (!v->first_drop_ns)
+			v->first_drop_ns = *now;
 	}
 	__sync_fetch_and_add(&v->hits, 1);
-	/* Racy by design: two CPUs dropping at once both write a valid "first" time. */
-	if (!v->first_drop_ns)
-		v->first_drop_ns = now;
-	return v->reason + 1;
+	r = v->reason;
+	cnt(xc, XIDS_C_DROP_BLOCKED, 1);
+	cnt(xc, XIDS_C_DROP_REASON_BASE + (r < XIDS_MAX_BLOCK_REASONS ? r : XIDS_MAX_BLOCK_REASONS - 1), 1);
+	return true;
 }
 
 /* ---- programs ---- */
@@ -840,81 +948,103 @@ static __always_inline int maybe_self_sweep(struct xdp_md *ctx, __u64 now, int p
 	return pkt_verdict; /* the stage is not installed */
 }
 
-static __always_inline int verdict(int action, __u64 len)
+static __always_inline int pass(struct xids_counters *xc, __u64 len)
 {
-	if (action == XDP_DROP) {
-		count(XIDS_C_PKTS_DROPPED, 1);
-		count(XIDS_C_BYTES_DROPPED, len);
-	} else {
-		count(XIDS_C_PKTS_PASSED, 1);
-		count(XIDS_C_BYTES_PASSED, len);
-	}
-	return action;
+	cnt(xc, XIDS_C_PKTS_PASSED, 1);
+	cnt(xc, XIDS_C_BYTES_PASSED, len);
+	return XDP_PASS;
+}
+
+static __always_inline int drop(struct xids_counters *xc, __u64 len)
+{
+	cnt(xc, XIDS_C_PKTS_DROPPED, 1);
+	cnt(xc, XIDS_C_BYTES_DROPPED, len);
+	return XDP_DROP;
 }
 
 SEC("xdp.frags")
 int xids_xdp(struct xdp_md *ctx)
 {
-	struct pkt p = {};
-	__u64 len = bpf_xdp_get_buff_len(ctx);
-	__u64 now = now_ns();
+	/* One counter-block lookup per packet (in the bench's cut-off builds without the counters,
+	 * none, and cnt() never touches it). */
+	struct xids_counters *xc = XIDS_HAS_STAGE(XIDS_STAGE_COUNTERS) ? counters_get() : NULL;
+	struct xids_block_key src = {};
+	struct xids_block_val *b;
+	struct pkt p;
+	__u64 len, now = 0;
+	bool have_now = false, allow = false;
+	__u32 l3_off = 0;
 	int st;
 
-	count(XIDS_C_PKTS_SEEN, 1);
-	count(XIDS_C_BYTES_SEEN, len);
+	if (XIDS_HAS_STAGE(XIDS_STAGE_COUNTERS) && !xc)
+		return XDP_PASS;
+	len = bpf_xdp_get_buff_len(ctx);
+	if (!XIDS_HAS_STAGE(1))
+		return XDP_PASS;
+	cnt(xc, XIDS_C_PKTS_SEEN, 1);
+	cnt(xc, XIDS_C_BYTES_SEEN, len);
 
-	st = parse(ctx, &p, len);
+	st = parse_l3(ctx, &src, &l3_off);
 	if (st == P_NON_IP) {
-		count(XIDS_C_NON_IP, 1);
-		return verdict(XDP_PASS, len);
+		cnt(xc, XIDS_C_NON_IP, 1);
+		return pass(xc, len);
 	}
-	/* Allow and block lists need only the source address, so they apply even to malformed
-	 * packets and fragments whose fixed IP header was readable (no bypass by malformation). */
-	bool allow = false;
-	if (p.l3_ok) {
-		allow = addr_allowed(p.family, p.src);
-		if (allow) {
-			count(XIDS_C_ALLOWED, 1);
-		} else {
-			__u32 r = blocked(&p, now);
-			if (r) {
-				r -= 1;
-				count(XIDS_C_DROP_BLOCKED, 1);
-				count(XIDS_C_DROP_REASON_BASE +
-					      (r < XIDS_MAX_BLOCK_REASONS ? r : XIDS_MAX_BLOCK_REASONS - 1),
-				      1);
-				return verdict(XDP_DROP, len);
-			}
-		}
+	if (st == P_OK) {
+		/* The fixed IP header was readable: the lists apply, even to a packet the rest of the
+		 * parse finds malformed, or a fragment (no bypass by malformation). */
+		if (!XIDS_HAS_STAGE(2))
+			return pass(xc, len);
+		b = bpf_map_lookup_elem(&blocklist, &src);
+		if (b && block_hit(xc, &src, b, &now, &have_now))
+			return drop(xc, len);
+		if (!XIDS_HAS_STAGE(3))
+			return pass(xc, len);
+		allow = addr_allowed(src.family, src.addr);
+		if (allow)
+			cnt(xc, XIDS_C_ALLOWED, 1);
+		if (!XIDS_HAS_STAGE(4))
+			return pass(xc, len);
+		/* Only now the packet's parse state: the drop path never builds it. */
+		__builtin_memset(&p, 0, sizeof(p));
+		p.family = src.family;
+		__builtin_memcpy(p.src, src.addr, 16);
+		st = parse_ip(ctx, &p, l3_off, len);
 	}
 	if (st == P_MALFORMED) {
-		count(XIDS_C_MALFORMED, 1);
+		cnt(xc, XIDS_C_MALFORMED, 1);
 		if (cfg_drop_malformed && !allow) {
-			count(XIDS_C_DROP_MALFORMED, 1);
-			return verdict(XDP_DROP, len);
+			cnt(xc, XIDS_C_DROP_MALFORMED, 1);
+			return drop(xc, len);
 		}
-		return verdict(XDP_PASS, len);
+		return pass(xc, len);
 	}
 	if (st == P_FRAGMENT) {
-		count(XIDS_C_FRAGMENT, 1);
-		return verdict(XDP_PASS, len);
+		cnt(xc, XIDS_C_FRAGMENT, 1);
+		return pass(xc, len);
 	}
 	if (st == P_OTHER_L4) {
-		count(XIDS_C_OTHER_L4, 1);
-		return verdict(XDP_PASS, len);
+		cnt(xc, XIDS_C_OTHER_L4, 1);
+		return pass(xc, len);
 	}
+	/* P_OK from here on: p is set. */
+	if (!XIDS_HAS_STAGE(5))
+		return pass(xc, len);
+	if (!have_now)
+		now = now_ns();
+	if (!XIDS_HAS_STAGE(6))
+		return pass(xc, len);
 	if (cfg_syn_interval_ns && !allow && p.proto == IPPROTO_TCP && (p.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
 	    !syn_admitted(&p, now)) {
-		count(XIDS_C_SYN_LIMITED, 1);
-		return verdict(XDP_DROP, len);
+		cnt(xc, XIDS_C_SYN_LIMITED, 1);
+		return drop(xc, len);
 	}
 	/* A packet that ended flows takes one last step: classify and submit their records (tail
 	 * calls). Mid-flow packets skip it and never touch the classifier's state. */
-	if (cfg_track_flows && track_flow(&p, now / 1000))
-		return classify_pending(ctx, verdict(XDP_PASS, len));
-	if (cfg_self_sweep_ns && cfg_track_flows)
-		return maybe_self_sweep(ctx, now, verdict(XDP_PASS, len));
-	return verdict(XDP_PASS, len);
+	if (cfg_track_flows && track_flow(xc, &p, now / 1000) && XIDS_HAS_STAGE(XIDS_STAGE_SHIPPED))
+		return classify_pending(ctx, pass(xc, len));
+	if (cfg_self_sweep_ns && cfg_track_flows && XIDS_HAS_STAGE(XIDS_STAGE_SHIPPED))
+		return maybe_self_sweep(ctx, now, pass(xc, len));
+	return pass(xc, len);
 }
 
 /* ---- sweep: end timed-out flows (or flush all) without traffic ---- */

@@ -22,7 +22,8 @@ typedef int64_t __s64;
 #endif
 
 /* Map names: the variable names in xids.bpf.c, used verbatim by user space (abi.ts MAPS). */
-/*   flows4 flows6 blocklist allow4 allow6 local_addrs syn_limit counters events scratch srcctx */
+/*   flows4 flows6 blocklist allow4 allow6 allow_used local_addrs syn_limit counters events scratch */
+/*   srcctx */
 
 #define XIDS_NUM_FLOW_FEATURES 22 /* the flow's own, FEATURES.md 0..21 */
 #define XIDS_NUM_CONTEXT_FEATURES 10 /* its source's context at flow end, FEATURES.md 22..31 */
@@ -52,7 +53,9 @@ enum xids_verdict {
 	XIDS_VERDICT_ATTACK = 2,
 };
 
-/* Per-CPU counters (array map "counters", value __u64), indexed by this enum. */
+/* Per-CPU counters: the map "counters" is a per-CPU array with ONE entry (key 0) whose value is
+ * struct xids_counters, indexed by this enum. A packet looks its CPU's block up once and bumps
+ * counters with plain adds; user space sums the blocks over CPUs. */
 enum xids_counter {
 	XIDS_C_PKTS_SEEN = 0,
 	XIDS_C_BYTES_SEEN = 1,
@@ -90,6 +93,10 @@ enum xids_counter {
 	XIDS_C_SELF_SWEEPS = 55,    /* timeout sweeps the XDP program ran itself (no user-space sweep) */
 	XIDS_C_SYN_LIMITED = 56,    /* SYNs dropped by the per-destination rate limit (cfg_syn_interval_ns) */
 	XIDS_C__MAX = 57,
+};
+
+struct xids_counters {
+	__u64 c[XIDS_C__MAX];
 };
 
 /* Flow table keys are canonical: endpoint "a" is the smaller (address, port) in big-endian
@@ -251,7 +258,10 @@ struct xids_src_ctx {
 /* This host's own addresses ("local_addrs", hash keyed like the block list, value unused):
  * written by user space, never blocked whatever a model says. */
 
-/* Allow lists (LPM tries "allow4", "allow6"); value is a __u32 tag (unused by the kernel). */
+/* Allow lists (LPM tries "allow4", "allow6"); value is a __u32 tag (unused by the kernel).
+ * "allow_used" (array, 1 entry, __u32): bit 0 while allow4 holds entries, bit 1 for allow6. */
+#define XIDS_ALLOW_USED_V4 0x1
+#define XIDS_ALLOW_USED_V6 0x2
 struct xids_lpm4_key {
 	__u32 prefixlen;
 	__u8 addr[4];
@@ -302,7 +312,7 @@ enum xids_model_kind {
 /* Tail-call slots of "classify_progs". */
 enum xids_stage {
 	XIDS_STAGE_ENTRY = 0, /* pick the slot, standardise (MLP) or walk the tree (DT) */
-	XIDS_STAGE_LAYER = 1, /* one linear layer + ReLU; re-enters itself for the next layer */
+	XIDS_STAGE_LAYER = 1, /* one linear layer + ReLU past the entry's inline ones; re-enters itself */
 	XIDS_STAGE_SWEEP = 2, /* the data plane's own timeout sweep (no user-space sweep for a while) */
 	XIDS_STAGE__MAX = 3,
 };
@@ -337,10 +347,13 @@ struct xids_model_meta {
 };
 
 /* "mlp_layers" (array, key = slot * XIDS_MLP_MAX_LAYERS + layer). Row-major [out][in].
- * Weights are stored offset by 2^31 (w + 2^31 as u32; classify.h says why). */
+ * Weights are stored offset by 2^31 (w + 2^31 as u32; classify.h says why). wpair[j] is
+ * Σ_p w[j][2p] · w[j][2p+1] over the signed weights, modulo 2^64: the row's constant in the
+ * pairwise (Winograd) dot product classify.h computes, which needs one multiply per two weights. */
 struct xids_mlp_layer {
 	__u32 w[XIDS_MLP_MAX_WIDTH][XIDS_MLP_MAX_WIDTH];
 	__s32 bias[XIDS_MLP_MAX_WIDTH];
+	__s64 wpair[XIDS_MLP_MAX_WIDTH];
 };
 
 /* "dt_nodes" (array, key = slot * XIDS_DT_MAX_NODES + node). Go left iff feature <= threshold. */

@@ -66,17 +66,15 @@ export function controlBackend(p: BackendParts): ControlBackend {
 
     /** Adds to the allow list and lifts every block inside it (correcting false positives). */
     allow(cidr: Cidr): { cidr: string; unblocked: number } {
+      // Listed first: the kernel data plane lifts them itself as the CIDR goes in.
+      const inside = dataplane.listBlocked().filter((h) => cidrContains(cidr, parseIp(h.address)!));
       dataplane.allow(cidr);
-      let unblocked = 0;
-      for (const h of dataplane.listBlocked()) {
-        const a = parseIp(h.address);
-        if (a && cidrContains(cidr, a) && dataplane.unblock(a)) {
-          unblocked++;
-          log.info(`allow ${cidr.cidr}: unblocked ${h.address}`);
-        }
+      for (const h of inside) {
+        dataplane.unblock(parseIp(h.address)!);
+        log.info(`allow ${cidr.cidr}: unblocked ${h.address}`);
       }
-      if (unblocked > 0) log.warn(`allow ${cidr.cidr} lifted ${unblocked} block(s)`);
-      return { cidr: cidr.cidr, unblocked };
+      if (inside.length > 0) log.warn(`allow ${cidr.cidr} lifted ${inside.length} block(s)`);
+      return { cidr: cidr.cidr, unblocked: inside.length };
     },
 
     disallow: (cidr) => dataplane.disallow(cidr),

@@ -5,10 +5,10 @@ import { defineStruct } from "../../native/struct.ts";
 
 export const BPF_OBJECT = "bpf/build/xids.bpf.o";
 
-/** The maps user space opens by name; localAddrs: this host's own addresses (never blocked);
+/** The maps user space opens by name; allowUsed: ALLOW_USED; localAddrs: this host's own addresses (never blocked);
  *  evidence: the block policy's verdicts per source; stages: the tail calls (bpf/classify.h). */
 export const MAPS = {
-  flows4: "flows4", flows6: "flows6", blocklist: "blocklist", allow4: "allow4", allow6: "allow6", localAddrs: "local_addrs",
+  flows4: "flows4", flows6: "flows6", blocklist: "blocklist", allow4: "allow4", allow6: "allow6", allowUsed: "allow_used", localAddrs: "local_addrs",
   counters: "counters", events: "events", scratch: "scratch", srcctx: "srcctx", evidence: "evidence", stages: "classify_progs",
 } as const;
 
@@ -53,6 +53,7 @@ export const MAX_IPV6_EXT = 8;
 export const MAX_HDR_OFF = 1024;
 export const MAX_BLOCK_REASONS = 16;
 export const SWEEP_MAGIC = 0x58534550;
+export const ALLOW_USED = { v4: 0x1, v6: 0x2 } as const; // allow_used bits: the family's list holds entries
 
 export const EndReason = { none: 0, fin: 1, rst: 2, idle: 3, active: 4, early: 5, overflow: 6, eoc: 7 } as const;
 export type EndReasonName = keyof typeof EndReason;

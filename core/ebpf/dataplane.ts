@@ -3,9 +3,10 @@
 // timed-out flows, and draining flow records. Open -> configure -> load happen in load(); attach
 // is the caller's (XdpLink), close() releases everything and is idempotent.
 import { join } from "node:path";
-import { rmSync } from "node:fs";
-import { Collection, RingBuffer, monotonicNs, type BpfMap, type Program } from "../../native/index.ts";
+import { existsSync, rmSync, unlinkSync } from "node:fs";
+import { BpfMap, Collection, RingBuffer, monotonicNs, type Program } from "../../native/index.ts";
 import {
+  ALLOW_USED,
   BPF_OBJECT,
   BlockKey,
   BlockVal,
@@ -56,18 +57,14 @@ export interface DataPlaneOptions extends Partial<DataPlaneConfig> {
   blockTtlNs?: bigint;
   /** Reason code of model-made blocks (drops are counted per reason). Default 1. */
   blockReason?: number;
-  /**
-   * Block policy: block a source once it has at least `minAttacks` attack verdicts in a window of
-   * `windowNs`, making up at least `minAttackPct` % of its verdicts there. Default 1 / 0 %: the
-   * first attack verdict blocks.
-   */
+  /** Block policy: block a source once it has at least `minAttacks` attack verdicts in a window of
+   *  `windowNs`, at least `minAttackPct` % of its verdicts there. Default 1 / 0 %: the first blocks. */
   blockPolicy?: { minAttacks: number; minAttackPct: number; windowNs: bigint };
   /** Block a source whose only traffic is one packet (default false: it may be spoofed). */
   blockLonePacket?: boolean;
   /** Block list full: evict the entry closest to expiry (default) or refuse the new one. */
   blockWhenFull?: "evict-soonest" | "refuse";
-  /** The XDP program sweeps timed-out flows itself when no sweep ran for this long (agent down);
-   *  0 = off (default). */
+  /** The XDP program sweeps timed-out flows itself when no sweep ran this long (agent down); 0 = off. */
   selfSweepNs?: bigint;
   /** New-connection SYNs per second per destination address; 0 = no limit (default). */
   synLimitPerSecond?: number;
@@ -137,6 +134,9 @@ export class DataPlane implements Disposable {
     }
     if (opts.ringBytes) maxEntries[MAPS.events] = opts.ringBytes;
     if (opts.sourceContexts) maxEntries[MAPS.srcctx] = opts.sourceContexts;
+    const pin = opts.pinDir ? join(opts.pinDir, MAPS.counters) : "";
+    const old = pin && existsSync(pin) ? BpfMap.fromPin(pin) : null;
+    if (old && (old.close(), old.maxEntries !== 1)) unlinkSync(pin); // earlier layout (a u64 per counter): restarts
     const coll = Collection.load(opts.object ?? join(REPO_ROOT, BPF_OBJECT), {
       constants: {
         cfg_use_test_clock: opts.testClock ?? false,
@@ -169,6 +169,7 @@ export class DataPlane implements Disposable {
       // go on while the agent is down. Each run pins its own: older stages read older maps.
       const stages = opts.pinDir ? join(opts.pinDir, MAPS.stages) : null;
       if (stages) (rmSync(stages, { force: true }), coll.map(MAPS.stages).pin(stages));
+      dp.#allowUsed(); // pinned allow lists may hold entries already
       return dp;
     } catch (err) {
       coll.close();
@@ -191,14 +192,18 @@ export class DataPlane implements Disposable {
 
   // ---- block / allow lists ----
 
-  /** Blocks a source address. ttlNs 0 (default) blocks until unblocked. */
-  block(addr: string, opts: { reason?: number; ttlNs?: bigint } = {}): void {
+  /** Blocks a source address. ttlNs 0 (default) blocks until unblocked. False: refused, the source is
+   *  allowed (the kernel's drop path never looks at the allow list: allowed is never blocked). */
+  block(addr: string, opts: { reason?: number; ttlNs?: bigint } = {}): boolean {
     const reason = opts.reason ?? 0;
     if (!Number.isInteger(reason) || reason < 0 || reason > 0xffffffff) throw new RangeError(`bad block reason ${reason}`);
+    const a = parseIp(addr), [allow, key] = this.#lpmKey(a.family, a.bytes, 8 * a.bytes.length);
+    if (allow.lookup(key)) return false; // the tries' own longest-prefix match
     const ttl = opts.ttlNs ?? 0n;
     const now = this.now();
     const val = BlockVal.encode({ expires_ns: ttl > 0n ? now + ttl : 0n, reason, pad: 0, hits: 0n, added_ns: now, first_drop_ns: 0n });
     this.coll.map(MAPS.blocklist).update(blockKey(addr), val);
+    return true;
   }
 
   /** Entries in the block list and its capacity. */
@@ -229,17 +234,31 @@ export class DataPlane implements Disposable {
     return out;
   }
 
-  /** Adds an allow-list CIDR (IPv4 or IPv6): matching sources are never dropped. */
-  allow(cidr: string): void {
+  /** Adds an allow-list CIDR (IPv4 or IPv6): matching sources are never dropped. Then lifts every
+   *  block of an allowed source (a verdict racing with this saw the CIDR or is lifted): returned. */
+  allow(cidr: string): string[] {
     const c = parseCidr(cidr);
     const [map, key] = this.#lpmKey(c.family, c.bytes, c.prefixLen);
+    this.#allowUsed(c.family === 4 ? ALLOW_USED.v4 : ALLOW_USED.v6); // before: the kernel skips an empty list
     map.update(key, new Uint8Array(4));
+    const [blocks, lifted] = [this.coll.map(MAPS.blocklist), [] as string[]];
+    for (const [k] of blocks.entries()) {
+      const { family, addr } = BlockKey.decode(k), f = family === 6 ? 6 : 4, [m, lk] = this.#lpmKey(f, addr.subarray(0, f === 6 ? 16 : 4), f === 6 ? 128 : 32);
+      if (m.lookup(lk) && blocks.delete(k)) lifted.push(formatIp(f, addr));
+    }
+    return lifted;
   }
 
   disallow(cidr: string): boolean {
     const c = parseCidr(cidr);
     const [map, key] = this.#lpmKey(c.family, c.bytes, c.prefixLen);
-    return map.delete(key);
+    return map.delete(key) && (this.#allowUsed(), true); // after: a family's bit goes with its last CIDR
+  }
+
+  /** allow_used: `bits` and those of the lists that hold entries (the kernel skips the others). */
+  #allowUsed(bits = 0): void {
+    const has = (name: string, bit: number) => (this.coll.map(name).entries().next().done ? 0 : bit);
+    this.coll.map(MAPS.allowUsed).update(new Uint8Array(4), new Uint8Array(new Uint32Array([bits | has(MAPS.allow4, ALLOW_USED.v4) | has(MAPS.allow6, ALLOW_USED.v6)]).buffer));
   }
 
   /** Every allow-list CIDR, read back from the kernel maps (e.g. after re-using pinned maps). */
@@ -270,19 +289,10 @@ export class DataPlane implements Disposable {
 
   // ---- counters ----
 
-  /** Every counter slot summed across CPUs (index = enum xids_counter). */
+  /** Every counter slot summed across CPUs (index = enum xids_counter; one block per CPU). */
   counterArray(): bigint[] {
-    const out = new Array<bigint>(NUM_COUNTERS).fill(0n);
-    const m = this.#counters;
-    const stride = m.valueBytes / m.cpus;
-    for (const [k, v] of m.entries()) {
-      const idx = new DataView(k.buffer, k.byteOffset, 4).getUint32(0, true);
-      const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
-      let sum = 0n;
-      for (let c = 0; c < m.cpus; c++) sum += view.getBigUint64(c * stride, true);
-      if (idx < NUM_COUNTERS) out[idx] = sum;
-    }
-    return out;
+    const sums = this.#counters.sumU64(new Uint8Array(4)) ?? [];
+    return Array.from({ length: NUM_COUNTERS }, (_, i) => sums[i] ?? 0n);
   }
 
   counter(name: keyof typeof Counter | string): bigint {
@@ -291,9 +301,8 @@ export class DataPlane implements Disposable {
     return this.counterArray()[idx]!;
   }
 
-  /** Counters by name, plus `flows_live` and `flows_evicted` (started − ended − live: LRU
-   *  eviction is not observable in the kernel, so it is derived here), and the same for the
-   *  source contexts (`ctx_live`, `ctx_evicted`) with their capacity and memory. */
+  /** Counters by name, plus `flows_live` and `flows_evicted` (started − ended − live: the kernel
+   *  cannot see LRU eviction), the same for source contexts (`ctx_*`, with capacity and memory). */
   counters(): Record<string, bigint> {
     const arr = this.counterArray();
     const out: Record<string, bigint> = {};
@@ -337,16 +346,7 @@ export class DataPlane implements Disposable {
     // Expired blocks once a second, in the first round: the walk covers the whole list.
     let blocks = this.now() - this.#blocksSweptNs >= 1_000_000_000n ? ((this.#blocksSweptNs = this.now()), 1) : 0;
     for (;;) {
-      const cmd = SweepCmd.encode({
-        magic: SWEEP_MAGIC,
-        mode: mode === "flush" ? SweepMode.flush : SweepMode.expire,
-        max_records: maxPerRound,
-        blocks,
-        visited: 0,
-        ended: 0,
-        blocks_expired: 0,
-        pad: 0,
-      });
+      const cmd = SweepCmd.encode({ magic: SWEEP_MAGIC, mode: mode === "flush" ? SweepMode.flush : SweepMode.expire, max_records: maxPerRound, blocks, visited: 0, ended: 0, blocks_expired: 0, pad: 0 });
       blocks = 0;
       const res = this.sweeper.testRun({ data: cmd });
       if (res.retval !== 2) throw new Error(`xids_sweep returned ${res.retval}`);

@@ -126,7 +126,7 @@ export class KernelDataPlane implements DataPlanePort {
   }
 
   block(addr: IpAddr, ttlSeconds: number, reason: number): BlockedEntry {
-    this.dp.block(addr.text, { reason, ttlNs: BigInt(ttlSeconds) * 1_000_000_000n });
+    if (!this.dp.block(addr.text, { reason, ttlNs: BigInt(ttlSeconds) * 1_000_000_000n })) throw new Error(`${addr.text} is on the allow list`);
     return { address: addr.text, expiresInMs: ttlSeconds * 1000, reason, hits: 0 };
   }
 
@@ -149,9 +149,10 @@ export class KernelDataPlane implements DataPlanePort {
     return out.sort((a, b) => a.address.localeCompare(b.address));
   }
 
+  /** Adds the CIDR and lifts the blocks inside it, at start-up too (a pinned block list). */
   allow(cidr: Cidr): void {
-    this.dp.allow(cidr.cidr);
     this.allowed.add(cidr.cidr);
+    for (const a of this.dp.allow(cidr.cidr)) this.log.info(`allow ${cidr.cidr}: block of ${a} lifted`);
   }
 
   disallow(cidr: Cidr): boolean {

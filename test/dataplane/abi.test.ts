@@ -18,7 +18,7 @@ function cLayoutOfAbi(): Record<string, number> {
   for (const k of Object.keys(abi.SweepMode)) exprs[`sweep ${k}`] = `XIDS_SWEEP_${k.toUpperCase()}`;
   for (const k of Object.keys(abi.BlockAction)) exprs[`block ${k}`] = `XIDS_BLOCK_${k.toUpperCase()}`;
   exprs["stage sweep"] = "XIDS_STAGE_SWEEP";
-  for (const k of ["NUM_FEATURES", "NUM_FLOW_FEATURES", "NUM_CONTEXT_FEATURES", "MAX_VLAN", "MAX_IPV6_EXT", "MAX_HDR_OFF", "MAX_BLOCK_REASONS", "SWEEP_MAGIC", "FL_FWD_IS_B", "FL_RST", "FL_SYN0", "FL_ACK", "CTX_PORT_WORDS", "CTX_SAME_PORT"]) {
+  for (const k of ["NUM_FEATURES", "NUM_FLOW_FEATURES", "NUM_CONTEXT_FEATURES", "MAX_VLAN", "MAX_IPV6_EXT", "MAX_HDR_OFF", "MAX_BLOCK_REASONS", "SWEEP_MAGIC", "FL_FWD_IS_B", "FL_RST", "FL_SYN0", "FL_ACK", "CTX_PORT_WORDS", "CTX_SAME_PORT", "ALLOW_USED_V4", "ALLOW_USED_V6"]) {
     exprs[`const ${k}`] = `XIDS_${k}`;
   }
   return cLayout(abi.STRUCTS, exprs);
@@ -46,6 +46,7 @@ describe("abi.ts mirrors bpf/xids.h", () => {
       MAX_VLAN: abi.MAX_VLAN, MAX_IPV6_EXT: abi.MAX_IPV6_EXT, MAX_HDR_OFF: abi.MAX_HDR_OFF,
       MAX_BLOCK_REASONS: abi.MAX_BLOCK_REASONS, SWEEP_MAGIC: abi.SWEEP_MAGIC, FL_FWD_IS_B: abi.FL_FWD_IS_B, FL_RST: abi.FL_RST,
       FL_SYN0: abi.FL_SYN0, FL_ACK: abi.FL_ACK, CTX_PORT_WORDS: abi.CTX_PORT_WORDS, CTX_SAME_PORT: abi.CTX_SAME_PORT,
+      ALLOW_USED_V4: abi.ALLOW_USED.v4, ALLOW_USED_V6: abi.ALLOW_USED.v6,
     };
     for (const [k, v] of Object.entries(consts)) expect([k, c[`const ${k}`]]).toEqual([k, v]);
     expect(abi.COUNTER_NAMES.length).toBe(abi.NUM_COUNTERS);
@@ -64,10 +65,12 @@ describe("abi.ts mirrors bpf/xids.h", () => {
     expect(sizes(abi.MAPS.blocklist)).toEqual([abi.BlockKey.size, abi.BlockVal.size]);
     expect(sizes(abi.MAPS.allow4)).toEqual([abi.Lpm4Key.size, 4]);
     expect(sizes(abi.MAPS.allow6)).toEqual([abi.Lpm6Key.size, 4]);
-    expect(sizes(abi.MAPS.counters)).toEqual([4, 8]);
+    expect(sizes(abi.MAPS.allowUsed)).toEqual([4, 4]);
+    expect(sizes(abi.MAPS.counters)).toEqual([4, abi.CounterBlock.size]); // one block of every counter per CPU
     expect(sizes(abi.MAPS.scratch)).toEqual([4, abi.FlowRecordStruct.size]);
     expect(sizes(abi.MAPS.srcctx)).toEqual([abi.BlockKey.size, abi.SrcCtx.size]);
-    expect(dp.coll.map(abi.MAPS.counters).maxEntries).toBe(abi.NUM_COUNTERS);
+    expect(abi.CounterBlock.size).toBe(8 * abi.NUM_COUNTERS);
+    expect(dp.coll.map(abi.MAPS.counters).maxEntries).toBe(1);
     expect(dp.coll.map(abi.MAPS.flows4).maxEntries).toBe(1024);
     const progs = [...dp.coll.programs.keys()];
     for (const p of Object.values(abi.PROGRAMS)) expect(progs).toContain(p);

@@ -1,6 +1,11 @@
 // The layouts of the maps only the kernel reads and writes (flow tables, source contexts), mirrored
 // here so abi.test.ts checks them against bpf/xids.h like the ones user space uses (core/ebpf/abi.ts).
 import { defineStruct } from "../../native/struct.ts";
+import { NUM_COUNTERS } from "../../core/ebpf/abi.ts";
+
+/** The per-CPU "counters" map's one value (key 0): each CPU's block, indexed by enum xids_counter
+ *  (user space reads it as u64s: BpfMap.sumU64). */
+export const CounterBlock = defineStruct("xids_counters", [["c", { array: "u64", length: NUM_COUNTERS }]] as const);
 
 export const Flow4Key = defineStruct("xids_flow4_key", [
   ["a_addr", { bytes: 4 }],
@@ -75,4 +80,4 @@ export const SrcCtx = defineStruct("xids_src_ctx", [
   ["pending", CtxPending],
 ] as const);
 
-export const KERNEL_STRUCTS = [Flow4Key, Flow6Key, FlowAccStruct, CtxWindow, CtxPending, SrcCtx];
+export const KERNEL_STRUCTS = [Flow4Key, Flow6Key, FlowAccStruct, CtxWindow, CtxPending, SrcCtx, CounterBlock];

@@ -1,11 +1,15 @@
 // Exact per-packet behaviour of xids_xdp / xids_sweep through BPF_PROG_TEST_RUN with the test
-// clock: allow before block, block expiry and per-reason drops, IPv6, timeouts, sweeps, early end,
+// clock: the allow/block rule, block expiry and per-reason drops, IPv6, timeouts, sweeps, early end,
 // overflow, lost records and LRU eviction. The reference is run alongside where it applies.
 import { describe, expect, test } from "bun:test";
-import { EndReason, SweepMode, type FlowRecord } from "../../core/ebpf/abi.ts";
+import { ALLOW_USED, EndReason, MAPS, SweepMode, type FlowRecord } from "../../core/ebpf/abi.ts";
 import { DataPlane } from "../../core/ebpf/dataplane.ts";
 import { ReferenceDataPlane, XDP_DROP, XDP_PASS } from "../../plugins/extractors/xdp/reference.ts";
+import { join } from "node:path";
+import { renameSync } from "node:fs";
+import { Collection, u32Key } from "../../native/index.ts";
 import { PinDir } from "../harness/bpffs.ts";
+import { FIXTURES } from "../harness/paths.ts";
 import { F, frame } from "./packets.ts";
 import { ensureBpfBuilt, plain } from "./helpers.ts";
 
@@ -22,6 +26,12 @@ function load(opts: Parameters<typeof DataPlane.load>[0] = {}): DataPlane {
 function run(dp: DataPlane, data: Uint8Array, at: bigint): number {
   dp.setClock(at);
   return dp.xdp.testRun({ data }).retval;
+}
+
+/** The kernel's allow_used bits (which allow lists it consults). */
+function allowUsed(dp: DataPlane): number {
+  const v = dp.coll.map(MAPS.allowUsed).lookup(new Uint8Array(4))!;
+  return new DataView(v.buffer, v.byteOffset, 4).getUint32(0, true);
 }
 
 function records(dp: DataPlane): FlowRecord[] {
@@ -53,27 +63,51 @@ describe("allow and block lists", () => {
     expect(run(dp, udp4("198.18.0.66"), T)).toBe(XDP_PASS);
   });
 
-  test("the allow list (LPM, v4 and v6) wins over the block list", () => {
+  test("an allow-listed source is never in the block list: block refuses it, allow lifts blocks inside the CIDR", () => {
     using dp = load({ dropMalformed: true });
-    dp.allow("198.18.0.0/24");
-    dp.allow("2001:2::/48");
+    // Blocks first, then the CIDRs over them: allow() lifts every block inside (expired ones too).
     dp.block("198.18.0.9", { reason: 1 });
+    dp.block("198.18.0.10", { reason: 1, ttlNs: 1n }); // expired by the time of the packets below
     dp.block("2001:2::9", { reason: 1 });
     dp.block("198.18.1.9", { reason: 1 });
-    expect(run(dp, udp4("198.18.0.9"), T)).toBe(XDP_PASS);
-    expect(run(dp, udp6("2001:2::9"), T)).toBe(XDP_PASS);
-    expect(run(dp, udp4("198.18.1.9"), T)).toBe(XDP_DROP);
+    expect(dp.allow("198.18.0.0/24").sort()).toEqual(["198.18.0.10", "198.18.0.9"]);
+    expect(dp.allow("2001:2::/48")).toEqual(["2001:2::9"]);
+    expect(dp.blocks().map((b) => b.addr)).toEqual(["198.18.1.9"]);
+    // And the other way round: a block of an allowed source is refused (the longest-prefix match
+    // of the kernel's own tries), a block elsewhere is written.
+    expect(dp.block("198.18.0.77", { reason: 1 })).toBe(false);
+    expect(dp.block("2001:2:0:ffff::1", { reason: 1 })).toBe(false);
+    expect(dp.block("198.18.2.9", { reason: 1 })).toBe(true);
+    expect(dp.blocks().map((b) => b.addr).sort()).toEqual(["198.18.1.9", "198.18.2.9"]);
+    expect(run(dp, udp4("198.18.0.9"), T + 5n)).toBe(XDP_PASS);
+    expect(run(dp, udp6("2001:2::9"), T + 5n)).toBe(XDP_PASS);
+    expect(run(dp, udp4("198.18.0.77"), T + 5n)).toBe(XDP_PASS);
+    expect(run(dp, udp4("198.18.1.9"), T + 5n)).toBe(XDP_DROP);
     // Allowed sources are never dropped, not even when malformed and cfg_drop_malformed is on.
     const bad = udp4("198.18.0.10");
     bad[14] = 0x44; // IHL 4
-    expect(run(dp, bad, T)).toBe(XDP_PASS);
+    expect(run(dp, bad, T + 5n)).toBe(XDP_PASS);
     const bad2 = udp4("198.18.2.10");
     bad2[14] = 0x44;
-    expect(run(dp, bad2, T)).toBe(XDP_DROP);
+    expect(run(dp, bad2, T + 5n)).toBe(XDP_DROP);
     const c = dp.counters();
-    expect([c.allowed, c.drop_blocked, c.malformed, c.drop_malformed]).toEqual([3n, 1n, 2n, 1n]);
+    expect([c.allowed, c.drop_blocked, c.malformed, c.drop_malformed, c.block_expired]).toEqual([4n, 1n, 2n, 1n, 0n]);
+    // Nothing waits under the allow list: disallowing does not bring a lifted block back.
+    expect(allowUsed(dp)).toBe(ALLOW_USED.v4 | ALLOW_USED.v6);
     expect(dp.disallow("198.18.0.0/24")).toBe(true);
-    expect(run(dp, udp4("198.18.0.9"), T)).toBe(XDP_DROP);
+    expect(allowUsed(dp)).toBe(ALLOW_USED.v6); // the v4 list is empty: its LPM lookup is skipped
+    expect(run(dp, udp4("198.18.0.9"), T + 5n)).toBe(XDP_PASS);
+    expect(dp.block("198.18.0.9", { reason: 1 })).toBe(true);
+    expect(run(dp, udp4("198.18.0.9"), T + 5n)).toBe(XDP_DROP);
+    expect(dp.disallow("2001:2::/48")).toBe(true);
+    expect(allowUsed(dp)).toBe(0);
+    expect(run(dp, udp6("2001:2::9"), T + 5n)).toBe(XDP_PASS);
+    expect(dp.counters().allowed).toBe(4n); // nothing more matched
+    // A CIDR again: its family's bit is set before it goes in, and the lookup is made again.
+    dp.allow("2001:2::/48");
+    expect(allowUsed(dp)).toBe(ALLOW_USED.v6);
+    expect(run(dp, udp6("2001:2::9"), T + 5n)).toBe(XDP_PASS);
+    expect(dp.counters().allowed).toBe(5n);
   });
 
   test("a block expires on time and is removed lazily (IPv4 and IPv6)", () => {
@@ -218,10 +252,33 @@ describe("pinned state", () => {
       run(dp, udp4("198.18.0.5"), T);
     }
     using dp = DataPlane.load({ testClock: true, flowsV4: 1024, flowsV6: 1024, pinDir: pins.path });
+    // The new object's allow_used comes from the pinned lists: the v6 CIDR is still looked up.
+    expect(allowUsed(dp)).toBe(ALLOW_USED.v6);
+    expect(run(dp, udp6("2001:2::9"), T)).toBe(XDP_PASS);
+    expect(dp.counters().allowed).toBe(1n);
     expect(dp.blocks().map((b) => b.addr)).toEqual(["198.18.0.66"]);
-    expect(dp.liveFlows()).toBe(1);
-    expect(dp.counters().pkts_seen).toBe(1n);
+    expect(dp.liveFlows()).toBe(2); // the pinned one and the v6 packet's
+    expect(dp.counters().pkts_seen).toBe(2n);
     expect(run(dp, udp4("198.18.0.66"), T)).toBe(XDP_DROP);
     expect(dp.disallow("2001:2::/48")).toBe(true);
+  });
+
+  test("a counters map pinned by the earlier layout (one entry per counter) is replaced, not refused", () => {
+    ensureBpfBuilt();
+    using pins = new PinDir("counters-v1");
+    {
+      // The fixture's pkt_count has that layout: a per-CPU array of one u64 per slot.
+      using old = Collection.load(join(FIXTURES, "basic.bpf.o"), { pinMaps: { dir: pins.path, names: ["pkt_count"] } });
+      old.map("pkt_count").update(u32Key(0), new Uint8Array(8).fill(1));
+    }
+    renameSync(pins.join("pkt_count"), pins.join(MAPS.counters));
+    using dp = DataPlane.load({ testClock: true, flowsV4: 1024, flowsV6: 1024, pinDir: pins.path });
+    expect(dp.coll.map(MAPS.counters).maxEntries).toBe(1);
+    expect(dp.counters().pkts_seen).toBe(0n); // counters start again after that upgrade
+    run(dp, udp4("198.18.0.5"), T);
+    expect(dp.counters().pkts_seen).toBe(1n);
+    // The new map is pinned: the next load re-uses it.
+    using again = DataPlane.load({ testClock: true, flowsV4: 1024, flowsV6: 1024, pinDir: pins.path });
+    expect(again.counters().pkts_seen).toBe(1n);
   });
 });

@@ -14,8 +14,10 @@ describe("in-kernel int32 MLP", () => {
     const rand = rng(7);
     const rows = randomFeatures(rand, 1500);
     const shapes: [number[], number][] = [[[6, 32, 32, 2], 10], [[22, 64, 64, 64, 2], 16], [[32, 16, 2], 9], [[3, 2], 1], [[9, 17, 5, 2], 7], [[1, 1, 1, 2], 12]];
-    // Depth 16 (the paper's bound): 15 hidden layers of width 8.
+    // Depth 16 (the paper's bound): 15 hidden layers of width 8 (4 inline in the entry stage, the rest in the layer stage).
     shapes.push([[5, ...Array(15).fill(8), 2], 8]);
+    // Inline first (<= 32 wide), then the layer stage from the first wider layer on, narrow ones after it included.
+    shapes.push([[7, 30, 34, 6, 2], 11]);
     for (const [shape, b] of shapes) {
       const p = randomMlp(rand, shape, b);
       const info = await slots.activate({ kind: "mlp", params: p }, shape.length);

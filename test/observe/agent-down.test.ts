@@ -39,13 +39,11 @@ function pinnedBlocks(pinDir: string) {
   }
 }
 
-/** One counter of the pinned per-CPU counters map, summed over CPUs. */
+/** One counter of the pinned per-CPU counters map (one block per CPU under key 0), summed over CPUs. */
 function pinnedCounter(pinDir: string, idx: number): bigint {
   const m = BpfMap.fromPin(join(pinDir, MAPS.counters));
   try {
-    const key = new Uint8Array(4);
-    new DataView(key.buffer).setUint32(0, idx, true);
-    return m.sumU64(key)?.[0] ?? 0n;
+    return m.sumU64(new Uint8Array(4))?.[idx] ?? 0n;
   } finally {
     m.close();
   }

@@ -51,11 +51,11 @@ const portModel: PluginRegistration = definePlugin({
 
 const catalog: Catalog = { get: (n) => (n === "port-model" ? portModel : builtinCatalog.get(n)), names: () => ["port-model", ...builtinCatalog.names()] };
 
-/** A counter straight from the kernel map: one u64 per CPU, summed here. */
+/** A counter straight from the kernel map: one block of u64 counters per CPU, summed here. */
 function kernelCounter(dp: KernelDataPlane, name: string): number {
   const idx = COUNTER_NAMES.indexOf(name);
-  const perCpu = dp.kernel.coll.map(MAPS.counters).lookupPerCpu(u32Key(idx))!;
-  return Number(perCpu.reduce((a, v) => a + new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true), 0n));
+  const perCpu = dp.kernel.coll.map(MAPS.counters).lookupPerCpu(u32Key(0))!;
+  return Number(perCpu.reduce((a, v) => a + new DataView(v.buffer, v.byteOffset, v.byteLength).getBigUint64(8 * idx, true), 0n));
 }
 
 describe("responders and observability", () => {

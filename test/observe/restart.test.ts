@@ -62,6 +62,7 @@ control: { socket: ${sock} }
     const receiver = hosts.server.spawn([BUN, join(REPO, "test/observe/udp-count.ts"), String(PORT), "15000"]);
     let first: Proc | null = agent();
     let second: Proc | null = null;
+    let third: Proc | null = null;
     let c2: ReturnType<typeof connectControl> | null = null;
     try {
       const c1 = await running();
@@ -129,13 +130,29 @@ control: { socket: ${sock} }
       expect(left).not.toContain("link_eth0");
       expect(left).toContain("blocklist");
 
+      // A run whose configuration allows a source the pinned block list holds: the start-up
+      // allow lifts its block (the kernel's drop path never consults the allow list, so an
+      // allowed source must not stay in the block list); the other block stays.
+      writeFileSync(config, `${readFileSync(config, "utf8")}allow: ["${PERMANENT}/32"]\n`);
+      third = agent();
+      const c3 = await running();
+      try {
+        expect((await c3.listBlocked()).hosts.map((h) => h.address)).toEqual([ATTACKER]);
+        expect(third.err).toContain(`allow ${PERMANENT}/32: block of ${PERMANENT} lifted`);
+      } finally {
+        c3.close();
+      }
+      third.proc.kill("SIGTERM");
+      expect(await third.exited(15_000)).toBe(0);
+      third = null;
+
       receiver.kill("SIGTERM");
       const got = JSON.parse((await new Response(receiver.stdout).text()) || "{}") as Record<string, number>;
       expect(got[ATTACKER] ?? 0).toBe(0);
       expect(got[BENIGN]).toBe(5);
     } finally {
       c2?.close();
-      for (const p of [first, second]) {
+      for (const p of [first, second, third]) {
         if (p && p.proc.exitCode === null && p.proc.signalCode === null) {
           p.proc.kill("SIGTERM");
           await p.exited(5_000);

@@ -56,6 +56,8 @@ export const MlpLayer = defineStruct("xids_mlp_layer", [
   // w + 2^31 as u32: the kernel has no sign-extending load (bpf/classify.h)
   ["w", { array: "u32", length: MLP_MAX_WIDTH * MLP_MAX_WIDTH }],
   ["bias", { array: "s32", length: MLP_MAX_WIDTH }],
+  // per row, Σ_p w[2p]·w[2p+1] (signed weights) modulo 2^64: the pairwise dot product's constant (bpf/classify.h)
+  ["wpair", { array: "s64", length: MLP_MAX_WIDTH }],
 ] as const);
 
 export const DtNode = defineStruct("xids_dt_node", [

@@ -52,6 +52,27 @@ function checkFeatures(features: number[]): void {
 
 const padTo4 = (n: number) => Math.ceil(n / 4) * 4;
 
+/**
+ * Per output row j (all MLP_MAX_WIDTH, zero rows included), Σ_p w[j][2p]·w[j][2p+1] over the
+ * signed weights, as an s64 modulo 2^64: the constant of the kernel's pairwise (Winograd) dot
+ * product, Σ_p (w[2p] + a[2p+1])·(w[2p+1] + a[2p]) − this − Σ_p a[2p]·a[2p+1] = Σ_k w[k]·a[k]
+ * (bpf/classify.h). A row of odd length pairs its last weight with a zero one.
+ */
+export function rowPairSums(L: { in: number; out: number; w_q: ArrayLike<number> }): bigint[] {
+  return Array.from({ length: MLP_MAX_WIDTH }, (_, j) => {
+    if (j >= L.out) return 0n;
+    let sum = 0;
+    let big = 0n;
+    for (let k = 0; k + 1 < L.in; k += 2) {
+      const p = L.w_q[j * L.in + k]! * L.w_q[j * L.in + k + 1]!;
+      // |p| <= 2^62: exact as a double only below 2^53, so large products go through BigInt.
+      if (Math.abs(p) < 2 ** 53 && Math.abs(sum + p) < 2 ** 53) sum += p;
+      else big += BigInt(L.w_q[j * L.in + k]!) * BigInt(L.w_q[j * L.in + k + 1]!);
+    }
+    return BigInt.asIntN(64, big + BigInt(sum));
+  });
+}
+
 export function mlpSlotImage(p: Int32Params, version: number): SlotImage {
   checkFeatures(p.features);
   check(Number.isInteger(p.b) && p.b >= 1 && p.b <= 16, `shift b=${p.b} is outside 1..16`);
@@ -102,7 +123,7 @@ export function mlpSlotImage(p: Int32Params, version: number): SlotImage {
     // The kernel unrolls the dot product by 4; padded inputs meet zero weights.
     meta.layer_in[l] = padTo4(L.in);
     meta.layer_out[l] = L.out;
-    layers.push({ w: w as unknown as number[], bias: bias as unknown as number[] });
+    layers.push({ w: w as unknown as number[], bias: bias as unknown as number[], wpair: rowPairSums(L) });
     paramBytes += 4 * (L.in * L.out + L.out);
     width = L.out;
   });
