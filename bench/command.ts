@@ -3,13 +3,15 @@
 import { parseFlags } from "../core/cli/args.ts";
 import type { Command } from "../core/cli/command.ts";
 import { runBench } from "./run.ts";
+import { benchFleet, fleetTable } from "./fleet.ts";
 
-const spec = { json: "boolean", quick: "boolean", "skip-throughput": "boolean", "skip-testbed": "boolean" } as const;
+const spec = { json: "boolean", quick: "boolean", "skip-throughput": "boolean", "skip-testbed": "boolean", fleet: "boolean" } as const;
 
 export const command: Command = {
   name: "bench",
   summary: "benchmark xids against baselines measured in the same run (table; --json)",
   help: `usage: xids bench [--json] [--quick] [--skip-throughput] [--skip-testbed]
+       xids bench --fleet [--quick] [--json]
 
 Measures, each beside a baseline from the same run (needs root, BPF, veth and namespaces):
   - per-packet cost in the kernel (BPF_PROG_TEST_RUN, 1e6 repeats, median of 5): bare XDP_PASS,
@@ -29,12 +31,21 @@ stderr. Goals are reported, never enforced: the exit code is 0 whatever the timi
   --quick            fewer repeats and shorter runs (a smoke test, not for publishing)
   --skip-throughput  leave out the iperf3 runs
   --skip-testbed     leave out the testbed (detection latency)
+  --fleet            only the fleet simulation (bench/fleet.ts): 50 agents on the in-memory data
+                     plane and one nats-server; block propagation p50/p99 and model rollout time
+                     (--quick: 10 agents, 20 blocks)
 
 example:
   bun run xids bench --json`,
   async run(args) {
     const f = parseFlags(args, spec);
     const log = (msg: string) => console.error(`bench: ${msg}`);
+    if (f.fleet) {
+      const r = await benchFleet({ agents: f.quick ? 10 : 50, blocks: f.quick ? 20 : 100, log });
+      console.log(fleetTable(r));
+      if (f.json) console.log(JSON.stringify(r));
+      return 0;
+    }
     const { result, table } = await runBench({ quick: f.quick ?? false, skipThroughput: f["skip-throughput"] ?? false, skipTestbed: f["skip-testbed"] ?? false, log });
     console.log(table);
     if (f.json) console.log(JSON.stringify(result));

@@ -18,6 +18,12 @@ const VERBS: VerbTable = {
   testbed: () => import("../test/testbed/commands/testbed.ts"),
   demo: () => import("../test/testbed/commands/demo.ts"),
   bench: () => import("../bench/command.ts"),
+  "fleet status": () => import("../plugins/fleet/cli/status.ts"),
+  "fleet push": () => import("../plugins/fleet/cli/push.ts"),
+  "fleet block": () => import("../plugins/fleet/cli/block.ts"),
+  "fleet unblock": () => import("../plugins/fleet/cli/unblock.ts"),
+  "fleet allow": () => import("../plugins/fleet/cli/allow.ts"),
+  "fleet disallow": () => import("../plugins/fleet/cli/disallow.ts"),
 };
 
 process.exitCode = await runCli(process.argv.slice(2), VERBS, builtins, VERSION).catch((err: unknown) => {

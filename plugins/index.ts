@@ -10,6 +10,7 @@ import { kernelModel } from "./models/kernel/index.ts";
 import { alertLog } from "./responders/alert-log/index.ts";
 import { webhookResponder } from "./responders/webhook/index.ts";
 import { xdpDrop } from "./responders/xdp-drop/index.ts";
+import { fleetPlugin } from "./fleet/index.ts";
 
 export const BUILTINS = {
   xdp: xdpExtractor,
@@ -19,6 +20,7 @@ export const BUILTINS = {
   "xdp-drop": xdpDrop,
   webhook: webhookResponder,
   "alert-log": alertLog,
+  fleet: fleetPlugin,
 };
 
 /** Each built-in's folder, for `xids plugins` and the catalog test. */
@@ -30,6 +32,7 @@ export const BUILTIN_FOLDERS: Record<keyof typeof BUILTINS, string> = {
   "xdp-drop": "plugins/responders/xdp-drop",
   webhook: "plugins/responders/webhook",
   "alert-log": "plugins/responders/alert-log",
+  fleet: "plugins/fleet",
 };
 
 export const builtinCatalog = catalogOf(BUILTINS);

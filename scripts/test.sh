@@ -13,7 +13,7 @@ UNPRIVILEGED=(
   test/testbed/evaluate.test.ts
   plugins/extractors/xdp/{features,pcap}.test.ts
   plugins/models/artifact/artifact-model.test.ts
-  plugins/responders/*/*.test.ts plugins/catalog.test.ts
+  plugins/responders/*/*.test.ts plugins/catalog.test.ts plugins/fleet/fleet-config.test.ts
   $(find models -name '*.test.ts' | sort)
 )
 if [ "$(id -u)" = 0 ] && [ $# -eq 0 ]; then

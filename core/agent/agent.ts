@@ -66,6 +66,7 @@ export class Agent implements ObserveSource {
       [coreServices.dataplane.id]: () => dataplane,
       [coreServices.metrics.id]: (pluginId) => this.metricsRegistry.forPlugin(pluginId),
       [coreServices.blockSettings.id]: () => config.pipeline.block,
+      [coreServices.model.id]: () => ({ push: (dir: string) => this.control.pushModel(dir, ""), current: () => this.modelInUse() }),
       ...(opts.artifacts ? { [coreServices.artifacts.id]: () => opts.artifacts } : {}),
     };
     const moduleBase = opts.configPath ? dirname(resolve(opts.configPath)) : process.cwd();
@@ -138,10 +139,6 @@ export class Agent implements ObserveSource {
     };
   }
 
-  get controlSocket(): string | null {
-    return this.controlServer?.socket ?? null;
-  }
-
   get controlTcp(): string | null {
     return this.controlServer?.tcpAddress ?? null;
   }
@@ -198,10 +195,15 @@ export class Agent implements ObserveSource {
     };
   }
 
+  /** The first of pipeline.models and what it runs (version 0: not known). */
+  modelInUse(): { target: string; model: string; version: number } {
+    const target = this.config.pipeline.models[0] ?? "";
+    return { target, model: "", version: 0, ...this.models.get(target) };
+  }
+
   live(): Omit<LiveView, "rates" | "history"> {
     const k = this.dataplane.stats();
-    const model = this.config.pipeline.models[0] ?? "";
-    const mv = this.models.get(model);
+    const m = this.modelInUse();
     const c = this.counters;
     return {
       time: Date.now(),
@@ -209,8 +211,8 @@ export class Agent implements ObserveSource {
       uptimeMs: Date.now() - this.startedAtMs,
       interface: this.dataplane.ifname,
       xdpMode: this.dataplane.xdpMode,
-      model: mv ? `${model} (${mv.model})` : model,
-      modelVersion: mv?.version ?? 0,
+      model: m.version ? `${m.target} (${m.model})` : m.target,
+      modelVersion: m.version,
       totals: {
         pkts_seen: k.pkts_seen ?? 0,
         pkts_passed: k.pkts_passed ?? 0,

@@ -27,6 +27,7 @@ function base(client: AnyClient, opts: RemoteOptions) {
     health: (): Promise<HealthResponse> => call(client.health.bind(client), HealthRequest.create(), opts),
     configure: async (pluginId: string, config: unknown) =>
       void (await optional(client.configure.bind(client), ConfigureRequest.create({ pluginId, configJson: JSON.stringify(config ?? {}) }), opts)),
+    close: () => client.close(),
   };
 }
 
@@ -38,7 +39,6 @@ export function remoteModel(address: string, opts: RemoteOptions): ModelApi & { 
     classify: async (records) => (await call(client.classify.bind(client), ClassifyRequest.create({ records }), opts)).results,
     update: (a) => optional(client.update.bind(client), UpdateRequest.create({ artifactDir: a.dir, name: a.name, kind: a.kind }), opts)
       .catch((e: Error) => Promise.reject(e instanceof Unimplemented ? new Error(`cannot be updated live: ${e.message}`) : e)),
-    close: () => client.close(),
   };
 }
 
@@ -47,7 +47,6 @@ export function remoteResponder(address: string, opts: RemoteOptions): Responder
   return {
     ...base(client, opts),
     handle: (d) => call(client.handle.bind(client), Detection.fromPartial(d), opts),
-    close: () => client.close(),
   };
 }
 
@@ -63,7 +62,6 @@ export function remoteExtractor(address: string, opts: RemoteOptions): Extractor
       });
       return () => stream.cancel();
     },
-    close: () => client.close(),
   };
 }
 

@@ -54,11 +54,12 @@ const tls = s.object({
   client_ca: s.optional(s.string({ min: 1, expected: "a PEM CA file path" })),
 });
 
+/** A TCP listen address, host:port (port 0 = any free port); with `off`, "" turns it off. */
+const listenAddress = (expected: string, off = false) =>
+  s.string({ expected, check: (v) => (off && v === "" ? null : v.startsWith("unix:") ? "a TCP address, not a unix socket" : grpcAddressError(v, { allowPort0: true })) });
+
 const tcp = s.object({
-  listen: s.string({
-    expected: "host:port (port 0 = any free port)",
-    check: (v) => (v.startsWith("unix:") ? "use control.socket for unix sockets" : grpcAddressError(v, { allowPort0: true })),
-  }),
+  listen: listenAddress("host:port (port 0 = any free port; unix sockets: control.socket)"),
   /** Bearer token clients must send (Authorization: Bearer <token>); at least 16 characters. */
   token: s.optional(s.string({ min: 16, expected: "a token of at least 16 characters" })),
   token_file: s.optional(s.string({ min: 1, expected: "a file path" })),
@@ -139,13 +140,7 @@ export const configSchema = s.object({
    *  keep it on a loopback address. */
   http: s.object({
       /** host:port ("" = off; port 0 = any free port, logged at start). */
-      listen: s.default(
-        s.string({
-          expected: "host:port (e.g. 127.0.0.1:9464), or empty for off",
-          check: (v) => (v === "" || /^(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/.test(v) && Number(v.slice(v.lastIndexOf(":") + 1)) <= 65535 ? null : "not host:port"),
-        }),
-        "",
-      ),
+      listen: s.default(listenAddress("host:port (e.g. 127.0.0.1:9464), or empty for off", true), ""),
     }),
   watch: s.object({
       /** Events buffered per Watch client; beyond this the client gets LostEvents. */
@@ -158,6 +153,8 @@ export const configSchema = s.object({
     [],
   ),
   log: s.object({ level: s.default(s.enum(["debug", "info", "warn", "error"] as const), "info") }),
+  /** Fleet mode: the `fleet` plugin's config (plugins/fleet/README.md); load.ts adds its instance. */
+  fleet: s.optional(s.any()),
 });
 
 type Parsed = Infer<typeof configSchema>;

@@ -6,7 +6,8 @@ import type { BuiltinCatalog } from "./load.ts";
 import type { JsonSchema } from "./schema.ts";
 
 export function configJsonSchema(catalog: BuiltinCatalog): JsonSchema {
-  const root = structuredClone(configSchema.json) as { properties: { plugins: { items: JsonSchema } } };
+  const root = structuredClone(configSchema.json) as { properties: { plugins: { items: JsonSchema }; fleet: JsonSchema } };
+  root.properties.fleet = catalog.get("fleet")?.config.json ?? root.properties.fleet; // `fleet:` is that plugin's config (load.ts)
   const entry = root.properties.plugins.items;
   entry.allOf = catalog.names().map((name) => {
     const reg = catalog.get(name)!;

@@ -2,7 +2,7 @@
 // path and what was expected; nothing is returned (and so nothing changes) unless all is well.
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument, isNode, type Document } from "yaml";
-import { configSchema, type XidsConfig } from "./config.ts";
+import { configSchema, pluginEntrySchema, type XidsConfig } from "./config.ts";
 import { type ConfigIssue, formatIssue, Issues, join, validate, type Schema } from "./schema.ts";
 
 /** What the config checker needs to know about the built-in plugins. */
@@ -27,6 +27,11 @@ export function checkConfig(raw: unknown, builtins?: BuiltinCatalog): CheckResul
   const result = validate(configSchema, raw ?? {});
   if (!result.ok) return result;
   const parsed = result.value;
+  // `fleet:` stands for the fleet plugin's instance (checked at its own lines), a responder.
+  if (parsed.fleet !== undefined) {
+    parsed.plugins.push(pluginEntrySchema.check({ id: "fleet", kind: "responder", builtin: "fleet", config: parsed.fleet }, "fleet", new Issues())!);
+    parsed.pipeline.responders?.push("fleet");
+  }
   const enabled = (kind: string) => parsed.plugins.filter((p) => p.enabled && p.kind === kind).map((p) => p.id);
   const config: XidsConfig = {
     ...parsed,
@@ -57,7 +62,8 @@ function crossCheck(config: XidsConfig, issues: Issues, builtins?: BuiltinCatalo
       } else if (reg.kind !== p.kind) {
         issues.add(join(at, "kind"), `built-in "${p.builtin}" is a ${reg.kind} plugin, not a ${p.kind} plugin`);
       } else {
-        const checked = validate(reg.config, p.config, join(at, "config"));
+        const fromFleet = config.fleet !== undefined && i === config.plugins.length - 1; // the entry `fleet:` added
+        const checked = validate(reg.config, p.config, fromFleet ? "fleet" : join(at, "config"));
         if (!checked.ok) for (const issue of checked.issues) issues.add(issue.path, issue.message);
         else p.config = checked.value;
       }

@@ -70,8 +70,6 @@ export const HUNG_AFTER = 3;
 /** A plugin that failed at start under `degrade` is tried again after 1 s, 2 s, 4 s ... up to this. */
 const RETRY_MAX_MS = 30_000;
 
-export type PluginStatusInfo = ReturnType<PluginHost["status"]>[number];
-
 export interface HostOptions {
   entries: PluginEntry[];
   catalog: Catalog;
@@ -342,8 +340,8 @@ export class PluginHost {
 
   private healthRunning = false;
 
-  /** Every external plugin at once (one slow answer delays no other's check); a round that is
-   *  still running when the next is due is not piled onto. */
+  /** Every plugin at once, each call with its timeout_ms (one slow answer delays no other's
+   *  check); a round that is still running when the next is due is not piled onto. */
   private async checkHealth(): Promise<void> {
     if (this.healthRunning) return;
     this.healthRunning = true;
@@ -351,12 +349,12 @@ export class PluginHost {
   }
 
   private async checkOne(slot: Slot): Promise<void> {
-    if (!slot.entry.external || !slot.api || slot.state === "failed" || slot.state === "stopped" || slot.state === "starting") return;
+    if (!slot.api || slot.state === "failed" || slot.state === "stopped" || slot.state === "starting") return;
     try {
-      const h = await slot.api.health(); // an external plugin's call carries timeout_ms as its deadline
+      const h = await (slot.entry.external ? slot.api.health() : withTimeout(slot.api.health(), slot.entry.timeout_ms, "health"));
       slot.unanswered = 0;
       if (h.status === HealthResponse_Status.STATUS_SERVING) this.setState(slot, "running", "");
-      else this.setState(slot, "degraded", `health: ${h.message || "not serving"} (no records until it serves)`);
+      else this.setState(slot, "degraded", `health: ${h.message || "not serving"}${slot.entry.kind === "model" ? " (no records until it serves)" : ""}`);
     } catch (err) {
       if (slot.state === "restarting") return;
       this.setState(slot, "degraded", `health: ${(err as Error).message}`);

@@ -30,10 +30,6 @@ export class ProcessSupervisor {
 
   constructor(private readonly opts: SupervisorOptions) {}
 
-  get pid(): number | null {
-    return this.proc?.pid ?? null;
-  }
-
   get running(): boolean {
     return this.proc !== null;
   }

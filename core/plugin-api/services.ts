@@ -33,6 +33,12 @@ export interface ArtifactLoader {
   load(dir: string): Promise<ModelArtifact>;
 }
 
+/** The model in use (the first of pipeline.models), and PushModel's checked hot swap into it (throws with the reason). */
+export interface ModelInUse {
+  current(): { target: string; model: string; version: number };
+  push(dir: string): Promise<{ target: string; model: string; version: number }>;
+}
+
 /** The block settings (pipeline.block): TTL, reason and the in-kernel policy. */
 export type BlockSettings = XidsConfig["pipeline"]["block"];
 
@@ -60,8 +66,8 @@ export const coreServices = {
   artifacts: serviceRef<ArtifactLoader>("artifacts"),
   /** The plugin's own metrics, exposed on /metrics. */
   metrics: serviceRef<PluginMetrics>("metrics"),
+  /** The model in use, and PushModel's checked hot swap. */
+  model: serviceRef<ModelInUse>("model"),
   /** pipeline.block. */
   blockSettings: serviceRef<BlockSettings>("block-settings"),
 } as const;
-
-export type CoreServiceId = (typeof coreServices)[keyof typeof coreServices]["id"];

@@ -65,7 +65,7 @@ control:
       'f.yaml:3:11: plugins[1].id: duplicate plugin id "a" (first used by plugins[0])',
       'f.yaml:3:64: plugins[1].config.url: expected an http:// or https:// URL, got "ftp://x": scheme ftp: is not http or https',
       "f.yaml:3:84: plugins[1].config.retries: expected an integer in [0, 20], got 99",
-      'f.yaml:4:36: plugins[2].builtin: unknown built-in plugin "nope" (expected one of: xdp, pcap, kernel, artifact, xdp-drop, webhook, alert-log)',
+      'f.yaml:4:36: plugins[2].builtin: unknown built-in plugin "nope" (expected one of: xdp, pcap, kernel, artifact, xdp-drop, webhook, alert-log, fleet)',
       "f.yaml:5:5: plugins[3]: expected exactly one of 'builtin' (a built-in plugin), 'module' (a plugin module run in process) or 'external' (a gRPC address)",
       'f.yaml:7:15: pipeline.models[1]: no plugin with id "zz" (defined: a, b, c)',
       "f.yaml:10:8: control.tcp: TCP needs authentication: expected 'token' / 'token_file' (bearer token) or 'tls.client_ca' (mTLS)",

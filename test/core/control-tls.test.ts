@@ -4,23 +4,8 @@ import { checkConfig } from "../../core/config/load.ts";
 import { builtinCatalog, builtins } from "../../plugins/index.ts";
 import { connectControl, rpcMessage } from "../../core/control/client.ts";
 import { MemoryDataPlane } from "../../core/ebpf/memory-dataplane.ts";
+import { makeCerts } from "../harness/certs.ts";
 import { TempDir, quietLog } from "./util.ts";
-
-function makeCerts(dir: TempDir): void {
-  const script = `set -e
-cd ${dir.path}
-ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-openssl req -x509 $ec -keyout ca.key -out ca.crt -subj /CN=xids-test-ca -days 1 2>/dev/null
-for who in server client; do
-  openssl req $ec -keyout $who.key -out $who.csr -subj /CN=$who 2>/dev/null
-  printf "subjectAltName=DNS:localhost,IP:127.0.0.1\\nextendedKeyUsage=serverAuth,clientAuth\\n" > $who.ext
-  openssl x509 -req -in $who.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out $who.crt -days 1 -extfile $who.ext 2>/dev/null
-done
-# A client certificate from a CA the server does not trust.
-openssl req -x509 $ec -keyout rogue.key -out rogue.crt -subj /CN=rogue -days 1 2>/dev/null`;
-  const r = Bun.spawnSync(["bash", "-c", script]);
-  if (r.exitCode !== 0) throw new Error(`openssl failed: ${r.stderr.toString()}`);
-}
 
 describe("control API over TCP with mTLS", () => {
   test("only clients with a certificate from the configured CA get in", async () => {

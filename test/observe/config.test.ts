@@ -13,7 +13,7 @@ describe("config: http and pin_dir", () => {
     if (bad.ok) return;
     expect(bad.issues.map((i) => `${i.path}: ${i.message}`).sort()).toEqual([
       'dataplane.pin_dir: expected a directory under /sys/fs/bpf, or empty, got "/tmp/pins"',
-      'http.listen: expected host:port (e.g. 127.0.0.1:9464), or empty for off, got "9464": not host:port',
+      'http.listen: expected host:port (e.g. 127.0.0.1:9464), or empty for off, got "9464": not of the form unix:/path or host:port',
     ]);
   });
 });

@@ -17,10 +17,7 @@ ${CONNECTION_HELP}
 example: xids block 198.18.0.9 --ttl 600 --reason 3`,
   async run(args) {
     const f = parseWithConnection(args, { ttl: "number", reason: "number" });
-    if (f._.length !== 1) {
-      console.error("usage: xids block <address> [--ttl <seconds>] [--reason <0-15>]");
-      return 2;
-    }
+    if (f._.length !== 1) throw new UsageError("expected one address: xids block <address> [--ttl <seconds>] [--reason <0-15>]");
     // Checked here too: a number the request cannot carry must not reach the wire as garbage.
     const ttl = f.ttl ?? 0, reason = f.reason ?? 0;
     if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS) throw new UsageError(`--ttl: expected whole seconds in [0, ${MAX_TTL_SECONDS}] (one year; 0 = permanent), got ${ttl}`);

@@ -1,5 +1,5 @@
 import type { Command } from "../command.ts";
-import { parseFlags } from "../args.ts";
+import { parseFlags, UsageError } from "../args.ts";
 import { ConfigError, loadConfigFile } from "../../config/load.ts";
 
 export const command: Command = {
@@ -14,10 +14,7 @@ problem is printed as file:line:col: path: what was expected, got what. Exit cod
 example: xids config check core/config/xids.example.yaml`,
   async run(args, ctx) {
     const f = parseFlags(args, { print: "boolean" });
-    if (f._.length !== 1) {
-      console.error("usage: xids config check <file>");
-      return 2;
-    }
+    if (f._.length !== 1) throw new UsageError("expected one file: xids config check <file> [--print]");
     try {
       const cfg = loadConfigFile(f._[0]!, ctx.catalog);
       const enabled = cfg.plugins.filter((p) => p.enabled);

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "../command.ts";
+import { UsageError } from "../args.ts";
 import { CONNECTION_HELP, parseWithConnection, withControl } from "../connection.ts";
 
 export const command: Command = {
@@ -18,10 +19,7 @@ ${CONNECTION_HELP}
 example: xids model push models/artifacts/dt --target dt`,
   async run(args, ctx) {
     const f = parseWithConnection(args, { target: "string", "no-check": "boolean" });
-    if (f._.length !== 1) {
-      console.error("usage: xids model push <artifact-dir> [--target <plugin-id>]");
-      return 2;
-    }
+    if (f._.length !== 1) throw new UsageError("expected one artifact folder: xids model push <artifact-dir> [--target <plugin-id>]");
     const dir = resolve(f._[0]!);
     if (!f["no-check"]) {
       process.stderr.write(`[1/2] checking ${dir} ... `);

@@ -1,5 +1,5 @@
 import type { Command } from "../command.ts";
-import { parseFlags } from "../args.ts";
+import { parseFlags, UsageError } from "../args.ts";
 import { checkConfig, ConfigError, loadConfigFile } from "../../config/load.ts";
 import { Agent } from "../../agent/agent.ts";
 import { createLogger } from "../../util/log.ts";
@@ -19,10 +19,7 @@ Stops cleanly (plugins in reverse order, XDP detached) on SIGINT or SIGTERM.
 example: xids run --config core/config/xids.example.yaml`,
   async run(args, ctx) {
     const f = parseFlags(args, { config: "string", "log-level": "string" });
-    if (f._.length !== 0) {
-      console.error("usage: xids run [--config <file>]");
-      return 2;
-    }
+    if (f._.length !== 0) throw new UsageError("takes no operands: xids run [--config <file>]");
     let config: XidsConfig;
     try {
       if (f.config) config = loadConfigFile(f.config, ctx.catalog);
