@@ -70,7 +70,7 @@ export function contiguousPrefix(rec: Recordings, source: string): number[] {
   return out;
 }
 
-/** How many first flows of each source `xids testbed --record` keeps whole (capPerScenario's prefix). */
+/** How many first flows of each source `xids testbed --record` keeps whole (test/testbed/dataset.ts capPerScenario). */
 export const RECORDED_PREFIX = 500;
 
 /**

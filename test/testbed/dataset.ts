@@ -6,6 +6,7 @@ import { gzipSync } from "node:zlib";
 import { dirname } from "node:path";
 import { FEATURES } from "../../models/data/features.ts";
 import { rng, shuffle } from "../../models/data/split.ts";
+import { RECORDED_PREFIX } from "../../models/evaluation/recordings.ts";
 import type { LabelledFlow } from "./run.ts";
 
 const ID_COLUMNS = ["Run", "Scenario", "Tool", "Seq", "Link", "Family", "Src IP", "Src Port", "Dst IP", "End Reason", "First Seen us", "Last Seen us", "Ended us"];
@@ -43,7 +44,7 @@ export function leaveOut(flows: LabelledFlow[], drop: (f: LabelledFlow) => boole
  * flows a second; the data set keeps a sample of them, as the CIC-IDS-2017 samples do (at most
  * 5,000 a class).
  */
-export function capPerScenario(flows: LabelledFlow[], max: number, seed: number, prefix = Math.min(max, 500)): LabelledFlow[] {
+export function capPerScenario(flows: LabelledFlow[], max: number, seed: number, prefix = Math.min(max, RECORDED_PREFIX)): LabelledFlow[] {
   const by = new Map<string, number[]>();
   flows.forEach((f, i) => {
     const list = by.get(f.scenario);

@@ -1,11 +1,10 @@
 // `xids fleet allow CIDR`: an allow on every agent. It wins over every block: agents lift the
 // blocks inside it and never apply or write one; the fleet's blocks inside it are deleted here.
-import { UsageError } from "../../../core/cli/args.ts";
 import type { Command } from "../../../core/cli/command.ts";
-import { cidrContains, parseCidr, parseIp } from "../../../core/util/net.ts";
+import { cidrContains, parseIp } from "../../../core/util/net.ts";
 import { fromKey, keyOf } from "../names.ts";
 import { encodeJson, type AllowRecord } from "../records.ts";
-import { FLEET_CONNECTION_HELP, parseFleetFlags, withFleet } from "./connect.ts";
+import { cidrArg, FLEET_CONNECTION_HELP, parseFleetFlags, withFleet } from "./connect.ts";
 
 export const command: Command = {
   name: "fleet allow",
@@ -20,8 +19,7 @@ ${FLEET_CONNECTION_HELP}
 example: xids fleet allow 198.18.7.0/24 --servers nats://10.0.0.5:4222`,
   async run(args, ctx) {
     const f = parseFleetFlags(args, {});
-    const c = f._.length === 1 ? parseCidr(f._[0]!) : { error: "expected one CIDR" };
-    if ("error" in c) throw new UsageError(`expected an IPv4/IPv6 CIDR: ${c.error}`);
+    const c = cidrArg(f);
     return withFleet("allow", f, ctx, async ({ stores }) => {
       const record: AllowRecord = { cidr: c.cidr, agent: "cli", at_ms: Date.now() };
       await stores.allows.put(keyOf(c.cidr), encodeJson(record));

@@ -3,10 +3,10 @@
 import { UsageError } from "../../../core/cli/args.ts";
 import type { Command } from "../../../core/cli/command.ts";
 import { MAX_REASON, MAX_TTL_SECONDS } from "../../../core/control/validate.ts";
-import { cidrContains, neverBlockReason, parseCidr, parseIp, type Cidr } from "../../../core/util/net.ts";
+import { cidrContains, neverBlockReason, parseCidr, type Cidr } from "../../../core/util/net.ts";
 import { fromKey, keyOf } from "../names.ts";
 import { encodeJson, type BlockRecord } from "../records.ts";
-import { FLEET_CONNECTION_HELP, parseFleetFlags, withFleet } from "./connect.ts";
+import { addressArg, FLEET_CONNECTION_HELP, parseFleetFlags, withFleet } from "./connect.ts";
 
 export const command: Command = {
   name: "fleet block",
@@ -24,8 +24,7 @@ ${FLEET_CONNECTION_HELP}
 example: xids fleet block 198.18.0.9 --ttl 600 --reason "port scan" --servers nats://10.0.0.5:4222`,
   async run(args, ctx) {
     const f = parseFleetFlags(args, { ttl: "number", reason: "string", code: "number" });
-    const addr = f._.length === 1 ? parseIp(f._[0]!) : null;
-    if (!addr) throw new UsageError("expected one IPv4 or IPv6 host address");
+    const addr = addressArg(f);
     const ttl = f.ttl ?? 0, code = f.code ?? 0;
     if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS) throw new UsageError(`--ttl: expected whole seconds in [0, ${MAX_TTL_SECONDS}] (0 = permanent), got ${ttl}`);
     if (!Number.isInteger(code) || code < 0 || code > MAX_REASON) throw new UsageError(`--code: expected an integer in [0, ${MAX_REASON}], got ${code}`);

@@ -10,6 +10,7 @@ import { openStores, type FleetStores } from "../buckets.ts";
 import { fleetConfig, type FleetConfig } from "../config.ts";
 import { connectOptions } from "../connect-options.ts";
 import { fleetNames, type FleetNames } from "../names.ts";
+import { parseCidr, parseIp, type Cidr, type IpAddr } from "../../../core/util/net.ts";
 
 export const FLEET_FLAGS = {
   servers: "string",
@@ -86,4 +87,18 @@ export async function withFleet(verb: string, f: ParsedFlags<typeof FLEET_FLAGS>
   } finally {
     await nc?.close().catch(() => {});
   }
+}
+
+/** The verb's one argument as a host address (block, unblock); a usage error otherwise. */
+export function addressArg(f: { _: string[] }): IpAddr {
+  const addr = f._.length === 1 ? parseIp(f._[0]!) : null;
+  if (!addr) throw new UsageError("expected one IPv4 or IPv6 host address");
+  return addr;
+}
+
+/** The verb's one argument as a CIDR (allow, disallow); a usage error otherwise. */
+export function cidrArg(f: { _: string[] }): Cidr {
+  const c = f._.length === 1 ? parseCidr(f._[0]!) : { error: "expected one CIDR" };
+  if ("error" in c) throw new UsageError(`expected an IPv4/IPv6 CIDR: ${c.error}`);
+  return c;
 }

@@ -1,10 +1,8 @@
 // `xids fleet disallow CIDR`: the allow leaves the fleet's list; agents take it out of theirs
 // (unless their own config allows it too).
-import { UsageError } from "../../../core/cli/args.ts";
 import type { Command } from "../../../core/cli/command.ts";
-import { parseCidr } from "../../../core/util/net.ts";
 import { keyOf } from "../names.ts";
-import { FLEET_CONNECTION_HELP, parseFleetFlags, withFleet } from "./connect.ts";
+import { cidrArg, FLEET_CONNECTION_HELP, parseFleetFlags, withFleet } from "./connect.ts";
 
 export const command: Command = {
   name: "fleet disallow",
@@ -19,8 +17,7 @@ ${FLEET_CONNECTION_HELP}
 example: xids fleet disallow 198.18.7.0/24 --servers nats://10.0.0.5:4222`,
   async run(args, ctx) {
     const f = parseFleetFlags(args, {});
-    const c = f._.length === 1 ? parseCidr(f._[0]!) : { error: "expected one CIDR" };
-    if ("error" in c) throw new UsageError(`expected an IPv4/IPv6 CIDR: ${c.error}`);
+    const c = cidrArg(f);
     return withFleet("disallow", f, ctx, async ({ stores }) => {
       const e = await stores.allows.get(keyOf(c.cidr));
       if (!e || e.operation !== "PUT") {

@@ -1,9 +1,7 @@
 // `xids fleet unblock ADDR`: the block leaves the fleet's list, and every agent lifts it.
-import { UsageError } from "../../../core/cli/args.ts";
 import type { Command } from "../../../core/cli/command.ts";
-import { parseIp } from "../../../core/util/net.ts";
 import { keyOf } from "../names.ts";
-import { FLEET_CONNECTION_HELP, parseFleetFlags, withFleet } from "./connect.ts";
+import { addressArg, FLEET_CONNECTION_HELP, parseFleetFlags, withFleet } from "./connect.ts";
 
 export const command: Command = {
   name: "fleet unblock",
@@ -18,8 +16,7 @@ ${FLEET_CONNECTION_HELP}
 example: xids fleet unblock 198.18.0.9 --servers nats://10.0.0.5:4222`,
   async run(args, ctx) {
     const f = parseFleetFlags(args, {});
-    const addr = f._.length === 1 ? parseIp(f._[0]!) : null;
-    if (!addr) throw new UsageError("expected one IPv4 or IPv6 host address");
+    const addr = addressArg(f);
     return withFleet("unblock", f, ctx, async ({ stores }) => {
       const key = keyOf(addr.text);
       const e = await stores.blocks.get(key);
