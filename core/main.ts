@@ -1,16 +1,18 @@
 #!/usr/bin/env bun
 // The composition root: the one file of the core that reaches outside it. It hands the CLI the
-// catalog of built-in plugins (plugins/index.ts) and the verbs that live with their code: training
-// (models/), evaluation in the kernel and replay (their plugins), the testbed and demo (test/),
-// and the benchmarks (bench/).
+// catalog of built-in plugins (plugins/index.ts) and the verbs that live with their code: the
+// control API client (client/), training (models/), evaluation in the kernel and replay (their
+// plugins), the testbed and demo (test/), and the benchmarks (bench/).
 import { builtins } from "../plugins/index.ts";
 import type { VerbTable } from "./cli/command.ts";
 import { CORE_VERBS } from "./cli/commands/index.ts";
+import { CLIENT_VERBS } from "../client/commands/index.ts";
 import { runCli } from "./cli/dispatch.ts";
 import { VERSION } from "./util/version.ts";
 
 const VERBS: VerbTable = {
   ...CORE_VERBS,
+  ...CLIENT_VERBS,
   replay: () => import("../plugins/extractors/xdp/replay-command.ts"),
   eval: () => import("../plugins/models/kernel/eval-command.ts"),
   train: () => import("../models/commands/train.ts"),

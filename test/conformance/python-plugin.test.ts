@@ -12,7 +12,7 @@ import { DescribeRequest } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { ClassifyRequest, ModelBackendClient, UpdateRequest } from "../../proto/gen/xids/plugin/v1/model.ts";
 import { artifactModel } from "../../plugins/models/artifact/index.ts";
 import { rng } from "../../models/data/split.ts";
-import { connectControl } from "../../core/control/client.ts";
+import { connectControl } from "../../client/control.ts";
 import { twoHosts } from "../harness/netns.ts";
 import { BUN, Proc, REPO, TempDir, startBuiltin, waitFor } from "../core/util.ts";
 

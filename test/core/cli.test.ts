@@ -1,14 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import type { Command } from "../../core/cli/command.ts";
 import { CORE_VERBS } from "../../core/cli/commands/index.ts";
+import { CLIENT_VERBS } from "../../client/commands/index.ts";
 import { TempDir, xids } from "./util.ts";
 
 const MINE = ["run", "status", "stats", "watch", "block", "unblock", "list", "allow", "disallow", "model push", "config check", "plugins"];
 
 describe("cli", () => {
-  test("every core verb is registered with a summary and a --help that starts with its usage", async () => {
+  test("every core and client verb is registered with a summary and a --help that starts with its usage", async () => {
     const names = new Map<string, Command>();
-    for (const [name, load] of Object.entries(CORE_VERBS)) {
+    for (const [name, load] of Object.entries({ ...CORE_VERBS, ...CLIENT_VERBS })) {
       const { command } = await load();
       expect(command.name).toBe(name);
       names.set(name, command);

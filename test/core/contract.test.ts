@@ -16,7 +16,7 @@ import { Classification, Verdict } from "../../proto/gen/xids/plugin/v1/common.t
 import { Ack, type Detection } from "../../proto/gen/xids/plugin/v1/responder.ts";
 import { sampleRecords } from "../conformance/conformance.ts";
 import { BUN, REPO, TempDir, startBuiltin, waitFor } from "./util.ts";
-import { connectControl } from "../../core/control/client.ts";
+import { connectControl } from "../../client/control.ts";
 import { artifactModel } from "../../plugins/models/artifact/index.ts";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";

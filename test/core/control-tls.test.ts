@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { Agent } from "../../core/agent/agent.ts";
 import { checkConfig } from "../../core/config/load.ts";
 import { builtinCatalog, builtins } from "../../plugins/index.ts";
-import { connectControl, rpcMessage } from "../../core/control/client.ts";
+import { connectControl, rpcMessage } from "../../client/control.ts";
 import { MemoryDataPlane } from "../../core/ebpf/memory-dataplane.ts";
 import { makeCerts } from "../harness/certs.ts";
 import { TempDir, quietLog } from "./util.ts";

@@ -5,7 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Agent } from "../../core/agent/agent.ts";
 import { checkConfig } from "../../core/config/load.ts";
 import { builtinCatalog, builtins } from "../../plugins/index.ts";
-import { connectControl, rpcMessage, type Control } from "../../core/control/client.ts";
+import { connectControl, rpcMessage, type Control } from "../../client/control.ts";
 import { MemoryDataPlane } from "../../core/ebpf/memory-dataplane.ts";
 import { Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
 import type { WatchEvent } from "../../proto/gen/xids/control/v1/control.ts";

@@ -12,7 +12,7 @@ import { createVethPair, twoHosts } from "../harness/netns.ts";
 import { Agent } from "../../core/agent/agent.ts";
 import { checkConfig } from "../../core/config/load.ts";
 import { builtinCatalog, builtins } from "../../plugins/index.ts";
-import { connectControl } from "../../core/control/client.ts";
+import { connectControl } from "../../client/control.ts";
 import { ModelBackendClient } from "../../proto/gen/xids/plugin/v1/model.ts";
 import { DescribeRequest } from "../../proto/gen/xids/plugin/v1/common.ts";
 import { call } from "../../core/bus/grpc.ts";

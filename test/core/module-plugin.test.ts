@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectControl } from "../../core/control/client.ts";
+import { connectControl } from "../../client/control.ts";
 import { sharedPath } from "../harness/paths.ts";
 import { BUN, Proc, REPO, waitFor, xids } from "./util.ts";
 

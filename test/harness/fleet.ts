@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node
 import { join } from "node:path";
 import { Agent } from "../../core/agent/agent.ts";
 import { checkConfig } from "../../core/config/load.ts";
-import { connectControl, type Control } from "../../core/control/client.ts";
+import { connectControl, type Control } from "../../client/control.ts";
 import { MemoryDataPlane } from "../../core/ebpf/memory-dataplane.ts";
 import { FleetAgent } from "../../plugins/fleet/fleet-agent.ts";
 import { builtins } from "../../plugins/index.ts";

@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connectControl, type Control } from "../../core/control/client.ts";
+import { connectControl, type Control } from "../../client/control.ts";
 import { SHIPPED_MLP } from "../../core/config/config.ts";
 import { BlockKey, BlockVal, Counter, MAPS } from "../../core/ebpf/abi.ts";
 import { formatIp } from "../../core/ebpf/addr.ts";

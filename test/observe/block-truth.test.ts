@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connectControl, type Control } from "../../core/control/client.ts";
+import { connectControl, type Control } from "../../client/control.ts";
 import { twoHosts, type TwoHosts } from "../harness/netns.ts";
 import { BUN, Proc, REPO, TempDir, waitFor } from "../core/util.ts";
 

@@ -13,7 +13,7 @@
 import { expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connectControl, rpcMessage } from "../../core/control/client.ts";
+import { connectControl, rpcMessage } from "../../client/control.ts";
 import type { WatchEvent } from "../../proto/gen/xids/control/v1/control.ts";
 import { type FlowRecord, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
 import type { Detection } from "../../proto/gen/xids/plugin/v1/responder.ts";

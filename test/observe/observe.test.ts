@@ -17,7 +17,7 @@ import { pluginInfo, serving } from "../../core/plugin-api/info.ts";
 import { KernelDataPlane } from "../../core/ebpf/kernel-dataplane.ts";
 import { COUNTER_NAMES, MAPS } from "../../core/ebpf/abi.ts";
 import { u32Key } from "../../native/index.ts";
-import { connectControl } from "../../core/control/client.ts";
+import { connectControl } from "../../client/control.ts";
 import { BUN, REPO, TempDir, quietLog, waitFor } from "../core/util.ts";
 import { parseExposition, valueOf } from "./prom-parse.ts";
 import { CHROMIUM, chromium } from "./chromium.ts";

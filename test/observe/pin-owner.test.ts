@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connectControl } from "../../core/control/client.ts";
+import { connectControl } from "../../client/control.ts";
 import { xdpQuery } from "../../native/index.ts";
 import { PinDir } from "../harness/bpffs.ts";
 import { twoHosts } from "../harness/netns.ts";

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { twoHosts } from "../harness/netns.ts";
 import { PinDir } from "../harness/bpffs.ts";
-import { connectControl } from "../../core/control/client.ts";
+import { connectControl } from "../../client/control.ts";
 import { xdpQuery } from "../../native/index.ts";
 import { execSync } from "../harness/exec.ts";
 import { Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connectControl } from "../../../core/control/client.ts";
+import { connectControl } from "../../../client/control.ts";
 import { salvageCapture } from "../xdp/pcap.ts";
 import { replayReference } from "../xdp/replay.ts";
 import { flowReplayOptions } from "../xdp/replay-config.ts";

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connectControl } from "../../../core/control/client.ts";
+import { connectControl } from "../../../client/control.ts";
 import { runConformance } from "../../../test/conformance/conformance.ts";
 import { sharedPath } from "../../../test/harness/paths.ts";
 import { BUN, Proc, REPO, TempDir, waitFor } from "../../../test/core/util.ts";

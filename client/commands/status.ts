@@ -1,6 +1,6 @@
 import { controlVerb } from "../connection.ts";
-import { StatusResponse } from "../../../proto/gen/xids/control/v1/control.ts";
-import { kindName } from "../../config/plugin-kinds.ts";
+import { StatusResponse } from "../../proto/gen/xids/control/v1/control.ts";
+import { kindName } from "../../core/config/plugin-kinds.ts";
 
 export const command = controlVerb({
   name: "status",

@@ -1,5 +1,5 @@
 import { controlVerb, fmtDuration } from "../connection.ts";
-import { BlockedHost } from "../../../proto/gen/xids/control/v1/control.ts";
+import { BlockedHost } from "../../proto/gen/xids/control/v1/control.ts";
 
 export const command = controlVerb({
   name: "list",

@@ -1,8 +1,8 @@
-import type { Command } from "../command.ts";
+import type { Command } from "../../core/cli/command.ts";
 import { CONNECTION_HELP, parseWithConnection, connectFromFlags } from "../connection.ts";
-import { rpcMessage } from "../../control/client.ts";
-import { WatchEvent } from "../../../proto/gen/xids/control/v1/control.ts";
-import { Verdict } from "../../../proto/gen/xids/plugin/v1/common.ts";
+import { rpcMessage } from "../control.ts";
+import { WatchEvent } from "../../proto/gen/xids/control/v1/control.ts";
+import { Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
 
 export const command: Command = {
   name: "watch",

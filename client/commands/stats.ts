@@ -1,5 +1,5 @@
 import { controlVerb } from "../connection.ts";
-import { Stats } from "../../../proto/gen/xids/control/v1/control.ts";
+import { Stats } from "../../proto/gen/xids/control/v1/control.ts";
 
 export const command = controlVerb({
   name: "stats",

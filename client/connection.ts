@@ -1,8 +1,8 @@
 // Shared by the CLI verbs that talk to a running core: the connection flags and error printing.
 import { readFileSync } from "node:fs";
-import { parseFlags, type FlagSpec, type ParsedFlags } from "./args.ts";
-import { connectControl, DEFAULT_SOCKET, rpcMessage, type Control } from "../control/client.ts";
-import type { Command } from "./command.ts";
+import { parseFlags, type FlagSpec, type ParsedFlags } from "../core/cli/args.ts";
+import { connectControl, DEFAULT_SOCKET, rpcMessage, type Control } from "./control.ts";
+import type { Command } from "../core/cli/command.ts";
 
 export const CONNECTION_FLAGS = {
   socket: "string",

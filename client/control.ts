@@ -14,8 +14,8 @@ import {
   UnblockRequest,
   WatchRequest,
   type WatchEvent,
-} from "../../proto/gen/xids/control/v1/control.ts";
-import { CHANNEL_OPTIONS, call } from "../bus/grpc.ts";
+} from "../proto/gen/xids/control/v1/control.ts";
+import { CHANNEL_OPTIONS, call } from "../core/bus/grpc.ts";
 
 export const DEFAULT_SOCKET = "/run/xids/control.sock";
 

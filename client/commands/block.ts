@@ -1,7 +1,7 @@
-import type { Command } from "../command.ts";
+import type { Command } from "../../core/cli/command.ts";
 import { CONNECTION_HELP, fmtDuration, parseWithConnection, withControl } from "../connection.ts";
-import { UsageError } from "../args.ts";
-import { MAX_REASON, MAX_TTL_SECONDS } from "../../control/validate.ts";
+import { UsageError } from "../../core/cli/args.ts";
+import { MAX_REASON, MAX_TTL_SECONDS } from "../../core/control/validate.ts";
 
 export const command: Command = {
   name: "block",

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
-import type { Command } from "../command.ts";
-import { UsageError } from "../args.ts";
+import type { Command } from "../../core/cli/command.ts";
+import { UsageError } from "../../core/cli/args.ts";
 import { CONNECTION_HELP, parseWithConnection, withControl } from "../connection.ts";
 
 export const command: Command = {
