@@ -187,11 +187,23 @@ function linkIndexes(ns: Netns, ifname: string): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
+// iperf3's server takes one test at a time and may still be closing the last one when the next client
+// connects ("the server is busy"): that answer is retried a few times; any other error is reported as iperf3 gave it.
 async function iperfMbit(h: ConditionedStarHost, reverse: boolean, seconds: number): Promise<number> {
   const argv = ["iperf3", "-c", h.victimIp, "-p", "5201", "-t", String(seconds), "-J", ...(reverse ? ["-R"] : [])];
-  const r = await h.ns.exec(argv, { timeoutMs: (seconds + 10) * 1000 });
-  const end = (JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } }).end;
-  return end.sum_received.bits_per_second / 1e6;
+  for (let attempt = 1; ; attempt++) {
+    const r = await h.ns.exec(argv, { timeoutMs: (seconds + 10) * 1000, allowFail: true });
+    let out: { error?: string; end?: { sum_received?: { bits_per_second: number } } };
+    try {
+      out = JSON.parse(r.stdout);
+    } catch {
+      throw new Error(`${argv.join(" ")} (exit ${r.code}) printed no JSON: ${r.stderr.trim() || r.stdout.slice(0, 200)}`);
+    }
+    const bps = out.end?.sum_received?.bits_per_second;
+    if (out.error === undefined && bps !== undefined) return bps / 1e6;
+    if (!/busy/i.test(out.error ?? "") || attempt === 10) throw new Error(`${argv.join(" ")} (attempt ${attempt}): ${out.error ?? "no sum_received in its JSON"}`);
+    await Bun.sleep(200);
+  }
 }
 
 describe("relayed links on the real kernel, measured from captures", () => {
