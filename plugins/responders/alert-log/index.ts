@@ -1,7 +1,8 @@
-// The alert log: one JSON object per line per detection, in the spirit of Suricata's EVE JSON
-// (event_type "alert", src_ip/src_port/dest_ip/dest_port/proto at the top level), with the flow
-// key, the features by name (the flow's 22 and its source's context), the model and its version, the score and the action taken. To a
-// file (appended, created with mode 0640) or to stdout ("-").
+// The alert log: one JSON object per line per detection in Suricata's EVE JSON form (the fields
+// Suricata's tools read: timestamp, flow_id, in_iface, the 5-tuple, alert.action/gid/signature_id/
+// rev/signature/category/severity), beside xids's own: the flow key, the features by name (the
+// flow's 22 and its source's context), the model and its version, the score and the action taken.
+// To a file (appended, created with mode 0640) or to stdout ("-").
 import { appendFileSync } from "node:fs";
 import { Ack, Detection } from "../../../proto/gen/xids/plugin/v1/responder.ts";
 import { Verdict } from "../../../proto/gen/xids/plugin/v1/common.ts";
@@ -11,6 +12,7 @@ import { FEATURE_NAMES } from "../../extractors/xdp/features.ts";
 import { END_REASON_NAMES } from "../../../core/ebpf/abi.ts";
 import { coreServices } from "../../../core/plugin-api/services.ts";
 import { pluginInfo, serving } from "../../../core/plugin-api/info.ts";
+import { alertAction, classify, flowId, signatureId, suricataTimestamp } from "./suricata.ts";
 
 const config = s.object({
   /** File to append to; "-" = stdout. */
@@ -19,17 +21,20 @@ const config = s.object({
 
 const PROTO: Record<number, string> = { 1: "ICMP", 6: "TCP", 17: "UDP", 58: "IPv6-ICMP" };
 
-/** The EVE-style alert object of one detection. */
+/** The EVE alert object of one detection. */
 export function alertEvent(d: Detection): Record<string, unknown> {
   const r = d.record;
   const c = d.classification;
   const version = r && r.kernelVerdict !== Verdict.VERDICT_NONE ? r.modelVersion : Number(/v(\d+)$/.exec(c?.model ?? "")?.[1] ?? 0);
   const type = d.action || "alert";
+  const attackClass = c?.label || "ATTACK";
+  const modelName = (c?.model || d.detector).replace(/ v\d+$/, "");
   return {
-    timestamp: new Date(Number(d.timeUnixMs)).toISOString(),
+    timestamp: suricataTimestamp(Number(d.timeUnixMs)),
     event_type: "alert",
     detection_id: d.id,
-    flow_id: r?.id ?? 0,
+    flow_id: r ? flowId(r) : 0,
+    in_iface: r?.source ?? "",
     src_ip: r?.srcAddr ?? "",
     src_port: r?.srcPort ?? 0,
     dest_ip: r?.dstAddr ?? "",
@@ -42,9 +47,16 @@ export function alertEvent(d: Detection): Record<string, unknown> {
       last_us: r?.lastUs ?? 0,
       end_reason: END_REASON_NAMES[r?.endReason ?? 0] ?? String(r?.endReason),
       source: r?.source ?? "",
+      record_id: r?.id ?? 0,
     },
     features: Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, r?.features[i] ?? null])),
     alert: {
+      action: alertAction(type),
+      gid: 1,
+      signature_id: signatureId(attackClass),
+      rev: version,
+      signature: `xids ${modelName} ${attackClass}`,
+      ...classify(attackClass),
       detector: d.detector,
       model: c?.model ?? "",
       model_version: version,
