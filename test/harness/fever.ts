@@ -1,0 +1,74 @@
+// DCSO's FEVER (Debian package `fever`), a real consumer of Suricata's EVE JSON, driven the way a
+// sensor drives it: EVE lines written into its input socket, and what it forwards read from the
+// socket it forwards to. FEVER parses every line (event type, addresses, ports, flow id; a line
+// it cannot parse is dropped with a warning) and forwards the event types it is told to (alerts
+// by default). `fever alertify` turns events into alerts and re-reads their timestamps in
+// Suricata's form, warning about any it cannot. Everything is bounded in time and cleaned up.
+import { existsSync } from "node:fs";
+import { createConnection, createServer } from "node:net";
+import { exec } from "./exec.ts";
+import { Proc, TempDir, waitFor } from "../core/util.ts";
+
+export const FEVER = "/usr/bin/fever";
+const PACE_MS = 100;
+
+export interface FeverRun {
+  /** The lines FEVER forwarded, in order. */
+  forwarded: string[];
+  /** FEVER's own log (JSON lines), warnings included. */
+  log: { level: string; msg: string }[];
+}
+
+/**
+ * Feeds `lines` to `fever run` and returns what it forwarded once `expectForwarded` lines have
+ * arrived (or `ms` have passed; the caller asserts on the count).
+ */
+export async function feverRun(lines: string[], expectForwarded: number, ms = 15_000): Promise<FeverRun> {
+  using dir = new TempDir();
+  const inSock = dir.file("in.sock");
+  const outSock = dir.file("out.sock");
+  let received = "";
+  let dialled = false;
+  // FEVER dials the forwarding socket at start (and retries only every 10 s): listen first.
+  const sink = createServer((c) => ((dialled = true), c.on("data", (b) => (received += b.toString("utf8")))));
+  await new Promise<void>((ok, fail) => sink.once("error", fail).listen(outSock, ok));
+  const args = ["run", "--dummy", "-i", inSock, "-o", outSock, "--mgmt-socket", dir.file("mgmt.sock"), "--logjson", "--reconnect-retries", "1", "--in-buffer-drop=false"];
+  using fever = new Proc([FEVER, ...args]);
+  try {
+    await waitFor("FEVER's input socket", () => existsSync(inSock), 10_000);
+    // It drops what it would forward until it is connected to the forwarding socket.
+    await waitFor("FEVER to connect to the forwarding socket", () => dialled, 10_000);
+    const conn = createConnection(inSock);
+    await new Promise<void>((ok, fail) => conn.once("error", fail).once("connect", ok));
+    // Paced, as a sensor writes them: FEVER 1.3.5 hands events between its stages without a
+    // buffer and drops what arrives while a stage is busy, so a burst loses lines.
+    for (const l of lines) {
+      await new Promise<void>((ok, fail) => conn.write(l + "\n", (e) => (e ? fail(e) : ok())));
+      await Bun.sleep(PACE_MS);
+    }
+    conn.end();
+    const forwarded = () => received.split("\n").filter(Boolean);
+    const deadline = Date.now() + ms;
+    while (forwarded().length < expectForwarded && Date.now() < deadline) await Bun.sleep(25);
+    await Bun.sleep(200); // anything beyond the expected count shows up too
+    fever.proc.kill("SIGTERM");
+    await fever.exited(5_000);
+    return { forwarded: forwarded(), log: fever.err.split("\n").filter(Boolean).map(parseLogLine) };
+  } finally {
+    sink.close();
+  }
+}
+
+function parseLogLine(l: string): { level: string; msg: string } {
+  try {
+    return JSON.parse(l) as { level: string; msg: string };
+  } catch {
+    return { level: "unparsed", msg: l };
+  }
+}
+
+/** `fever alertify` over `lines`: the alerts it made and its warnings (stderr). */
+export async function feverAlertify(lines: string[], ioc: string): Promise<{ alerts: Record<string, unknown>[]; stderr: string }> {
+  const r = await exec([FEVER, "alertify", "-i", ioc], { stdin: lines.map((l) => l + "\n").join(""), timeoutMs: 10_000 });
+  return { alerts: r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>), stderr: r.stderr };
+}
