@@ -38,6 +38,7 @@ export async function feverRun(lines: string[], expectForwarded: number, ms = 15
     await waitFor("FEVER's input socket", () => existsSync(inSock), 10_000);
     // It drops what it would forward until it is connected to the forwarding socket.
     await waitFor("FEVER to connect to the forwarding socket", () => dialled, 10_000);
+    await Bun.sleep(PACE_MS); // it marks the connection usable just after dialling
     const conn = createConnection(inSock);
     await new Promise<void>((ok, fail) => conn.once("error", fail).once("connect", ok));
     // Paced, as a sensor writes them: FEVER 1.3.5 hands events between its stages without a
