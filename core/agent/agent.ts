@@ -86,7 +86,7 @@ export class Agent implements ObserveSource {
   }
 
   static async start(config: XidsConfig, opts: AgentOptions): Promise<Agent> {
-    const log = opts.log ?? createLogger("xids", config.log.level);
+    const log = opts.log ?? createLogger("xids", config.log.level, undefined, config.log.format);
     let dataplane = opts.dataplane;
     if (!dataplane) {
       if (config.dataplane.interfaces.length > 0) dataplane = KernelDataPlane.open(config.dataplane, config.pipeline.block, log.child("dataplane"));

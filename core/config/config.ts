@@ -152,7 +152,11 @@ export const configSchema = s.object({
     s.array(s.string({ expected: "an IPv4/IPv6 CIDR", check: (v) => { const c = parseCidr(v); return "error" in c ? c.error : null; } })),
     [],
   ),
-  log: s.object({ level: s.default(s.enum(["debug", "info", "warn", "error"] as const), "info") }),
+  log: s.object({
+      level: s.default(s.enum(["debug", "info", "warn", "error"] as const), "info"),
+      /** text: "<time> <level> [<component>] msg"; json: one object per line (journald, log shippers). */
+      format: s.default(s.enum(["text", "json"] as const), "text"),
+    }),
   /** Fleet mode: the `fleet` plugin's config (plugins/fleet/README.md); load.ts adds its instance. */
   fleet: s.optional(s.any()),
 });

@@ -1,4 +1,5 @@
-// Plain line logger: "<time> <level> [<scope>] message" on stderr, filtered by level.
+// Line logger on stderr, filtered by level: "<time> <level> [<scope>] message", or (format json, for
+// journald and log shippers) one object per line: {"time","level","component","msg"}.
 
 export interface Logger {
   debug(msg: string): void;
@@ -14,18 +15,21 @@ export interface ScopedLogger extends Logger {
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 export type LogLevel = keyof typeof LEVELS;
+export type LogFormat = "text" | "json";
 
-export function createLogger(scope: string, level: LogLevel = "info", write: (line: string) => void = (l) => process.stderr.write(l + "\n")): ScopedLogger {
+export function createLogger(scope: string, level: LogLevel = "info", write: (line: string) => void = (l) => process.stderr.write(l + "\n"), format: LogFormat = "text"): ScopedLogger {
   const min = LEVELS[level];
   const emit = (lvl: LogLevel, msg: string) => {
-    if (LEVELS[lvl] >= min) write(`${new Date().toISOString()} ${lvl.padEnd(5)} [${scope}] ${msg}`);
+    if (LEVELS[lvl] < min) return;
+    const time = new Date().toISOString();
+    write(format === "json" ? JSON.stringify({ time, level: lvl, component: scope, msg }) : `${time} ${lvl.padEnd(5)} [${scope}] ${msg}`);
   };
   return {
     debug: (m) => emit("debug", m),
     info: (m) => emit("info", m),
     warn: (m) => emit("warn", m),
     error: (m) => emit("error", m),
-    child: (sub) => createLogger(`${scope}/${sub}`, level, write),
+    child: (sub) => createLogger(`${scope}/${sub}`, level, write, format),
   };
 }
 

@@ -8,17 +8,18 @@ import type { XidsConfig } from "../../config/config.ts";
 export const command: Command = {
   name: "run",
   summary: "run the core: data plane, plugins, control API",
-  help: `usage: xids run [--config <file>] [--log-level debug|info|warn|error]
+  help: `usage: xids run [--config <file>] [--log-level debug|info|warn|error] [--log-format text|json]
 
 Loads and checks the configuration (no file = the built-in defaults), attaches the XDP data
 plane to dataplane.interfaces, starts the plugins in order (an external plugin's process is
 supervised and restarted with backoff), serves the control API on control.socket (mode 0600),
 and routes every ended flow: kernel verdict or model plugin -> block -> responders.
-Stops cleanly (plugins in reverse order, XDP detached) on SIGINT or SIGTERM.
+Stops cleanly (plugins in reverse order, XDP detached) on SIGINT or SIGTERM. --log-level and
+--log-format override log.level and log.format (json: one object per line on stderr).
 
 example: xids run --config core/config/xids.example.yaml`,
   async run(args, ctx) {
-    const f = parseFlags(args, { config: "string", "log-level": "string" });
+    const f = parseFlags(args, { config: "string", "log-level": "string", "log-format": "string" });
     if (f._.length !== 0) throw new UsageError("takes no operands: xids run [--config <file>]");
     let config: XidsConfig;
     try {
@@ -38,7 +39,12 @@ example: xids run --config core/config/xids.example.yaml`,
       console.error(`--log-level: expected one of debug, info, warn, error, got '${level}'`);
       return 2;
     }
-    const log = createLogger("xids", level as XidsConfig["log"]["level"]);
+    const format = f["log-format"] ?? config.log.format;
+    if (format !== "text" && format !== "json") {
+      console.error(`--log-format: expected text or json, got '${format}'`);
+      return 2;
+    }
+    const log = createLogger("xids", level as XidsConfig["log"]["level"], undefined, format);
     log.info(`starting (config ${f.config ?? "built-in defaults"})`);
     let agent: Agent;
     try {
