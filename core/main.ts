@@ -2,7 +2,7 @@
 // The composition root: the one file of the core that reaches outside it. It hands the CLI the
 // catalog of built-in plugins (plugins/index.ts) and the verbs that live with their code: the
 // control API client (client/), training (models/), evaluation in the kernel and replay (their
-// plugins), the testbed and demo (test/), and the benchmarks (bench/).
+// plugins), the testbed and demo (test/), the benchmarks (bench/) and the service install (packaging/).
 import { builtins } from "../plugins/index.ts";
 import type { VerbTable } from "./cli/command.ts";
 import { CORE_VERBS } from "./cli/commands/index.ts";
@@ -20,6 +20,7 @@ const VERBS: VerbTable = {
   testbed: () => import("../test/testbed/commands/testbed.ts"),
   demo: () => import("../test/testbed/commands/demo.ts"),
   bench: () => import("../bench/command.ts"),
+  install: () => import("../packaging/install-command.ts"),
   "fleet status": () => import("../plugins/fleet/cli/status.ts"),
   "fleet push": () => import("../plugins/fleet/cli/push.ts"),
   "fleet block": () => import("../plugins/fleet/cli/block.ts"),

@@ -10,7 +10,7 @@ import { REPO } from "./util.ts";
 /** core/ folders, lowest first. A new folder must be placed here. */
 const CORE_LAYERS = ["util", "config", "ebpf", "plugin-api", "bus", "host", "observe", "pipeline", "control", "agent", "cli"];
 const COMPOSITION_ROOT = "core/main.ts";
-const OUTSIDE_CORE = ["client/", "plugins/", "models/", "bench/", "test/"];
+const OUTSIDE_CORE = ["client/", "plugins/", "models/", "bench/", "test/", "packaging/"];
 
 const SPECIFIER = /(?:^|[^\w.])(?:import|export)\s[^;]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gms;
 
