@@ -30,6 +30,7 @@ http: { listen: "127.0.0.1:0" }
     );
     using agent = new Proc([BUN, join(REPO, "core/main.ts"), "run", "--config", config]);
     const c = connectControl({ socket: sock });
+    let exitCode: number | null = null;
     try {
       const status = await waitFor("the agent to run", async () => {
         if (!existsSync(sock)) return null;
@@ -51,7 +52,8 @@ http: { listen: "127.0.0.1:0" }
     } finally {
       c.close();
       agent.proc.kill("SIGTERM");
-      expect(await agent.exited(10_000)).toBe(0);
+      exitCode = await agent.exited(10_000);
     }
+    expect(exitCode, agent.err).toBe(0);
   }, 60_000);
 });
