@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make g++ python3
   iproute2 iputils-ping netcat-openbsd curl nmap util-linux protobuf-compiler python3-xgboost iperf3 chromium
+  logrotate # packaging/: the install test checks the shipped logrotate snippet with it
   tshark # test/dataplane/tshark-oracle.test.ts: an independent parser for the flow features
   python3-grpcio python3-grpc-tools # plugins/models/example-python: the author kit's Python plugin
   nats-server # plugins/fleet: the fleet tests and the fleet bench run a real one (JetStream)
