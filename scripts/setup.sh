@@ -13,7 +13,6 @@ APT_PACKAGES=(
   python3-grpcio python3-grpc-tools # plugins/models/example-python: the author kit's Python plugin
   nats-server # plugins/fleet: the fleet tests and the fleet bench run a real one (JetStream)
   fever # plugins/responders/alert-log: a real EVE JSON consumer ingests the alert lines
-  logrotate # packaging/: the install test checks the shipped logrotate snippet with it
   # the testbed: the victim's services and the real attack tools
   nginx-light openssh-server openssh-client vsftpd libpam-pwdfile hping3 hydra slowhttptest goldeneye
   # the scenario matrix (test/testbed/matrix.ts): second tools per attack class, more benign clients
