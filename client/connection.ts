@@ -1,6 +1,6 @@
 // Shared by the CLI verbs that talk to a running core: the connection flags and error printing.
-import { readFileSync } from "node:fs";
-import { parseFlags, type FlagSpec, type ParsedFlags } from "../core/cli/args.ts";
+import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from "../core/cli/args.ts";
+import { readSecretFile } from "../core/util/secrets.ts";
 import { connectControl, DEFAULT_SOCKET, rpcMessage, type Control } from "./control.ts";
 import type { Command } from "../core/cli/command.ts";
 
@@ -19,7 +19,8 @@ export const CONNECTION_FLAGS = {
 export const CONNECTION_HELP = `connection:
   --socket <path>       control socket (default $XIDS_CONTROL_SOCKET or ${DEFAULT_SOCKET})
   --address <host:port> use TCP instead (needs --token/--token-file and/or TLS)
-  --token <t>, --token-file <f>   bearer token for TCP
+  --token-file <f>      bearer token for TCP, read from a file (or $XIDS_TOKEN);
+                        --token <t> works too but shows the token to every user in ps
   --tls-ca <f> [--tls-cert <f> --tls-key <f>]   TLS (mTLS with a client cert)
   --tls-server-name <n> name to verify in the server certificate (for IP addresses)
   --timeout <ms>        per-call deadline (default 10000)`;
@@ -28,8 +29,19 @@ export function parseWithConnection<S extends FlagSpec>(args: string[], spec: S)
   return parseFlags(args, { ...CONNECTION_FLAGS, ...spec }) as ParsedFlags<S & typeof CONNECTION_FLAGS>;
 }
 
+/** The bearer token: --token-file, else --token (warned about: argv is public), else $XIDS_TOKEN. */
+export function clientToken(f: ParsedFlags<typeof CONNECTION_FLAGS>): string | undefined {
+  if (f.token !== undefined && f["token-file"] !== undefined) throw new UsageError("expected at most one of --token or --token-file");
+  if (f["token-file"] !== undefined) return readSecretFile(f["token-file"], "--token-file");
+  if (f.token !== undefined) {
+    console.error("xids: warning: --token shows the token to every user of this host (ps, /proc); use --token-file <f> or $XIDS_TOKEN");
+    return f.token;
+  }
+  return process.env.XIDS_TOKEN || undefined;
+}
+
 export function connectFromFlags(f: ParsedFlags<typeof CONNECTION_FLAGS>): Control {
-  const token = f.token ?? (f["token-file"] ? readFileSync(f["token-file"], "utf8").trim() : undefined);
+  const token = clientToken(f);
   const tls = f["tls-ca"] || f["tls-cert"] ? { ca: f["tls-ca"], cert: f["tls-cert"], key: f["tls-key"], serverName: f["tls-server-name"] } : undefined;
   return connectControl({
     socket: f.socket ?? process.env.XIDS_CONTROL_SOCKET ?? DEFAULT_SOCKET,

@@ -23,6 +23,7 @@ import {
 import { RpcError, bindServer, shutdownServer, toServiceError, unary } from "../bus/grpc.ts";
 import type { XidsConfig } from "../config/config.ts";
 import type { Cidr, IpAddr } from "../util/net.ts";
+import { readSecretFile } from "../util/secrets.ts";
 import type { Logger } from "../plugin-api/types.ts";
 import { checkBlock, checkPushModel, checkWatch, cidr, hostAddress } from "./validate.ts";
 import type { WatchHub } from "./watch.ts";
@@ -157,7 +158,7 @@ export async function startControlServer(cfg: XidsConfig["control"], backend: Co
   let tcpAddress: string | null = null;
   if (cfg.tcp) {
     const t = cfg.tcp;
-    const token = t.token ?? (t.token_file ? readFileSync(t.token_file, "utf8").trim() : null);
+    const token = t.token ?? (t.token_file ? readSecretFile(t.token_file, "control.tcp.token_file") : null);
     if (token !== null && token.length < 16) throw new Error(`control.tcp.token_file: the token must be at least 16 characters`);
     const creds = t.tls
       ? grpc.ServerCredentials.createSsl(

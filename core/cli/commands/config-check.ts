@@ -1,6 +1,7 @@
 import type { Command } from "../command.ts";
 import { parseFlags, UsageError } from "../args.ts";
 import { ConfigError, loadConfigFile } from "../../config/load.ts";
+import { maskSecrets } from "../../util/secrets.ts";
 
 export const command: Command = {
   name: "config check",
@@ -9,7 +10,8 @@ export const command: Command = {
 
 Checks a YAML configuration against the schema (including every plugin's own config). Each
 problem is printed as file:line:col: path: what was expected, got what. Exit code 1 if any.
-  --print   print the effective configuration (defaults filled in) as JSON
+  --print   print the effective configuration (defaults filled in) as JSON; every secret
+            (token, secret, password, key, ... settings) is printed as "***"
 
 example: xids config check core/config/xids.example.yaml`,
   async run(args, ctx) {
@@ -21,7 +23,7 @@ example: xids config check core/config/xids.example.yaml`,
       console.log(
         `${f._[0]}: ok (${enabled.length} plugin(s): ${enabled.map((p) => `${p.id}[${p.kind}${p.external ? ", external" : ""}]`).join(", ")}; interfaces ${cfg.dataplane.interfaces.join(",") || "none"})`,
       );
-      if (f.print) console.log(JSON.stringify(cfg, null, 2));
+      if (f.print) console.log(JSON.stringify(maskSecrets(cfg), null, 2));
       return 0;
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;

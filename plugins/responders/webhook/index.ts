@@ -4,14 +4,14 @@
 // when the queue is full the detection is refused and counted as overflow. Each delivery has a
 // timeout and is retried with exponential backoff on network errors, 408, 429 and 5xx.
 import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { Ack, Detection } from "../../../proto/gen/xids/plugin/v1/responder.ts";
-import { s } from "../../../core/config/schema.ts";
+import { s, type Schema } from "../../../core/config/schema.ts";
+import { readSecretFile } from "../../../core/util/secrets.ts";
 import { definePlugin, type Logger } from "../../../core/plugin-api/types.ts";
 import { coreServices } from "../../../core/plugin-api/services.ts";
 import { pluginInfo, serving, notServing } from "../../../core/plugin-api/info.ts";
 
-export const webhookConfig = s.object({
+const webhookFields = s.object({
   url: s.string({
     expected: "an http:// or https:// URL",
     check: (v) => {
@@ -37,7 +37,19 @@ export const webhookConfig = s.object({
   headers: s.default(s.record(s.string()), {}),
 });
 
-export type WebhookConfig = NonNullable<ReturnType<typeof webhookConfig.check>>;
+type WebhookFields = NonNullable<ReturnType<typeof webhookFields.check>>;
+
+/** The fields, and at most one source of the secret. */
+export const webhookConfig: Schema<WebhookFields> = {
+  ...webhookFields,
+  check(v, path, issues) {
+    const out = webhookFields.check(v, path, issues);
+    if (out?.secret !== undefined && out.secret_file !== undefined) issues.add(path, "expected at most one of 'secret' or 'secret_file'");
+    return out;
+  },
+};
+
+export type WebhookConfig = WebhookFields;
 
 export const SIGNATURE_HEADER = "x-xids-signature";
 
@@ -66,7 +78,8 @@ export class WebhookSender {
     private readonly cfg: WebhookConfig,
     private readonly log: Logger,
   ) {
-    this.secret = cfg.secret ?? (cfg.secret_file ? readFileSync(cfg.secret_file, "utf8").trim() : undefined);
+    this.secret = cfg.secret ?? (cfg.secret_file ? readSecretFile(cfg.secret_file, "secret_file") : undefined);
+    if (this.secret !== undefined && this.secret.length < 16) throw new Error(`secret_file: the secret in ${cfg.secret_file} must be at least 16 characters`);
   }
 
   /** False (and counted as overflow) when the queue is full. */
