@@ -1,7 +1,7 @@
 // Shared by the CLI verbs that talk to a running core: the connection flags and error printing.
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from "../core/cli/args.ts";
 import { readSecretFile } from "../core/util/secrets.ts";
-import { connectControl, DEFAULT_SOCKET, rpcMessage, type Control } from "./control.ts";
+import { connectControl, DEFAULT_SOCKET, rpcMessage, type Control, type ControlTarget } from "./control.ts";
 import type { Command } from "../core/cli/command.ts";
 
 export const CONNECTION_FLAGS = {
@@ -40,16 +40,14 @@ export function clientToken(f: ParsedFlags<typeof CONNECTION_FLAGS>): string | u
   return process.env.XIDS_TOKEN || undefined;
 }
 
-export function connectFromFlags(f: ParsedFlags<typeof CONNECTION_FLAGS>): Control {
-  const token = clientToken(f);
+/** Where and how to connect, the token read once. */
+export function targetFromFlags(f: ParsedFlags<typeof CONNECTION_FLAGS>): ControlTarget & { socket: string } {
   const tls = f["tls-ca"] || f["tls-cert"] ? { ca: f["tls-ca"], cert: f["tls-cert"], key: f["tls-key"], serverName: f["tls-server-name"] } : undefined;
-  return connectControl({
-    socket: f.socket ?? process.env.XIDS_CONTROL_SOCKET ?? DEFAULT_SOCKET,
-    address: f.address,
-    token,
-    tls,
-    timeoutMs: f.timeout,
-  });
+  return { socket: f.socket ?? process.env.XIDS_CONTROL_SOCKET ?? DEFAULT_SOCKET, address: f.address, token: clientToken(f), tls, timeoutMs: f.timeout };
+}
+
+export function connectFromFlags(f: ParsedFlags<typeof CONNECTION_FLAGS>): Control {
+  return connectControl(targetFromFlags(f));
 }
 
 /** Runs `fn` with a connected client; RPC errors print as "xids <verb>: CODE: message" and exit 1. */

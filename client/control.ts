@@ -60,9 +60,10 @@ export function connectControl(target: ControlTarget = {}) {
     pushModel: (artifactPath: string, target = "", timeoutMs = 60_000) =>
       call(client.pushModel.bind(client), PushModelRequest.create({ artifactPath, target }), { timeoutMs, metadata: metadata() }),
     getStats: () => call(client.getStats.bind(client), GetStatsRequest.create(), opts()),
-    /** Server stream; call `cancel()` on the result to stop. */
-    watch(req: { detections: boolean; flows: boolean }, onEvent: (ev: WatchEvent) => void, onEnd: (err: grpc.ServiceError | null) => void) {
+    /** Server stream; call `cancel()` on the result to stop. `onSubscribed`: the agent took the client (its headers). */
+    watch(req: { detections: boolean; flows: boolean }, onEvent: (ev: WatchEvent) => void, onEnd: (err: grpc.ServiceError | null) => void, onSubscribed?: () => void) {
       const stream = client.watch(WatchRequest.create(req), metadata());
+      if (onSubscribed) stream.once("metadata", onSubscribed);
       stream.on("data", onEvent);
       stream.on("error", (err: grpc.ServiceError) => onEnd(err));
       stream.on("end", () => onEnd(null));

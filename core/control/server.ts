@@ -94,6 +94,7 @@ export function controlHandlers(backend: ControlBackend, auth: (md: grpc.Metadat
           (fn) => stream.once("drain", fn),
         );
         if (!client) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `too many watch clients (max ${backend.watch.maxClients})`);
+        stream.sendMetadata(new grpc.Metadata()); // at once, not with the first event: the client knows it is subscribed
       } catch (err) {
         stream.emit("error", toServiceError(err));
         return;
