@@ -10,8 +10,7 @@ export const command: Command = {
 
 Checks a YAML configuration against the schema (including every plugin's own config). Each
 problem is printed as file:line:col: path: what was expected, got what. Exit code 1 if any.
-  --print   print the effective configuration (defaults filled in) as JSON; every secret
-            (token, secret, password, key, ... settings) is printed as "***"
+  --print   print the effective configuration (defaults filled in) as JSON, secrets as "***"
 
 example: xids config check core/config/xids.example.yaml`,
   async run(args, ctx) {
