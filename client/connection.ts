@@ -18,7 +18,7 @@ export const CONNECTION_FLAGS = {
 
 export const CONNECTION_HELP = `connection:
   --socket <path>       control socket (default $XIDS_CONTROL_SOCKET or ${DEFAULT_SOCKET})
-  --address <host:port> use TCP instead (needs --token/--token-file and/or TLS)
+  --address <host:port> use TCP instead (needs a bearer token and/or TLS)
   --token-file <f>      bearer token for TCP, read from a file (or $XIDS_TOKEN);
                         --token <t> works too but shows the token to every user in ps
   --tls-ca <f> [--tls-cert <f> --tls-key <f>]   TLS (mTLS with a client cert)

@@ -153,8 +153,12 @@ describe("xids watch across agent restarts", () => {
     const env = { XIDS_CONTROL_SOCKET: sock };
     using once = new Proc([BUN, join(REPO, "core/main.ts"), "watch", "--flows", "--no-detections", "--no-reconnect"], { env });
     using keeps = new Proc([BUN, join(REPO, "core/main.ts"), "watch", "--flows", "--no-detections"], { env });
+    using counted = new Proc([BUN, join(REPO, "core/main.ts"), "watch", "--flows", "--no-detections", "--count", "3"], { env });
     try {
-      await waitFor("flows on both clients", () => /^flow 198\.18\.0\.1:\d+ -> 198\.18\.0\.2:53 proto 17/m.test(once.out) && keeps.out.includes("flow "), 15_000);
+      await waitFor("flows on the clients", () => /^flow 198\.18\.0\.1:\d+ -> 198\.18\.0\.2:53 proto 17/m.test(once.out) && keeps.out.includes("flow "), 15_000);
+      expect(await counted.exited(10_000)).toBe(0); // --count still ends it, with nothing to report
+      expect(counted.out.trim().split("\n")).toHaveLength(3);
+      expect(counted.err).toBe("");
     } finally {
       agent.proc.kill("SIGKILL");
       await agent.exited(5_000);
