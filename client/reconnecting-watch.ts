@@ -90,7 +90,12 @@ export class ReconnectingWatch {
 
   private open(): void {
     this.timer = null;
-    const c = this.o.connect();
+    let c: Control;
+    try {
+      c = this.o.connect(); // reads the TLS files again: they may have gone since
+    } catch (err) {
+      return this.fail((err as Error).message);
+    }
     this.control = c;
     let connected = false;
     const markConnected = () => {
