@@ -22,6 +22,7 @@ import { createLogger, type ScopedLogger } from "../util/log.ts";
 import { parseCidr, type Cidr } from "../util/net.ts";
 import { VERSION } from "../util/version.ts";
 import { controlBackend } from "./control-backend.ts";
+import { EvidenceBuffer } from "./evidence.ts";
 import { ModelVersions } from "./model-versions.ts";
 
 export { VERSION };
@@ -45,6 +46,7 @@ export class Agent implements ObserveSource {
   readonly pipeline: Pipeline;
   readonly metricsRegistry = new MetricsRegistry();
   readonly models = new ModelVersions();
+  readonly evidence = new EvidenceBuffer();
   readonly control: ControlBackend;
   private controlServer: ControlServerHandle | null = null;
   private http: HttpHandle | null = null;
@@ -72,15 +74,19 @@ export class Agent implements ObserveSource {
     const moduleBase = opts.configPath ? dirname(resolve(opts.configPath)) : process.cwd();
     this.host = new PluginHost({ entries: config.plugins, catalog: opts.catalog, services: (id, pluginId) => services[id]?.(pluginId), log, moduleBase, configFile: opts.configPath });
     this.pipeline = new Pipeline(config.pipeline, this.host, log.child("pipeline"));
-    this.pipeline.onFlow((r) => this.watch.publishFlow(r));
+    this.pipeline.onFlow((r) => {
+      this.watch.publishFlow(r);
+      this.evidence.add(r);
+    });
     this.pipeline.onDetection((d) => {
       this.watch.publishDetection(d);
+      this.evidence.detected(d);
       this.recent.push(recentRow(d));
       if (this.recent.length > RECENT) this.recent.shift();
     });
     this.control = controlBackend({
       config, configPath: opts.configPath ?? "", startedAtMs: this.startedAtMs, dataplane, host: this.host, pipeline: this.pipeline,
-      watch: this.watch, models: this.models, artifacts: opts.artifacts ?? null, log,
+      watch: this.watch, models: this.models, artifacts: opts.artifacts ?? null, evidence: this.evidence, log,
     });
     registerCoreMetrics(this.metricsRegistry, this.metricsSource(), dataplane.kernel ? COUNTER_NAMES : []);
   }

@@ -3,7 +3,7 @@
 // allow-listed host is never blocked, allowing a CIDR lifts every block inside it, and a pushed
 // artifact is checked before the model plugin sees it.
 import { status as grpcStatus } from "@grpc/grpc-js";
-import { BlockedHost, PluginStatus, PushModelResponse, Stats, StatusResponse } from "../../proto/gen/xids/control/v1/control.ts";
+import { BlockedHost, ExplainResponse, PluginStatus, PushModelResponse, Stats, StatusResponse } from "../../proto/gen/xids/control/v1/control.ts";
 import { RpcError } from "../bus/grpc.ts";
 import type { XidsConfig } from "../config/config.ts";
 import { kindEnum } from "../config/plugin-kinds.ts";
@@ -16,6 +16,7 @@ import type { ArtifactLoader } from "../plugin-api/services.ts";
 import type { ScopedLogger } from "../util/log.ts";
 import { cidrContains, neverBlockReason, parseIp, type Cidr, type IpAddr } from "../util/net.ts";
 import { VERSION } from "../util/version.ts";
+import type { EvidenceBuffer } from "./evidence.ts";
 import type { ModelVersions } from "./model-versions.ts";
 
 export interface BackendParts {
@@ -28,6 +29,7 @@ export interface BackendParts {
   watch: WatchHub;
   models: ModelVersions;
   artifacts: ArtifactLoader | null;
+  evidence: EvidenceBuffer;
   log: ScopedLogger;
 }
 
@@ -105,6 +107,28 @@ export function controlBackend(p: BackendParts): ControlBackend {
       models.set(id, res.model, res.version);
       log.info(`model ${id} now runs ${res.model} (version ${res.version})`);
       return PushModelResponse.create({ target: id, model: res.model, version: res.version });
+    },
+
+    /** The facts behind a block; the client explains the scores with the model's artifact. */
+    async explain(addr: IpAddr): Promise<ExplainResponse> {
+      const { block: b } = config.pipeline;
+      const entry = dataplane.listBlocked().find((h) => h.address === addr.text);
+      const target = config.pipeline.models[0] ?? "";
+      // The model plugin names its artifact in Describe; one that cannot answer leaves it unknown.
+      const info = target ? await host.call(target, "model", "describe", (a) => a.describe()).catch(() => null) : null;
+      return ExplainResponse.create({
+        address: addr.text,
+        block: entry ? BlockedHost.create(entry) : undefined,
+        // pipeline.block.reason is the automatic blocks' code; `xids block` sets the others.
+        blockReason: !entry ? "" : entry.reason === b.reason ? `detection (pipeline.block.reason ${b.reason})` : `manual (xids block --reason ${entry.reason})`,
+        policy: { enabled: b.enabled, minAttacks: b.min_attacks, minAttackPct: b.min_attack_pct, windowSeconds: b.window_seconds, ttlSeconds: b.ttl_seconds, reason: b.reason },
+        flows: p.evidence.of(addr.text),
+        flowsKept: p.evidence.perSource,
+        modelTarget: target,
+        model: models.get(target)?.model ?? "",
+        modelVersion: models.get(target)?.version ?? 0,
+        modelArtifact: info?.properties.artifact ?? "",
+      });
     },
 
     stats(): Stats {

@@ -19,6 +19,7 @@ import {
   type StatusResponse,
   type BlockedHost,
   type WatchEvent,
+  type ExplainResponse,
 } from "../../proto/gen/xids/control/v1/control.ts";
 import { RpcError, bindServer, shutdownServer, toServiceError, unary } from "../bus/grpc.ts";
 import type { XidsConfig } from "../config/config.ts";
@@ -40,6 +41,7 @@ export interface ControlBackend {
   modelTargets(): string[];
   pushModel(artifactPath: string, target: string): Promise<PushModelResponse>;
   stats(): Stats;
+  explain(addr: IpAddr): Promise<ExplainResponse>;
   readonly watch: WatchHub;
 }
 
@@ -83,6 +85,7 @@ export function controlHandlers(backend: ControlBackend, auth: (md: grpc.Metadat
       return backend.pushModel(r.path, r.target);
     }),
     getStats: guarded(() => backend.stats()),
+    explain: guarded((req) => backend.explain(hostAddress("address", req.address))),
     watch(stream) {
       let client: ReturnType<WatchHub["subscribe"]> = null;
       try {

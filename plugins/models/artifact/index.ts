@@ -41,7 +41,7 @@ export const artifactModel = () =>
       let version = 1;
       return {
         describe: async () =>
-          pluginInfo(ctx.id, "model", "1", "user-space artifact inference", { model: current.name, model_version: String(version) }),
+          pluginInfo(ctx.id, "model", "1", "user-space artifact inference", { model: current.name, model_version: String(version), artifact: current.dir }),
         health: async () => serving(),
         async classify(records) {
           if (records.length === 0) return [];

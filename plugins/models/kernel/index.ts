@@ -55,6 +55,7 @@ export const kernelModel = () =>
           return pluginInfo(ctx.id, "model", "1", "in-kernel int32 MLP verdicts", {
             model: cur?.name ?? "",
             model_version: String(cur?.version ?? 0),
+            artifact: cur?.dir ?? "", // `xids explain` recomputes the scores with it
             hot_update: updater.wired ? "kernel" : "recorded-only",
           });
         },

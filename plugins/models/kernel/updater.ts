@@ -12,14 +12,14 @@ import type { ModelVersionState } from "./version-state.ts";
 
 export interface ModelUpdater {
   push(artifact: ModelArtifact): Promise<{ version: number }>;
-  current(): { name: string; version: number } | null;
+  current(): { name: string; dir: string; version: number } | null;
   /** False while no kernel is attached: artifacts are checked and recorded only. */
   readonly wired: boolean;
 }
 
 export class KernelModelUpdater implements ModelUpdater {
   readonly wired = true;
-  private active: { name: string; version: number } | null = null;
+  private active: { name: string; dir: string; version: number } | null = null;
   private version: number;
 
   constructor(
@@ -38,29 +38,29 @@ export class KernelModelUpdater implements ModelUpdater {
     const version = await this.versions.reserve(artifact.name, this.version);
     this.version = version;
     await this.slots.activate(km, version, probesFor(km));
-    this.active = { name: artifact.name, version };
+    this.active = { name: artifact.name, dir: artifact.dir, version };
     return { version };
   }
 
-  current(): { name: string; version: number } | null {
+  current(): { name: string; dir: string; version: number } | null {
     return this.active;
   }
 }
 
 export class RecordingModelUpdater implements ModelUpdater {
   readonly wired = false;
-  private active: { name: string; version: number } | null = null;
+  private active: { name: string; dir: string; version: number } | null = null;
   private version = 0;
 
   constructor(private readonly versions: ModelVersionState) {}
 
   async push(artifact: ModelArtifact): Promise<{ version: number }> {
     this.version = await this.versions.reserve(artifact.name, this.version);
-    this.active = { name: artifact.name, version: this.version };
+    this.active = { name: artifact.name, dir: artifact.dir, version: this.version };
     return { version: this.version };
   }
 
-  current(): { name: string; version: number } | null {
+  current(): { name: string; dir: string; version: number } | null {
     return this.active;
   }
 }

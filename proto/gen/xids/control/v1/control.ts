@@ -20,7 +20,13 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { FlowRecord, PluginKind, pluginKindFromJSON, pluginKindToJSON } from "../../plugin/v1/common.ts";
+import {
+  Classification,
+  FlowRecord,
+  PluginKind,
+  pluginKindFromJSON,
+  pluginKindToJSON,
+} from "../../plugin/v1/common.ts";
 import { Detection } from "../../plugin/v1/responder.ts";
 
 export const protobufPackage = "xids.control.v1";
@@ -188,6 +194,59 @@ export interface Stats_DataplaneEntry {
 export interface Stats_PluginsEntry {
   key: string;
   value: number;
+}
+
+export interface ExplainRequest {
+  /** IPv4 or IPv6 host address */
+  address: string;
+}
+
+/** pipeline.block */
+export interface ExplainPolicy {
+  enabled: boolean;
+  minAttacks: number;
+  minAttackPct: number;
+  windowSeconds: number;
+  ttlSeconds: number;
+  reason: number;
+}
+
+/** One flow of the source with what was decided about it. */
+export interface ExplainFlow {
+  /** kernel verdict and score included */
+  record:
+    | FlowRecord
+    | undefined;
+  /** the detection's (any model), if one was made */
+  classification:
+    | Classification
+    | undefined;
+  /** the detection's action ("" = no detection) */
+  action: string;
+}
+
+export interface ExplainResponse {
+  /** canonical form */
+  address: string;
+  /** unset: not blocked */
+  block:
+    | BlockedHost
+    | undefined;
+  /** the block's reason code by name ("" = not blocked) */
+  blockReason: string;
+  policy:
+    | ExplainPolicy
+    | undefined;
+  /** the source's latest flows, oldest first */
+  flows: ExplainFlow[];
+  /** at most this many flows are kept per source */
+  flowsKept: number;
+  /** the first of pipeline.models */
+  modelTarget: string;
+  model: string;
+  modelVersion: number;
+  /** artifact directory it runs, "" = not known */
+  modelArtifact: string;
 }
 
 function createBaseStatusRequest(): StatusRequest {
@@ -2563,6 +2622,591 @@ export const Stats_PluginsEntry: MessageFns<Stats_PluginsEntry> = {
   },
 };
 
+function createBaseExplainRequest(): ExplainRequest {
+  return { address: "" };
+}
+
+export const ExplainRequest: MessageFns<ExplainRequest> = {
+  encode(message: ExplainRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExplainRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExplainRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExplainRequest {
+    return { address: isSet(object.address) ? globalThis.String(object.address) : "" };
+  },
+
+  toJSON(message: ExplainRequest): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExplainRequest>, I>>(base?: I): ExplainRequest {
+    return ExplainRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExplainRequest>, I>>(object: I): ExplainRequest {
+    const message = createBaseExplainRequest();
+    message.address = object.address ?? "";
+    return message;
+  },
+};
+
+function createBaseExplainPolicy(): ExplainPolicy {
+  return { enabled: false, minAttacks: 0, minAttackPct: 0, windowSeconds: 0, ttlSeconds: 0, reason: 0 };
+}
+
+export const ExplainPolicy: MessageFns<ExplainPolicy> = {
+  encode(message: ExplainPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enabled !== false) {
+      writer.uint32(8).bool(message.enabled);
+    }
+    if (message.minAttacks !== 0) {
+      writer.uint32(16).uint32(message.minAttacks);
+    }
+    if (message.minAttackPct !== 0) {
+      writer.uint32(24).uint32(message.minAttackPct);
+    }
+    if (message.windowSeconds !== 0) {
+      writer.uint32(32).uint32(message.windowSeconds);
+    }
+    if (message.ttlSeconds !== 0) {
+      writer.uint32(40).uint32(message.ttlSeconds);
+    }
+    if (message.reason !== 0) {
+      writer.uint32(48).uint32(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExplainPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExplainPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.minAttacks = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.minAttackPct = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.windowSeconds = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ttlSeconds = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.reason = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExplainPolicy {
+    return {
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      minAttacks: isSet(object.minAttacks)
+        ? globalThis.Number(object.minAttacks)
+        : isSet(object.min_attacks)
+        ? globalThis.Number(object.min_attacks)
+        : 0,
+      minAttackPct: isSet(object.minAttackPct)
+        ? globalThis.Number(object.minAttackPct)
+        : isSet(object.min_attack_pct)
+        ? globalThis.Number(object.min_attack_pct)
+        : 0,
+      windowSeconds: isSet(object.windowSeconds)
+        ? globalThis.Number(object.windowSeconds)
+        : isSet(object.window_seconds)
+        ? globalThis.Number(object.window_seconds)
+        : 0,
+      ttlSeconds: isSet(object.ttlSeconds)
+        ? globalThis.Number(object.ttlSeconds)
+        : isSet(object.ttl_seconds)
+        ? globalThis.Number(object.ttl_seconds)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.Number(object.reason) : 0,
+    };
+  },
+
+  toJSON(message: ExplainPolicy): unknown {
+    const obj: any = {};
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    if (message.minAttacks !== 0) {
+      obj.minAttacks = Math.round(message.minAttacks);
+    }
+    if (message.minAttackPct !== 0) {
+      obj.minAttackPct = Math.round(message.minAttackPct);
+    }
+    if (message.windowSeconds !== 0) {
+      obj.windowSeconds = Math.round(message.windowSeconds);
+    }
+    if (message.ttlSeconds !== 0) {
+      obj.ttlSeconds = Math.round(message.ttlSeconds);
+    }
+    if (message.reason !== 0) {
+      obj.reason = Math.round(message.reason);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExplainPolicy>, I>>(base?: I): ExplainPolicy {
+    return ExplainPolicy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExplainPolicy>, I>>(object: I): ExplainPolicy {
+    const message = createBaseExplainPolicy();
+    message.enabled = object.enabled ?? false;
+    message.minAttacks = object.minAttacks ?? 0;
+    message.minAttackPct = object.minAttackPct ?? 0;
+    message.windowSeconds = object.windowSeconds ?? 0;
+    message.ttlSeconds = object.ttlSeconds ?? 0;
+    message.reason = object.reason ?? 0;
+    return message;
+  },
+};
+
+function createBaseExplainFlow(): ExplainFlow {
+  return { record: undefined, classification: undefined, action: "" };
+}
+
+export const ExplainFlow: MessageFns<ExplainFlow> = {
+  encode(message: ExplainFlow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.record !== undefined) {
+      FlowRecord.encode(message.record, writer.uint32(10).fork()).join();
+    }
+    if (message.classification !== undefined) {
+      Classification.encode(message.classification, writer.uint32(18).fork()).join();
+    }
+    if (message.action !== "") {
+      writer.uint32(26).string(message.action);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExplainFlow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExplainFlow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.record = FlowRecord.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.classification = Classification.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExplainFlow {
+    return {
+      record: isSet(object.record) ? FlowRecord.fromJSON(object.record) : undefined,
+      classification: isSet(object.classification) ? Classification.fromJSON(object.classification) : undefined,
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+    };
+  },
+
+  toJSON(message: ExplainFlow): unknown {
+    const obj: any = {};
+    if (message.record !== undefined) {
+      obj.record = FlowRecord.toJSON(message.record);
+    }
+    if (message.classification !== undefined) {
+      obj.classification = Classification.toJSON(message.classification);
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExplainFlow>, I>>(base?: I): ExplainFlow {
+    return ExplainFlow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExplainFlow>, I>>(object: I): ExplainFlow {
+    const message = createBaseExplainFlow();
+    message.record = (object.record !== undefined && object.record !== null)
+      ? FlowRecord.fromPartial(object.record)
+      : undefined;
+    message.classification = (object.classification !== undefined && object.classification !== null)
+      ? Classification.fromPartial(object.classification)
+      : undefined;
+    message.action = object.action ?? "";
+    return message;
+  },
+};
+
+function createBaseExplainResponse(): ExplainResponse {
+  return {
+    address: "",
+    block: undefined,
+    blockReason: "",
+    policy: undefined,
+    flows: [],
+    flowsKept: 0,
+    modelTarget: "",
+    model: "",
+    modelVersion: 0,
+    modelArtifact: "",
+  };
+}
+
+export const ExplainResponse: MessageFns<ExplainResponse> = {
+  encode(message: ExplainResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.block !== undefined) {
+      BlockedHost.encode(message.block, writer.uint32(18).fork()).join();
+    }
+    if (message.blockReason !== "") {
+      writer.uint32(26).string(message.blockReason);
+    }
+    if (message.policy !== undefined) {
+      ExplainPolicy.encode(message.policy, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.flows) {
+      ExplainFlow.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.flowsKept !== 0) {
+      writer.uint32(48).uint32(message.flowsKept);
+    }
+    if (message.modelTarget !== "") {
+      writer.uint32(58).string(message.modelTarget);
+    }
+    if (message.model !== "") {
+      writer.uint32(66).string(message.model);
+    }
+    if (message.modelVersion !== 0) {
+      writer.uint32(72).uint32(message.modelVersion);
+    }
+    if (message.modelArtifact !== "") {
+      writer.uint32(82).string(message.modelArtifact);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExplainResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExplainResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.block = BlockedHost.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.blockReason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.policy = ExplainPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.flows.push(ExplainFlow.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.flowsKept = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.modelTarget = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.modelVersion = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.modelArtifact = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExplainResponse {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      block: isSet(object.block) ? BlockedHost.fromJSON(object.block) : undefined,
+      blockReason: isSet(object.blockReason)
+        ? globalThis.String(object.blockReason)
+        : isSet(object.block_reason)
+        ? globalThis.String(object.block_reason)
+        : "",
+      policy: isSet(object.policy) ? ExplainPolicy.fromJSON(object.policy) : undefined,
+      flows: globalThis.Array.isArray(object?.flows) ? object.flows.map((e: any) => ExplainFlow.fromJSON(e)) : [],
+      flowsKept: isSet(object.flowsKept)
+        ? globalThis.Number(object.flowsKept)
+        : isSet(object.flows_kept)
+        ? globalThis.Number(object.flows_kept)
+        : 0,
+      modelTarget: isSet(object.modelTarget)
+        ? globalThis.String(object.modelTarget)
+        : isSet(object.model_target)
+        ? globalThis.String(object.model_target)
+        : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      modelVersion: isSet(object.modelVersion)
+        ? globalThis.Number(object.modelVersion)
+        : isSet(object.model_version)
+        ? globalThis.Number(object.model_version)
+        : 0,
+      modelArtifact: isSet(object.modelArtifact)
+        ? globalThis.String(object.modelArtifact)
+        : isSet(object.model_artifact)
+        ? globalThis.String(object.model_artifact)
+        : "",
+    };
+  },
+
+  toJSON(message: ExplainResponse): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.block !== undefined) {
+      obj.block = BlockedHost.toJSON(message.block);
+    }
+    if (message.blockReason !== "") {
+      obj.blockReason = message.blockReason;
+    }
+    if (message.policy !== undefined) {
+      obj.policy = ExplainPolicy.toJSON(message.policy);
+    }
+    if (message.flows?.length) {
+      obj.flows = message.flows.map((e) => ExplainFlow.toJSON(e));
+    }
+    if (message.flowsKept !== 0) {
+      obj.flowsKept = Math.round(message.flowsKept);
+    }
+    if (message.modelTarget !== "") {
+      obj.modelTarget = message.modelTarget;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.modelVersion !== 0) {
+      obj.modelVersion = Math.round(message.modelVersion);
+    }
+    if (message.modelArtifact !== "") {
+      obj.modelArtifact = message.modelArtifact;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExplainResponse>, I>>(base?: I): ExplainResponse {
+    return ExplainResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExplainResponse>, I>>(object: I): ExplainResponse {
+    const message = createBaseExplainResponse();
+    message.address = object.address ?? "";
+    message.block = (object.block !== undefined && object.block !== null)
+      ? BlockedHost.fromPartial(object.block)
+      : undefined;
+    message.blockReason = object.blockReason ?? "";
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? ExplainPolicy.fromPartial(object.policy)
+      : undefined;
+    message.flows = object.flows?.map((e) => ExplainFlow.fromPartial(e)) || [];
+    message.flowsKept = object.flowsKept ?? 0;
+    message.modelTarget = object.modelTarget ?? "";
+    message.model = object.model ?? "";
+    message.modelVersion = object.modelVersion ?? 0;
+    message.modelArtifact = object.modelArtifact ?? "";
+    return message;
+  },
+};
+
 export type ControlService = typeof ControlService;
 export const ControlService = {
   status: {
@@ -2651,6 +3295,19 @@ export const ControlService = {
     responseSerialize: (value: Stats): Buffer => Buffer.from(Stats.encode(value).finish()),
     responseDeserialize: (value: Buffer): Stats => Stats.decode(value),
   },
+  /**
+   * Why a source is (or is not) blocked: its block entry, the block policy and the flows the core
+   * kept for it with their verdicts. The client explains each flow's score with the model.
+   */
+  explain: {
+    path: "/xids.control.v1.Control/Explain" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExplainRequest): Buffer => Buffer.from(ExplainRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExplainRequest => ExplainRequest.decode(value),
+    responseSerialize: (value: ExplainResponse): Buffer => Buffer.from(ExplainResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExplainResponse => ExplainResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -2668,6 +3325,11 @@ export interface ControlServer extends UntypedServiceImplementation {
   /** Hot update of a model from an artifact directory on the core's host. */
   pushModel: handleUnaryCall<PushModelRequest, PushModelResponse>;
   getStats: handleUnaryCall<GetStatsRequest, Stats>;
+  /**
+   * Why a source is (or is not) blocked: its block entry, the block policy and the flows the core
+   * kept for it with their verdicts. The client explains each flow's score with the model.
+   */
+  explain: handleUnaryCall<ExplainRequest, ExplainResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -2794,6 +3456,25 @@ export interface ControlClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Stats) => void,
+  ): ClientUnaryCall;
+  /**
+   * Why a source is (or is not) blocked: its block entry, the block policy and the flows the core
+   * kept for it with their verdicts. The client explains each flow's score with the model.
+   */
+  explain(
+    request: ExplainRequest,
+    callback: (error: ServiceError | null, response: ExplainResponse) => void,
+  ): ClientUnaryCall;
+  explain(
+    request: ExplainRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExplainResponse) => void,
+  ): ClientUnaryCall;
+  explain(
+    request: ExplainRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExplainResponse) => void,
   ): ClientUnaryCall;
 }
 
