@@ -30,7 +30,7 @@ describe("artifact model plugin", () => {
     expect(await api.update!(await modelsArtifactLoader.load(art("mlp-int32")))).toEqual({ model: "mlp-int32:mlp-int32", version: 2 });
     const mlp = await predictUserSpace(loadArtifact(art("mlp-int32")), featureMatrix(recs), recs.length);
     expect((await api.classify(recs)).map((c) => c.score)).toEqual([...mlp.score]);
-    expect((await api.describe()).properties).toEqual({ model: "mlp-int32:mlp-int32", model_version: "2" });
+    expect((await api.describe()).properties).toEqual({ model: "mlp-int32:mlp-int32", model_version: "2", artifact: art("mlp-int32") });
   });
 
   test("a record without the features the model reads is refused with its id", async () => {

@@ -24,7 +24,7 @@ describe("kernel model plugin", () => {
   test("loads its artifact into the kernel, echoes kernel verdicts, hot-updates, refuses what the kernel cannot run", async () => {
     using dp = DataPlane.load({ modelAction: "alert" });
     const api = await startBuiltin(kernelModel(), { artifact: art("mlp-int32") }, "kernel-mlp", testServices(portFor(dp)));
-    expect((await api.describe()).properties).toEqual({ model: "mlp-int32:mlp-int32", model_version: "1", hot_update: "kernel" });
+    expect((await api.describe()).properties).toEqual({ model: "mlp-int32:mlp-int32", model_version: "1", hot_update: "kernel", artifact: art("mlp-int32") });
     // The slot really holds the model: the kernel classifies probe vectors with version 1.
     const [first] = evalFeatures(dp.coll, probeVectors(1));
     expect([first!.classified, first!.version]).toEqual([true, 1]);
@@ -55,6 +55,6 @@ describe("kernel model plugin", () => {
 
   test("without an attached data plane: artifacts are checked and recorded only, and Describe says so", async () => {
     const api = await startBuiltin(kernelModel(), { artifact: art("dt") }, "k");
-    expect((await api.describe()).properties).toEqual({ model: "dt:dt", model_version: "1", hot_update: "recorded-only" });
+    expect((await api.describe()).properties).toEqual({ model: "dt:dt", model_version: "1", hot_update: "recorded-only", artifact: art("dt") });
   });
 });

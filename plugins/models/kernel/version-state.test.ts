@@ -91,7 +91,7 @@ describe("kernel model plugin and its version state", () => {
     expect((await first.describe()).properties.model_version).toBe("1");
     expect(await first.update!(await modelsArtifactLoader.load(art("mlp-int32")))).toEqual({ model: "mlp-int32:mlp-int32", version: 2 });
     const second = await startBuiltin(kernelModel(), { artifact: art("dt") }, "kernel-mlp", testServices(new MemoryDataPlane(settings)));
-    expect((await second.describe()).properties).toEqual({ model: "dt:dt", model_version: "3", hot_update: "recorded-only" });
+    expect((await second.describe()).properties).toEqual({ model: "dt:dt", model_version: "3", hot_update: "recorded-only", artifact: art("dt") });
   });
 
   test("a corrupt state fails the start with the path and the reason; a failed write refuses the push", async () => {
