@@ -7,6 +7,7 @@ import {
   BlockRequest,
   ControlClient as GenClient,
   DisallowRequest,
+  ExplainRequest,
   GetStatsRequest,
   ListBlockedRequest,
   PushModelRequest,
@@ -60,6 +61,7 @@ export function connectControl(target: ControlTarget = {}) {
     pushModel: (artifactPath: string, target = "", timeoutMs = 60_000) =>
       call(client.pushModel.bind(client), PushModelRequest.create({ artifactPath, target }), { timeoutMs, metadata: metadata() }),
     getStats: () => call(client.getStats.bind(client), GetStatsRequest.create(), opts()),
+    explain: (address: string) => call(client.explain.bind(client), ExplainRequest.create({ address }), opts()),
     /** Server stream; call `cancel()` on the result to stop. `onSubscribed`: the agent took the client (its headers). */
     watch(req: { detections: boolean; flows: boolean }, onEvent: (ev: WatchEvent) => void, onEnd: (err: grpc.ServiceError | null) => void, onSubscribed?: () => void) {
       const stream = client.watch(WatchRequest.create(req), metadata());

@@ -12,4 +12,5 @@ export const CLIENT_VERBS: VerbTable = {
   allow: () => import("./allow.ts"),
   disallow: () => import("./disallow.ts"),
   "model push": () => import("./model-push.ts"),
+  explain: () => import("./explain.ts"),
 };

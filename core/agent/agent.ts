@@ -46,7 +46,7 @@ export class Agent implements ObserveSource {
   readonly pipeline: Pipeline;
   readonly metricsRegistry = new MetricsRegistry();
   readonly models = new ModelVersions();
-  readonly evidence = new EvidenceBuffer();
+  readonly evidence: EvidenceBuffer;
   readonly control: ControlBackend;
   private controlServer: ControlServerHandle | null = null;
   private http: HttpHandle | null = null;
@@ -74,13 +74,10 @@ export class Agent implements ObserveSource {
     const moduleBase = opts.configPath ? dirname(resolve(opts.configPath)) : process.cwd();
     this.host = new PluginHost({ entries: config.plugins, catalog: opts.catalog, services: (id, pluginId) => services[id]?.(pluginId), log, moduleBase, configFile: opts.configPath });
     this.pipeline = new Pipeline(config.pipeline, this.host, log.child("pipeline"));
-    this.pipeline.onFlow((r) => {
-      this.watch.publishFlow(r);
-      this.evidence.add(r);
-    });
+    this.pipeline.onFlow((r) => this.watch.publishFlow(r));
+    this.evidence = new EvidenceBuffer().follow(this.pipeline);
     this.pipeline.onDetection((d) => {
       this.watch.publishDetection(d);
-      this.evidence.detected(d);
       this.recent.push(recentRow(d));
       if (this.recent.length > RECENT) this.recent.shift();
     });

@@ -116,13 +116,15 @@ export function controlBackend(p: BackendParts): ControlBackend {
       const target = config.pipeline.models[0] ?? "";
       // The model plugin names its artifact in Describe; one that cannot answer leaves it unknown.
       const info = target ? await host.call(target, "model", "describe", (a) => a.describe()).catch(() => null) : null;
+      const kept = p.evidence.of(addr.text);
       return ExplainResponse.create({
         address: addr.text,
         block: entry ? BlockedHost.create(entry) : undefined,
         // pipeline.block.reason is the automatic blocks' code; `xids block` sets the others.
         blockReason: !entry ? "" : entry.reason === b.reason ? `detection (pipeline.block.reason ${b.reason})` : `manual (xids block --reason ${entry.reason})`,
         policy: { enabled: b.enabled, minAttacks: b.min_attacks, minAttackPct: b.min_attack_pct, windowSeconds: b.window_seconds, ttlSeconds: b.ttl_seconds, reason: b.reason },
-        flows: p.evidence.of(addr.text),
+        flows: kept.latest,
+        decisionFlows: kept.decision,
         flowsKept: p.evidence.perSource,
         modelTarget: target,
         model: models.get(target)?.model ?? "",

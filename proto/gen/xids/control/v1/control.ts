@@ -239,7 +239,7 @@ export interface ExplainResponse {
     | undefined;
   /** the source's latest flows, oldest first */
   flows: ExplainFlow[];
-  /** at most this many flows are kept per source */
+  /** at most this many latest flows are kept per source */
   flowsKept: number;
   /** the first of pipeline.models */
   modelTarget: string;
@@ -247,6 +247,11 @@ export interface ExplainResponse {
   modelVersion: number;
   /** artifact directory it runs, "" = not known */
   modelArtifact: string;
+  /**
+   * The flows up to the source's latest block decision (the last one made it), kept as they were
+   * then: later flows do not push them out. Empty while no block was decided for it.
+   */
+  decisionFlows: ExplainFlow[];
 }
 
 function createBaseStatusRequest(): StatusRequest {
@@ -2971,6 +2976,7 @@ function createBaseExplainResponse(): ExplainResponse {
     model: "",
     modelVersion: 0,
     modelArtifact: "",
+    decisionFlows: [],
   };
 }
 
@@ -3005,6 +3011,9 @@ export const ExplainResponse: MessageFns<ExplainResponse> = {
     }
     if (message.modelArtifact !== "") {
       writer.uint32(82).string(message.modelArtifact);
+    }
+    for (const v of message.decisionFlows) {
+      ExplainFlow.encode(v!, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -3102,6 +3111,14 @@ export const ExplainResponse: MessageFns<ExplainResponse> = {
             message.modelArtifact = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.decisionFlows.push(ExplainFlow.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3146,6 +3163,11 @@ export const ExplainResponse: MessageFns<ExplainResponse> = {
         : isSet(object.model_artifact)
         ? globalThis.String(object.model_artifact)
         : "",
+      decisionFlows: globalThis.Array.isArray(object?.decisionFlows)
+        ? object.decisionFlows.map((e: any) => ExplainFlow.fromJSON(e))
+        : globalThis.Array.isArray(object?.decision_flows)
+        ? object.decision_flows.map((e: any) => ExplainFlow.fromJSON(e))
+        : [],
     };
   },
 
@@ -3181,6 +3203,9 @@ export const ExplainResponse: MessageFns<ExplainResponse> = {
     if (message.modelArtifact !== "") {
       obj.modelArtifact = message.modelArtifact;
     }
+    if (message.decisionFlows?.length) {
+      obj.decisionFlows = message.decisionFlows.map((e) => ExplainFlow.toJSON(e));
+    }
     return obj;
   },
 
@@ -3203,6 +3228,7 @@ export const ExplainResponse: MessageFns<ExplainResponse> = {
     message.model = object.model ?? "";
     message.modelVersion = object.modelVersion ?? 0;
     message.modelArtifact = object.modelArtifact ?? "";
+    message.decisionFlows = object.decisionFlows?.map((e) => ExplainFlow.fromPartial(e)) || [];
     return message;
   },
 };
