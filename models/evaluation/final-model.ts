@@ -5,6 +5,7 @@ import { FEATURES } from "../data/features.ts";
 import { summarizeReport } from "../data/csv.ts";
 import { FORMAT, FORMAT_VERSION, manifestFeatures, type DtManifest, type MlpManifest, type TrainingInfo } from "../artifact/manifest.ts";
 import { writeJson, writeText } from "../artifact/save.ts";
+import { BASELINE_FILE, benignBaseline } from "../explain/baseline.ts";
 import { computeMetrics, publicMetrics, type Metrics } from "../metrics.ts";
 import { LEAF_SCALE, treeDepth } from "../tree/cart.ts";
 import { dataDigest } from "../pipeline/prepare.ts";
@@ -90,6 +91,7 @@ export function trainFinalModel(rec: Recordings, opt: LooOptions, out: string, i
   writeJson(out, "params.json", { b: q.b, layers: q.layers.map((L) => ({ in: L.in, out: L.out, w_q: L.w_q, bias_q: L.bias_q })) });
   writeJson(out, "float.json", { layers: fm.layers.map((L) => ({ in: L.in, out: L.out, w: L.w, bias: L.bias })) });
   writeJson(out, "manifest.json", manifest);
+  writeJson(out, BASELINE_FILE, benignBaseline(rec.data, info.data, dataDigest(info.data))); // what `xids explain` measures against
   const logScale = fm.log2 ? features.filter((_, j) => fm.log2![j]).map((f) => FEATURES[f]!.name) : [];
   writeText(out, "REPORT.md", [
     ...head,

@@ -1,6 +1,7 @@
 // The benign reference row a flow's score is explained against: one value per kernel feature
 // (bpf/FEATURES.md 0..31), the per-feature median of a data set's benign rows. Kept next to the
-// model in its artifact folder as baseline.json (models/explain/make-baseline.ts writes it).
+// model in its artifact folder as baseline.json (training writes it for an int32 MLP;
+// models/explain/make-baseline.ts for an artifact made before).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../data/csv.ts";
@@ -28,6 +29,11 @@ export function benignMedians(d: Dataset): number[] {
     const col = Float64Array.from(benign, (r) => Math.floor(d.x[r * N_FEATURES + f]!)).sort();
     return col[(col.length - 1) >> 1]!;
   });
+}
+
+/** The baseline of a data set (its benign rows), as training writes it next to an int32 MLP. */
+export function benignBaseline(d: Dataset, data: string, digest: string): Baseline {
+  return { method: "per-feature lower median of the benign rows", data, data_digest: digest, rows: d.report.benign, values: benignMedians(d) };
 }
 
 /** Reads `file`; every way it can be wrong is an error naming the file and the field. */

@@ -8,6 +8,7 @@ import { command as trainCmd } from "../commands/train.ts";
 import { builtins } from "../../plugins/index.ts";
 import { command as evalCmd } from "../../plugins/models/kernel/eval-command.ts";
 import { loadArtifact } from "../artifact/load.ts";
+import { artifactBaseline } from "../explain/baseline.ts";
 import { FEATURES } from "../data/features.ts";
 import { rng } from "../data/split.ts";
 
@@ -60,6 +61,12 @@ test("train dt, mlp and xgb, then eval each: artifacts load and the last line is
     expect(m.n).toBe(400);
     expect(m.f1).toBeGreaterThan(0.95);
     if (kind === "mlp") expect(typeof m.float_vs_int32_disagreements).toBe("number");
+    // An int32 MLP comes with the benign baseline `xids explain` measures against: the benign
+    // rows' medians (their port is 443, their protocol 6), over the 134 benign rows of 400.
+    if (kind === "mlp") {
+      const b = artifactBaseline(out);
+      expect([b.rows, b.values[0], b.values[1]]).toEqual([134, 443, 6]);
+    }
   }
 });
 

@@ -18,6 +18,7 @@ import { formatCurve, giniImportance, treeOnFeatures, type CurvePoint } from "..
 import { DEFAULT_XGB, trainXgb } from "../xgb/xgb.ts";
 import { FORMAT, FORMAT_VERSION, manifestFeatures, type DtManifest, type MlpManifest, type TrainingInfo, type XgbManifest } from "../artifact/manifest.ts";
 import { writeJson, writeText } from "../artifact/save.ts";
+import { BASELINE_FILE, benignBaseline } from "../explain/baseline.ts";
 import { fitMlp, type MlpFit, type MlpFitOptions } from "./fit-mlp.ts";
 import { labels, prepare } from "./prepare.ts";
 import { progressBar } from "./progress.ts";
@@ -157,7 +158,9 @@ export async function train(opt: TrainOptions): Promise<TrainResult> {
   ];
 
   switch (opt.kind) {
-    case "mlp": return trainMlpArtifact(opt, fitted ?? fitMlp(opt, features, xtr, ytr, wtr, xv, yv), features, { xtr, ytr, wtr, xv, yv, xte, yte, xteRaw }, base, header);
+    case "mlp":
+      writeJson(opt.out, BASELINE_FILE, benignBaseline(P.data, opt.data, P.digest)); // what `xids explain` measures against
+      return trainMlpArtifact(opt, fitted ?? fitMlp(opt, features, xtr, ytr, wtr, xv, yv), features, { xtr, ytr, wtr, xv, yv, xte, yte, xteRaw }, base, header);
     case "dt": return trainDtArtifact(opt, features, { xtr, ytr, wtr, xte, yte, xteRaw }, base, header);
     case "xgb": return trainXgbArtifact(opt, features, { xtr, ytr, wtr, xte, yte, xteRaw }, base, header);
   }
