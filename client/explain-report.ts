@@ -62,7 +62,8 @@ const BLOCK_ACTION: Record<number, string> = {
   [KernelBlock.KERNEL_BLOCK_LONE_PACKET]: "lone-packet", [KernelBlock.KERNEL_BLOCK_EXEMPT]: "exempt",
 };
 
-/** The verdict the pipeline acted on: the kernel's if it gave one, else the detecting model's. */
+/** The verdict the pipeline acted on: the kernel's if it gave one, else the detecting model's
+ *  (a user-space model's benign answers are not published: such a flow shows no verdict). */
 function verdictOf(f: ExplainFlow): { verdict: FlowReport["verdict"]; by: string; score: number } {
   const r = f.record!;
   if (r.kernelVerdict !== Verdict.VERDICT_NONE) return { verdict: VERDICT[r.kernelVerdict] ?? "none", by: `kernel v${r.modelVersion}`, score: r.kernelScore };
@@ -123,7 +124,7 @@ export function explainReport(res: ExplainResponse, model: MlpModel, baseline: B
     policy,
     window: { seconds: policy.windowSeconds, upTo: decided.size ? "block decision" : "latest flow", attacks, judged: judged.length, attackPct, meetsPolicy: attacks >= policy.minAttacks && attackPct >= policy.minAttackPct },
     model: { target: res.modelTarget, model: res.model, version: res.modelVersion, artifact },
-    method: methodLine(baseline, o.permutations),
+    method: methodLine(model, baseline, o.permutations),
     baseline: { method: baseline.method, data: baseline.data, rows: baseline.rows, score: referenceScore(model, baseline.values) },
     flowsKept: res.flowsKept,
     flows,

@@ -34,8 +34,8 @@ export function referenceScore(model: MlpModel, row: readonly number[]): number 
   return inferInt32(model.params, model.features.map((i) => row[i]!)).score;
 }
 
-export function methodLine(b: Baseline, permutations: number): string {
-  return `${METHOD}: Shapley values of the int32 reference score (attack minus benign logit), ${permutations} seeded permutations (antithetic pairs), against the baseline "${b.method}" of ${b.rows} rows of ${b.data}; they sum to score minus baseline score`;
+export function methodLine(model: MlpModel, b: Baseline, permutations: number): string {
+  return `${METHOD}: Shapley values of the int32 reference score (attack minus benign logit, in 1/${2 ** model.params.b} logit units), ${permutations} seeded permutations (antithetic pairs), against the baseline "${b.method}" of ${b.rows} rows of ${b.data}; they sum to score minus baseline score`;
 }
 
 export function explainFlow(model: MlpModel, baseline: Baseline, row: readonly number[], permutations = 32, seed = 1): FlowExplanation {
