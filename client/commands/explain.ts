@@ -20,7 +20,7 @@ estimated by seeded permutations, which sum to the score minus the baseline's sc
   --json              one JSON object (every flow, every feature's contribution)
   --all               explain benign flows too (default: the ones with an attack verdict)
   --top <n>           features shown per flow (default 5)
-  --permutations <n>  permutations per flow, rounded up to even (default 32)
+  --permutations <n>  permutations per flow, rounded up to even (default 64)
   --artifact <dir>    the model artifact (default: the one the core's first model names)
   --baseline <file>   the baseline row (default: <artifact>/baseline.json)
 
@@ -30,7 +30,7 @@ example: xids explain 198.18.0.66`,
   async run(args) {
     const f = parseWithConnection(args, { json: "boolean", all: "boolean", top: "number", permutations: "number", artifact: "string", baseline: "string" });
     if (f._.length !== 1) throw new UsageError(`expected one address: ${USAGE}`);
-    const top = f.top ?? 5, perms = f.permutations ?? 32;
+    const top = f.top ?? 5, perms = f.permutations ?? 64;
     if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top: expected a whole number >= 1, got ${top}`);
     if (!Number.isInteger(perms) || perms < 1 || perms > 10_000) throw new UsageError(`--permutations: expected a whole number in [1, 10000], got ${perms}`);
     return withControl("explain", f, async (c) => {

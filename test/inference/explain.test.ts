@@ -9,6 +9,7 @@ import { shapley } from "../../models/explain/shapley.ts";
 import { loadArtifact, type MlpModel } from "../../models/artifact/load.ts";
 import { loadCsv } from "../../models/data/csv.ts";
 import { N_FEATURES } from "../../models/data/features.ts";
+import { inferInt32 } from "../../models/mlp/int32.ts";
 import { predictKernel } from "../../plugins/models/kernel/predict.ts";
 import { REPO_ROOT } from "../harness/paths.ts";
 
@@ -49,6 +50,32 @@ describe("explain: Shapley contributions of the shipped int32 MLP", () => {
     const attack = explainFlow(model, baseline, rows[0]!, 16);
     expect(attack.score).toBeGreaterThan(0);
     expect(attack.features[0]!.contribution).not.toBe(0);
+  });
+
+  test("the estimate converges to the exact Shapley values (all 24 orders of 4 moved inputs of a real attack row)", () => {
+    const score = (v: number[]) => inferInt32(model.params, v).score;
+    const b = model.features.map((i) => baseline.values[i]!);
+    const attack = model.features.map((i) => rows[0]![i]!);
+    // Four inputs at the attack row's values, the rest at the baseline's: brute force is 4! orders.
+    const moved = [...b.keys()].filter((k) => attack[k] !== b[k]).slice(0, 4);
+    expect(moved.length).toBe(4);
+    const x = b.map((v, k) => (moved.includes(k) ? attack[k]! : v));
+    const exact = new Array<number>(b.length).fill(0);
+    const orders = (xs: number[]): number[][] => (xs.length <= 1 ? [xs] : xs.flatMap((h) => orders(xs.filter((y) => y !== h)).map((t) => [h, ...t])));
+    for (const order of orders(moved)) {
+      const z = [...b];
+      let prev = score(z);
+      for (const k of order) {
+        z[k] = x[k]!;
+        const cur = score(z);
+        exact[k]! += (cur - prev) / 24;
+        prev = cur;
+      }
+    }
+    const est = shapley(score, x, b, 4000, 3).contributions;
+    const scale = Math.max(...exact.map(Math.abs));
+    expect(scale).toBeGreaterThan(0);
+    for (const k of moved) expect(Math.abs(est[k]! - exact[k]!)).toBeLessThan(0.01 * scale);
   });
 
   test("on an additive score the estimate is the exact Shapley value (each input's own term)", () => {
