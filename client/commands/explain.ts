@@ -80,6 +80,7 @@ function printReport(r: ExplainReport, all: boolean): void {
   console.log(`model: ${r.model.target} runs ${r.model.model || "?"} version ${r.model.version} (${r.model.artifact})`);
   console.log(`method: ${r.method}`);
   console.log(`baseline score: ${r.baseline.score}`);
+  if (r.flows.length === 0) console.log("\nno flows kept for this source (the core keeps them from its start, for the sources seen most recently)");
   const decision = r.flows.filter((f) => f.decision), later = r.flows.filter((f) => !f.decision);
   if (decision.length) {
     console.log(`\nflows up to the block decision (${decision.length}, in the order they ended; time from the window's end):`);

@@ -42,6 +42,7 @@ control: { socket: ${sock} }
       const before = await xids(["explain", attacker, "--socket", sock]);
       expect(before.code, before.err).toBe(0);
       expect(before.out).toContain(`${attacker}: not blocked`);
+      expect(before.out).toContain("no flows kept for this source");
 
       scan = hosts.client.spawn(nmap(hosts.serverIp));
       await waitFor(`${attacker} blocked`, async () => (await c.listBlocked()).hosts.some((h) => h.address === attacker), 20_000, 100);
