@@ -6,14 +6,14 @@ import { dirname, resolve } from "node:path";
 import type { XidsConfig } from "../config/config.ts";
 import { startControlServer, type ControlBackend, type ControlServerHandle } from "../control/server.ts";
 import { WatchHub } from "../control/watch.ts";
-import { COUNTER_NAMES } from "../ebpf/abi.ts";
+import { COUNTER_NAMES, MAX_BLOCK_REASONS } from "../ebpf/abi.ts";
 import { KernelDataPlane } from "../ebpf/kernel-dataplane.ts";
 import { MemoryDataPlane } from "../ebpf/memory-dataplane.ts";
 import type { DataPlanePort } from "../ebpf/port.ts";
 import type { Catalog } from "../host/catalog.ts";
 import { PluginHost } from "../host/host.ts";
 import { registerCoreMetrics } from "../observe/core-metrics.ts";
-import { recentRow, startHttp, type HttpHandle, type LiveView, type ObserveSource, type RecentDetection } from "../observe/http.ts";
+import { recentRow, startHttp, type HttpHandle, type ObserveSource, type RecentDetection } from "../observe/http.ts";
 import { MetricsRegistry } from "../observe/registry.ts";
 import { openExtractorStreams } from "../pipeline/extractors.ts";
 import { Pipeline } from "../pipeline/pipeline.ts";
@@ -56,6 +56,8 @@ export class Agent implements ObserveSource {
   private lostTimer: ReturnType<typeof setInterval> | null = null;
   private lostSeen = 0;
   private stopping = false;
+  /** pipeline.block.reason_names, else "detection" for pipeline.block.reason and "manual" for 0 (`xids block`'s). */
+  readonly reasonNames: string[];
 
   private constructor(
     readonly config: XidsConfig,
@@ -63,6 +65,8 @@ export class Agent implements ObserveSource {
     private readonly log: ScopedLogger,
     readonly dataplane: DataPlanePort,
   ) {
+    const b = config.pipeline.block;
+    this.reasonNames = Array.from({ length: MAX_BLOCK_REASONS }, (_, i) => b.reason_names[i] || (i === b.reason ? "detection" : i === 0 ? "manual" : `reason ${i}`));
     this.watch = new WatchHub(config.watch.queue_size, config.watch.max_clients);
     const services: Record<string, (pluginId: string) => unknown> = {
       [coreServices.dataplane.id]: () => dataplane,
@@ -204,7 +208,11 @@ export class Agent implements ObserveSource {
     return { target, model: "", version: 0, ...this.models.get(target) };
   }
 
-  live(): Omit<LiveView, "rates" | "history"> {
+  blockList() {
+    return this.dataplane.listBlocked();
+  }
+
+  live(): ReturnType<ObserveSource["live"]> {
     const k = this.dataplane.stats();
     const m = this.modelInUse();
     const c = this.counters;
@@ -225,7 +233,6 @@ export class Agent implements ObserveSource {
         detections: c.detections,
         blocks: c.blocks,
       },
-      blocked: this.dataplane.listBlocked(),
       recent: this.recent,
     };
   }

@@ -1,10 +1,12 @@
 // The agent's HTTP side (Bun.serve): GET /metrics (Prometheus text), GET /api/live (the JSON the
-// live page polls), GET / (the live page: plain HTML, inline JS and SVG, nothing fetched from
-// anywhere else). A sampler keeps a short history (one point a second) so rates and charts have
-// data from the first page load.
+// live page polls: counts, history, the block list's first page), GET /api/blocked (a page of the
+// block list, searchable), GET / (the live page: plain HTML, inline JS and SVG, nothing fetched
+// from anywhere else). A sampler keeps a short history (one point a second) so rates and charts
+// have data from the first page load.
 import type { Detection } from "../../proto/gen/xids/plugin/v1/responder.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { BlockedEntry } from "../ebpf/port.ts";
 import type { Logger } from "../util/log.ts";
 
 /** The live page, an HTML document of its own, read once. */
@@ -39,10 +41,13 @@ export interface LiveView {
   /** Over the last sampling interval. */
   rates: { pkts_per_s: number; drops_per_s: number };
   history: LiveSample[];
-  blocked: { address: string; expiresInMs: number; reason: number; hits: number }[];
+  /** Hosts in the block list; `blocked` is its first page (GET /api/blocked for the rest). */
+  blockedTotal: number;
+  blocked: BlockedRow[];
   recent: { time: number; src: string; dst: string; dstPort: number; protocol: number; label: string; score: number; detector: string; action: string }[];
 }
 
+export type BlockedRow = BlockedEntry & { reasonName: string };
 export type RecentDetection = LiveView["recent"][number];
 
 /** A detection as the live page lists it: what the inline responder did, in words. */
@@ -62,7 +67,11 @@ export function recentRow(d: Detection): RecentDetection {
 export interface ObserveSource {
   /** The Prometheus exposition text and its content type. */
   metrics(): Promise<{ text: string; contentType: string }>;
-  live(): Omit<LiveView, "rates" | "history">;
+  live(): Omit<LiveView, "rates" | "history" | "blocked" | "blockedTotal">;
+  /** The whole block list, sorted by address. */
+  blockList(): BlockedEntry[];
+  /** The block reason codes' names, index = code. */
+  readonly reasonNames: readonly string[];
 }
 
 export interface HttpHandle {
@@ -73,6 +82,7 @@ export interface HttpHandle {
 }
 
 const HISTORY = 120;
+const FIRST_PAGE = 50, MAX_PAGE = 500, MAX_QUERY = 64;
 
 export function startHttp(listen: string, src: ObserveSource, log: Logger, sampleMs = 1_000): HttpHandle {
   const i = listen.lastIndexOf(":");
@@ -90,8 +100,26 @@ export function startHttp(listen: string, src: ObserveSource, log: Logger, sampl
   };
   sample();
   const timer = setInterval(sample, sampleMs);
+  // 100k kernel entries take ~150 ms to read and sort: at most once a second, and only when asked.
+  let snap = { at: 0, list: [] as BlockedEntry[] };
+  const blockList = () => (Date.now() - snap.at >= sampleMs ? (snap = { at: Date.now(), list: src.blockList() }) : snap).list;
+  const rows = (list: BlockedEntry[], offset: number, limit: number): BlockedRow[] => {
+    const age = Date.now() - snap.at;
+    return list.slice(offset, offset + limit).map((b) => ({ ...b, expiresInMs: b.expiresInMs && Math.max(1, b.expiresInMs - age), reasonName: src.reasonNames[b.reason] ?? `reason ${b.reason}` }));
+  };
+  const blocked = (p: URLSearchParams) => {
+    const int = (name: string, dflt: number, max: number) => {
+      const s = p.get(name) ?? String(dflt);
+      if (!/^\d+$/.test(s) || Number(s) > max) throw new BadParam(`${name}: expected an integer in [0, ${max}], got "${s}"`);
+      return Number(s);
+    };
+    const offset = int("offset", 0, 1e9), limit = int("limit", FIRST_PAGE, MAX_PAGE), q = (p.get("q") ?? "").toLowerCase();
+    if (!/^[0-9a-f.:]*$/.test(q) || q.length > MAX_QUERY) throw new BadParam(`q: expected part of an address (at most ${MAX_QUERY} of 0-9 a-f . :), got "${p.get("q")}"`);
+    const match = q ? blockList().filter((b) => b.address.includes(q)) : blockList();
+    return { total: snap.list.length, matching: match.length, offset, limit, q, hosts: rows(match, offset, limit) };
+  };
   const live = (): LiveView => {
-    const v = src.live();
+    const v = src.live(), list = blockList();
     const last = history.at(-1);
     let rates = { pkts_per_s: 0, drops_per_s: 0 };
     // The rate over the last interval: from the newest sample to now (or the sample before it).
@@ -100,13 +128,13 @@ export function startHttp(listen: string, src: ObserveSource, log: Logger, sampl
       const dt = (v.time - ref.t) / 1000;
       rates = { pkts_per_s: Math.max(0, (v.totals.pkts_seen - ref.pkts) / dt), drops_per_s: Math.max(0, (v.totals.pkts_dropped - ref.drops) / dt) };
     }
-    return { ...v, rates, history };
+    return { ...v, rates, history, blockedTotal: list.length, blocked: rows(list, 0, FIRST_PAGE) };
   };
   const server = Bun.serve({
     hostname: host,
     port,
     async fetch(req) {
-      const path = new URL(req.url).pathname;
+      const u = new URL(req.url), path = u.pathname;
       if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
       try {
         if (path === "/metrics") {
@@ -114,12 +142,14 @@ export function startHttp(listen: string, src: ObserveSource, log: Logger, sampl
           return new Response(m.text, { headers: { "content-type": m.contentType } });
         }
         if (path === "/api/live") return Response.json(live(), { headers: { "cache-control": "no-store" } });
+        if (path === "/api/blocked") return Response.json(blocked(u.searchParams), { headers: { "cache-control": "no-store" } });
         if (path === "/" || path === "/index.html") return new Response(LIVE_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
       } catch (err) {
+        if (err instanceof BadParam) return new Response(`bad request: ${err.message}\n`, { status: 400 });
         log.error(`GET ${path}: ${(err as Error).message}`);
         return new Response(`internal error: ${(err as Error).message}\n`, { status: 500 });
       }
-      return new Response("not found (try /, /metrics, /api/live)\n", { status: 404 });
+      return new Response("not found (try /, /metrics, /api/live, /api/blocked)\n", { status: 404 });
     },
   });
   const address = `${host.includes(":") ? `[${host}]` : host}:${server.port}`;
@@ -133,3 +163,6 @@ export function startHttp(listen: string, src: ObserveSource, log: Logger, sampl
     },
   };
 }
+
+/** A query parameter the API refuses: 400 with its name, never a 500. */
+class BadParam extends Error {}
