@@ -119,8 +119,8 @@ export const configSchema = s.object({
           enabled: s.default(s.bool(), true),
           ttl_seconds: s.default(s.int({ min: 0, max: 31_536_000 }), 300),
           reason: s.default(s.int({ min: 0, max: 15 }), 1),
-          /** Names of the reason codes (index = code) for the live page and /api/blocked. */
-          reason_names: s.default(s.array(s.string({ min: 1 }), { max: 16 }), []),
+          /** Names of the reason codes (index = code; "": the default) for the live page and /api/blocked. */
+          reason_names: s.default(s.array(s.string(), { max: 16 }), []),
           /** Block a source once it has this many attack verdicts in the window (1: the first) ...
            *  One wrong verdict among a busy client's hundreds must not cut it off. */
           min_attacks: s.default(s.int({ min: 1, max: 1_000_000 }), 3),
