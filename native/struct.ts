@@ -122,7 +122,7 @@ export function defineStruct<const F extends Fields>(name: string, fields: F): S
       const t = f.type;
       if (typeof t === "string") out[f.name] = readScalar(view, off, t);
       else if (isStruct(t)) out[f.name] = t.decodeFrom(view, off);
-      else if ("bytes" in t) out[f.name] = new Uint8Array(view.buffer.slice(view.byteOffset + off, view.byteOffset + off + t.bytes));
+      else if ("bytes" in t) out[f.name] = new Uint8Array(view.buffer, view.byteOffset + off, t.bytes).slice(); // a copy, as the caller may keep it
       else out[f.name] = Array.from({ length: t.length }, (_, i) => readScalar(view, off + i * scalarSize[t.array], t.array));
     }
     return out as V;

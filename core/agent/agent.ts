@@ -58,6 +58,7 @@ export class Agent implements ObserveSource {
   private stopping = false;
   /** pipeline.block.reason_names, else "detection" for pipeline.block.reason and "manual" for 0 (`xids block`'s). */
   readonly reasonNames: string[];
+  readonly blockList = () => this.dataplane.listBlocked();
 
   private constructor(
     readonly config: XidsConfig,
@@ -65,8 +66,8 @@ export class Agent implements ObserveSource {
     private readonly log: ScopedLogger,
     readonly dataplane: DataPlanePort,
   ) {
-    const b = config.pipeline.block;
-    this.reasonNames = Array.from({ length: MAX_BLOCK_REASONS }, (_, i) => b.reason_names[i] || (i === b.reason ? "detection" : i === 0 ? "manual" : `reason ${i}`));
+    const { reason, reason_names: names } = config.pipeline.block;
+    this.reasonNames = Array.from({ length: MAX_BLOCK_REASONS }, (_, i) => names[i] || (i === reason ? "detection" : i === 0 ? "manual" : `reason ${i}`));
     this.watch = new WatchHub(config.watch.queue_size, config.watch.max_clients);
     const services: Record<string, (pluginId: string) => unknown> = {
       [coreServices.dataplane.id]: () => dataplane,
@@ -206,10 +207,6 @@ export class Agent implements ObserveSource {
   modelInUse(): { target: string; model: string; version: number } {
     const target = this.config.pipeline.models[0] ?? "";
     return { target, model: "", version: 0, ...this.models.get(target) };
-  }
-
-  blockList() {
-    return this.dataplane.listBlocked();
   }
 
   live(): ReturnType<ObserveSource["live"]> {

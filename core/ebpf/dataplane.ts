@@ -223,15 +223,15 @@ export class DataPlane implements Disposable {
     return this.coll.map(MAPS.blocklist).delete(blockKey(addr));
   }
 
+  /** The block list in address order: IPv4 first, each family numerically (.2 before .10). */
   blocks(): BlockEntryInfo[] {
-    const out: BlockEntryInfo[] = [];
-    for (const [k, v] of this.coll.map(MAPS.blocklist).entries()) {
-      const key = BlockKey.decode(k);
-      const val = BlockVal.decode(v);
-      const family = key.family === 6 ? 6 : 4;
-      out.push({ addr: formatIp(family, key.addr), family, reason: val.reason, expiresNs: val.expires_ns, hits: val.hits, addedNs: val.added_ns, firstDropNs: val.first_drop_ns });
-    }
-    return out;
+    const raw = [...this.coll.map(MAPS.blocklist).entries()], F = BlockKey.offsets.family!, A = BlockKey.offsets.addr!;
+    // Keys read in place, IPv4 ones ranked by number: 100k entries in a fraction of the codecs' time.
+    const rank = raw.map(([k]) => (k[F] === 4 ? k[A]! * 2 ** 24 + (k[A + 1]! << 16) + (k[A + 2]! << 8) + k[A + 3]! : 2 ** 32));
+    return raw.map((_, i) => i).sort((a, b) => rank[a]! - rank[b]! || Buffer.compare(raw[a]![0], raw[b]![0])).map((i) => {
+      const [k, v] = raw[i]!, val = BlockVal.decode(v), family = k[F] === 6 ? 6 : 4;
+      return { addr: formatIp(family, k.subarray(A)), family, reason: val.reason, expiresNs: val.expires_ns, hits: val.hits, addedNs: val.added_ns, firstDropNs: val.first_drop_ns };
+    });
   }
 
   /** Adds an allow-list CIDR (IPv4 or IPv6): matching sources are never dropped. Then lifts every

@@ -146,7 +146,7 @@ export class KernelDataPlane implements DataPlanePort {
         hits: Number(e.hits),
       });
     }
-    return out.sort((a, b) => a.address.localeCompare(b.address));
+    return out; // in address order, as blocks() reads them
   }
 
   /** Adds the CIDR and lifts the blocks inside it, at start-up too (a pinned block list). */

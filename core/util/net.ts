@@ -47,8 +47,8 @@ export function neverBlockReason(addr: IpAddr): string | null {
 }
 
 export function formatIp(family: 4 | 6, bytes: Uint8Array): string {
-  const ip = ipaddr.fromByteArray(Array.from(bytes.subarray(0, family === 4 ? 4 : 16)));
-  return ip.kind() === "ipv4" ? ip.toString() : (ip as ipaddr.IPv6).toRFC5952String();
+  if (family === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`; // fast: a 100k block list is read in one go
+  return (ipaddr.fromByteArray(Array.from(bytes.subarray(0, 16))) as ipaddr.IPv6).toRFC5952String();
 }
 
 /** Why `text` is not a host address, or null if it is one. */

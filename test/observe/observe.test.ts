@@ -201,7 +201,8 @@ describe("responders and observability", () => {
       expect(num("drop_blocked")).toBe(kernelCounter(dp, "drop_blocked"));
       expect(num("detections")).toBe(agent.counters.detections);
       expect(num("blocked_count")).toBe(1);
-      expect(dom).toMatch(new RegExp(`<td>${ATTACKER.replace(/\./g, "\\.")}</td><td>\\d+m \\d+s</td><td>3</td>`));
+      // Reason 3 is pipeline.block.reason here: the page names it "detection".
+      expect(dom).toMatch(new RegExp(`<td>${ATTACKER.replace(/\./g, "\\.")}</td><td>\\d+m \\d+s</td><td title="code 3">detection</td>`));
       expect(dom).toContain('id="model">port (port)<');
       expect(dom).toMatch(/class="muted" id="status">live, updated /);
       // The script polled more than once within the page's (virtual) time: it updates live.
