@@ -81,6 +81,10 @@ describe("live page at scale", () => {
       expect([xLabels[0], xLabels.length >= 4, secs.every((s, i) => s > (secs[i - 1] ?? 0))]).toEqual(["now", true, true]);
       expect(secs.at(-1)).toBeGreaterThanOrEqual(30); // at least the last 30 s
       expect(await browser.eval<number>(`document.querySelectorAll("#det_chart text.y-label").length`)).toBe(3);
+      if (process.env.XIDS_KEEP_SCREENSHOT) {
+        const shot = (await browser.send("Page.captureScreenshot", { format: "png" })) as { data: string };
+        await Bun.write(process.env.XIDS_KEEP_SCREENSHOT, Buffer.from(shot.data, "base64"));
+      }
 
       // 2. /api/live: its byte length bounded whatever the block count; the first page of the list.
       const res = await fetch(`${url}/api/live`);
