@@ -98,7 +98,7 @@ export function startHttp(listen: string, src: ObserveSource, log: Logger, sampl
   };
   sample();
   const timer = setInterval(sample, sampleMs);
-  // Reading and sorting 100k kernel entries takes 0.4 s or more: only when asked, and at most every
+  // Reading 100k kernel entries in order takes 0.25 s or more: only when asked, and at most every
   // second or five times the last read's cost (up to 5 s), so a watched page costs <= 20% of a CPU.
   let snap = { at: 0, costMs: 0, list: [] as BlockedEntry[] };
   const blockList = () => {
