@@ -162,6 +162,10 @@ describe("live page at scale", () => {
       await browser.eval(`(() => { const i = document.getElementById("block_q"); i.value = "203.0.113."; i.dispatchEvent(new Event("input")); })()`);
       await browser.waitFor("the empty result", `document.getElementById("blocked").dataset.matching === "0"`, 3_000);
       expect(await cells()).toEqual([["no blocked address contains 203.0.113."]]);
+      // What the API refuses, the page says, with the API's reason.
+      await browser.eval(`(() => { const i = document.getElementById("block_q"); i.value = "host-7"; i.dispatchEvent(new Event("input")); })()`);
+      await browser.waitFor("the refusal", `document.getElementById("block_info").className === "err"`, 3_000);
+      expect(await browser.eval<string>(`document.getElementById("block_info").textContent`)).toBe('search refused: bad request: q: expected part of an address (at most 64 of 0-9 a-f . :), got "host-7"');
       // A new block shows once the snapshot is due again (at most 5 s after the last read).
       kernel.block("198.19.200.1", { reason: 2 });
       await waitFor("the new block in /api/live", async () => ((await (await fetch(`${url}/api/live`)).json()) as LiveView).blockedTotal === TOTAL + 1, 10_000, 100);
