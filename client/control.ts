@@ -11,6 +11,7 @@ import {
   GetStatsRequest,
   ListBlockedRequest,
   PushModelRequest,
+  ReloadRequest,
   StatusRequest,
   UnblockRequest,
   WatchRequest,
@@ -62,6 +63,8 @@ export function connectControl(target: ControlTarget = {}) {
       call(client.pushModel.bind(client), PushModelRequest.create({ artifactPath, target }), { timeoutMs, metadata: metadata() }),
     getStats: () => call(client.getStats.bind(client), GetStatsRequest.create(), opts()),
     explain: (address: string) => call(client.explain.bind(client), ExplainRequest.create({ address }), opts()),
+    /** A reload may restart plugins and push models: a deadline like PushModel's. */
+    reload: (timeoutMs = 60_000) => call(client.reload.bind(client), ReloadRequest.create(), { timeoutMs, metadata: metadata() }),
     /** Server stream; call `cancel()` on the result to stop. `onSubscribed`: the agent took the client (its headers). */
     watch(req: { detections: boolean; flows: boolean }, onEvent: (ev: WatchEvent) => void, onEnd: (err: grpc.ServiceError | null) => void, onSubscribed?: () => void) {
       const stream = client.watch(WatchRequest.create(req), metadata());

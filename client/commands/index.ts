@@ -13,4 +13,5 @@ export const CLIENT_VERBS: VerbTable = {
   disallow: () => import("./disallow.ts"),
   "model push": () => import("./model-push.ts"),
   explain: () => import("./explain.ts"),
+  reload: () => import("./reload.ts"),
 };

@@ -23,6 +23,9 @@ import { parseCidr, type Cidr } from "../util/net.ts";
 import { VERSION } from "../util/version.ts";
 import { controlBackend } from "./control-backend.ts";
 import { EvidenceBuffer } from "./evidence.ts";
+import { applyReload } from "./reload.ts";
+import { checkConfig, ConfigError, loadConfigFile } from "../config/load.ts";
+import type { ReloadResponse } from "../../proto/gen/xids/control/v1/control.ts";
 import { ModelVersions } from "./model-versions.ts";
 
 export { VERSION };
@@ -59,6 +62,7 @@ export class Agent implements ObserveSource {
   /** pipeline.block.reason_names, else "detection" for pipeline.block.reason and "manual" for 0 (`xids block`'s). */
   readonly reasonNames: string[];
   readonly blockList = () => this.dataplane.listBlocked();
+  private reloading: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly config: XidsConfig,
@@ -86,10 +90,11 @@ export class Agent implements ObserveSource {
       this.recent.push(recentRow(d));
       if (this.recent.length > RECENT) this.recent.shift();
     });
-    this.control = controlBackend({
+    const backend = controlBackend({
       config, configPath: opts.configPath ?? "", startedAtMs: this.startedAtMs, dataplane, host: this.host, pipeline: this.pipeline,
       watch: this.watch, models: this.models, artifacts: opts.artifacts ?? null, evidence: this.evidence, log,
     });
+    this.control = { ...backend, reload: () => this.reload(opts) };
     registerCoreMetrics(this.metricsRegistry, this.metricsSource(), dataplane.kernel ? COUNTER_NAMES : []);
   }
 
@@ -129,6 +134,29 @@ export class Agent implements ObserveSource {
       await agent.stop({ failedStart: true });
       throw err;
     }
+  }
+
+  /** Re-reads and checks the config file, then applies what can change live (SIGHUP, `xids
+   *  reload`); one reload at a time. A config that fails its check changes nothing. */
+  reload(opts: Pick<AgentOptions, "configPath" | "catalog">): Promise<ReloadResponse> {
+    const run = this.reloading.then(async () => {
+      let next: XidsConfig;
+      try {
+        const r = opts.configPath ? { ok: true as const, config: loadConfigFile(opts.configPath, opts.catalog) } : checkConfig({}, opts.catalog);
+        if (!r.ok) throw new ConfigError(r.issues);
+        next = r.config;
+      } catch (err) {
+        const error = `${(err as Error).message}\nnothing was changed`;
+        this.log.error(`reload refused: ${error}`);
+        return { applied: [], needsRestart: [], error };
+      }
+      const res = await applyReload({ config: this.config, host: this.host, dataplane: this.dataplane, control: this.control, log: this.log }, next);
+      if (res.error) this.log.error(`reload refused: ${res.error}; nothing was changed`);
+      else this.log.info(`reloaded: applied [${res.applied.join("; ")}]${res.needsRestart.length ? `; needs a restart to take effect: [${res.needsRestart.join(", ")}]` : ""}`);
+      return res;
+    });
+    this.reloading = run.catch(() => {});
+    return run;
   }
 
   /** The pipeline's counters and the detection counts, as the tests and `xids stats` read them. */

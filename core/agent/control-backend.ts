@@ -33,7 +33,8 @@ export interface BackendParts {
   log: ScopedLogger;
 }
 
-export function controlBackend(p: BackendParts): ControlBackend {
+/** Everything but Reload, which the agent adds (it owns the config file). */
+export function controlBackend(p: BackendParts): Omit<ControlBackend, "reload"> {
   const { config, dataplane, host, models, log } = p;
   return {
     watch: p.watch,

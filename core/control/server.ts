@@ -15,6 +15,7 @@ import {
   UnblockResponse,
   type ControlServer,
   type PushModelResponse,
+  type ReloadResponse,
   type Stats,
   type StatusResponse,
   type BlockedHost,
@@ -42,6 +43,8 @@ export interface ControlBackend {
   pushModel(artifactPath: string, target: string): Promise<PushModelResponse>;
   stats(): Stats;
   explain(addr: IpAddr): Promise<ExplainResponse>;
+  /** Re-reads the config file and applies what can change live. */
+  reload(): Promise<ReloadResponse>;
   readonly watch: WatchHub;
 }
 
@@ -86,6 +89,7 @@ export function controlHandlers(backend: ControlBackend, auth: (md: grpc.Metadat
     }),
     getStats: guarded(() => backend.stats()),
     explain: guarded((req) => backend.explain(hostAddress("address", req.address))),
+    reload: guarded(() => backend.reload()),
     watch(stream) {
       let client: ReturnType<WatchHub["subscribe"]> = null;
       try {

@@ -246,6 +246,29 @@ export class PluginHost {
     if (slot.state !== "failed" && slot.state !== "starting") this.setState(slot, "stopped", "");
   }
 
+  /** Starts a second instance of an in-process plugin with a changed entry (reload). The old one
+   *  serves until `commit` puts the new one in its place and stops it; `discard` drops the new one. */
+  async prepareReplace(entry: PluginEntry): Promise<{ commit(): Promise<void>; discard(): Promise<void> }> {
+    const old = this.byId.get(entry.id);
+    if (!old || old.entry.kind !== entry.kind || old.entry.external || entry.external) throw new Error(`plugin "${entry.id}": only an in-process plugin of the same kind is replaced live`);
+    const slot: Slot = { ...old, entry, api: null, stop: null, abort: new AbortController(), supervisor: null, retry: null, unanswered: 0, lastError: "", state: "starting" };
+    try {
+      await this.startSlot(slot);
+    } catch (err) {
+      await this.stopSlot(slot);
+      throw new Error(`plugin "${entry.id}" did not start with its new settings: ${(err as Error).message}`);
+    }
+    return {
+      commit: async () => {
+        [this.slots[this.slots.indexOf(old)], slot.state, old.state] = [slot, "running", "stopped"];
+        this.byId.set(entry.id, slot);
+        await this.stopSlot(old);
+        this.opts.log.child(entry.id).info("restarted with its new settings");
+      },
+      discard: () => this.stopSlot(slot),
+    };
+  }
+
   /** Stops every plugin, in reverse start order. Never throws. */
   async stop(): Promise<void> {
     if (this.stopped) return;

@@ -16,6 +16,8 @@ interface BaseApi {
   health(): Promise<HealthResponse>;
   /** An external plugin's `config:`, once before any other call (a built-in's comes to `init`); throws to refuse it. */
   configure?(pluginId: string, config: unknown): Promise<void>;
+  /** Reload (SIGHUP): reopen the files it writes, so a log rotated by renaming is written anew. */
+  reopen?(): Promise<void>;
 }
 
 export interface ModelApi extends BaseApi {

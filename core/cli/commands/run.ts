@@ -14,8 +14,9 @@ Loads and checks the configuration (no file = the built-in defaults), attaches t
 plane to dataplane.interfaces, starts the plugins in order (an external plugin's process is
 supervised and restarted with backoff), serves the control API on control.socket (mode 0600),
 and routes every ended flow: kernel verdict or model plugin -> block -> responders.
-Stops cleanly (plugins in reverse order, XDP detached) on SIGINT or SIGTERM. --log-level and
---log-format override log.level and log.format (json: one object per line on stderr).
+Stops cleanly (plugins in reverse order, XDP detached) on SIGINT or SIGTERM. SIGHUP reloads
+the config file (as \`xids reload\`): what can change live is applied with XDP attached.
+--log-level and --log-format override log.level and log.format (json: one object per line on stderr).
 
 example: xids run --config core/config/xids.example.yaml`,
   async run(args, ctx) {
@@ -55,6 +56,8 @@ example: xids run --config core/config/xids.example.yaml`,
       // must not keep a half-started core alive.
       process.exit(1);
     }
+    const reload = () => void agent.reload({ configPath: f.config, catalog: ctx.catalog });
+    process.on("SIGHUP", reload);
     await new Promise<void>((resolve) => {
       const stop = (sig: string) => {
         log.info(`${sig}: stopping`);
@@ -63,6 +66,7 @@ example: xids run --config core/config/xids.example.yaml`,
       process.once("SIGINT", () => stop("SIGINT"));
       process.once("SIGTERM", () => stop("SIGTERM"));
     });
+    process.off("SIGHUP", reload);
     await agent.stop();
     return 0;
   },

@@ -3,7 +3,7 @@
 // rev/signature/category/severity), beside xids's own: the flow key, the features by name (the
 // flow's 22 and its source's context), the model and its version, the score and the action taken.
 // To a file (appended, created with mode 0640) or to stdout ("-").
-import { appendFileSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { Ack, Detection } from "../../../proto/gen/xids/plugin/v1/responder.ts";
 import { Verdict } from "../../../proto/gen/xids/plugin/v1/common.ts";
 import { s } from "../../../core/config/schema.ts";
@@ -87,13 +87,26 @@ export const alertLog = () =>
     async init(ctx) {
       let written = 0;
       const writtenTotal = ctx.deps.metrics.counter("xids_responder_written_total", "Detections written (alert log lines).");
+      // Held open (appending); reopen() opens the path again, so a log rotated by renaming it goes
+      // on in a new file. An unwritable path fails the start.
+      const open = () => (ctx.config.path === "-" ? -1 : openSync(ctx.config.path, "a", 0o640));
+      let fd = open();
+      // Closed once stopped: never a write to a number the process has reused for another file.
+      ctx.signal.addEventListener("abort", () => (fd >= 0 && closeSync(fd), (fd = -1)));
       return {
         describe: async () => pluginInfo(ctx.id, "responder", "1", "JSON lines alert log", { path: ctx.config.path, written: String(written) }),
         health: async () => serving(),
+        async reopen() {
+          if (ctx.signal.aborted) return;
+          const next = open();
+          if (fd >= 0) closeSync(fd);
+          fd = next;
+        },
         async handle(d) {
           const line = JSON.stringify(alertEvent(d)) + "\n";
           if (ctx.config.path === "-") process.stdout.write(line);
-          else appendFileSync(ctx.config.path, line, { mode: 0o640 });
+          else if (fd >= 0) writeSync(fd, line);
+          else throw new Error(`${ctx.config.path}: the alert log is closed (stopped)`);
           written++;
           writtenTotal.inc();
           return Ack.create({ accepted: true });

@@ -254,6 +254,18 @@ export interface ExplainResponse {
   decisionFlows: ExplainFlow[];
 }
 
+export interface ReloadRequest {
+}
+
+export interface ReloadResponse {
+  /** what changed live, e.g. "allow: +198.18.0.0/24" */
+  applied: string[];
+  /** settings that differ but take effect only on the next start */
+  needsRestart: string[];
+  /** non-empty: refused (the reason); nothing was changed */
+  error: string;
+}
+
 function createBaseStatusRequest(): StatusRequest {
   return {};
 }
@@ -3233,6 +3245,163 @@ export const ExplainResponse: MessageFns<ExplainResponse> = {
   },
 };
 
+function createBaseReloadRequest(): ReloadRequest {
+  return {};
+}
+
+export const ReloadRequest: MessageFns<ReloadRequest> = {
+  encode(_: ReloadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReloadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReloadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ReloadRequest {
+    return {};
+  },
+
+  toJSON(_: ReloadRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReloadRequest>, I>>(base?: I): ReloadRequest {
+    return ReloadRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReloadRequest>, I>>(_: I): ReloadRequest {
+    const message = createBaseReloadRequest();
+    return message;
+  },
+};
+
+function createBaseReloadResponse(): ReloadResponse {
+  return { applied: [], needsRestart: [], error: "" };
+}
+
+export const ReloadResponse: MessageFns<ReloadResponse> = {
+  encode(message: ReloadResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.applied) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.needsRestart) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.error !== "") {
+      writer.uint32(26).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReloadResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReloadResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.applied.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.needsRestart.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReloadResponse {
+    return {
+      applied: globalThis.Array.isArray(object?.applied) ? object.applied.map((e: any) => globalThis.String(e)) : [],
+      needsRestart: globalThis.Array.isArray(object?.needsRestart)
+        ? object.needsRestart.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.needs_restart)
+        ? object.needs_restart.map((e: any) => globalThis.String(e))
+        : [],
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: ReloadResponse): unknown {
+    const obj: any = {};
+    if (message.applied?.length) {
+      obj.applied = message.applied;
+    }
+    if (message.needsRestart?.length) {
+      obj.needsRestart = message.needsRestart;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReloadResponse>, I>>(base?: I): ReloadResponse {
+    return ReloadResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReloadResponse>, I>>(object: I): ReloadResponse {
+    const message = createBaseReloadResponse();
+    message.applied = object.applied?.map((e) => e) || [];
+    message.needsRestart = object.needsRestart?.map((e) => e) || [];
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
 export type ControlService = typeof ControlService;
 export const ControlService = {
   status: {
@@ -3334,6 +3503,19 @@ export const ControlService = {
     responseSerialize: (value: ExplainResponse): Buffer => Buffer.from(ExplainResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExplainResponse => ExplainResponse.decode(value),
   },
+  /**
+   * Re-reads the config file, checks it completely and applies what can change live (SIGHUP does
+   * the same). A config that fails its check changes nothing.
+   */
+  reload: {
+    path: "/xids.control.v1.Control/Reload" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReloadRequest): Buffer => Buffer.from(ReloadRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReloadRequest => ReloadRequest.decode(value),
+    responseSerialize: (value: ReloadResponse): Buffer => Buffer.from(ReloadResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReloadResponse => ReloadResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -3356,6 +3538,11 @@ export interface ControlServer extends UntypedServiceImplementation {
    * kept for it with their verdicts. The client explains each flow's score with the model.
    */
   explain: handleUnaryCall<ExplainRequest, ExplainResponse>;
+  /**
+   * Re-reads the config file, checks it completely and applies what can change live (SIGHUP does
+   * the same). A config that fails its check changes nothing.
+   */
+  reload: handleUnaryCall<ReloadRequest, ReloadResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -3501,6 +3688,25 @@ export interface ControlClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ExplainResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Re-reads the config file, checks it completely and applies what can change live (SIGHUP does
+   * the same). A config that fails its check changes nothing.
+   */
+  reload(
+    request: ReloadRequest,
+    callback: (error: ServiceError | null, response: ReloadResponse) => void,
+  ): ClientUnaryCall;
+  reload(
+    request: ReloadRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReloadResponse) => void,
+  ): ClientUnaryCall;
+  reload(
+    request: ReloadRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReloadResponse) => void,
   ): ClientUnaryCall;
 }
 
