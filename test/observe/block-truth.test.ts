@@ -5,10 +5,11 @@
 // "not yet", a block, an allow-listed source, an address of this host, and a block list filled
 // past its capacity, under both stated full policies.
 import { describe, expect, test } from "bun:test";
-import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connectControl, type Control } from "../../client/control.ts";
 import { twoHosts, type TwoHosts } from "../harness/netns.ts";
+import { attackTree } from "../harness/port-tree.ts";
 import { BUN, Proc, REPO, TempDir, waitFor } from "../core/util.ts";
 
 const ATTACK_PORT = 5000; // the tree calls UDP to ports >= 1000 an attack
@@ -17,23 +18,6 @@ const SHARED = "198.18.0.120"; // on both ends: arriving at the server, it is on
 const FILLERS = Array.from({ length: 18 }, (_, i) => `198.18.1.${i + 1}`);
 const LATE = "198.18.2.1"; // a real attacker arriving once the list is full
 const CAPACITY = 16; // the smallest block list the configuration takes
-
-/** A DT artifact in `dir`: attack iff Dst Port > 999 (one split, two leaves). */
-function attackTree(dir: string): string {
-  const src = join(REPO, "models/artifacts/dt");
-  const out = join(dir, "port-tree");
-  cpSync(src, out, { recursive: true });
-  const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
-  const port = manifest.features.findIndex((f: { index: number }) => f.index === 0);
-  expect(port).toBeGreaterThanOrEqual(0);
-  manifest.tree = { ...manifest.tree, nodes: 3, depth: 1 };
-  writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest));
-  writeFileSync(
-    join(out, "tree.json"),
-    JSON.stringify({ feature: [port, -1, -1], threshold: [999, 0, 0], float_threshold: [999.5, 0, 0], left: [1, -1, -1], right: [2, -1, -1], value: [0, 0, 65536], cls: [0, 0, 1] }),
-  );
-  return out;
-}
 
 interface Alert {
   src_ip: string;
