@@ -20,9 +20,13 @@
  * scratch (end_flow), and every program that can end flows returns through classify_pending().
  */
 
-const volatile __u32 cfg_model_action = XIDS_ACTION_BLOCK;
-const volatile __u64 cfg_block_ttl_ns = 600000000000ULL; /* 10 min; 0 = permanent */
-const volatile __u32 cfg_block_reason = 1;
+/* The block settings (pipeline.block) are not load-time constants: user space rewrites them while
+ * traffic flows (a reload). They are read only where a flow ends, never on a packet's way, and
+ * live in a data section of their own, so rewriting it touches no other global. */
+#define XIDS_POLICY SEC(".data.policy")
+__u32 cfg_model_action XIDS_POLICY = XIDS_ACTION_BLOCK;
+__u64 cfg_block_ttl_ns XIDS_POLICY = 600000000000ULL; /* 10 min; 0 = permanent */
+__u32 cfg_block_reason XIDS_POLICY = 1;
 /* Block policy: a source is blocked once, over the last window, it has at least this many attack
  * verdicts and attacks are at least this share (%) of its verdicts. 1 and 0: the first attack
  * verdict blocks (and the evidence map is never touched). One wrong verdict among a client's
@@ -30,17 +34,17 @@ const volatile __u32 cfg_block_reason = 1;
  * The window slides: the previous window's counts weigh in by the part of it still inside the
  * last window_ns, so a client's benign history does not vanish at a window boundary (with a
  * tumbling window, two wrong verdicts right after a boundary would be 100 % and block it). */
-const volatile __u32 cfg_block_min_attacks = 1;
-const volatile __u32 cfg_block_min_attack_pct = 0;
-const volatile __u64 cfg_block_window_ns = 10000000000ULL; /* 10 s */
+__u32 cfg_block_min_attacks XIDS_POLICY = 1;
+__u32 cfg_block_min_attack_pct XIDS_POLICY = 0;
+__u64 cfg_block_window_ns XIDS_POLICY = 10000000000ULL; /* 10 s */
 /* A source whose only traffic is one packet (what a random-source flood sends from each address:
  * one SYN, ACK or datagram) is not blocked unless this is set: it cannot be told from a spoofed
  * address, and blocking spoofed addresses fills the block list and protects nothing. Its verdict
  * still counts as evidence, so a real scanner is blocked on its next flow. */
-const volatile bool cfg_block_lone_packet = false;
+bool cfg_block_lone_packet XIDS_POLICY = false;
 /* Block list full: evict the entry closest to expiry (never a permanent one) to make room, or
  * (false) refuse the new entry and keep the old ones. Either way it is counted and reported. */
-const volatile bool cfg_block_evict = true;
+bool cfg_block_evict XIDS_POLICY = true;
 
 #define XIDS_E2BIG 7
 

@@ -93,11 +93,19 @@ export class Collection implements Disposable {
 
   /** Writes a .bss/.data global of the loaded program (read-modify-write of its section map). */
   setGlobal(name: string, value: GlobalValue): void {
-    const g = this.#global(name);
-    const section = this.#sectionMap(g);
+    this.setGlobals({ [name]: value });
+  }
+
+  /** Writes several globals of one data section in one map update (one copy of the section, not
+   *  one read-modify-write per global; a reader on another CPU may still overlap that copy). */
+  setGlobals(values: Record<string, GlobalValue>): void {
+    const gs = Object.keys(values).map((name) => this.#global(name));
+    const sections = new Set(gs.map((g) => g.section));
+    if (sections.size !== 1) throw new Error(`setGlobals: expected globals of one data section, got ${[...sections].join(", ") || "none"}`);
+    const section = this.#sectionMap(gs[0]!);
     const key = new Uint8Array(4);
     const image = section.lookup(key)!;
-    image.set(encodeGlobal(g, value), g.offset);
+    for (const g of gs) image.set(encodeGlobal(g, values[g.name]!), g.offset);
     section.update(key, image);
   }
 

@@ -23,9 +23,8 @@ import { parseCidr, type Cidr } from "../util/net.ts";
 import { VERSION } from "../util/version.ts";
 import { controlBackend } from "./control-backend.ts";
 import { EvidenceBuffer } from "./evidence.ts";
-import { applyReload } from "./reload.ts";
-import { checkConfig, ConfigError, loadConfigFile } from "../config/load.ts";
-import type { ReloadResponse } from "../../proto/gen/xids/control/v1/control.ts";
+import { reload } from "./reload.ts";
+import { loadConfigFile } from "../config/load.ts";
 import { ModelVersions } from "./model-versions.ts";
 
 export { VERSION };
@@ -136,25 +135,11 @@ export class Agent implements ObserveSource {
     }
   }
 
-  /** Re-reads and checks the config file, then applies what can change live (SIGHUP, `xids
-   *  reload`); one reload at a time. A config that fails its check changes nothing. */
-  reload(opts: Pick<AgentOptions, "configPath" | "catalog">): Promise<ReloadResponse> {
-    const run = this.reloading.then(async () => {
-      let next: XidsConfig;
-      try {
-        const r = opts.configPath ? { ok: true as const, config: loadConfigFile(opts.configPath, opts.catalog) } : checkConfig({}, opts.catalog);
-        if (!r.ok) throw new ConfigError(r.issues);
-        next = r.config;
-      } catch (err) {
-        const error = `${(err as Error).message}\nnothing was changed`;
-        this.log.error(`reload refused: ${error}`);
-        return { applied: [], needsRestart: [], error };
-      }
-      const res = await applyReload({ config: this.config, host: this.host, dataplane: this.dataplane, control: this.control, log: this.log }, next);
-      if (res.error) this.log.error(`reload refused: ${res.error}; nothing was changed`);
-      else this.log.info(`reloaded: applied [${res.applied.join("; ")}]${res.needsRestart.length ? `; needs a restart to take effect: [${res.needsRestart.join(", ")}]` : ""}`);
-      return res;
-    });
+  /** SIGHUP, `xids reload`: re-reads and checks the config file and applies what can change live,
+   *  one reload at a time (core/agent/reload.ts). No file: the built-in defaults, as running. */
+  reload(opts: Pick<AgentOptions, "configPath" | "catalog">) {
+    const load = () => (opts.configPath ? loadConfigFile(opts.configPath, opts.catalog) : this.config);
+    const run = this.reloading.then(() => reload({ config: this.config, host: this.host, dataplane: this.dataplane, control: this.control, log: this.log }, load));
     this.reloading = run.catch(() => {});
     return run;
   }

@@ -1,13 +1,13 @@
-// Reload (SIGHUP, `xids reload`): a re-read config that passed its whole check is applied live
-// with XDP attached throughout. The allow list is diffed into the kernel's (new CIDRs in before old
-// ones out); a responder whose entry changed starts anew and replaces the old instance only once
-// it runs; a model whose only change is its artifact goes through PushModel's checked hot update;
-// every plugin that can reopen its files does (log rotation). Any other difference is named as
-// needing a restart, never silently ignored. Whatever fails before the commit changes nothing.
+// Reload (SIGHUP, `xids reload`): a re-read config that passed its whole check is applied with XDP
+// attached throughout: allow list and pipeline.block into the kernel, changed responders started
+// anew (the old one serves until the new one runs), a changed model artifact through PushModel's
+// checked path, files reopened (log rotation). The rest is named as needing a restart, never
+// ignored. Whatever fails before the commit changes nothing.
 import { isDeepStrictEqual } from "node:util";
 import { ReloadResponse } from "../../proto/gen/xids/control/v1/control.ts";
 import type { PluginEntry, XidsConfig } from "../config/config.ts";
 import type { ControlBackend } from "../control/server.ts";
+import { blocking } from "../ebpf/kernel-dataplane.ts";
 import type { DataPlanePort } from "../ebpf/port.ts";
 import type { PluginHost } from "../host/host.ts";
 import type { ScopedLogger } from "../util/log.ts";
@@ -16,9 +16,10 @@ import { parseCidr, type Cidr } from "../util/net.ts";
 export interface ReloadPlan {
   allowAdd: string[];
   allowRemove: string[];
-  /** In-process responders whose entry changed: started again with it. */
+  /** Changed pipeline.block paths. */
+  block: string[];
+  /** In-process responders whose entry changed; model plugins whose only change is config.artifact. */
   responders: PluginEntry[];
-  /** Model plugins whose only change is config.artifact. */
   models: { id: string; artifact: string }[];
   needsRestart: string[];
 }
@@ -35,10 +36,11 @@ const canonical = (cidrs: string[]) => cidrs.map((c) => (parseCidr(c) as Cidr).c
 
 export function planReload(cur: XidsConfig, next: XidsConfig): ReloadPlan {
   const [was, now] = [canonical(cur.allow), canonical(next.allow)];
-  const plan: ReloadPlan = { allowAdd: now.filter((c) => !was.includes(c)), allowRemove: was.filter((c) => !now.includes(c)), responders: [], models: [], needsRestart: [] };
+  const plan: ReloadPlan = { allowAdd: now.filter((c) => !was.includes(c)), allowRemove: was.filter((c) => !now.includes(c)), block: [], responders: [], models: [], needsRestart: [] };
   // `fleet:` is the fleet plugin's entry, compared with the plugins.
   for (const key of Object.keys({ ...cur, ...next }) as (keyof XidsConfig)[]) {
-    if (key !== "allow" && key !== "plugins" && key !== "fleet") plan.needsRestart.push(...changedPaths(cur[key], next[key], key));
+    if (key === "allow" || key === "plugins" || key === "fleet") continue;
+    for (const path of changedPaths(cur[key], next[key], key)) (path.startsWith("pipeline.block.") ? plan.block : plan.needsRestart).push(path);
   }
   const before = new Map(cur.plugins.map((p) => [p.id, p]));
   const after = new Map(next.plugins.map((p) => [p.id, p]));
@@ -60,16 +62,19 @@ function isArtifactOnly(o: PluginEntry, n: PluginEntry): boolean {
   return typeof artifact === "string" && artifact !== "" && isDeepStrictEqual(without(o), without(n));
 }
 
-export interface ReloadParts {
-  config: XidsConfig;
-  host: PluginHost;
-  dataplane: DataPlanePort;
-  control: Pick<ControlBackend, "allow" | "pushModel">;
-  log: ScopedLogger;
+export type ReloadParts = { config: XidsConfig; host: PluginHost; dataplane: DataPlanePort; control: Pick<ControlBackend, "allow" | "pushModel">; log: ScopedLogger };
+
+/** Loads the config (`load` throws ConfigError with every problem) and applies it to the running
+ *  agent; `config` is updated in place. The outcome is logged and answered. */
+export async function reload(p: ReloadParts, load: () => XidsConfig): Promise<ReloadResponse> {
+  const res = await apply(p, load).catch((err: Error) => ReloadResponse.create({ error: err.message }));
+  if (res.error) p.log.error(`reload refused: ${res.error}${res.applied.length ? `; applied before that: [${res.applied.join("; ")}]` : "; nothing was changed"}`);
+  else p.log.info(`reloaded: applied [${res.applied.join("; ")}]${res.needsRestart.length ? `; needs a restart to take effect: [${res.needsRestart.join(", ")}]` : ""}`);
+  return res;
 }
 
-/** Applies `next` (already checked) to the running agent; `config` is updated in place. */
-export async function applyReload(p: ReloadParts, next: XidsConfig): Promise<ReloadResponse> {
+async function apply(p: ReloadParts, load: () => XidsConfig): Promise<ReloadResponse> {
+  const next = load();
   const plan = planReload(p.config, next);
   const applied: string[] = [];
   const prepared: Awaited<ReturnType<PluginHost["prepareReplace"]>>[] = [];
@@ -85,19 +90,20 @@ export async function applyReload(p: ReloadParts, next: XidsConfig): Promise<Rel
   }
   for (const r of prepared) await r.commit();
   applied.push(...plan.responders.map((e) => `plugins.${e.id}: restarted with its new settings`));
-  for (const c of plan.allowAdd) applied.push(`allow: +${c}${lifted(p.control.allow(parseCidr(c) as Cidr).unblocked)}`);
+  for (const c of plan.allowAdd) p.control.allow(parseCidr(c) as Cidr), applied.push(`allow: +${c}`); // lifts the blocks inside it
   for (const c of plan.allowRemove) if (p.dataplane.disallow(parseCidr(c) as Cidr)) applied.push(`allow: -${c}`);
   p.config.allow = next.allow;
+  if (plan.block.length) {
+    p.dataplane.kernel?.setBlocking(blocking(next.pipeline.block));
+    Object.assign(p.config.pipeline.block, next.pipeline.block); // the object xdp-drop reads
+    applied.push(...plan.block.map((k) => `${k}: ${JSON.stringify(next.pipeline.block[k.slice(15) as keyof XidsConfig["pipeline"]["block"]])}`));
+  }
   const changed = new Set([...plan.responders.map((e) => e.id), ...plan.models.map((m) => m.id)]);
   p.config.plugins = p.config.plugins.map((e) => (changed.has(e.id) ? next.plugins.find((n) => n.id === e.id)! : e));
   for (const s of p.host.status()) {
     if (changed.has(s.id) || !p.host.api(s.id, s.kind)?.reopen) continue;
-    await p.host.call(s.id, s.kind, "reopen", (api) => api.reopen!()).then(
-      () => applied.push(`plugins.${s.id}: reopened its files`),
-      (err: Error) => applied.push(`plugins.${s.id}: reopen failed: ${err.message}`),
-    );
+    const done = await p.host.call(s.id, s.kind, "reopen", (api) => api.reopen!()).then(() => "reopened its files", (err: Error) => `reopen failed: ${err.message}`);
+    applied.push(`plugins.${s.id}: ${done}`);
   }
   return ReloadResponse.create({ applied, needsRestart: plan.needsRestart });
 }
-
-const lifted = (n: number) => (n ? ` (lifted ${n} block${n === 1 ? "" : "s"})` : "");

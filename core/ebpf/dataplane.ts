@@ -146,14 +146,6 @@ export class DataPlane implements Disposable {
         cfg_active_timeout_ns: config.activeTimeoutNs,
         cfg_early_end_pkts: config.earlyEndPkts,
         cfg_tail_absorb_ns: config.tailAbsorbNs,
-        cfg_model_action: opts.modelAction === "alert" ? ModelAction.ALERT : ModelAction.BLOCK,
-        cfg_block_ttl_ns: opts.blockTtlNs ?? 600_000_000_000n,
-        cfg_block_reason: opts.blockReason ?? 1,
-        cfg_block_min_attacks: opts.blockPolicy?.minAttacks ?? 1,
-        cfg_block_min_attack_pct: opts.blockPolicy?.minAttackPct ?? 0,
-        cfg_block_window_ns: opts.blockPolicy?.windowNs ?? 10_000_000_000n,
-        cfg_block_lone_packet: opts.blockLonePacket ?? false,
-        cfg_block_evict: (opts.blockWhenFull ?? "evict-soonest") === "evict-soonest",
         cfg_self_sweep_ns: opts.selfSweepNs ?? 0n,
         cfg_syn_interval_ns: opts.synLimitPerSecond ? BigInt(Math.ceil(1e9 / opts.synLimitPerSecond)) : 0n,
       },
@@ -164,6 +156,7 @@ export class DataPlane implements Disposable {
     });
     try {
       const dp = new DataPlane(coll, config, opts.testClock ?? false);
+      dp.setBlocking(opts); // before any attachment runs the program
       coll.map(MAPS.stages).setProgram(STAGE_SWEEP, coll.program(PROGRAMS.selfSweep).fd);
       // A program array is emptied when no process holds it: pinned, the stages (classifier, sweep)
       // go on while the agent is down. Each run pins its own: older stages read older maps.
@@ -188,6 +181,21 @@ export class DataPlane implements Disposable {
     if (ns === this.#clockNs) return;
     this.coll.setGlobal(TEST_CLOCK_GLOBAL, ns);
     this.#clockNs = ns;
+  }
+
+  /** The block settings the kernel applies where a flow ends (bpf/classify.h): rewritten in one
+   *  map update while traffic flows (a reload); unset ones take their defaults. */
+  setBlocking(o: Pick<DataPlaneOptions, "modelAction" | "blockTtlNs" | "blockReason" | "blockPolicy" | "blockLonePacket" | "blockWhenFull">): void {
+    this.coll.setGlobals({
+      cfg_model_action: o.modelAction === "alert" ? ModelAction.ALERT : ModelAction.BLOCK,
+      cfg_block_ttl_ns: o.blockTtlNs ?? 600_000_000_000n,
+      cfg_block_reason: o.blockReason ?? 1,
+      cfg_block_min_attacks: o.blockPolicy?.minAttacks ?? 1,
+      cfg_block_min_attack_pct: o.blockPolicy?.minAttackPct ?? 0,
+      cfg_block_window_ns: o.blockPolicy?.windowNs ?? 10_000_000_000n,
+      cfg_block_lone_packet: o.blockLonePacket ?? false,
+      cfg_block_evict: (o.blockWhenFull ?? "evict-soonest") === "evict-soonest",
+    });
   }
 
   // ---- block / allow lists ----

@@ -72,12 +72,7 @@ export class KernelDataPlane implements DataPlanePort {
         activeTimeoutNs: ms(cfg.active_timeout_ms),
         earlyEndPkts: cfg.early_end_packets,
         // An in-kernel attack verdict blocks the source right there, as pipeline.block says.
-        modelAction: block.enabled ? "block" : "alert",
-        blockTtlNs: BigInt(block.ttl_seconds) * 1_000_000_000n,
-        blockReason: block.reason,
-        blockPolicy: { minAttacks: block.min_attacks, minAttackPct: block.min_attack_pct, windowNs: BigInt(block.window_seconds) * 1_000_000_000n },
-        blockLonePacket: block.lone_packet_sources,
-        blockWhenFull: block.when_full,
+        ...blocking(block),
         blockEntries: cfg.block_entries,
         selfSweepNs: ms(cfg.kernel_sweep_ms),
         synLimitPerSecond: cfg.syn_limit_per_destination,
@@ -263,3 +258,15 @@ export function linkPinPath(pinDir: string, ifname: string): string {
   return join(pinDir, `link_${ifname}`);
 }
 
+
+/** pipeline.block as the data plane's block settings (at load, and again on a reload). */
+export function blocking(block: XidsConfig["pipeline"]["block"]): Parameters<DataPlane["setBlocking"]>[0] {
+  return {
+    modelAction: block.enabled ? "block" : "alert",
+    blockTtlNs: BigInt(block.ttl_seconds) * 1_000_000_000n,
+    blockReason: block.reason,
+    blockPolicy: { minAttacks: block.min_attacks, minAttackPct: block.min_attack_pct, windowNs: BigInt(block.window_seconds) * 1_000_000_000n },
+    blockLonePacket: block.lone_packet_sources,
+    blockWhenFull: block.when_full,
+  };
+}

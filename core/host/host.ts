@@ -252,18 +252,15 @@ export class PluginHost {
     const old = this.byId.get(entry.id);
     if (!old || old.entry.kind !== entry.kind || old.entry.external || entry.external) throw new Error(`plugin "${entry.id}": only an in-process plugin of the same kind is replaced live`);
     const slot: Slot = { ...old, entry, api: null, stop: null, abort: new AbortController(), supervisor: null, retry: null, unanswered: 0, lastError: "", state: "starting" };
-    try {
-      await this.startSlot(slot);
-    } catch (err) {
+    await this.startSlot(slot).catch(async (err: Error) => {
       await this.stopSlot(slot);
-      throw new Error(`plugin "${entry.id}" did not start with its new settings: ${(err as Error).message}`);
-    }
+      throw new Error(`plugin "${entry.id}" did not start with its new settings: ${err.message}`);
+    });
     return {
       commit: async () => {
         [this.slots[this.slots.indexOf(old)], slot.state, old.state] = [slot, "running", "stopped"];
         this.byId.set(entry.id, slot);
         await this.stopSlot(old);
-        this.opts.log.child(entry.id).info("restarted with its new settings");
       },
       discard: () => this.stopSlot(slot),
     };
