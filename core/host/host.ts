@@ -249,6 +249,7 @@ export class PluginHost {
   /** Starts a second instance of an in-process plugin with a changed entry (reload). The old one
    *  serves until `commit` puts the new one in its place and stops it; `discard` drops the new one. */
   async prepareReplace(entry: PluginEntry): Promise<{ commit(): Promise<void>; discard(): Promise<void> }> {
+    if (this.stopped) throw new Error("the plugin host is stopping");
     const old = this.byId.get(entry.id);
     if (!old || old.entry.kind !== entry.kind || old.entry.external || entry.external) throw new Error(`plugin "${entry.id}": only an in-process plugin of the same kind is replaced live`);
     const slot: Slot = { ...old, entry, api: null, stop: null, abort: new AbortController(), supervisor: null, retry: null, unanswered: 0, lastError: "", state: "starting" };

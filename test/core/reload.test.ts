@@ -12,7 +12,7 @@ import { connectControl } from "../../client/control.ts";
 import { xdpQuery } from "../../native/index.ts";
 import { twoHosts } from "../harness/netns.ts";
 import { attackTree } from "../harness/port-tree.ts";
-import { BUN, Proc, REPO, TempDir, waitFor } from "./util.ts";
+import { BUN, Proc, REPO, TempDir, waitFor, xids } from "./util.ts";
 
 const BLOCKED = "198.18.0.50"; // blocked by hand, floods through the reload
 const ALLOW_OLD = "198.18.0.60"; // allowed before the reload only
@@ -118,6 +118,9 @@ watch: { queue_size: ${o.watchQueue} }
       process.kill(agent.pid, "SIGHUP");
       await waitFor("the refusal in the log", () => /reload refused: /.test(agent.err), 10_000, 10);
       expect(agent.err).toMatch(/reload refused: invalid configuration .*\n.*allow\[0\]: expected an IPv4\/IPv6 CIDR.*; nothing was changed\n/);
+      const cli = await xids(["reload", "--socket", sock]);
+      expect([cli.code, cli.out]).toEqual([1, ""]);
+      expect(cli.err).toMatch(/^xids reload: refused: invalid configuration .*\n.*allow\[0\]: expected an IPv4\/IPv6 CIDR/);
       const refused = await c.reload();
       expect(refused.applied).toEqual([]);
       expect(refused.error).toContain(`${configFile}:`);
@@ -137,8 +140,8 @@ watch: { queue_size: ${o.watchQueue} }
       // Log rotation: the renamed file keeps what it had; after a reload the path is written anew.
       writeFileSync(configFile, good);
       renameSync(log2, `${log2}.1`);
-      const rotated = await c.reload();
-      expect(rotated).toEqual({ applied: ["plugins.alert-log: reopened its files"], needsRestart: ["watch.queue_size"], error: "" });
+      const rotated = await xids(["reload", "--socket", sock]);
+      expect(rotated).toEqual({ code: 0, out: "applied:\n  plugins.alert-log: reopened its files\nneeds a restart to take effect:\n  watch.queue_size\n", err: "" });
       await attack(ATTACKERS[0]!);
       await alertOf(log2, ATTACKERS[0]!);
       expect(alerts(log2).map((a) => a.src_ip)).toEqual([ATTACKERS[0]!]);

@@ -3,7 +3,8 @@
 // inline responder: the core runs it before every other responder and puts what it did into the
 // detection they receive, so no plugin (a hung webhook, a slow external process) can delay a
 // block. Configured by `pipeline.block` (enabled, ttl_seconds, reason): the in-kernel model
-// blocks with the same settings, compiled into the XDP program.
+// blocks with the same settings, written into the XDP program's block settings (a reload changes
+// both: this object is updated in place).
 // Rules: a source on the allow list, and an address that is never a source to block (loopback,
 // link-local, multicast, broadcast, unspecified, this host's own), is never blocked, whatever the
 // model says; a failed map write is reported, not thrown. An in-kernel attack verdict was acted
