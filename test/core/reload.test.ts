@@ -146,6 +146,9 @@ watch: { queue_size: ${o.watchQueue} }
       await alertOf(log2, ATTACKERS[0]!);
       expect(alerts(log2).map((a) => a.src_ip)).toEqual([ATTACKERS[0]!]);
       expect(alerts(`${log2}.1`).length).toBe(latest.length);
+      // No detection was lost to a responder being swapped or reopened.
+      expect((await c.getStats()).responderErrors).toBe(0);
+      expect((await c.status()).plugins.map((p) => [p.id, p.state])).toEqual([["xdp", "running"], ["kernel-tree", "running"], ["xdp-drop", "running"], ["alert-log", "running"]]);
     } finally {
       c.close();
       agent.proc.kill("SIGTERM");
