@@ -43,7 +43,6 @@ export interface ControlBackend {
   pushModel(artifactPath: string, target: string): Promise<PushModelResponse>;
   stats(): Stats;
   explain(addr: IpAddr): Promise<ExplainResponse>;
-  /** Re-reads the config file and applies what can change live. */
   reload(): Promise<ReloadResponse>;
   readonly watch: WatchHub;
 }

@@ -47,7 +47,10 @@ example: xids run --config core/config/xids.example.yaml`,
     }
     const log = createLogger("xids", level as XidsConfig["log"]["level"], undefined, format);
     log.info(`starting (config ${f.config ?? "built-in defaults"})`);
-    let agent: Agent;
+    let agent: Agent | null = null;
+    // Before the start: a SIGHUP during it (an early `systemctl reload`) must not kill the agent.
+    const reload = () => (agent ? void agent.reload({ configPath: f.config, catalog: ctx.catalog }) : log.warn("SIGHUP during start-up: ignored"));
+    process.on("SIGHUP", reload);
     try {
       agent = await Agent.start(config, { configPath: f.config, log, catalog: ctx.catalog, artifacts: ctx.artifacts });
     } catch (err) {
@@ -56,8 +59,6 @@ example: xids run --config core/config/xids.example.yaml`,
       // must not keep a half-started core alive.
       process.exit(1);
     }
-    const reload = () => void agent.reload({ configPath: f.config, catalog: ctx.catalog });
-    process.on("SIGHUP", reload);
     await new Promise<void>((resolve) => {
       const stop = (sig: string) => {
         log.info(`${sig}: stopping`);
