@@ -9,7 +9,7 @@ tsc --noEmit -p . || exit 1
 
 # Tests that need no kernel run first as an unprivileged user: they must pass without root.
 UNPRIVILEGED=(
-  test/core/{addr,agent,cli,config,config-schema,control,layers,net,plugin-host}.test.ts
+  test/core/{addr,agent,cli,config,config-schema,control,layers,net,plugin-host,reload-plan,reload-agent}.test.ts
   test/testbed/evaluate.test.ts
   plugins/extractors/xdp/{features,pcap}.test.ts
   plugins/models/artifact/artifact-model.test.ts
