@@ -7,6 +7,7 @@ import { pcapExtractor } from "./extractors/pcap/index.ts";
 import { modelsArtifactLoader } from "./models/artifact/loader.ts";
 import { artifactModel } from "./models/artifact/index.ts";
 import { kernelModel } from "./models/kernel/index.ts";
+import { shadowEvaluator } from "./models/shadow/index.ts";
 import { alertLog } from "./responders/alert-log/index.ts";
 import { webhookResponder } from "./responders/webhook/index.ts";
 import { xdpDrop } from "./responders/xdp-drop/index.ts";
@@ -37,5 +38,6 @@ export const BUILTIN_FOLDERS: Record<keyof typeof BUILTINS, string> = {
 
 export const builtinCatalog = catalogOf(BUILTINS);
 
-/** What the core needs from outside it to run the built-ins: the catalog and the artifact checks. */
-export const builtins = { catalog: builtinCatalog, artifacts: modelsArtifactLoader };
+/** What the core needs from outside it to run the built-ins: the catalog, the artifact checks and
+ *  the shadow model's evaluator. */
+export const builtins = { catalog: builtinCatalog, artifacts: modelsArtifactLoader, shadow: shadowEvaluator };

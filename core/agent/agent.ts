@@ -17,7 +17,7 @@ import { recentRow, startHttp, type HttpHandle, type ObserveSource, type RecentD
 import { MetricsRegistry } from "../observe/registry.ts";
 import { openExtractorStreams } from "../pipeline/extractors.ts";
 import { Pipeline } from "../pipeline/pipeline.ts";
-import { coreServices, type ArtifactLoader } from "../plugin-api/services.ts";
+import { coreServices, type ArtifactLoader, type ModelInUse, type Shadow, type ShadowFactory } from "../plugin-api/services.ts";
 import { createLogger, type ScopedLogger } from "../util/log.ts";
 import { parseCidr, type Cidr } from "../util/net.ts";
 import { VERSION } from "../util/version.ts";
@@ -34,6 +34,8 @@ export interface AgentOptions {
   catalog: Catalog;
   /** Checks model artifacts for PushModel and the model plugins (plugins/index.ts). */
   artifacts?: ArtifactLoader;
+  /** `xids model shadow`'s evaluator (plugins/index.ts); without it the Shadow rpcs are refused. */
+  shadow?: ShadowFactory;
   configPath?: string;
   log?: ScopedLogger;
   /** Replace the data plane (tests); default: attached XDP if an interface is set, else memory. */
@@ -50,6 +52,7 @@ export class Agent implements ObserveSource {
   readonly models = new ModelVersions();
   readonly evidence: EvidenceBuffer;
   readonly control: ControlBackend;
+  readonly shadow: Shadow | null;
   private controlServer: ControlServerHandle | null = null;
   private http: HttpHandle | null = null;
   private readonly recent: RecentDetection[] = [];
@@ -72,11 +75,12 @@ export class Agent implements ObserveSource {
     const { reason, reason_names: names } = config.pipeline.block;
     this.reasonNames = Array.from({ length: MAX_BLOCK_REASONS }, (_, i) => names[i] || (i === reason ? "detection" : i === 0 ? "manual" : `reason ${i}`));
     this.watch = new WatchHub(config.watch.queue_size, config.watch.max_clients);
+    const model: ModelInUse = { push: (dir: string) => this.control.pushModel(dir, ""), current: () => this.modelInUse() };
     const services: Record<string, (pluginId: string) => unknown> = {
       [coreServices.dataplane.id]: () => dataplane,
       [coreServices.metrics.id]: (pluginId) => this.metricsRegistry.forPlugin(pluginId),
       [coreServices.blockSettings.id]: () => config.pipeline.block,
-      [coreServices.model.id]: () => ({ push: (dir: string) => this.control.pushModel(dir, ""), current: () => this.modelInUse() }),
+      [coreServices.model.id]: () => model,
       ...(opts.artifacts ? { [coreServices.artifacts.id]: () => opts.artifacts } : {}),
     };
     const moduleBase = opts.configPath ? dirname(resolve(opts.configPath)) : process.cwd();
@@ -84,6 +88,8 @@ export class Agent implements ObserveSource {
     this.pipeline = new Pipeline(config.pipeline, this.host, log.child("pipeline"));
     this.pipeline.onFlow((r) => this.watch.publishFlow(r));
     this.evidence = new EvidenceBuffer().follow(this.pipeline);
+    this.shadow = opts.shadow?.({ block: config.pipeline.block, model }) ?? null;
+    this.pipeline.onVerdict((r, c, m) => this.shadow?.observe(r, c, m));
     this.pipeline.onDetection((d) => {
       this.watch.publishDetection(d);
       this.recent.push(recentRow(d));
@@ -91,7 +97,7 @@ export class Agent implements ObserveSource {
     });
     const backend = controlBackend({
       config, configPath: opts.configPath ?? "", startedAtMs: this.startedAtMs, dataplane, host: this.host, pipeline: this.pipeline,
-      watch: this.watch, models: this.models, artifacts: opts.artifacts ?? null, evidence: this.evidence, log,
+      watch: this.watch, models: this.models, artifacts: opts.artifacts ?? null, evidence: this.evidence, shadow: this.shadow, log,
     });
     this.control = { ...backend, reload: () => this.reload(opts) };
     registerCoreMetrics(this.metricsRegistry, this.metricsSource(), dataplane.kernel ? COUNTER_NAMES : []);
@@ -265,6 +271,7 @@ export class Agent implements ObserveSource {
     await step("flow sources", () => this.closeStreams());
     // Let the batch in flight finish before its plugins go away (bounded).
     await step("pipeline", () => this.pipeline.stop());
+    await step("shadow", () => this.shadow?.close());
     await step("plugins", () => this.host.stop());
     await step("data plane", () => this.dataplane.close(opts));
     this.log.info("stopped");

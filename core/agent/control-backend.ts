@@ -12,7 +12,7 @@ import type { WatchHub } from "../control/watch.ts";
 import type { DataPlanePort } from "../ebpf/port.ts";
 import type { PluginHost } from "../host/host.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
-import type { ArtifactLoader } from "../plugin-api/services.ts";
+import type { ArtifactLoader, Shadow } from "../plugin-api/services.ts";
 import type { ScopedLogger } from "../util/log.ts";
 import { cidrContains, neverBlockReason, parseIp, type Cidr, type IpAddr } from "../util/net.ts";
 import { VERSION } from "../util/version.ts";
@@ -30,6 +30,7 @@ export interface BackendParts {
   models: ModelVersions;
   artifacts: ArtifactLoader | null;
   evidence: EvidenceBuffer;
+  shadow: Shadow | null;
   log: ScopedLogger;
 }
 
@@ -38,6 +39,7 @@ export function controlBackend(p: BackendParts): Omit<ControlBackend, "reload"> 
   const { config, dataplane, host, models, log } = p;
   return {
     watch: p.watch,
+    shadow: p.shadow,
 
     status(): StatusResponse {
       const model = config.pipeline.models[0] ?? "";

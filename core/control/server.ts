@@ -27,7 +27,8 @@ import type { XidsConfig } from "../config/config.ts";
 import type { Cidr, IpAddr } from "../util/net.ts";
 import { readSecretFile } from "../util/secrets.ts";
 import type { Logger } from "../plugin-api/types.ts";
-import { checkBlock, checkPushModel, checkWatch, cidr, hostAddress } from "./validate.ts";
+import type { Shadow } from "../plugin-api/services.ts";
+import { artifactPath, checkBlock, checkPushModel, checkWatch, cidr, hostAddress } from "./validate.ts";
 import type { WatchHub } from "./watch.ts";
 
 /** What the control API drives: implemented by the agent. */
@@ -45,6 +46,8 @@ export interface ControlBackend {
   explain(addr: IpAddr): Promise<ExplainResponse>;
   reload(): Promise<ReloadResponse>;
   readonly watch: WatchHub;
+  /** The shadow model's evaluator; null: this core was started without one. */
+  readonly shadow: Shadow | null;
 }
 
 function bearerCheck(token: string | null): (md: grpc.Metadata) => void {
@@ -89,6 +92,10 @@ export function controlHandlers(backend: ControlBackend, auth: (md: grpc.Metadat
     getStats: guarded(() => backend.stats()),
     explain: guarded((req) => backend.explain(hostAddress("address", req.address))),
     reload: guarded(() => backend.reload()),
+    shadowStart: guarded((req) => shadowOf(backend).start(artifactPath("artifact_path", req.artifactPath))),
+    shadowReport: guarded((req) => shadowOf(backend).report(req.maxFlows)),
+    shadowStop: guarded(() => shadowOf(backend).stop()),
+    shadowPromote: guarded((req) => shadowOf(backend).promote(req.artifactPath && artifactPath("artifact_path", req.artifactPath))),
     watch(stream) {
       let client: ReturnType<WatchHub["subscribe"]> = null;
       try {
@@ -112,6 +119,11 @@ export function controlHandlers(backend: ControlBackend, auth: (md: grpc.Metadat
       stream.on("error", done);
     },
   };
+}
+
+function shadowOf(backend: ControlBackend): Shadow {
+  if (!backend.shadow) throw new RpcError(grpc.status.FAILED_PRECONDITION, "this core was started without a shadow evaluator");
+  return backend.shadow;
 }
 
 function socketAnswers(path: string): Promise<boolean> {

@@ -40,9 +40,14 @@ export function checkWatch(req: WatchRequest): { detections: boolean; flows: boo
   return { detections: req.detections, flows: req.flows };
 }
 
+export function artifactPath(field: string, text: string): string {
+  if (text === "") throw invalid(field, "required: expected the absolute path of an artifact folder");
+  if (!isAbsolute(text)) throw invalid(field, `expected an absolute path, got ${describe(text)}`);
+  return text;
+}
+
 export function checkPushModel(req: PushModelRequest, targets: string[]): { path: string; target: string } {
-  if (req.artifactPath === "") throw invalid("artifact_path", "required: expected the absolute path of an artifact folder");
-  if (!isAbsolute(req.artifactPath)) throw invalid("artifact_path", `expected an absolute path, got ${describe(req.artifactPath)}`);
+  artifactPath("artifact_path", req.artifactPath);
   if (req.target !== "" && !targets.includes(req.target)) {
     throw invalid("target", `no model plugin "${req.target}" (running: ${targets.join(", ") || "none"})`);
   }

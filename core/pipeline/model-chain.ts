@@ -11,11 +11,11 @@ export interface Verdicts {
   errors: number;
 }
 
-export type OnAttack = (record: FlowRecord, classification: Classification, detector: string) => Promise<void>;
+export type OnVerdict = (record: FlowRecord, classification: Classification, detector: string) => Promise<void>;
 
-/** Attacks are handed to `onAttack` model by model, so a block never waits for a later model. */
+/** Verdicts are handed to `onVerdict` model by model, so a block never waits for a later model. */
 /** `warn(pluginId, message)` reports a refused answer (throttled by the caller). */
-export async function classifyBatch(host: PluginHost, models: readonly string[], batch: FlowRecord[], warn: (id: string, msg: string) => void, onAttack: OnAttack): Promise<Verdicts> {
+export async function classifyBatch(host: PluginHost, models: readonly string[], batch: FlowRecord[], warn: (id: string, msg: string) => void, onVerdict: OnVerdict): Promise<Verdicts> {
   const out: Verdicts = { classified: 0, unclassified: 0, errors: 0 };
   let pending = batch;
   for (const modelId of models) {
@@ -42,7 +42,7 @@ export async function classifyBatch(host: PluginHost, models: readonly string[],
       if (c.verdict === Verdict.VERDICT_NONE) next.push(record);
       else {
         out.classified++;
-        if (c.verdict === Verdict.VERDICT_ATTACK) await onAttack(record, c, modelId);
+        await onVerdict(record, c, modelId);
       }
     }
     pending = next;

@@ -2,7 +2,7 @@
 // (pipeline.models; the first verdict wins) -> on ATTACK, the detection fan-out (inline
 // responders, then the others). The agent starts and stops it; Watch, the live page and the
 // testbed subscribe to its flows and detections.
-import type { FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
+import { Verdict, type Classification, type FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 import type { Detection } from "../../proto/gen/xids/plugin/v1/responder.ts";
 import type { XidsConfig } from "../config/config.ts";
 import type { PluginHost } from "../host/host.ts";
@@ -26,6 +26,7 @@ export class Pipeline {
   private readonly batcher: Batcher<FlowRecord>;
   private readonly flowListeners = new Set<(r: FlowRecord) => void>();
   private readonly detectionListeners = new Set<(d: Detection) => void>();
+  private readonly verdictListeners = new Set<(r: FlowRecord, c: Classification, model: string) => void>();
   private readonly warn = throttled((m) => this.log.warn(m));
   private stopped = false;
 
@@ -65,6 +66,12 @@ export class Pipeline {
     return () => this.flowListeners.delete(listener);
   }
 
+  /** Every verdict the model chain gives, with the model that gave it (the shadow model compares). */
+  onVerdict(listener: (r: FlowRecord, c: Classification, model: string) => void): () => void {
+    this.verdictListeners.add(listener);
+    return () => this.verdictListeners.delete(listener);
+  }
+
   onDetection(listener: (d: Detection) => void): () => void {
     this.detectionListeners.add(listener);
     return () => this.detectionListeners.delete(listener);
@@ -85,7 +92,8 @@ export class Pipeline {
 
   private async classify(batch: FlowRecord[]): Promise<void> {
     const v = await classifyBatch(this.host, this.cfg.models, batch, this.warn, async (record, c, detector) => {
-      await this.detections.detect(record, c, detector);
+      for (const l of this.verdictListeners) l(record, c, detector);
+      if (c.verdict === Verdict.VERDICT_ATTACK) await this.detections.detect(record, c, detector);
     });
     this.counters.flowsClassified += v.classified;
     this.counters.flowsUnclassified += v.unclassified;

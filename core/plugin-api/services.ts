@@ -3,6 +3,8 @@
 // the host refuses to start a plugin that asks for a service this core does not provide.
 import type { XidsConfig } from "../config/config.ts";
 import type { DataPlanePort } from "../ebpf/port.ts";
+import type { ShadowPromoteResponse, ShadowSummary } from "../../proto/gen/xids/control/v1/control.ts";
+import type { Classification, FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 
 export type { BlockedEntry, DataPlanePort, XdpMode } from "../ebpf/port.ts";
 
@@ -38,6 +40,20 @@ export interface ModelInUse {
   current(): { target: string; model: string; version: number };
   push(dir: string): Promise<{ target: string; model: string; version: number }>;
 }
+
+/** `xids model shadow`: a candidate judged in user space beside the pipeline's verdicts, acting on
+ *  nothing (plugins/models/shadow). A refused call throws RpcError (core/bus/grpc.ts) with the reason. */
+export interface Shadow {
+  start(dir: string): Promise<ShadowSummary>;
+  /** One flow and the verdict the pipeline gave it; never blocks nor throws. */
+  observe(record: FlowRecord, verdict: Classification, model: string): void;
+  report(maxFlows: number): Promise<ShadowSummary>;
+  stop(): Promise<ShadowSummary>;
+  promote(expectedDir: string): Promise<ShadowPromoteResponse>;
+  close(): void;
+}
+
+export type ShadowFactory = (deps: { block: BlockSettings; model: ModelInUse }) => Shadow;
 
 /** The block settings (pipeline.block): TTL, reason and the in-kernel policy. */
 export type BlockSettings = XidsConfig["pipeline"]["block"];

@@ -38,16 +38,44 @@ interface Evidence {
 /** Verdicts in time order per source; a blocked source's later verdicts do not matter. */
 export function simulateBlocks(verdicts: readonly Verdict[], p: BlockPolicy): Map<string, BlockOutcome> {
   const order = verdicts.map((v, i) => [v, i] as const).sort((a, b) => a[0].endUs - b[0].endUs || a[1] - b[1]);
-  const ev = new Map<string, Evidence>();
+  const judge = new BlockJudge(p);
   const out = new Map<string, BlockOutcome>();
   for (const [v] of order) {
     let o = out.get(v.source);
     if (!o) out.set(v.source, (o = { blockedAtUs: null, flowsBefore: 0 }));
     if (o.blockedAtUs !== null) continue;
     o.flowsBefore++;
-    if (block(ev, v, p)) o.blockedAtUs = v.endUs;
+    if (judge.judge(v)) o.blockedAtUs = v.endUs;
   }
   return out;
+}
+
+/**
+ * The policy one verdict at a time, for live use (the shadow model): `judge` says whether this
+ * verdict blocks its source. Verdicts of one source must come in time order. With `maxSources`
+ * the evidence of the least recently judged source is forgotten first (its window starts over),
+ * so memory stays bounded however many sources there are.
+ */
+export class BlockJudge {
+  private readonly ev = new Map<string, Evidence>();
+
+  constructor(
+    private readonly p: BlockPolicy,
+    private readonly maxSources = Infinity,
+  ) {}
+
+  judge(v: Verdict): boolean {
+    const e = this.ev.get(v.source);
+    if (e) {
+      this.ev.delete(v.source); // to the end: the Map keeps the least recently judged first
+      this.ev.set(v.source, e);
+    } else if (this.ev.size >= this.maxSources) this.ev.delete(this.ev.keys().next().value!);
+    return block(this.ev, v, this.p);
+  }
+
+  get sources(): number {
+    return this.ev.size;
+  }
 }
 
 function block(ev: Map<string, Evidence>, v: Verdict, p: BlockPolicy): boolean {

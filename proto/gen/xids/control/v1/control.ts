@@ -26,6 +26,9 @@ import {
   PluginKind,
   pluginKindFromJSON,
   pluginKindToJSON,
+  Verdict,
+  verdictFromJSON,
+  verdictToJSON,
 } from "../../plugin/v1/common.ts";
 import { Detection } from "../../plugin/v1/responder.ts";
 
@@ -264,6 +267,96 @@ export interface ReloadResponse {
   needsRestart: string[];
   /** non-empty: refused (the reason); nothing was changed */
   error: string;
+}
+
+export interface ShadowStartRequest {
+  /** Absolute path of the candidate's artifact folder, readable by the core. */
+  artifactPath: string;
+}
+
+export interface ShadowReportRequest {
+  /** differing flows to return, newest last; 0 = all that are kept */
+  maxFlows: number;
+}
+
+export interface ShadowStopRequest {
+}
+
+export interface ShadowPromoteRequest {
+  /** Optional: the artifact the operator means; refused unless it is the one under shadow. */
+  artifactPath: string;
+}
+
+/** One flow on which the candidate and the pipeline disagree. */
+export interface ShadowDifference {
+  record: FlowRecord | undefined;
+  activeVerdict: Verdict;
+  activeScore: number;
+  /** the model that gave the pipeline's verdict, as it named itself */
+  activeModel: string;
+  candidateVerdict: Verdict;
+  candidateScore: number;
+}
+
+/**
+ * A source the block policy (pipeline.block: min_attacks, min_attack_pct, window_seconds) blocks
+ * on one side's verdicts.
+ */
+export interface ShadowBlock {
+  address: string;
+  /** data-plane clock: the end of the flow whose verdict blocked it */
+  blockedAtUs: number;
+  /** the source's judged flows up to and including that one */
+  flowsBefore: number;
+}
+
+export interface ShadowSummary {
+  running: boolean;
+  /** artifact name ("dt:dt") */
+  candidate: string;
+  artifactPath: string;
+  /** the model in use when the shadow started ("kernel-mlp: mlp-int32:matrix-mlp v3") */
+  activeModel: string;
+  /** unix ms */
+  startedAtMs: number;
+  /**
+   * Every flow the pipeline gave a verdict since the start:
+   * seen = both_attack + both_benign + only_active + only_candidate + failed + skipped + pending.
+   */
+  flowsSeen: number;
+  bothAttack: number;
+  bothBenign: number;
+  /** the pipeline said attack, the candidate benign */
+  onlyActive: number;
+  /** the candidate said attack, the pipeline benign */
+  onlyCandidate: number;
+  /** the candidate could not judge (last_error says why) */
+  failed: number;
+  /** arrived while the shadow's queue was full: not judged */
+  skipped: number;
+  /** queued, not judged yet */
+  pending: number;
+  lastError: string;
+  differing: ShadowDifference[];
+  /** how many differing flows the shadow keeps (the newest) */
+  differingKept: number;
+  /**
+   * Sources blocked under the policy on the candidate's verdicts but not the pipeline's, and the
+   * reverse; each list holds the first ones, *_total counts them all.
+   */
+  candidateOnlyBlocks: ShadowBlock[];
+  activeOnlyBlocks: ShadowBlock[];
+  candidateOnlyBlocksTotal: number;
+  activeOnlyBlocksTotal: number;
+  bothBlocked: number;
+}
+
+export interface ShadowPromoteResponse {
+  pushed:
+    | PushModelResponse
+    | undefined;
+  /** the shadow's last report: what the promotion was based on */
+  report: ShadowSummary | undefined;
 }
 
 function createBaseStatusRequest(): StatusRequest {
@@ -3402,6 +3495,1126 @@ export const ReloadResponse: MessageFns<ReloadResponse> = {
   },
 };
 
+function createBaseShadowStartRequest(): ShadowStartRequest {
+  return { artifactPath: "" };
+}
+
+export const ShadowStartRequest: MessageFns<ShadowStartRequest> = {
+  encode(message: ShadowStartRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.artifactPath !== "") {
+      writer.uint32(10).string(message.artifactPath);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShadowStartRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShadowStartRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.artifactPath = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShadowStartRequest {
+    return {
+      artifactPath: isSet(object.artifactPath)
+        ? globalThis.String(object.artifactPath)
+        : isSet(object.artifact_path)
+        ? globalThis.String(object.artifact_path)
+        : "",
+    };
+  },
+
+  toJSON(message: ShadowStartRequest): unknown {
+    const obj: any = {};
+    if (message.artifactPath !== "") {
+      obj.artifactPath = message.artifactPath;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShadowStartRequest>, I>>(base?: I): ShadowStartRequest {
+    return ShadowStartRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShadowStartRequest>, I>>(object: I): ShadowStartRequest {
+    const message = createBaseShadowStartRequest();
+    message.artifactPath = object.artifactPath ?? "";
+    return message;
+  },
+};
+
+function createBaseShadowReportRequest(): ShadowReportRequest {
+  return { maxFlows: 0 };
+}
+
+export const ShadowReportRequest: MessageFns<ShadowReportRequest> = {
+  encode(message: ShadowReportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.maxFlows !== 0) {
+      writer.uint32(8).uint32(message.maxFlows);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShadowReportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShadowReportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.maxFlows = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShadowReportRequest {
+    return {
+      maxFlows: isSet(object.maxFlows)
+        ? globalThis.Number(object.maxFlows)
+        : isSet(object.max_flows)
+        ? globalThis.Number(object.max_flows)
+        : 0,
+    };
+  },
+
+  toJSON(message: ShadowReportRequest): unknown {
+    const obj: any = {};
+    if (message.maxFlows !== 0) {
+      obj.maxFlows = Math.round(message.maxFlows);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShadowReportRequest>, I>>(base?: I): ShadowReportRequest {
+    return ShadowReportRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShadowReportRequest>, I>>(object: I): ShadowReportRequest {
+    const message = createBaseShadowReportRequest();
+    message.maxFlows = object.maxFlows ?? 0;
+    return message;
+  },
+};
+
+function createBaseShadowStopRequest(): ShadowStopRequest {
+  return {};
+}
+
+export const ShadowStopRequest: MessageFns<ShadowStopRequest> = {
+  encode(_: ShadowStopRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShadowStopRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShadowStopRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ShadowStopRequest {
+    return {};
+  },
+
+  toJSON(_: ShadowStopRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShadowStopRequest>, I>>(base?: I): ShadowStopRequest {
+    return ShadowStopRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShadowStopRequest>, I>>(_: I): ShadowStopRequest {
+    const message = createBaseShadowStopRequest();
+    return message;
+  },
+};
+
+function createBaseShadowPromoteRequest(): ShadowPromoteRequest {
+  return { artifactPath: "" };
+}
+
+export const ShadowPromoteRequest: MessageFns<ShadowPromoteRequest> = {
+  encode(message: ShadowPromoteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.artifactPath !== "") {
+      writer.uint32(10).string(message.artifactPath);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShadowPromoteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShadowPromoteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.artifactPath = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShadowPromoteRequest {
+    return {
+      artifactPath: isSet(object.artifactPath)
+        ? globalThis.String(object.artifactPath)
+        : isSet(object.artifact_path)
+        ? globalThis.String(object.artifact_path)
+        : "",
+    };
+  },
+
+  toJSON(message: ShadowPromoteRequest): unknown {
+    const obj: any = {};
+    if (message.artifactPath !== "") {
+      obj.artifactPath = message.artifactPath;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShadowPromoteRequest>, I>>(base?: I): ShadowPromoteRequest {
+    return ShadowPromoteRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShadowPromoteRequest>, I>>(object: I): ShadowPromoteRequest {
+    const message = createBaseShadowPromoteRequest();
+    message.artifactPath = object.artifactPath ?? "";
+    return message;
+  },
+};
+
+function createBaseShadowDifference(): ShadowDifference {
+  return {
+    record: undefined,
+    activeVerdict: 0,
+    activeScore: 0,
+    activeModel: "",
+    candidateVerdict: 0,
+    candidateScore: 0,
+  };
+}
+
+export const ShadowDifference: MessageFns<ShadowDifference> = {
+  encode(message: ShadowDifference, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.record !== undefined) {
+      FlowRecord.encode(message.record, writer.uint32(10).fork()).join();
+    }
+    if (message.activeVerdict !== 0) {
+      writer.uint32(16).int32(message.activeVerdict);
+    }
+    if (message.activeScore !== 0) {
+      writer.uint32(25).double(message.activeScore);
+    }
+    if (message.activeModel !== "") {
+      writer.uint32(34).string(message.activeModel);
+    }
+    if (message.candidateVerdict !== 0) {
+      writer.uint32(40).int32(message.candidateVerdict);
+    }
+    if (message.candidateScore !== 0) {
+      writer.uint32(49).double(message.candidateScore);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShadowDifference {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShadowDifference();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.record = FlowRecord.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.activeVerdict = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.activeScore = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.activeModel = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.candidateVerdict = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.candidateScore = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShadowDifference {
+    return {
+      record: isSet(object.record) ? FlowRecord.fromJSON(object.record) : undefined,
+      activeVerdict: isSet(object.activeVerdict)
+        ? verdictFromJSON(object.activeVerdict)
+        : isSet(object.active_verdict)
+        ? verdictFromJSON(object.active_verdict)
+        : 0,
+      activeScore: isSet(object.activeScore)
+        ? globalThis.Number(object.activeScore)
+        : isSet(object.active_score)
+        ? globalThis.Number(object.active_score)
+        : 0,
+      activeModel: isSet(object.activeModel)
+        ? globalThis.String(object.activeModel)
+        : isSet(object.active_model)
+        ? globalThis.String(object.active_model)
+        : "",
+      candidateVerdict: isSet(object.candidateVerdict)
+        ? verdictFromJSON(object.candidateVerdict)
+        : isSet(object.candidate_verdict)
+        ? verdictFromJSON(object.candidate_verdict)
+        : 0,
+      candidateScore: isSet(object.candidateScore)
+        ? globalThis.Number(object.candidateScore)
+        : isSet(object.candidate_score)
+        ? globalThis.Number(object.candidate_score)
+        : 0,
+    };
+  },
+
+  toJSON(message: ShadowDifference): unknown {
+    const obj: any = {};
+    if (message.record !== undefined) {
+      obj.record = FlowRecord.toJSON(message.record);
+    }
+    if (message.activeVerdict !== 0) {
+      obj.activeVerdict = verdictToJSON(message.activeVerdict);
+    }
+    if (message.activeScore !== 0) {
+      obj.activeScore = floatToJson(message.activeScore);
+    }
+    if (message.activeModel !== "") {
+      obj.activeModel = message.activeModel;
+    }
+    if (message.candidateVerdict !== 0) {
+      obj.candidateVerdict = verdictToJSON(message.candidateVerdict);
+    }
+    if (message.candidateScore !== 0) {
+      obj.candidateScore = floatToJson(message.candidateScore);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShadowDifference>, I>>(base?: I): ShadowDifference {
+    return ShadowDifference.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShadowDifference>, I>>(object: I): ShadowDifference {
+    const message = createBaseShadowDifference();
+    message.record = (object.record !== undefined && object.record !== null)
+      ? FlowRecord.fromPartial(object.record)
+      : undefined;
+    message.activeVerdict = object.activeVerdict ?? 0;
+    message.activeScore = object.activeScore ?? 0;
+    message.activeModel = object.activeModel ?? "";
+    message.candidateVerdict = object.candidateVerdict ?? 0;
+    message.candidateScore = object.candidateScore ?? 0;
+    return message;
+  },
+};
+
+function createBaseShadowBlock(): ShadowBlock {
+  return { address: "", blockedAtUs: 0, flowsBefore: 0 };
+}
+
+export const ShadowBlock: MessageFns<ShadowBlock> = {
+  encode(message: ShadowBlock, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.blockedAtUs !== 0) {
+      writer.uint32(16).uint64(message.blockedAtUs);
+    }
+    if (message.flowsBefore !== 0) {
+      writer.uint32(24).uint32(message.flowsBefore);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShadowBlock {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShadowBlock();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.blockedAtUs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.flowsBefore = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShadowBlock {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      blockedAtUs: isSet(object.blockedAtUs)
+        ? globalThis.Number(object.blockedAtUs)
+        : isSet(object.blocked_at_us)
+        ? globalThis.Number(object.blocked_at_us)
+        : 0,
+      flowsBefore: isSet(object.flowsBefore)
+        ? globalThis.Number(object.flowsBefore)
+        : isSet(object.flows_before)
+        ? globalThis.Number(object.flows_before)
+        : 0,
+    };
+  },
+
+  toJSON(message: ShadowBlock): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.blockedAtUs !== 0) {
+      obj.blockedAtUs = Math.round(message.blockedAtUs);
+    }
+    if (message.flowsBefore !== 0) {
+      obj.flowsBefore = Math.round(message.flowsBefore);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShadowBlock>, I>>(base?: I): ShadowBlock {
+    return ShadowBlock.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShadowBlock>, I>>(object: I): ShadowBlock {
+    const message = createBaseShadowBlock();
+    message.address = object.address ?? "";
+    message.blockedAtUs = object.blockedAtUs ?? 0;
+    message.flowsBefore = object.flowsBefore ?? 0;
+    return message;
+  },
+};
+
+function createBaseShadowSummary(): ShadowSummary {
+  return {
+    running: false,
+    candidate: "",
+    artifactPath: "",
+    activeModel: "",
+    startedAtMs: 0,
+    flowsSeen: 0,
+    bothAttack: 0,
+    bothBenign: 0,
+    onlyActive: 0,
+    onlyCandidate: 0,
+    failed: 0,
+    skipped: 0,
+    pending: 0,
+    lastError: "",
+    differing: [],
+    differingKept: 0,
+    candidateOnlyBlocks: [],
+    activeOnlyBlocks: [],
+    candidateOnlyBlocksTotal: 0,
+    activeOnlyBlocksTotal: 0,
+    bothBlocked: 0,
+  };
+}
+
+export const ShadowSummary: MessageFns<ShadowSummary> = {
+  encode(message: ShadowSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.running !== false) {
+      writer.uint32(8).bool(message.running);
+    }
+    if (message.candidate !== "") {
+      writer.uint32(18).string(message.candidate);
+    }
+    if (message.artifactPath !== "") {
+      writer.uint32(26).string(message.artifactPath);
+    }
+    if (message.activeModel !== "") {
+      writer.uint32(34).string(message.activeModel);
+    }
+    if (message.startedAtMs !== 0) {
+      writer.uint32(40).uint64(message.startedAtMs);
+    }
+    if (message.flowsSeen !== 0) {
+      writer.uint32(48).uint64(message.flowsSeen);
+    }
+    if (message.bothAttack !== 0) {
+      writer.uint32(56).uint64(message.bothAttack);
+    }
+    if (message.bothBenign !== 0) {
+      writer.uint32(64).uint64(message.bothBenign);
+    }
+    if (message.onlyActive !== 0) {
+      writer.uint32(72).uint64(message.onlyActive);
+    }
+    if (message.onlyCandidate !== 0) {
+      writer.uint32(80).uint64(message.onlyCandidate);
+    }
+    if (message.failed !== 0) {
+      writer.uint32(88).uint64(message.failed);
+    }
+    if (message.skipped !== 0) {
+      writer.uint32(96).uint64(message.skipped);
+    }
+    if (message.pending !== 0) {
+      writer.uint32(104).uint64(message.pending);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(114).string(message.lastError);
+    }
+    for (const v of message.differing) {
+      ShadowDifference.encode(v!, writer.uint32(122).fork()).join();
+    }
+    if (message.differingKept !== 0) {
+      writer.uint32(128).uint64(message.differingKept);
+    }
+    for (const v of message.candidateOnlyBlocks) {
+      ShadowBlock.encode(v!, writer.uint32(138).fork()).join();
+    }
+    for (const v of message.activeOnlyBlocks) {
+      ShadowBlock.encode(v!, writer.uint32(146).fork()).join();
+    }
+    if (message.candidateOnlyBlocksTotal !== 0) {
+      writer.uint32(152).uint32(message.candidateOnlyBlocksTotal);
+    }
+    if (message.activeOnlyBlocksTotal !== 0) {
+      writer.uint32(160).uint32(message.activeOnlyBlocksTotal);
+    }
+    if (message.bothBlocked !== 0) {
+      writer.uint32(168).uint32(message.bothBlocked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShadowSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShadowSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.running = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.candidate = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.artifactPath = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.activeModel = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.startedAtMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.flowsSeen = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.bothAttack = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.bothBenign = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.onlyActive = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.onlyCandidate = longToNumber(reader.uint64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.failed = longToNumber(reader.uint64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.skipped = longToNumber(reader.uint64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.pending = longToNumber(reader.uint64());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.differing.push(ShadowDifference.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.differingKept = longToNumber(reader.uint64());
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.candidateOnlyBlocks.push(ShadowBlock.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.activeOnlyBlocks.push(ShadowBlock.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.candidateOnlyBlocksTotal = reader.uint32();
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.activeOnlyBlocksTotal = reader.uint32();
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.bothBlocked = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShadowSummary {
+    return {
+      running: isSet(object.running) ? globalThis.Boolean(object.running) : false,
+      candidate: isSet(object.candidate) ? globalThis.String(object.candidate) : "",
+      artifactPath: isSet(object.artifactPath)
+        ? globalThis.String(object.artifactPath)
+        : isSet(object.artifact_path)
+        ? globalThis.String(object.artifact_path)
+        : "",
+      activeModel: isSet(object.activeModel)
+        ? globalThis.String(object.activeModel)
+        : isSet(object.active_model)
+        ? globalThis.String(object.active_model)
+        : "",
+      startedAtMs: isSet(object.startedAtMs)
+        ? globalThis.Number(object.startedAtMs)
+        : isSet(object.started_at_ms)
+        ? globalThis.Number(object.started_at_ms)
+        : 0,
+      flowsSeen: isSet(object.flowsSeen)
+        ? globalThis.Number(object.flowsSeen)
+        : isSet(object.flows_seen)
+        ? globalThis.Number(object.flows_seen)
+        : 0,
+      bothAttack: isSet(object.bothAttack)
+        ? globalThis.Number(object.bothAttack)
+        : isSet(object.both_attack)
+        ? globalThis.Number(object.both_attack)
+        : 0,
+      bothBenign: isSet(object.bothBenign)
+        ? globalThis.Number(object.bothBenign)
+        : isSet(object.both_benign)
+        ? globalThis.Number(object.both_benign)
+        : 0,
+      onlyActive: isSet(object.onlyActive)
+        ? globalThis.Number(object.onlyActive)
+        : isSet(object.only_active)
+        ? globalThis.Number(object.only_active)
+        : 0,
+      onlyCandidate: isSet(object.onlyCandidate)
+        ? globalThis.Number(object.onlyCandidate)
+        : isSet(object.only_candidate)
+        ? globalThis.Number(object.only_candidate)
+        : 0,
+      failed: isSet(object.failed) ? globalThis.Number(object.failed) : 0,
+      skipped: isSet(object.skipped) ? globalThis.Number(object.skipped) : 0,
+      pending: isSet(object.pending) ? globalThis.Number(object.pending) : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      differing: globalThis.Array.isArray(object?.differing)
+        ? object.differing.map((e: any) => ShadowDifference.fromJSON(e))
+        : [],
+      differingKept: isSet(object.differingKept)
+        ? globalThis.Number(object.differingKept)
+        : isSet(object.differing_kept)
+        ? globalThis.Number(object.differing_kept)
+        : 0,
+      candidateOnlyBlocks: globalThis.Array.isArray(object?.candidateOnlyBlocks)
+        ? object.candidateOnlyBlocks.map((e: any) => ShadowBlock.fromJSON(e))
+        : globalThis.Array.isArray(object?.candidate_only_blocks)
+        ? object.candidate_only_blocks.map((e: any) => ShadowBlock.fromJSON(e))
+        : [],
+      activeOnlyBlocks: globalThis.Array.isArray(object?.activeOnlyBlocks)
+        ? object.activeOnlyBlocks.map((e: any) => ShadowBlock.fromJSON(e))
+        : globalThis.Array.isArray(object?.active_only_blocks)
+        ? object.active_only_blocks.map((e: any) => ShadowBlock.fromJSON(e))
+        : [],
+      candidateOnlyBlocksTotal: isSet(object.candidateOnlyBlocksTotal)
+        ? globalThis.Number(object.candidateOnlyBlocksTotal)
+        : isSet(object.candidate_only_blocks_total)
+        ? globalThis.Number(object.candidate_only_blocks_total)
+        : 0,
+      activeOnlyBlocksTotal: isSet(object.activeOnlyBlocksTotal)
+        ? globalThis.Number(object.activeOnlyBlocksTotal)
+        : isSet(object.active_only_blocks_total)
+        ? globalThis.Number(object.active_only_blocks_total)
+        : 0,
+      bothBlocked: isSet(object.bothBlocked)
+        ? globalThis.Number(object.bothBlocked)
+        : isSet(object.both_blocked)
+        ? globalThis.Number(object.both_blocked)
+        : 0,
+    };
+  },
+
+  toJSON(message: ShadowSummary): unknown {
+    const obj: any = {};
+    if (message.running !== false) {
+      obj.running = message.running;
+    }
+    if (message.candidate !== "") {
+      obj.candidate = message.candidate;
+    }
+    if (message.artifactPath !== "") {
+      obj.artifactPath = message.artifactPath;
+    }
+    if (message.activeModel !== "") {
+      obj.activeModel = message.activeModel;
+    }
+    if (message.startedAtMs !== 0) {
+      obj.startedAtMs = Math.round(message.startedAtMs);
+    }
+    if (message.flowsSeen !== 0) {
+      obj.flowsSeen = Math.round(message.flowsSeen);
+    }
+    if (message.bothAttack !== 0) {
+      obj.bothAttack = Math.round(message.bothAttack);
+    }
+    if (message.bothBenign !== 0) {
+      obj.bothBenign = Math.round(message.bothBenign);
+    }
+    if (message.onlyActive !== 0) {
+      obj.onlyActive = Math.round(message.onlyActive);
+    }
+    if (message.onlyCandidate !== 0) {
+      obj.onlyCandidate = Math.round(message.onlyCandidate);
+    }
+    if (message.failed !== 0) {
+      obj.failed = Math.round(message.failed);
+    }
+    if (message.skipped !== 0) {
+      obj.skipped = Math.round(message.skipped);
+    }
+    if (message.pending !== 0) {
+      obj.pending = Math.round(message.pending);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.differing?.length) {
+      obj.differing = message.differing.map((e) => ShadowDifference.toJSON(e));
+    }
+    if (message.differingKept !== 0) {
+      obj.differingKept = Math.round(message.differingKept);
+    }
+    if (message.candidateOnlyBlocks?.length) {
+      obj.candidateOnlyBlocks = message.candidateOnlyBlocks.map((e) => ShadowBlock.toJSON(e));
+    }
+    if (message.activeOnlyBlocks?.length) {
+      obj.activeOnlyBlocks = message.activeOnlyBlocks.map((e) => ShadowBlock.toJSON(e));
+    }
+    if (message.candidateOnlyBlocksTotal !== 0) {
+      obj.candidateOnlyBlocksTotal = Math.round(message.candidateOnlyBlocksTotal);
+    }
+    if (message.activeOnlyBlocksTotal !== 0) {
+      obj.activeOnlyBlocksTotal = Math.round(message.activeOnlyBlocksTotal);
+    }
+    if (message.bothBlocked !== 0) {
+      obj.bothBlocked = Math.round(message.bothBlocked);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShadowSummary>, I>>(base?: I): ShadowSummary {
+    return ShadowSummary.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShadowSummary>, I>>(object: I): ShadowSummary {
+    const message = createBaseShadowSummary();
+    message.running = object.running ?? false;
+    message.candidate = object.candidate ?? "";
+    message.artifactPath = object.artifactPath ?? "";
+    message.activeModel = object.activeModel ?? "";
+    message.startedAtMs = object.startedAtMs ?? 0;
+    message.flowsSeen = object.flowsSeen ?? 0;
+    message.bothAttack = object.bothAttack ?? 0;
+    message.bothBenign = object.bothBenign ?? 0;
+    message.onlyActive = object.onlyActive ?? 0;
+    message.onlyCandidate = object.onlyCandidate ?? 0;
+    message.failed = object.failed ?? 0;
+    message.skipped = object.skipped ?? 0;
+    message.pending = object.pending ?? 0;
+    message.lastError = object.lastError ?? "";
+    message.differing = object.differing?.map((e) => ShadowDifference.fromPartial(e)) || [];
+    message.differingKept = object.differingKept ?? 0;
+    message.candidateOnlyBlocks = object.candidateOnlyBlocks?.map((e) => ShadowBlock.fromPartial(e)) || [];
+    message.activeOnlyBlocks = object.activeOnlyBlocks?.map((e) => ShadowBlock.fromPartial(e)) || [];
+    message.candidateOnlyBlocksTotal = object.candidateOnlyBlocksTotal ?? 0;
+    message.activeOnlyBlocksTotal = object.activeOnlyBlocksTotal ?? 0;
+    message.bothBlocked = object.bothBlocked ?? 0;
+    return message;
+  },
+};
+
+function createBaseShadowPromoteResponse(): ShadowPromoteResponse {
+  return { pushed: undefined, report: undefined };
+}
+
+export const ShadowPromoteResponse: MessageFns<ShadowPromoteResponse> = {
+  encode(message: ShadowPromoteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pushed !== undefined) {
+      PushModelResponse.encode(message.pushed, writer.uint32(10).fork()).join();
+    }
+    if (message.report !== undefined) {
+      ShadowSummary.encode(message.report, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShadowPromoteResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShadowPromoteResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pushed = PushModelResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.report = ShadowSummary.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShadowPromoteResponse {
+    return {
+      pushed: isSet(object.pushed) ? PushModelResponse.fromJSON(object.pushed) : undefined,
+      report: isSet(object.report) ? ShadowSummary.fromJSON(object.report) : undefined,
+    };
+  },
+
+  toJSON(message: ShadowPromoteResponse): unknown {
+    const obj: any = {};
+    if (message.pushed !== undefined) {
+      obj.pushed = PushModelResponse.toJSON(message.pushed);
+    }
+    if (message.report !== undefined) {
+      obj.report = ShadowSummary.toJSON(message.report);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShadowPromoteResponse>, I>>(base?: I): ShadowPromoteResponse {
+    return ShadowPromoteResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShadowPromoteResponse>, I>>(object: I): ShadowPromoteResponse {
+    const message = createBaseShadowPromoteResponse();
+    message.pushed = (object.pushed !== undefined && object.pushed !== null)
+      ? PushModelResponse.fromPartial(object.pushed)
+      : undefined;
+    message.report = (object.report !== undefined && object.report !== null)
+      ? ShadowSummary.fromPartial(object.report)
+      : undefined;
+    return message;
+  },
+};
+
 export type ControlService = typeof ControlService;
 export const ControlService = {
   status: {
@@ -3516,6 +4729,49 @@ export const ControlService = {
     responseSerialize: (value: ReloadResponse): Buffer => Buffer.from(ReloadResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReloadResponse => ReloadResponse.decode(value),
   },
+  /**
+   * Shadow models: a candidate artifact judged in user space beside the pipeline's verdict on
+   * every flow the pipeline classifies; nothing it says is acted on. Start replaces a running
+   * shadow; Promote hot-updates the model in use with the shadowed artifact through PushModel's
+   * checks, after checking its files are the ones shadowed, and ends the shadow.
+   */
+  shadowStart: {
+    path: "/xids.control.v1.Control/ShadowStart" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ShadowStartRequest): Buffer => Buffer.from(ShadowStartRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ShadowStartRequest => ShadowStartRequest.decode(value),
+    responseSerialize: (value: ShadowSummary): Buffer => Buffer.from(ShadowSummary.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ShadowSummary => ShadowSummary.decode(value),
+  },
+  shadowReport: {
+    path: "/xids.control.v1.Control/ShadowReport" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ShadowReportRequest): Buffer => Buffer.from(ShadowReportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ShadowReportRequest => ShadowReportRequest.decode(value),
+    responseSerialize: (value: ShadowSummary): Buffer => Buffer.from(ShadowSummary.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ShadowSummary => ShadowSummary.decode(value),
+  },
+  shadowStop: {
+    path: "/xids.control.v1.Control/ShadowStop" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ShadowStopRequest): Buffer => Buffer.from(ShadowStopRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ShadowStopRequest => ShadowStopRequest.decode(value),
+    responseSerialize: (value: ShadowSummary): Buffer => Buffer.from(ShadowSummary.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ShadowSummary => ShadowSummary.decode(value),
+  },
+  shadowPromote: {
+    path: "/xids.control.v1.Control/ShadowPromote" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ShadowPromoteRequest): Buffer => Buffer.from(ShadowPromoteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ShadowPromoteRequest => ShadowPromoteRequest.decode(value),
+    responseSerialize: (value: ShadowPromoteResponse): Buffer =>
+      Buffer.from(ShadowPromoteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ShadowPromoteResponse => ShadowPromoteResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -3543,6 +4799,16 @@ export interface ControlServer extends UntypedServiceImplementation {
    * the same). A config that fails its check changes nothing.
    */
   reload: handleUnaryCall<ReloadRequest, ReloadResponse>;
+  /**
+   * Shadow models: a candidate artifact judged in user space beside the pipeline's verdict on
+   * every flow the pipeline classifies; nothing it says is acted on. Start replaces a running
+   * shadow; Promote hot-updates the model in use with the shadowed artifact through PushModel's
+   * checks, after checking its files are the ones shadowed, and ends the shadow.
+   */
+  shadowStart: handleUnaryCall<ShadowStartRequest, ShadowSummary>;
+  shadowReport: handleUnaryCall<ShadowReportRequest, ShadowSummary>;
+  shadowStop: handleUnaryCall<ShadowStopRequest, ShadowSummary>;
+  shadowPromote: handleUnaryCall<ShadowPromoteRequest, ShadowPromoteResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -3708,6 +4974,72 @@ export interface ControlClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReloadResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Shadow models: a candidate artifact judged in user space beside the pipeline's verdict on
+   * every flow the pipeline classifies; nothing it says is acted on. Start replaces a running
+   * shadow; Promote hot-updates the model in use with the shadowed artifact through PushModel's
+   * checks, after checking its files are the ones shadowed, and ends the shadow.
+   */
+  shadowStart(
+    request: ShadowStartRequest,
+    callback: (error: ServiceError | null, response: ShadowSummary) => void,
+  ): ClientUnaryCall;
+  shadowStart(
+    request: ShadowStartRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ShadowSummary) => void,
+  ): ClientUnaryCall;
+  shadowStart(
+    request: ShadowStartRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ShadowSummary) => void,
+  ): ClientUnaryCall;
+  shadowReport(
+    request: ShadowReportRequest,
+    callback: (error: ServiceError | null, response: ShadowSummary) => void,
+  ): ClientUnaryCall;
+  shadowReport(
+    request: ShadowReportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ShadowSummary) => void,
+  ): ClientUnaryCall;
+  shadowReport(
+    request: ShadowReportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ShadowSummary) => void,
+  ): ClientUnaryCall;
+  shadowStop(
+    request: ShadowStopRequest,
+    callback: (error: ServiceError | null, response: ShadowSummary) => void,
+  ): ClientUnaryCall;
+  shadowStop(
+    request: ShadowStopRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ShadowSummary) => void,
+  ): ClientUnaryCall;
+  shadowStop(
+    request: ShadowStopRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ShadowSummary) => void,
+  ): ClientUnaryCall;
+  shadowPromote(
+    request: ShadowPromoteRequest,
+    callback: (error: ServiceError | null, response: ShadowPromoteResponse) => void,
+  ): ClientUnaryCall;
+  shadowPromote(
+    request: ShadowPromoteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ShadowPromoteResponse) => void,
+  ): ClientUnaryCall;
+  shadowPromote(
+    request: ShadowPromoteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ShadowPromoteResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ControlClient = makeGenericClientConstructor(ControlService, "xids.control.v1.Control") as unknown as {
@@ -3715,6 +5047,10 @@ export const ControlClient = makeGenericClientConstructor(ControlService, "xids.
   service: typeof ControlService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
