@@ -12,6 +12,10 @@ import {
   ListBlockedRequest,
   PushModelRequest,
   ReloadRequest,
+  ShadowPromoteRequest,
+  ShadowReportRequest,
+  ShadowStartRequest,
+  ShadowStopRequest,
   StatusRequest,
   UnblockRequest,
   WatchRequest,
@@ -65,6 +69,12 @@ export function connectControl(target: ControlTarget = {}) {
     explain: (address: string) => call(client.explain.bind(client), ExplainRequest.create({ address }), opts()),
     /** A reload may restart plugins and push models: a deadline like PushModel's. */
     reload: (timeoutMs = 60_000) => call(client.reload.bind(client), ReloadRequest.create(), { timeoutMs, metadata: metadata() }),
+    shadowStart: (artifactPath: string) => call(client.shadowStart.bind(client), ShadowStartRequest.create({ artifactPath }), opts()),
+    shadowReport: (maxFlows = 0) => call(client.shadowReport.bind(client), ShadowReportRequest.create({ maxFlows }), opts()),
+    shadowStop: () => call(client.shadowStop.bind(client), ShadowStopRequest.create(), opts()),
+    /** A promotion is a PushModel: the same deadline. */
+    shadowPromote: (artifactPath = "", timeoutMs = 60_000) =>
+      call(client.shadowPromote.bind(client), ShadowPromoteRequest.create({ artifactPath }), { timeoutMs, metadata: metadata() }),
     /** Server stream; call `cancel()` on the result to stop. `onSubscribed`: the agent took the client (its headers). */
     watch(req: { detections: boolean; flows: boolean }, onEvent: (ev: WatchEvent) => void, onEnd: (err: grpc.ServiceError | null) => void, onSubscribed?: () => void) {
       const stream = client.watch(WatchRequest.create(req), metadata());

@@ -14,4 +14,6 @@ export const CLIENT_VERBS: VerbTable = {
   "model push": () => import("./model-push.ts"),
   explain: () => import("./explain.ts"),
   reload: () => import("./reload.ts"),
+  "model shadow": () => import("./model-shadow.ts"),
+  "model promote": () => import("./model-promote.ts"),
 };

@@ -4,7 +4,7 @@ import { CORE_VERBS } from "../../core/cli/commands/index.ts";
 import { CLIENT_VERBS } from "../../client/commands/index.ts";
 import { TempDir, xids } from "./util.ts";
 
-const MINE = ["run", "status", "stats", "watch", "block", "unblock", "list", "allow", "disallow", "model push", "reload", "config check", "plugins"];
+const MINE = ["run", "status", "stats", "watch", "block", "unblock", "list", "allow", "disallow", "model push", "reload", "model shadow", "model promote", "config check", "plugins"];
 
 describe("cli", () => {
   test("every core and client verb is registered with a summary and a --help that starts with its usage", async () => {
