@@ -16,11 +16,16 @@ import { checkConfig } from "../../../core/config/load.ts";
 import { BlockJudge } from "../../../models/evaluation/block-policy.ts";
 import { loadArtifact, predictUserSpace } from "../../../models/index.ts";
 import { Verdict, type Classification, type FlowRecord } from "../../../proto/gen/xids/plugin/v1/common.ts";
-import type { ShadowSummary } from "../../../proto/gen/xids/control/v1/control.ts";
+import { ShadowSummary } from "../../../proto/gen/xids/control/v1/control.ts";
 import { twoHosts } from "../../../test/harness/netns.ts";
-import { REPO, TempDir, quietLog, waitFor, xids } from "../../../test/core/util.ts";
-import { builtins } from "../../index.ts";
+import { BUN, Proc, REPO, TempDir, quietLog, waitFor, xids } from "../../../test/core/util.ts";
+import { catalogOf } from "../../../core/host/catalog.ts";
+import { xdpExtractor } from "../../extractors/xdp/index.ts";
+import { xdpDrop } from "../../responders/xdp-drop/index.ts";
 import { featureMatrix } from "../artifact/index.ts";
+import { modelsArtifactLoader } from "../artifact/loader.ts";
+import { kernelModel } from "../kernel/index.ts";
+import { shadowEvaluator } from "./index.ts";
 
 /** The flow-only int32 MLP trained on CIC-IDS-2017: it reads none of the source context. */
 const CIC = join(REPO, "models/artifacts/mlp-int32");
@@ -59,6 +64,10 @@ async function expected(dir: string, seen: { r: FlowRecord; c: Classification }[
   return { bins, blocked, pred: out.pred, score: out.score };
 }
 
+/** What plugins/index.ts hands the agent, for the plugins this test runs (importing the catalog
+ *  from here would make a cycle between plugin folders). */
+const catalog = catalogOf({ xdp: xdpExtractor, kernel: kernelModel, "xdp-drop": xdpDrop });
+
 describe("shadow models", () => {
   test("shadow beside the in-kernel MLP on live traffic: agreement, differing flows, would-be blocks; promote hot-swaps", async () => {
     using hosts = twoHosts();
@@ -76,13 +85,13 @@ describe("shadow models", () => {
         ],
         control: { socket: sock },
       },
-      builtins.catalog,
+      catalog,
     );
     if (!r.ok) throw new Error(JSON.stringify(r.issues));
     const block = r.config.pipeline.block;
     const policy = { minAttacks: block.min_attacks, minAttackPct: block.min_attack_pct, windowUs: block.window_seconds * 1e6 };
     const web = hosts.server.spawn(["timeout", "120", "python3", "-m", "http.server", "80", "--bind", "0.0.0.0", "--directory", join(REPO, "models")]);
-    const agent = await Agent.start(r.config, { catalog: builtins.catalog, artifacts: builtins.artifacts, shadow: builtins.shadow, log: quietLog });
+    const agent = await Agent.start(r.config, { catalog, artifacts: modelsArtifactLoader, shadow: shadowEvaluator, log: quietLog });
     const c = connectControl({ socket: sock });
     const env = { XIDS_CONTROL_SOCKET: sock };
     // The verdicts the pipeline hands out, as the shadow receives them.
@@ -214,4 +223,27 @@ describe("shadow models", () => {
       await web.exited;
     }
   }, 180_000);
+
+  test("xids run hands the agent its shadow evaluator; the verbs' usage errors exit 2", async () => {
+    using dir = new TempDir();
+    const sock = dir.file("ctl.sock"), config = dir.file("x.yaml");
+    writeFileSync(config, `dataplane: { state_dir: ${dir.file("state")} }\ncontrol: { socket: ${sock} }\n`);
+    using core = new Proc([BUN, join(REPO, "core/main.ts"), "run", "--config", config]);
+    const env = { XIDS_CONTROL_SOCKET: sock };
+    await waitFor("the core", () => core.err.includes("running:"), 20_000, 50);
+    const started = await xids(["model", "shadow", CIC], env);
+    expect([started.code, started.out]).toEqual([0, `shadowing mlp-int32:mlp-int32 (${CIC}) beside kernel-mlp: mlp-int32:matrix-mlp v1; see xids model shadow --report\n`]);
+    const report = await xids(["model", "shadow", "--report", "--json"], env);
+    expect(ShadowSummary.fromJSON(JSON.parse(report.out))).toMatchObject({ running: true, candidate: "mlp-int32:mlp-int32", flowsSeen: 0 });
+    const stopped = await xids(["model", "shadow", "--stop"], env);
+    expect(stopped.out).toContain("shadow ended: candidate mlp-int32:mlp-int32");
+    expect(stopped.out).toContain("agreement: - (0 of 0)");
+    const none = await xids(["model", "promote"], env);
+    expect([none.code, none.err]).toEqual([1, "xids model promote: FAILED_PRECONDITION: no shadow model is running (start one with xids model shadow <artifact-dir>)\n"]);
+    for (const bad of [["model", "shadow"], ["model", "shadow", CIC, "--report"], ["model", "shadow", "--stop", "--flows", "2"], ["model", "promote", "a", "b"]]) {
+      expect((await xids(bad, env)).code).toBe(2);
+    }
+    core.proc.kill("SIGTERM");
+    expect(await core.exited(10_000)).toBe(0);
+  }, 60_000);
 });
