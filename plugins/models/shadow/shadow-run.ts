@@ -21,6 +21,11 @@ export const LIMITS = {
   blocksListed: 256,
 };
 
+interface Candidate {
+  attack: boolean;
+  score: number;
+}
+
 interface Judged {
   record: FlowRecord;
   verdict: Classification;
@@ -45,7 +50,7 @@ export class ShadowRun {
     readonly artifact: ModelArtifact,
     readonly digest: string,
     readonly activeModel: string,
-    block: BlockSettings,
+    block: Pick<BlockSettings, "min_attacks" | "min_attack_pct" | "window_seconds">,
   ) {
     const policy = { minAttacks: block.min_attacks, minAttackPct: block.min_attack_pct, windowUs: block.window_seconds * 1e6 };
     this.active = new PolicySide(policy, LIMITS.sources);
@@ -115,22 +120,34 @@ export class ShadowRun {
     }
   }
 
-  /** The candidate's verdict per record; a batch the model refuses is judged record by record so
-   *  that only the records it cannot judge fail (with the reason). */
-  private async judge(records: FlowRecord[]): Promise<({ attack: boolean; score: number } | Error)[]> {
+  /** The candidate's verdict per record, or why it could not judge it: a record lacking a feature
+   *  the model reads fails alone; a failing model fails the batch. */
+  private async judge(records: FlowRecord[]): Promise<(Candidate | Error)[]> {
     const model = this.artifact.loaded as Model;
+    const out: (Candidate | Error)[] = records.map((r) => {
+      try {
+        featureMatrix([r], model.features);
+        return { attack: false, score: 0 };
+      } catch (err) {
+        return err as Error;
+      }
+    });
+    const ok = records.filter((_, i) => !(out[i] instanceof Error));
+    if (ok.length === 0) return out;
     try {
-      const out = await predictUserSpace(model, featureMatrix(records, model.features), records.length);
-      return records.map((_, i) => ({ attack: out.pred[i] === 1, score: out.score[i]! }));
+      const p = await predictUserSpace(model, featureMatrix(ok, model.features), ok.length);
+      let k = 0;
+      return out.map((o) => {
+        if (o instanceof Error) return o;
+        const i = k++;
+        return { attack: p.pred[i] === 1, score: p.score[i]! };
+      });
     } catch (err) {
-      if (records.length === 1) return [err as Error];
-      const one: ({ attack: boolean; score: number } | Error)[] = [];
-      for (const r of records) one.push(...(await this.judge([r])));
-      return one;
+      return out.map((o) => (o instanceof Error ? o : (err as Error)));
     }
   }
 
-  private tally(j: Judged, cand: { attack: boolean; score: number } | Error): void {
+  private tally(j: Judged, cand: Candidate | Error): void {
     if (cand instanceof Error) {
       this.c.failed++;
       this.lastError = `flow ${j.record.srcAddr}:${j.record.srcPort} -> ${j.record.dstAddr}:${j.record.dstPort}: ${cand.message}`;
