@@ -238,6 +238,13 @@ describe("shadow models", () => {
     const stopped = await xids(["model", "shadow", "--stop"], env);
     expect(stopped.out).toContain("shadow ended: candidate mlp-int32:mlp-int32");
     expect(stopped.out).toContain("agreement: - (0 of 0)");
+    // A candidate the model in use cannot run: PushModel refuses it, and the shadow keeps running.
+    const XGB = join(REPO, "models/artifacts/xgb");
+    expect((await xids(["model", "shadow", XGB], env)).code).toBe(0);
+    const refused = await xids(["model", "promote"], env);
+    expect([refused.code, refused.err]).toEqual([1, `xids model promote: FAILED_PRECONDITION: plugin "kernel-mlp" update: the kernel runs mlp-int32 or dt artifacts, ${XGB} is xgb\n`]);
+    expect(ShadowSummary.fromJSON(JSON.parse((await xids(["model", "shadow", "--report", "--json"], env)).out))).toMatchObject({ running: true, candidate: "xgb:xgb" });
+    expect((await xids(["model", "shadow", "--stop"], env)).code).toBe(0);
     const none = await xids(["model", "promote"], env);
     expect([none.code, none.err]).toEqual([1, "xids model promote: FAILED_PRECONDITION: no shadow model is running (start one with xids model shadow <artifact-dir>)\n"]);
     for (const bad of [["model", "shadow"], ["model", "shadow", CIC, "--report"], ["model", "shadow", "--stop", "--flows", "2"], ["model", "promote", "a", "b"]]) {
