@@ -9,12 +9,8 @@ import { join } from "node:path";
 import { twoHosts } from "../harness/netns.ts";
 import { Agent } from "../../core/agent/agent.ts";
 import { checkConfig } from "../../core/config/load.ts";
-import { builtinCatalog, builtins } from "../../plugins/index.ts";
-import type { Catalog } from "../../core/host/host.ts";
-import { definePlugin, type FlowRecord, type PluginRegistration } from "../../core/plugin-api/types.ts";
-import { s } from "../../core/config/schema.ts";
-import { Classification, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
-import { pluginInfo, serving } from "../../core/plugin-api/info.ts";
+import { builtins } from "../../plugins/index.ts";
+import { catalogWithPortModel } from "../harness/port-model.ts";
 import { signatureId } from "../../plugins/responders/alert-log/suricata.ts";
 import { BUN, REPO, TempDir, quietLog, waitFor } from "../core/util.ts";
 import { checkXidsAlert } from "../harness/eve-schema.ts";
@@ -23,31 +19,7 @@ import { FEVER, feverAlertify, feverRun } from "../harness/fever.ts";
 const ATTACKER = "198.18.0.66";
 const FRIEND = "198.18.0.70"; // on the allow list: reported, never blocked
 
-/** A model plugin that calls every flow to port 4444 a port scan. */
-const portModel: PluginRegistration = definePlugin({
-  name: "port-model",
-  kind: "model",
-  description: "",
-  config: s.object({}),
-  async init(ctx) {
-    return {
-      describe: async () => pluginInfo(ctx.id, "model", "3", "", { model: "port", model_version: "3" }),
-      health: async () => serving(),
-      classify: async (rs: FlowRecord[]) =>
-        rs.map((r) =>
-          Classification.create({
-            flowId: r.id,
-            verdict: r.dstPort === 4444 ? Verdict.VERDICT_ATTACK : Verdict.VERDICT_BENIGN,
-            label: r.dstPort === 4444 ? "PortScan" : "BENIGN",
-            score: r.dstPort === 4444 ? 0.97 : 0.01,
-            model: "port v3",
-          }),
-        ),
-    };
-  },
-}) as unknown as PluginRegistration;
-
-const catalog: Catalog = { get: (n) => (n === "port-model" ? portModel : builtinCatalog.get(n)), names: () => ["port-model", ...builtinCatalog.names()] };
+const catalog = catalogWithPortModel;
 
 describe("EVE compatibility of the alert log", () => {
   test("real detections validate against Suricata's EVE schema and FEVER ingests them", async () => {

@@ -8,12 +8,8 @@ import { join } from "node:path";
 import { twoHosts } from "../harness/netns.ts";
 import { Agent } from "../../core/agent/agent.ts";
 import { checkConfig } from "../../core/config/load.ts";
-import { builtinCatalog, builtins } from "../../plugins/index.ts";
-import type { Catalog } from "../../core/host/host.ts";
-import { definePlugin, type FlowRecord, type PluginRegistration } from "../../core/plugin-api/types.ts";
-import { s } from "../../core/config/schema.ts";
-import { Classification, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
-import { pluginInfo, serving } from "../../core/plugin-api/info.ts";
+import { builtins } from "../../plugins/index.ts";
+import { catalogWithPortModel } from "../harness/port-model.ts";
 import { KernelDataPlane } from "../../core/ebpf/kernel-dataplane.ts";
 import { COUNTER_NAMES, MAPS } from "../../core/ebpf/abi.ts";
 import { u32Key } from "../../native/index.ts";
@@ -25,31 +21,7 @@ import { CHROMIUM, chromium } from "./chromium.ts";
 const ATTACKER = "198.18.0.66";
 const FRIEND = "198.18.0.70"; // on the allow list: never blocked, whatever the model says
 
-/** A model plugin that calls every flow to port 4444 an attack. */
-const portModel: PluginRegistration = definePlugin({
-  name: "port-model",
-  kind: "model",
-  description: "",
-  config: s.object({}),
-  async init(ctx) {
-    return {
-      describe: async () => pluginInfo(ctx.id, "model", "3", "", { model: "port", model_version: "3" }),
-      health: async () => serving(),
-      classify: async (rs: FlowRecord[]) =>
-        rs.map((r) =>
-          Classification.create({
-            flowId: r.id,
-            verdict: r.dstPort === 4444 ? Verdict.VERDICT_ATTACK : Verdict.VERDICT_BENIGN,
-            label: r.dstPort === 4444 ? "PortScan" : "BENIGN",
-            score: r.dstPort === 4444 ? 0.97 : 0.01,
-            model: "port v3",
-          }),
-        ),
-    };
-  },
-}) as unknown as PluginRegistration;
-
-const catalog: Catalog = { get: (n) => (n === "port-model" ? portModel : builtinCatalog.get(n)), names: () => ["port-model", ...builtinCatalog.names()] };
+const catalog = catalogWithPortModel;
 
 /** A counter straight from the kernel map: one block of u64 counters per CPU, summed here. */
 function kernelCounter(dp: KernelDataPlane, name: string): number {
