@@ -60,7 +60,8 @@ export function connectControl(target: ControlTarget = {}) {
     status: () => call(client.status.bind(client), StatusRequest.create(), opts()),
     block: (address: string, ttlSeconds = 0, reason = 0) => call(client.block.bind(client), BlockRequest.create({ address, ttlSeconds, reason }), opts()),
     unblock: (address: string) => call(client.unblock.bind(client), UnblockRequest.create({ address }), opts()),
-    listBlocked: () => call(client.listBlocked.bind(client), ListBlockedRequest.create(), opts()),
+    /** One page (default: the first 1,000 in address order) with the totals. */
+    listBlocked: (page: { offset?: number; limit?: number; q?: string } = {}) => call(client.listBlocked.bind(client), ListBlockedRequest.create(page), opts()),
     allow: (cidr: string) => call(client.allow.bind(client), AllowRequest.create({ cidr }), opts()),
     disallow: (cidr: string) => call(client.disallow.bind(client), DisallowRequest.create({ cidr }), opts()),
     pushModel: (artifactPath: string, target = "", timeoutMs = 60_000) =>

@@ -13,6 +13,7 @@ import type { DataPlanePort } from "../ebpf/port.ts";
 import type { Catalog } from "../host/catalog.ts";
 import { PluginHost } from "../host/host.ts";
 import { registerCoreMetrics } from "../observe/core-metrics.ts";
+import { BlockPages } from "../observe/block-pages.ts";
 import { recentRow, startHttp, type HttpHandle, type ObserveSource, type RecentDetection } from "../observe/http.ts";
 import { MetricsRegistry } from "../observe/registry.ts";
 import { openExtractorStreams } from "../pipeline/extractors.ts";
@@ -63,7 +64,7 @@ export class Agent implements ObserveSource {
   private stopping = false;
   /** pipeline.block.reason_names, else "detection" for pipeline.block.reason and "manual" for 0 (`xids block`'s). */
   readonly reasonNames: string[];
-  readonly blockList = () => this.dataplane.listBlocked();
+  readonly blockPages = new BlockPages(() => this.dataplane.listBlocked());
   private reloading: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -75,7 +76,7 @@ export class Agent implements ObserveSource {
     const { reason, reason_names: names } = config.pipeline.block;
     this.reasonNames = Array.from({ length: MAX_BLOCK_REASONS }, (_, i) => names[i] || (i === reason ? "detection" : i === 0 ? "manual" : `reason ${i}`));
     this.watch = new WatchHub(config.watch.queue_size, config.watch.max_clients);
-    const model: ModelInUse = { push: (dir: string) => this.control.pushModel(dir, ""), current: () => this.modelInUse() };
+    const model: ModelInUse = { push: (dir: string) => this.control.pushModel(dir, ""), current: (plugin?: string) => this.modelInUse(plugin) };
     const services: Record<string, (pluginId: string) => unknown> = {
       [coreServices.dataplane.id]: () => dataplane,
       [coreServices.metrics.id]: (pluginId) => this.metricsRegistry.forPlugin(pluginId),
@@ -99,7 +100,7 @@ export class Agent implements ObserveSource {
       config, configPath: opts.configPath ?? "", startedAtMs: this.startedAtMs, dataplane, host: this.host, pipeline: this.pipeline,
       watch: this.watch, models: this.models, artifacts: opts.artifacts ?? null, evidence: this.evidence, shadow: this.shadow, log,
     });
-    this.control = { ...backend, reload: () => this.reload(opts) };
+    this.control = { ...backend, blockPages: this.blockPages, reload: () => this.reload(opts) };
     registerCoreMetrics(this.metricsRegistry, this.metricsSource(), dataplane.kernel ? COUNTER_NAMES : []);
   }
 
@@ -222,9 +223,9 @@ export class Agent implements ObserveSource {
     };
   }
 
-  /** The first of pipeline.models and what it runs (version 0: not known). */
-  modelInUse(): { target: string; model: string; version: number } {
-    const target = this.config.pipeline.models[0] ?? "";
+  /** The first of pipeline.models (or model plugin `plugin`) and what it runs (version 0: not known). */
+  modelInUse(plugin?: string): { target: string; model: string; version: number; artifact?: string } {
+    const target = plugin ?? this.config.pipeline.models[0] ?? "";
     return { target, model: "", version: 0, ...this.models.get(target) };
   }
 

@@ -34,8 +34,8 @@ export interface BackendParts {
   log: ScopedLogger;
 }
 
-/** Everything but Reload, which the agent adds (it owns the config file). */
-export function controlBackend(p: BackendParts): Omit<ControlBackend, "reload"> {
+/** Everything but Reload and the block list's pages, which the agent adds (it owns the config file and the snapshot). */
+export function controlBackend(p: BackendParts): Omit<ControlBackend, "reload" | "blockPages"> {
   const { config, dataplane, host, models, log } = p;
   return {
     watch: p.watch,
@@ -67,7 +67,6 @@ export function controlBackend(p: BackendParts): Omit<ControlBackend, "reload"> 
     },
 
     unblock: (addr) => dataplane.unblock(addr),
-    listBlocked: () => dataplane.listBlocked().map((e) => BlockedHost.create(e)),
 
     /** Adds to the allow list and lifts every block inside it (correcting false positives). */
     allow(cidr: Cidr): { cidr: string; unblocked: number } {
@@ -107,7 +106,7 @@ export function controlBackend(p: BackendParts): Omit<ControlBackend, "reload"> 
         throw new RpcError(grpcStatus.FAILED_PRECONDITION, (err as Error).message);
       }
       models.updates.ok++;
-      models.set(id, res.model, res.version);
+      models.set(id, res.model, res.version, artifact.dir);
       log.info(`model ${id} now runs ${res.model} (version ${res.version})`);
       return PushModelResponse.create({ target: id, model: res.model, version: res.version });
     },

@@ -1,9 +1,9 @@
-// Which model each model plugin runs: read from Describe at start (properties model and
-// model_version), then updated by every successful PushModel.
+// Which model each model plugin runs: read from Describe at start (properties model, model_version
+// and artifact), then updated by every successful PushModel.
 import type { PluginHost } from "../host/host.ts";
 
 export class ModelVersions {
-  private readonly byPlugin = new Map<string, { model: string; version: number }>();
+  private readonly byPlugin = new Map<string, { model: string; version: number; artifact: string }>();
   readonly updates = { ok: 0, failed: 0 };
 
   async read(host: PluginHost): Promise<void> {
@@ -11,18 +11,18 @@ export class ModelVersions {
       try {
         const info = await host.call(id, "model", "describe", (api) => api.describe());
         const version = Number(info.properties.model_version ?? 0);
-        if (version > 0) this.byPlugin.set(id, { model: info.properties.model ?? "", version });
+        if (version > 0) this.byPlugin.set(id, { model: info.properties.model ?? "", version, artifact: info.properties.artifact ?? "" });
       } catch {
         // reported by the host; status shows version 0
       }
     }
   }
 
-  set(plugin: string, model: string, version: number): void {
-    this.byPlugin.set(plugin, { model, version });
+  set(plugin: string, model: string, version: number, artifact: string): void {
+    this.byPlugin.set(plugin, { model, version, artifact });
   }
 
-  get(plugin: string): { model: string; version: number } | undefined {
+  get(plugin: string): { model: string; version: number; artifact: string } | undefined {
     return this.byPlugin.get(plugin);
   }
 

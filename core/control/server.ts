@@ -28,15 +28,16 @@ import type { Cidr, IpAddr } from "../util/net.ts";
 import { readSecretFile } from "../util/secrets.ts";
 import type { Logger } from "../plugin-api/types.ts";
 import type { Shadow } from "../plugin-api/services.ts";
-import { artifactPath, checkBlock, checkPushModel, checkWatch, cidr, hostAddress } from "./validate.ts";
+import { artifactPath, checkBlock, checkListBlocked, checkPushModel, checkWatch, cidr, hostAddress } from "./validate.ts";
 import type { WatchHub } from "./watch.ts";
+import type { BlockPages } from "../observe/block-pages.ts";
 
 /** What the control API drives: implemented by the agent. */
 export interface ControlBackend {
   status(): StatusResponse;
   block(addr: IpAddr, ttlSeconds: number, reason: number): BlockedHost;
   unblock(addr: IpAddr): boolean;
-  listBlocked(): BlockedHost[];
+  readonly blockPages: BlockPages;
   /** Adds the CIDR; answers its canonical form and how many blocks it lifted. */
   allow(cidr: Cidr): { cidr: string; unblocked: number };
   disallow(cidr: Cidr): boolean;
@@ -82,7 +83,7 @@ export function controlHandlers(backend: ControlBackend, auth: (md: grpc.Metadat
       log.info(`control: unblock ${addr.text}: ${removed ? "removed" : "was not blocked"}`);
       return UnblockResponse.create({ removed });
     }),
-    listBlocked: guarded(() => ListBlockedResponse.create({ hosts: backend.listBlocked() })),
+    listBlocked: guarded((req) => ListBlockedResponse.create(backend.blockPages.page(...checkListBlocked(req)))),
     allow: guarded((req) => AllowResponse.create(backend.allow(cidr("cidr", req.cidr)))),
     disallow: guarded((req) => DisallowResponse.create({ removed: backend.disallow(cidr("cidr", req.cidr)) })),
     pushModel: guarded(async (req) => {

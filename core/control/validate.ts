@@ -5,10 +5,12 @@ import { status } from "@grpc/grpc-js";
 import { RpcError } from "../bus/grpc.ts";
 import { describe } from "../config/schema.ts";
 import { ipError, parseCidr, parseIp, type Cidr, type IpAddr } from "../util/net.ts";
-import type { BlockRequest, PushModelRequest, WatchRequest } from "../../proto/gen/xids/control/v1/control.ts";
+import { queryError } from "../observe/block-pages.ts";
+import type { BlockRequest, ListBlockedRequest, PushModelRequest, WatchRequest } from "../../proto/gen/xids/control/v1/control.ts";
 
 export const MAX_TTL_SECONDS = 31_536_000; // one year
 export const MAX_REASON = 15;
+export const LIST_PAGE = 1_000, MAX_LIST_PAGE = 10_000;
 
 export function invalid(field: string, message: string): RpcError {
   return new RpcError(status.INVALID_ARGUMENT, `${field}: ${message}`);
@@ -33,6 +35,13 @@ export function checkBlock(req: BlockRequest): { addr: IpAddr; ttlSeconds: numbe
   if (req.ttlSeconds > MAX_TTL_SECONDS) throw invalid("ttl_seconds", `expected at most ${MAX_TTL_SECONDS} (one year; 0 = permanent), got ${req.ttlSeconds}`);
   if (req.reason > MAX_REASON) throw invalid("reason", `expected an integer in [0, ${MAX_REASON}], got ${req.reason}`);
   return { addr, ttlSeconds: req.ttlSeconds, reason: req.reason };
+}
+
+/** [offset, limit, q]; limit 0 (unset: an old client's empty request) is the default page. */
+export function checkListBlocked(r: ListBlockedRequest): [number, number, string] {
+  if (r.limit > MAX_LIST_PAGE) throw invalid("limit", `expected at most ${MAX_LIST_PAGE} (0 = ${LIST_PAGE}), got ${r.limit}`);
+  if (queryError(r.q)) throw invalid("q", queryError(r.q)!);
+  return [r.offset, r.limit || LIST_PAGE, r.q];
 }
 
 export function checkWatch(req: WatchRequest): { detections: boolean; flows: boolean } {

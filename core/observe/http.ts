@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BlockedEntry } from "../ebpf/port.ts";
 import type { Logger } from "../util/log.ts";
+import { PageError, type BlockPages } from "./block-pages.ts";
 
 /** The live page, an HTML document of its own, read once. */
 const LIVE_PAGE = readFileSync(join(import.meta.dir, "live-page.html"), "utf8");
@@ -67,8 +68,8 @@ export interface ObserveSource {
   /** The Prometheus exposition text and its content type. */
   metrics(): Promise<{ text: string; contentType: string }>;
   live(): Omit<LiveView, "rates" | "history" | "blocked" | "blockedTotal">;
-  /** The whole block list in address order. */
-  blockList(): BlockedEntry[];
+  /** The block list's snapshot and pages (shared with the control API). */
+  readonly blockPages: BlockPages;
   /** The block reason codes' names, index = code. */
   readonly reasonNames: readonly string[];
 }
@@ -80,7 +81,7 @@ export interface HttpHandle {
   close(): Promise<void>;
 }
 
-const HISTORY = 120, FIRST_PAGE = 50, MAX_PAGE = 500, MAX_QUERY = 64;
+const HISTORY = 120, FIRST_PAGE = 50, MAX_PAGE = 500;
 
 export function startHttp(listen: string, src: ObserveSource, log: Logger, sampleMs = 1_000): HttpHandle {
   const i = listen.lastIndexOf(":");
@@ -98,31 +99,18 @@ export function startHttp(listen: string, src: ObserveSource, log: Logger, sampl
   };
   sample();
   const timer = setInterval(sample, sampleMs);
-  // Reading 100k kernel entries in order takes 0.25 s or more: only when asked, and at most every
-  // second or five times the last read's cost (up to 5 s), so a watched page costs <= 20% of a CPU.
-  let snap = { at: 0, costMs: 0, list: [] as BlockedEntry[] };
-  const blockList = () => {
-    if (Date.now() - snap.at < Math.min(5_000, Math.max(sampleMs, 5 * snap.costMs))) return snap.list;
-    const t0 = performance.now(), list = src.blockList();
-    return (snap = { at: Date.now(), costMs: performance.now() - t0, list }).list;
-  };
-  const rows = (list: BlockedEntry[], offset: number, limit: number): BlockedRow[] => {
-    const age = Date.now() - snap.at;
-    return list.slice(offset, offset + limit).map((b) => ({ ...b, expiresInMs: b.expiresInMs && Math.max(1, b.expiresInMs - age), reasonName: src.reasonNames[b.reason] ?? `reason ${b.reason}` }));
-  };
+  const named = (rows: BlockedEntry[]): BlockedRow[] => rows.map((b) => ({ ...b, reasonName: src.reasonNames[b.reason] ?? `reason ${b.reason}` }));
   const blocked = (p: URLSearchParams) => {
     const int = (name: string, dflt: number, max: number) => {
       const s = p.get(name) ?? String(dflt);
-      if (!/^\d+$/.test(s) || Number(s) > max) throw new BadParam(`${name}: expected an integer in [0, ${max}], got "${s}"`);
+      if (!/^\d+$/.test(s) || Number(s) > max) throw new PageError(`${name}: expected an integer in [0, ${max}], got "${s}"`);
       return Number(s);
     };
-    const offset = int("offset", 0, 1e9), limit = int("limit", FIRST_PAGE, MAX_PAGE), q = (p.get("q") ?? "").toLowerCase();
-    if (!/^[0-9a-f.:]*$/.test(q) || q.length > MAX_QUERY) throw new BadParam(`q: expected part of an address (at most ${MAX_QUERY} of 0-9 a-f . :), got "${p.get("q")}"`);
-    const match = q ? blockList().filter((b) => b.address.includes(q)) : blockList();
-    return { total: snap.list.length, matching: match.length, offset, limit, q, hosts: rows(match, offset, limit) };
+    const q = p.get("q") ?? "", page = src.blockPages.page(int("offset", 0, 1e9), int("limit", FIRST_PAGE, MAX_PAGE), q);
+    return { ...page, q: q.toLowerCase(), hosts: named(page.hosts) };
   };
   const live = (): LiveView => {
-    const v = src.live(), list = blockList();
+    const v = src.live(), first = src.blockPages.page(0, FIRST_PAGE, "");
     const last = history.at(-1);
     let rates = { pkts_per_s: 0, drops_per_s: 0 };
     // The rate over the last interval: from the newest sample to now (or the sample before it).
@@ -131,7 +119,7 @@ export function startHttp(listen: string, src: ObserveSource, log: Logger, sampl
       const dt = (v.time - ref.t) / 1000;
       rates = { pkts_per_s: Math.max(0, (v.totals.pkts_seen - ref.pkts) / dt), drops_per_s: Math.max(0, (v.totals.pkts_dropped - ref.drops) / dt) };
     }
-    return { ...v, rates, history, blockedTotal: list.length, blocked: rows(list, 0, FIRST_PAGE) };
+    return { ...v, rates, history, blockedTotal: first.total, blocked: named(first.hosts) };
   };
   const server = Bun.serve({
     hostname: host,
@@ -148,7 +136,7 @@ export function startHttp(listen: string, src: ObserveSource, log: Logger, sampl
         if (path === "/api/blocked") return Response.json(blocked(u.searchParams), { headers: { "cache-control": "no-store" } });
         if (path === "/" || path === "/index.html") return new Response(LIVE_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
       } catch (err) {
-        if (err instanceof BadParam) return new Response(`bad request: ${err.message}\n`, { status: 400 });
+        if (err instanceof PageError) return new Response(`bad request: ${err.message}\n`, { status: 400 });
         log.error(`GET ${path}: ${(err as Error).message}`);
         return new Response(`internal error: ${(err as Error).message}\n`, { status: 500 });
       }
@@ -166,5 +154,3 @@ export function startHttp(listen: string, src: ObserveSource, log: Logger, sampl
     },
   };
 }
-
-class BadParam extends Error {} // a query parameter the API refuses: a 400 that names it, never a 500

@@ -35,9 +35,9 @@ export interface ArtifactLoader {
   load(dir: string): Promise<ModelArtifact>;
 }
 
-/** The model in use (the first of pipeline.models), and PushModel's checked hot swap into it (throws with the reason). */
+/** The model in use (the first of pipeline.models, or plugin `plugin`: what it runs, its artifact folder), and PushModel's checked hot swap into it (throws with the reason). */
 export interface ModelInUse {
-  current(): { target: string; model: string; version: number };
+  current(plugin?: string): { target: string; model: string; version: number; artifact?: string };
   push(dir: string): Promise<{ target: string; model: string; version: number }>;
 }
 

@@ -50,7 +50,7 @@ describe("EVE compatibility of the alert log", () => {
     let lines: string[];
     try {
       await send(ATTACKER, 4444, 1);
-      await waitFor("the attacker to be blocked", () => agent.control.listBlocked().some((h) => h.address === ATTACKER), 10_000);
+      await waitFor("the attacker to be blocked", () => agent.dataplane.listBlocked().some((h) => h.address === ATTACKER), 10_000);
       await send(FRIEND, 4444, 1);
       await send(FRIEND, 4445, 1); // benign: no alert
       await waitFor("two detections", () => agent.counters.detections >= 2, 10_000);

@@ -51,7 +51,7 @@ describe("live page at scale", () => {
       console.log(`wrote ${TOTAL} blocks in ${(performance.now() - t0).toFixed(0)} ms`);
       expect(kernel.blockListUse().entries).toBe(TOTAL);
       t0 = performance.now();
-      const all = agent.blockList();
+      const all = agent.dataplane.listBlocked();
       console.log(`read and sorted the block list from the kernel in ${(performance.now() - t0).toFixed(0)} ms`);
       expect(all.length).toBe(TOTAL);
       // Address order, numerically: the IPv4 hosts as written (v4(i) grows with i), then the IPv6 ones.

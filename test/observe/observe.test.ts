@@ -72,13 +72,13 @@ describe("responders and observability", () => {
       // waits for a responder.
       await send("198.18.0.1", 80, 3);
       await send(ATTACKER, 4444, 1);
-      await waitFor("the attacker to be blocked", () => agent.control.listBlocked().some((h) => h.address === ATTACKER), 10_000, 5);
+      await waitFor("the attacker to be blocked", () => agent.dataplane.listBlocked().some((h) => h.address === ATTACKER), 10_000, 5);
       const hookStats = (await agent.host.api("hook", "responder")!.describe()).properties;
       expect([hookStats.delivered, hookStats.failed]).toEqual(["0", "0"]);
       await waitFor("the webhook attempt", () => hookHits >= 1, 3_000);
       const hook = agent.host.status().find((p) => p.id === "hook")!;
       expect(hook.state).toBe("running");
-      const blocked = agent.control.listBlocked().find((h) => h.address === ATTACKER)!;
+      const blocked = agent.dataplane.listBlocked().find((h) => h.address === ATTACKER)!;
       expect(blocked.reason).toBe(3);
       expect(blocked.expiresInMs).toBeGreaterThan(110_000);
       expect(blocked.expiresInMs).toBeLessThanOrEqual(120_000);
@@ -90,7 +90,7 @@ describe("responders and observability", () => {
       const detBefore = agent.counters.detections;
       await send(FRIEND, 4444, 2);
       await waitFor("the friend's detection", () => agent.counters.detections > detBefore && agent.counters.blocksSkippedAllowed >= 1, 5_000);
-      expect(agent.control.listBlocked().map((h) => h.address)).toEqual([ATTACKER]);
+      expect(agent.dataplane.listBlocked().map((h) => h.address)).toEqual([ATTACKER]);
 
       // 3. The alert log: one EVE-style JSON object per line per detection.
       await agent.whenIdle();

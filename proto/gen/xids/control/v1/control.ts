@@ -123,11 +123,29 @@ export interface UnblockResponse {
   removed: boolean;
 }
 
+/**
+ * One page of the block list in address order (IPv4 numerically, then IPv6), searched by part of
+ * an address. Every field is optional: an empty request gets the first 1,000 entries and the totals.
+ */
 export interface ListBlockedRequest {
+  /** entries to skip (of those matching q) */
+  offset: number;
+  /** entries to return: 0 = 1,000; at most 10,000 */
+  limit: number;
+  /** part of an address (0-9 a-f . :), e.g. "198.18.4."; "" = every entry */
+  q: string;
 }
 
 export interface ListBlockedResponse {
   hosts: BlockedHost[];
+  /** entries in the block list */
+  total: number;
+  /** entries whose address contains q (= total without q) */
+  matching: number;
+  /** as applied */
+  offset: number;
+  /** as applied (the default when the request gave 0) */
+  limit: number;
 }
 
 export interface AllowRequest {
@@ -1543,11 +1561,20 @@ export const UnblockResponse: MessageFns<UnblockResponse> = {
 };
 
 function createBaseListBlockedRequest(): ListBlockedRequest {
-  return {};
+  return { offset: 0, limit: 0, q: "" };
 }
 
 export const ListBlockedRequest: MessageFns<ListBlockedRequest> = {
-  encode(_: ListBlockedRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: ListBlockedRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.offset !== 0) {
+      writer.uint32(8).uint32(message.offset);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    if (message.q !== "") {
+      writer.uint32(26).string(message.q);
+    }
     return writer;
   },
 
@@ -1564,6 +1591,30 @@ export const ListBlockedRequest: MessageFns<ListBlockedRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.offset = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.q = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1576,32 +1627,60 @@ export const ListBlockedRequest: MessageFns<ListBlockedRequest> = {
     }
   },
 
-  fromJSON(_: any): ListBlockedRequest {
-    return {};
+  fromJSON(object: any): ListBlockedRequest {
+    return {
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      q: isSet(object.q) ? globalThis.String(object.q) : "",
+    };
   },
 
-  toJSON(_: ListBlockedRequest): unknown {
+  toJSON(message: ListBlockedRequest): unknown {
     const obj: any = {};
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.q !== "") {
+      obj.q = message.q;
+    }
     return obj;
   },
 
   create<I extends Exact<DeepPartial<ListBlockedRequest>, I>>(base?: I): ListBlockedRequest {
     return ListBlockedRequest.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<ListBlockedRequest>, I>>(_: I): ListBlockedRequest {
+  fromPartial<I extends Exact<DeepPartial<ListBlockedRequest>, I>>(object: I): ListBlockedRequest {
     const message = createBaseListBlockedRequest();
+    message.offset = object.offset ?? 0;
+    message.limit = object.limit ?? 0;
+    message.q = object.q ?? "";
     return message;
   },
 };
 
 function createBaseListBlockedResponse(): ListBlockedResponse {
-  return { hosts: [] };
+  return { hosts: [], total: 0, matching: 0, offset: 0, limit: 0 };
 }
 
 export const ListBlockedResponse: MessageFns<ListBlockedResponse> = {
   encode(message: ListBlockedResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.hosts) {
       BlockedHost.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0) {
+      writer.uint32(16).uint32(message.total);
+    }
+    if (message.matching !== 0) {
+      writer.uint32(24).uint32(message.matching);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(32).uint32(message.offset);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(40).uint32(message.limit);
     }
     return writer;
   },
@@ -1627,6 +1706,38 @@ export const ListBlockedResponse: MessageFns<ListBlockedResponse> = {
             message.hosts.push(BlockedHost.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.matching = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.offset = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1642,6 +1753,10 @@ export const ListBlockedResponse: MessageFns<ListBlockedResponse> = {
   fromJSON(object: any): ListBlockedResponse {
     return {
       hosts: globalThis.Array.isArray(object?.hosts) ? object.hosts.map((e: any) => BlockedHost.fromJSON(e)) : [],
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      matching: isSet(object.matching) ? globalThis.Number(object.matching) : 0,
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
     };
   },
 
@@ -1649,6 +1764,18 @@ export const ListBlockedResponse: MessageFns<ListBlockedResponse> = {
     const obj: any = {};
     if (message.hosts?.length) {
       obj.hosts = message.hosts.map((e) => BlockedHost.toJSON(e));
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.matching !== 0) {
+      obj.matching = Math.round(message.matching);
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
     }
     return obj;
   },
@@ -1659,6 +1786,10 @@ export const ListBlockedResponse: MessageFns<ListBlockedResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListBlockedResponse>, I>>(object: I): ListBlockedResponse {
     const message = createBaseListBlockedResponse();
     message.hosts = object.hosts?.map((e) => BlockedHost.fromPartial(e)) || [];
+    message.total = object.total ?? 0;
+    message.matching = object.matching ?? 0;
+    message.offset = object.offset ?? 0;
+    message.limit = object.limit ?? 0;
     return message;
   },
 };
