@@ -16,6 +16,30 @@ const XIDS_KEYS = {
     in_iface: { type: "string" },
     features: { type: "object", additionalProperties: { type: ["integer", "null"] } },
     action: { type: "object", properties: { type: { type: "string" } }, required: ["type"] },
+    // The alert-log's `explain`: the top features by contribution, or why the line has none.
+    explanation: {
+      oneOf: [
+        {
+          type: "object",
+          properties: {
+            method: { const: "shapley-permutation" },
+            permutations: { type: "integer", minimum: 2 },
+            score: { type: "integer" },
+            baseline_score: { type: "integer" },
+            top: {
+              type: "array",
+              minItems: 1,
+              items: { type: "object", properties: { name: { type: "string" }, value: { type: "integer" }, contribution: { type: "number" } }, required: ["name", "value", "contribution"], additionalProperties: false },
+            },
+            others: { type: "number" },
+            note: { type: "string" },
+          },
+          required: ["method", "permutations", "score", "baseline_score", "top", "others"],
+          additionalProperties: false,
+        },
+        { type: "object", properties: { skipped: { type: "string", minLength: 1 } }, required: ["skipped"], additionalProperties: false },
+      ],
+    },
   },
   alert: {
     detector: { type: "string" },

@@ -2,7 +2,8 @@
 // Suricata's tools read: timestamp, flow_id, in_iface, the 5-tuple, alert.action/gid/signature_id/
 // rev/signature/category/severity), beside xids's own: the flow key, the features by name (the
 // flow's 22 and its source's context), the model and its version, the score and the action taken.
-// To a file (appended, created with mode 0640) or to stdout ("-").
+// To a file (appended, created with mode 0640) or to stdout ("-"). With `explain`, each line also
+// says why: the flow's top features by Shapley contribution to the model's score (explain.ts).
 import { closeSync, openSync, writeSync } from "node:fs";
 import { Ack, Detection } from "../../../proto/gen/xids/plugin/v1/responder.ts";
 import { Verdict } from "../../../proto/gen/xids/plugin/v1/common.ts";
@@ -10,19 +11,28 @@ import { s } from "../../../core/config/schema.ts";
 import { definePlugin } from "../../../core/plugin-api/types.ts";
 import { FEATURE_NAMES } from "../../extractors/xdp/features.ts";
 import { END_REASON_NAMES } from "../../../core/ebpf/abi.ts";
-import { coreServices } from "../../../core/plugin-api/services.ts";
+import { coreServices, type PluginMetrics } from "../../../core/plugin-api/services.ts";
 import { pluginInfo, serving } from "../../../core/plugin-api/info.ts";
 import { alertAction, classify, flowId, signatureId, suricataTimestamp } from "./suricata.ts";
+import { AlertExplainer, type AlertExplanation } from "./explain.ts";
 
 const config = s.object({
   /** File to append to; "-" = stdout. */
   path: s.default(s.string({ min: 1 }), "-"),
+  /** Absent = no explanations. */
+  explain: s.optional(
+    s.object({
+      top: s.default(s.int({ min: 1, max: 32 }), 3),
+      permutations: s.default(s.int({ min: 2, max: 1_024 }), 16),
+      max_per_second: s.default(s.int({ min: 1, max: 10_000 }), 50),
+    }),
+  ),
 });
 
 const PROTO: Record<number, string> = { 1: "ICMP", 6: "TCP", 17: "UDP", 58: "IPv6-ICMP" };
 
-/** The EVE alert object of one detection. */
-export function alertEvent(d: Detection): Record<string, unknown> {
+/** The EVE alert object of one detection (with its explanation, when there is one). */
+export function alertEvent(d: Detection, explanation?: AlertExplanation): Record<string, unknown> {
   const r = d.record;
   const c = d.classification;
   const version = r && r.kernelVerdict !== Verdict.VERDICT_NONE ? r.modelVersion : Number(/v(\d+)$/.exec(c?.model ?? "")?.[1] ?? 0);
@@ -74,6 +84,7 @@ export function alertEvent(d: Detection): Record<string, unknown> {
             : type === "refused" || type === "not-yet"
               ? { type, reason: d.actionDetail }
               : { type },
+    ...(explanation ? { explanation } : {}),
   };
 }
 
@@ -83,10 +94,11 @@ export const alertLog = () =>
     kind: "responder",
     description: "one JSON line per detection (EVE-style)",
     config,
-    deps: { metrics: coreServices.metrics },
+    deps: { metrics: coreServices.metrics, model: coreServices.model },
     async init(ctx) {
       let written = 0;
       const writtenTotal = ctx.deps.metrics.counter("xids_responder_written_total", "Detections written (alert log lines).");
+      const explainer = ctx.config.explain && new AlertExplainer(ctx.config.explain, ctx.deps.model, counters(ctx.deps.metrics));
       // Held open (appending); reopen() opens the path again, so a log rotated by renaming it goes
       // on in a new file. An unwritable path fails the start.
       const open = () => (ctx.config.path === "-" ? -1 : openSync(ctx.config.path, "a", 0o640));
@@ -103,7 +115,7 @@ export const alertLog = () =>
           fd = next;
         },
         async handle(d) {
-          const line = JSON.stringify(alertEvent(d)) + "\n";
+          const line = JSON.stringify(alertEvent(d, explainer ? explainer.explain(d) : undefined)) + "\n";
           if (ctx.config.path === "-") process.stdout.write(line);
           else if (fd >= 0) writeSync(fd, line);
           else throw new Error(`${ctx.config.path}: the alert log is closed (stopped)`);
@@ -114,3 +126,9 @@ export const alertLog = () =>
       };
     },
   });
+
+function counters(metrics: PluginMetrics) {
+  const explained = metrics.counter("xids_responder_explained_total", "Alert lines with an explanation (explain).");
+  const skipped = metrics.counter("xids_responder_explain_skipped_total", "Alert lines without one: rate cap, no int32 MLP artifact, another model version (the line says which).");
+  return { explained: () => explained.inc(), skipped: () => skipped.inc() };
+}

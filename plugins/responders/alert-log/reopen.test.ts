@@ -16,7 +16,7 @@ describe("alert-log reopen", () => {
     const path = dir.file("alerts.jsonl");
     const services = testServices();
     const stop = new AbortController();
-    const api = await alertLog().init({ id: "log", config: { path }, log: quietLog, deps: { metrics: services(coreServices.metrics.id, "log") as never }, signal: stop.signal });
+    const api = await alertLog().init({ id: "log", config: { path, explain: undefined }, log: quietLog, deps: { metrics: services(coreServices.metrics.id, "log") as never, model: undefined as never }, signal: stop.signal });
     expect(existsSync(path)).toBe(true); // opened at start: an unwritable path fails there
     await api.handle(Detection.create({ id: "d-1" }));
     renameSync(path, `${path}.1`);
@@ -33,7 +33,7 @@ describe("alert-log reopen", () => {
 
   test("a path that cannot be opened fails the start with the reason", async () => {
     const services = testServices();
-    const init = alertLog().init({ id: "log", config: { path: "/nonexistent-xids-dir/alerts.jsonl" }, log: quietLog, deps: { metrics: services(coreServices.metrics.id, "log") as never }, signal: new AbortController().signal });
+    const init = alertLog().init({ id: "log", config: { path: "/nonexistent-xids-dir/alerts.jsonl", explain: undefined }, log: quietLog, deps: { metrics: services(coreServices.metrics.id, "log") as never, model: undefined as never }, signal: new AbortController().signal });
     await expect(init).rejects.toThrow("ENOENT");
   });
 });
