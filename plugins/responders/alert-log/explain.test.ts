@@ -42,7 +42,7 @@ const modelService = (artifact: string): ModelInUse => ({
   push: async () => Promise.reject(new Error("not in this test")),
 });
 
-async function linesFor(artifact: string, detections: Detection[], explain = { top: 3, permutations: 16, max_per_second: 50 }) {
+async function linesFor(artifact: string, detections: Detection[], explain: object = { top: 3, permutations: 16, max_per_second: 10 }) {
   using dir = new TempDir();
   const path = dir.file("alerts.jsonl");
   const base = testServices();
@@ -57,7 +57,8 @@ async function linesFor(artifact: string, detections: Detection[], explain = { t
 
 describe("alert-log explanations", () => {
   test("an int32 MLP with its baseline: top features, the method, and the rest, summing to score minus baseline", async () => {
-    const { lines, explained, skipped } = await linesFor(SHIPPED_MLP, [detection("d-1")]);
+    // `explain: {}`: the defaults, top 3 and 16 permutations.
+    const { lines, explained, skipped } = await linesFor(SHIPPED_MLP, [detection("d-1")], {});
     const x = lines[0].explanation;
     expect([x.method, x.permutations, x.top.length, explained, skipped]).toEqual(["shapley-permutation", 16, 3, 1, 0]);
     expect(Math.abs(x.top.reduce((s: number, f: { contribution: number }) => s + f.contribution, 0) + x.others - (x.score - x.baseline_score))).toBeLessThan(1e-6);

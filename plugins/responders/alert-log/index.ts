@@ -24,7 +24,7 @@ const config = s.object({
     s.object({
       top: s.default(s.int({ min: 1, max: 32 }), 3),
       permutations: s.default(s.int({ min: 2, max: 1_024 }), 16),
-      max_per_second: s.default(s.int({ min: 1, max: 10_000 }), 50),
+      max_per_second: s.default(s.int({ min: 1, max: 10_000 }), 10),
     }),
   ),
 });
