@@ -38,7 +38,8 @@ describe("EVE compatibility of the alert log", () => {
           { id: "xdp", kind: "extractor", builtin: "xdp" },
           { id: "xdp-drop", kind: "responder", builtin: "xdp-drop" },
           { id: "port", kind: "model", builtin: "port-model" },
-          { id: "log", kind: "responder", builtin: "alert-log", config: { path: alerts } },
+          // explain on: this model names no artifact, so each line says why it has no explanation.
+          { id: "log", kind: "responder", builtin: "alert-log", config: { path: alerts, explain: {} } },
         ],
         allow: [`${FRIEND}/32`],
         control: { socket: dir.file("ctl.sock") },
@@ -74,6 +75,7 @@ describe("EVE compatibility of the alert log", () => {
     });
     expect(bySource[FRIEND]).toMatchObject({ alert: { action: "allowed", signature_id: sid }, action: { type: "allowed", allow: `${FRIEND}/32` } });
     expect(bySource[ATTACKER].flow_id).not.toBe(bySource[FRIEND].flow_id);
+    for (const e of events) expect(e.explanation).toEqual({ skipped: 'model plugin "port" names no artifact folder to explain its score with' });
 
     // 2. FEVER ingests them. Beside our lines, a non-alert event (parsed, not forwarded: only
     // alerts are) and a line it cannot parse (a port that is not a number: dropped, warned about),
