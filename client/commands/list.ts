@@ -40,14 +40,16 @@ example: xids list --search 198.18.4. --limit 50`,
 };
 
 /** Every matching host, page after page. The list can change between pages (a block added or
- *  expired): an address seen twice is kept once, and the totals are the last page's. */
+ *  expired): an address seen twice is kept once, the totals are the last page's, and a page that
+ *  brings nothing new ends it. */
 async function everyPage(c: Control, q: string): Promise<ListBlockedResponse> {
   const seen = new Map<string, BlockedHost>();
-  let last: ListBlockedResponse;
+  let last: ListBlockedResponse, before: number;
   do {
+    before = seen.size;
     last = await c.listBlocked({ offset: seen.size, limit: MAX_LIST_PAGE, q });
     for (const h of last.hosts) seen.set(h.address, h);
-  } while (last.hosts.length > 0 && seen.size < last.matching);
+  } while (seen.size > before && seen.size < last.matching);
   return { ...last, offset: 0, limit: seen.size, hosts: [...seen.values()] };
 }
 
