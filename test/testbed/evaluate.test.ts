@@ -38,6 +38,7 @@ const run: TestbedRun = {
     flow(flood, "198.18.12.2", B, 20_000),
   ],
   capture: null,
+  shadow: null,
   strays: 0,
   straySources: {},
   linkLocal: 0,

@@ -1,6 +1,7 @@
 // The testbed's summary: tables for people, one JSON object for machines.
 import type { Evaluation } from "./evaluate.ts";
 import type { TestbedRun } from "./run.ts";
+import type { ShadowSummary } from "../../proto/gen/xids/control/v1/control.ts";
 
 function table(head: string[], rows: (string | number)[][], rightAlign: boolean[]): string {
   const cells = [head, ...rows.map((r) => r.map(String))];
@@ -74,7 +75,19 @@ export function summaryJson(run: TestbedRun, ev: Evaluation): Record<string, unk
     link_local_judged: run.linkLocalJudged,
     link_local_blocked: run.linkLocalBlocked,
     duration_s: Math.round(run.durationMs / 100) / 10,
+    ...(run.shadow ? { shadow: shadowJson(run.shadow) } : {}),
   };
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** The shadow's counts (the differing flows themselves are in the printed report). */
+function shadowJson(s: ShadowSummary): Record<string, unknown> {
+  const compared = s.bothAttack + s.bothBenign + s.onlyActive + s.onlyCandidate;
+  return {
+    candidate: s.candidate, flows_seen: s.flowsSeen, compared, both_attack: s.bothAttack, both_benign: s.bothBenign,
+    only_active: s.onlyActive, only_candidate: s.onlyCandidate, failed: s.failed, skipped: s.skipped,
+    agreement: compared === 0 ? null : round((s.bothAttack + s.bothBenign) / compared),
+    candidate_only_blocks: s.candidateOnlyBlocksTotal, active_only_blocks: s.activeOnlyBlocksTotal, both_blocked: s.bothBlocked,
+  };
+}

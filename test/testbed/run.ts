@@ -20,6 +20,7 @@ import { monotonicNs } from "../../native/index.ts";
 import { rng } from "../../models/data/split.ts";
 import { seedOf } from "./traffic/random.ts";
 import { Verdict, type FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
+import type { ShadowSummary } from "../../proto/gen/xids/control/v1/control.ts";
 import { BENIGN, type Label, type Scenario, type ScenarioResult } from "./scenario.ts";
 import { startCapture } from "./capture.ts";
 import { startVictimServices } from "./services.ts";
@@ -57,6 +58,8 @@ export interface TestbedOptions {
    * skipped, each with its reason (TestbedRun.skipped).
    */
   family?: Family;
+  /** `xids model shadow` during the run: this candidate artifact judged beside the kernel model. */
+  shadow?: string;
 }
 
 export const DEFAULT_TIMING = { attackMs: 20_000, attackStaggerMs: 3_000, leadMs: 3_000, tailMs: 3_000 } as const;
@@ -119,6 +122,8 @@ export interface TestbedRun {
   lostRecords: number;
   seed: number;
   durationMs: number;
+  /** The shadow's final report (TestbedOptions.shadow), every flow of the run judged. */
+  shadow: ShadowSummary | null;
 }
 
 /**
@@ -226,6 +231,11 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
       const model = opts.model ? { artifact: opts.model, version: status.modelVersion } : null;
       log(`xids: XDP ${dataplane.xdpMode} on ${topo.victimIfaces.length} victim links; model ${opts.model ?? "none"}; ${opts.protect ? "attack verdicts block the source" : "alert only (recording)"}`);
 
+      if (opts.shadow) {
+        if (!agent.shadow) throw new Error("the testbed's agent has no shadow evaluator");
+        const s = await agent.shadow.start(resolve(opts.shadow));
+        log(`shadow: candidate ${s.candidate} (${s.artifactPath}) beside ${s.activeModel}`);
+      }
       const capture = opts.capture ? await startCapture(topo.victim, topo.victimIfaces, opts.capture) : null;
       if (capture) log(`capturing what the victim receives on ${topo.victimIfaces.length} links to ${capture.path}`);
       // Keyed by the text the data plane prints (FlowRecord.srcAddr, block entries: RFC 5952).
@@ -291,6 +301,7 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
       extractor.flush();
       await agent.whenIdle();
       unsubscribe();
+      const shadow = opts.shadow ? await finalShadowReport(agent) : null;
       const blocks = new Map(dataplane.kernel.blocks().map((b) => [b.addr, b]));
       for (const o of outcomes) o.block = blocks.get(canonical(o.ip)) ?? null;
       return {
@@ -310,6 +321,7 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
         lostRecords: dataplane.lostRecords(),
         seed: opts.seed,
         durationMs: performance.now() - started,
+        shadow,
       };
     } finally {
       await agent.stop();
@@ -317,4 +329,15 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** The shadow's report once it has judged every flow it was handed (bounded: 30 s), then stopped. */
+async function finalShadowReport(agent: Agent): Promise<ShadowSummary> {
+  const shadow = agent.shadow!;
+  const deadline = performance.now() + 30_000;
+  while ((await shadow.report(0)).pending > 0) {
+    if (performance.now() > deadline) throw new Error("the shadow still had flows pending 30 s after the run");
+    await Bun.sleep(100);
+  }
+  return shadow.stop();
 }

@@ -4,6 +4,7 @@ import type { Command } from "../../../core/cli/command.ts";
 import { capPerScenario, leaveOut, writeFlowsCsv } from "../dataset.ts";
 import { evaluateRun } from "../evaluate.ts";
 import { formatSummary, summaryJson } from "../report.ts";
+import { formatShadowSummary } from "../../../client/shadow-summary.ts";
 import { DEFAULT_TIMING, runTestbed, type LabelledFlow } from "../run.ts";
 import { BENIGN } from "../scenario.ts";
 import { MATRIX_SCENARIOS } from "../matrix.ts";
@@ -19,7 +20,7 @@ const NO_IPV6_TOOLS = [...new Set([...ALL_SCENARIOS, ...MATRIX_SCENARIOS].filter
 
 const spec = {
   json: "boolean", model: "string", "no-model": "boolean", "alert-only": "boolean", seed: "number", record: "string",
-  scenarios: "string", links: "string", capture: "string", family: "string", "attack-ms": "number", "stagger-ms": "number", verbose: "boolean", "max-per-scenario": "number",
+  scenarios: "string", links: "string", capture: "string", family: "string", "attack-ms": "number", "stagger-ms": "number", verbose: "boolean", "max-per-scenario": "number", shadow: "string",
 } as const;
 
 export const command: Command = {
@@ -27,7 +28,7 @@ export const command: Command = {
   summary: "real-time evaluation: real services, real benign and attack tools, xids in the kernel (needs root)",
   help: `usage: xids testbed [--json] [--model DIR | --no-model] [--alert-only] [--seed N] [--record FILE]
                     [--scenarios id,id,...|matrix] [--links none|drawn] [--attack-ms N] [--stagger-ms N]
-                    [--family 4|6] [--verbose]
+                    [--family 4|6] [--shadow DIR] [--verbose]
 
 Builds a victim namespace running nginx (with a login app), OpenSSH, vsftpd and iperf3, protected
 by xids (native XDP on every link, the in-kernel model blocking attackers), and one namespace per
@@ -59,6 +60,9 @@ dropped). Everything is torn down afterwards.
                     IPv6 (${NO_IPV6_TOOLS}) are skipped and listed with the reason
   --attack-ms N     each attack's budget (default ${DEFAULT_TIMING.attackMs})
   --stagger-ms N    gap between attack starts (default ${DEFAULT_TIMING.attackStaggerMs})
+  --shadow DIR      also run DIR as a shadow model (\`xids model shadow\`) beside the in-kernel model:
+                    every flow of the run judged by both, the agreement and the differing flows
+                    printed after the summary
   --verbose         the agent logs at info level
 
 Exit status: 0 when every attacking source was blocked and no benign client was (with --alert-only
@@ -92,6 +96,7 @@ example:
       links,
       capture: f.capture,
       family,
+      shadow: f.shadow,
     });
     if (run.capture) console.log(`captured ${(run.capture.bytes / 1e6).toFixed(1)} MB to ${run.capture.path} (${run.capture.report.split("\n").pop()})`);
     if (f.record) {
@@ -108,6 +113,7 @@ example:
     }
     const ev = evaluateRun(run);
     console.log(`\n${formatSummary(run, ev)}`);
+    if (run.shadow) console.log(`\n${formatShadowSummary(run.shadow)}`);
     if (f.json) console.log(JSON.stringify(summaryJson(run, ev)));
     if (!protect) return 0;
     return ev.attacks_blocked === ev.attacks_total && ev.benign_blocked === 0 ? 0 : 1;
