@@ -5,6 +5,7 @@ import { catalogOf } from "../core/host/catalog.ts";
 import { xdpExtractor } from "./extractors/xdp/index.ts";
 import { pcapExtractor } from "./extractors/pcap/index.ts";
 import { modelsArtifactLoader } from "./models/artifact/loader.ts";
+import { explainForPage } from "./models/artifact/explainer.ts";
 import { artifactModel } from "./models/artifact/index.ts";
 import { kernelModel } from "./models/kernel/index.ts";
 import { shadowEvaluator } from "./models/shadow/index.ts";
@@ -38,6 +39,6 @@ export const BUILTIN_FOLDERS: Record<keyof typeof BUILTINS, string> = {
 
 export const builtinCatalog = catalogOf(BUILTINS);
 
-/** What the core needs from outside it to run the built-ins: the catalog, the artifact checks and
- *  the shadow model's evaluator. */
-export const builtins = { catalog: builtinCatalog, artifacts: modelsArtifactLoader, shadow: shadowEvaluator };
+/** What the core needs from outside it to run the built-ins: the catalog, the artifact checks, the
+ *  shadow model's evaluator and the live page's explanation of a block. */
+export const builtins = { catalog: builtinCatalog, artifacts: modelsArtifactLoader, shadow: shadowEvaluator, explainer: explainForPage };

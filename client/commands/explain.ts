@@ -4,7 +4,7 @@ import { UsageError } from "../../core/cli/args.ts";
 import { loadArtifact, type MlpModel } from "../../models/artifact/load.ts";
 import { artifactBaseline, loadBaseline } from "../../models/explain/baseline.ts";
 import { CONNECTION_HELP, fmtDuration, parseWithConnection, withControl } from "../connection.ts";
-import { explainReport, type ExplainReport, type FlowReport } from "../explain-report.ts";
+import { explainReport, type ExplainReport, type FlowReport } from "../../models/explain/report.ts";
 
 const USAGE = "usage: xids explain <address> [--json] [--all] [--top <n>] [--permutations <n>] [--artifact <dir>] [--baseline <file>]";
 

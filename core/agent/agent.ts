@@ -13,17 +13,18 @@ import type { DataPlanePort } from "../ebpf/port.ts";
 import type { Catalog } from "../host/catalog.ts";
 import { PluginHost } from "../host/host.ts";
 import { registerCoreMetrics } from "../observe/core-metrics.ts";
-import { BlockPages } from "../observe/block-pages.ts";
+import { BlockPages, PageError } from "../observe/block-pages.ts";
 import { recentRow, startHttp, type HttpHandle, type ObserveSource, type RecentDetection } from "../observe/http.ts";
 import { MetricsRegistry } from "../observe/registry.ts";
 import { openExtractorStreams } from "../pipeline/extractors.ts";
 import { Pipeline } from "../pipeline/pipeline.ts";
-import { coreServices, type ArtifactLoader, type ModelInUse, type Shadow, type ShadowFactory } from "../plugin-api/services.ts";
+import { coreServices, type ArtifactLoader, type Explainer, type ModelInUse, type Shadow, type ShadowFactory } from "../plugin-api/services.ts";
 import { createLogger, type ScopedLogger } from "../util/log.ts";
-import { parseCidr, type Cidr } from "../util/net.ts";
+import { parseCidr, parseIp, type Cidr } from "../util/net.ts";
 import { VERSION } from "../util/version.ts";
 import { controlBackend } from "./control-backend.ts";
 import { EvidenceBuffer } from "./evidence.ts";
+import { ExplainResponse } from "../../proto/gen/xids/control/v1/control.ts";
 import { reload } from "./reload.ts";
 import { loadConfigFile } from "../config/load.ts";
 import { ModelVersions } from "./model-versions.ts";
@@ -37,6 +38,8 @@ export interface AgentOptions {
   artifacts?: ArtifactLoader;
   /** `xids model shadow`'s evaluator (plugins/index.ts); without it the Shadow rpcs are refused. */
   shadow?: ShadowFactory;
+  /** The live page's "why blocked" (plugins/index.ts); without it /api/explain answers the evidence. */
+  explainer?: Explainer;
   configPath?: string;
   log?: ScopedLogger;
   /** Replace the data plane (tests); default: attached XDP if an interface is set, else memory. */
@@ -69,7 +72,7 @@ export class Agent implements ObserveSource {
 
   private constructor(
     readonly config: XidsConfig,
-    opts: AgentOptions,
+    private readonly opts: AgentOptions,
     private readonly log: ScopedLogger,
     readonly dataplane: DataPlanePort,
   ) {
@@ -201,6 +204,13 @@ export class Agent implements ObserveSource {
   }
 
   // ---- ObserveSource (metrics, live page) ----
+
+  async explain(address: string): Promise<unknown> {
+    const addr = parseIp(address);
+    if (!addr) throw new PageError(`address: expected an IPv4 or IPv6 host address, got "${address}"`);
+    const res = await this.control.explain(addr);
+    return this.opts.explainer ? this.opts.explainer(res) : ExplainResponse.toJSON(res);
+  }
 
   async metrics(): Promise<{ text: string; contentType: string }> {
     return { text: await this.metricsRegistry.text(), contentType: this.metricsRegistry.contentType };

@@ -1,7 +1,7 @@
 // The contract every CLI verb implements. `run` returns the process exit code. Verbs are listed in
 // a VerbTable (name -> lazy module) so `xids <verb>` loads only the code of that verb.
 import type { Catalog } from "../host/catalog.ts";
-import type { ArtifactLoader, ShadowFactory } from "../plugin-api/services.ts";
+import type { ArtifactLoader, Explainer, ShadowFactory } from "../plugin-api/services.ts";
 
 export interface Command {
   /** One word ("replay") or two ("config check"). */
@@ -20,6 +20,8 @@ export interface CliContext {
   artifacts: ArtifactLoader;
   /** The shadow model's evaluator `xids run` gives the agent. */
   shadow?: ShadowFactory;
+  /** The live page's explanation of a block, also given to the agent. */
+  explainer?: Explainer;
 }
 
 /** Verb name -> its module (exporting `command`), imported only when needed. */

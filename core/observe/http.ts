@@ -1,7 +1,7 @@
 // The agent's HTTP side (Bun.serve): GET /metrics (Prometheus text), GET /api/live (the JSON the
 // live page polls: counts, history, the block list's first page), GET /api/blocked (any page of
-// the block list, searchable), GET / (the live page: HTML, inline JS and SVG, nothing from
-// elsewhere). A sampler keeps one point a second so rates and charts have data from the start.
+// the block list, searchable), GET /api/explain (why a source is blocked), GET / (the live page:
+// HTML, inline JS and SVG, nothing from elsewhere). A sampler keeps one point a second so rates and charts have data from the start.
 import type { Detection } from "../../proto/gen/xids/plugin/v1/responder.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -72,6 +72,8 @@ export interface ObserveSource {
   readonly blockPages: BlockPages;
   /** The block reason codes' names, index = code. */
   readonly reasonNames: readonly string[];
+  /** Why a source is blocked (GET /api/explain?address=): the Explain answer, explained. */
+  explain(address: string): Promise<unknown>;
 }
 
 export interface HttpHandle {
@@ -134,13 +136,14 @@ export function startHttp(listen: string, src: ObserveSource, log: Logger, sampl
         }
         if (path === "/api/live") return Response.json(live(), { headers: { "cache-control": "no-store" } });
         if (path === "/api/blocked") return Response.json(blocked(u.searchParams), { headers: { "cache-control": "no-store" } });
+        if (path === "/api/explain") return Response.json(await src.explain(u.searchParams.get("address") ?? ""), { headers: { "cache-control": "no-store" } });
         if (path === "/" || path === "/index.html") return new Response(LIVE_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
       } catch (err) {
         if (err instanceof PageError) return new Response(`bad request: ${err.message}\n`, { status: 400 });
         log.error(`GET ${path}: ${(err as Error).message}`);
         return new Response(`internal error: ${(err as Error).message}\n`, { status: 500 });
       }
-      return new Response("not found (try /, /metrics, /api/live, /api/blocked)\n", { status: 404 });
+      return new Response("not found (try /, /metrics, /api/live, /api/blocked, /api/explain?address=)\n", { status: 404 });
     },
   });
   const address = `${host.includes(":") ? `[${host}]` : host}:${server.port}`;

@@ -3,7 +3,7 @@
 // the host refuses to start a plugin that asks for a service this core does not provide.
 import type { XidsConfig } from "../config/config.ts";
 import type { DataPlanePort } from "../ebpf/port.ts";
-import type { ShadowPromoteResponse, ShadowSummary } from "../../proto/gen/xids/control/v1/control.ts";
+import type { ExplainResponse, ShadowPromoteResponse, ShadowSummary } from "../../proto/gen/xids/control/v1/control.ts";
 import type { Classification, FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
 
 export type { BlockedEntry, DataPlanePort, XdpMode } from "../ebpf/port.ts";
@@ -54,6 +54,9 @@ export interface Shadow {
 }
 
 export type ShadowFactory = (deps: { block: BlockSettings; model: ModelInUse }) => Shadow;
+
+/** The live page's "why blocked": an Explain answer joined with the model's explanation. */
+export type Explainer = (res: ExplainResponse) => Promise<unknown>;
 
 /** The block settings (pipeline.block): TTL, reason and the in-kernel policy. */
 export type BlockSettings = XidsConfig["pipeline"]["block"];

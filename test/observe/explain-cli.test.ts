@@ -3,14 +3,16 @@
 // then says why: the block's reason by name, the attack verdicts in the policy window against the
 // thresholds, each attack flow's top features by their contribution, the source's context and the
 // method. The scores it explains are the kernel's own (the reference recomputes them bit for bit).
+// The live page's API answers the same report, and a click on the page shows it.
 import { describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { connectControl } from "../../client/control.ts";
-import type { ExplainReport } from "../../client/explain-report.ts";
+import type { ExplainReport } from "../../models/explain/report.ts";
 import { SHIPPED_MLP } from "../../core/config/config.ts";
 import { twoHosts } from "../harness/netns.ts";
 import { BUN, Proc, REPO, TempDir, waitFor, xids } from "../core/util.ts";
+import { Browser } from "./cdp.ts";
 
 /** A bounded SYN scan: timeout(1) and --host-timeout cap it. */
 const nmap = (server: string) => ["timeout", "20", "nmap", "-sS", "-Pn", "-n", "-T4", "--max-retries", "1", "--max-rate", "500", "--host-timeout", "18s", "-p", "1-1500", server];
@@ -30,6 +32,7 @@ plugins:
   - { id: kernel-mlp, kind: model, builtin: kernel, config: { artifact: "${SHIPPED_MLP}" } }
   - { id: xdp-drop, kind: responder, builtin: xdp-drop }
 control: { socket: ${sock} }
+http: { listen: "127.0.0.1:0" }
 `,
     );
     using agent = new Proc([BUN, join(REPO, "core/main.ts"), "run", "--config", config]);
@@ -96,6 +99,34 @@ control: { socket: ${sock} }
       const bad = await xids(["explain", "198.18.0.300", "--socket", sock]);
       expect(bad.code).toBe(1);
       expect(bad.err).toContain("address: expected an IPv4 or IPv6 host address");
+
+      // The same report on the live page's API, and on the page itself: a click on the blocked
+      // address opens the explanation (headless Chromium).
+      const url = agent.err.match(/live page at (http:\/\/127\.0\.0\.1:\d+)\//)?.[1];
+      expect(url, agent.err).toBeDefined();
+      const api = (await (await fetch(`${url}/api/explain?address=${attacker}`)).json()) as ExplainReport;
+      expect(api.blocked).toBe(true);
+      expect(api.method).toBe(rep.method);
+      expect(api.window).toMatchObject({ upTo: "block decision", meetsPolicy: true });
+      const apiAttacks = api.flows.filter((f) => f.verdict === "attack" && f.explanation);
+      expect(apiAttacks.length).toBeGreaterThanOrEqual(3);
+      for (const f of apiAttacks) {
+        const e = f.explanation!;
+        expect(e.score).toBe(f.score);
+        expect(Math.abs(e.contributions.reduce((s, x) => s + x.contribution, 0) - (e.score - e.baselineScore))).toBeLessThan(1e-6);
+      }
+      const refused = await fetch(`${url}/api/explain?address=198.18.0.300`);
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toContain("address: expected an IPv4 or IPv6 host address");
+      await using browser = await Browser.launch();
+      await browser.navigate(`${url}/`);
+      await browser.waitFor("the blocked host's link", `!!document.querySelector('#blocked a.why[data-address="${attacker}"]')`, 5_000);
+      await browser.eval(`document.querySelector('#blocked a.why[data-address="${attacker}"]').click()`);
+      await browser.waitFor("the explanation", `document.getElementById("explain").dataset.state === "explained"`, 5_000);
+      const panel = await browser.eval<string>(`document.getElementById("explain").textContent`);
+      expect(panel).toContain("reason detection");
+      expect(panel).toContain("method: shapley-permutation");
+      expect(await browser.eval<number>(`document.querySelectorAll("#explain tr.contrib").length`)).toBeGreaterThanOrEqual(5);
     } finally {
       c.close();
       scan?.kill("SIGTERM");

@@ -52,7 +52,7 @@ example: xids run --config core/config/xids.example.yaml`,
     const reload = () => (agent ? void agent.reload({ configPath: f.config, catalog: ctx.catalog }) : log.warn("SIGHUP during start-up: ignored"));
     process.on("SIGHUP", reload);
     try {
-      agent = await Agent.start(config, { configPath: f.config, log, catalog: ctx.catalog, artifacts: ctx.artifacts, shadow: ctx.shadow });
+      agent = await Agent.start(config, { configPath: f.config, log, catalog: ctx.catalog, artifacts: ctx.artifacts, shadow: ctx.shadow, explainer: ctx.explainer });
     } catch (err) {
       log.error(`start-up failed: ${(err as Error).message}`);
       // Exit now: whatever the failed start could not take back (a plugin's stream, a socket)

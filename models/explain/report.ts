@@ -1,12 +1,12 @@
 // Why a source is blocked, as data: the core's Explain answer (block entry, policy, the source's
 // kept flows with their verdicts) joined with the model's own explanation of each flow's score,
-// computed here in user space with the reference of the model the kernel runs.
-import type { ExplainFlow, ExplainResponse } from "../proto/gen/xids/control/v1/control.ts";
-import { KernelBlock, Verdict } from "../proto/gen/xids/plugin/v1/common.ts";
-import type { MlpModel } from "../models/artifact/load.ts";
-import type { Baseline } from "../models/explain/baseline.ts";
-import { explainFlow, methodLine, referenceScore, type FeatureContribution } from "../models/explain/explain-flow.ts";
-import { FEATURES, N_FLOW_FEATURES } from "../models/data/features.ts";
+// computed in user space with the reference of the model the kernel runs (`xids explain`, the live page).
+import type { ExplainFlow, ExplainResponse } from "../../proto/gen/xids/control/v1/control.ts";
+import { KernelBlock, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
+import type { MlpModel } from "../artifact/load.ts";
+import type { Baseline } from "./baseline.ts";
+import { explainFlow, methodLine, referenceScore, type FeatureContribution } from "./explain-flow.ts";
+import { FEATURES, N_FLOW_FEATURES } from "../data/features.ts";
 
 export interface FlowReport {
   id: number;
