@@ -222,7 +222,7 @@ export class Agent implements ObserveSource {
       version: VERSION,
       startedAtMs: this.startedAtMs,
       dataplane: () => ({
-        ifname: dp.ifname, xdpMode: dp.xdpMode, kernel: dp.stats(), blockedHosts: dp.listBlocked().length,
+        ifname: dp.ifname, xdpMode: dp.xdpMode, kernel: dp.stats(), blockedHosts: this.blockPages.page(0, 0, "").total, // the snapshot: no full read per scrape
         allowedCidrs: dp.listAllowed().length, readopted: dp.readopted, ringbufLost: dp.lostRecords(),
       }),
       pipeline: () => this.counters,

@@ -174,7 +174,7 @@ describe("responders and observability", () => {
       expect(num("detections")).toBe(agent.counters.detections);
       expect(num("blocked_count")).toBe(1);
       // Reason 3 is pipeline.block.reason here: the page names it "detection".
-      expect(dom).toMatch(new RegExp(`<td>${ATTACKER.replace(/\./g, "\\.")}</td><td>\\d+m \\d+s</td><td title="code 3">detection</td>`));
+      expect(dom).toMatch(new RegExp(`<td><a href="#" class="why" data-address="${ATTACKER.replace(/\./g, "\\.")}" [^>]*>${ATTACKER.replace(/\./g, "\\.")}</a></td><td>\\d+m \\d+s</td><td title="code 3">detection</td>`));
       expect(dom).toContain('id="model">port (port)<');
       expect(dom).toMatch(/class="muted" id="status">live, updated /);
       // The script polled more than once within the page's (virtual) time: it updates live.
