@@ -24,6 +24,29 @@ export function flowsToCsv(flows: LabelledFlow[], run = ""): string {
   return [header.join(","), ...rows].join("\n") + "\n";
 }
 
+const ICMPV6 = 58;
+/** bpf/FEATURES.md index 4: the flow's largest forward L4 payload (after the 8-byte ICMP header). */
+const FWD_PACKET_LENGTH_MAX = 4;
+/**
+ * The longest neighbour-discovery message a host sends, after the 8-byte ICMPv6 header: a
+ * neighbour solicitation's target (16) with its source link-layer and nonce options (8 each).
+ * Advertisements and router solicitations are shorter; MLD comes from link-local addresses.
+ */
+export const ND_MAX_PAYLOAD = 32;
+
+/**
+ * Whether an ICMPv6 flow is its host's own neighbour discovery rather than its scenario's
+ * traffic. A flow's key has no ICMP type (ports are 0), so the record cannot say which messages
+ * it held; its size can: a flow with any forward message longer than ND_MAX_PAYLOAD carried
+ * something else (the ping scenario's echo requests, PING_MIN_PAYLOAD and more), one to a
+ * multicast address (solicited-node) is discovery whatever its size.
+ */
+export function isNeighbourDiscovery(f: LabelledFlow): boolean {
+  const r = f.record;
+  if (r.protocol !== ICMPV6) return false;
+  return r.dstAddr.toLowerCase().startsWith("ff") || (r.features[FWD_PACKET_LENGTH_MAX] ?? 0) <= ND_MAX_PAYLOAD;
+}
+
 /**
  * The flows `drop` does not match, each source's Seq renumbered so it still runs 0, 1, 2, ...
  * (flows arrive in Seq order): a gap would cut the prefix a block policy is replayed over.

@@ -7,7 +7,7 @@
 import { expect, test } from "bun:test";
 import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { TEST_PREFIX } from "../harness/netns.ts";
-import { flowsToCsv } from "./dataset.ts";
+import { flowsToCsv, isNeighbourDiscovery } from "./dataset.ts";
 import { evaluateRun } from "./evaluate.ts";
 import { NO_CONDITION } from "./link-conditions.ts";
 import { formatSummary, summaryJson } from "./report.ts";
@@ -77,7 +77,7 @@ test("an IPv6 star: a /64 per link from 2001:2::/48, no IPv4 on the links, neigh
 }, 30_000);
 
 /** A few of each kind: benign web, ssh and DNS; nmap, hydra and ab attacks; three tools with no IPv6. */
-const RUN = ["web-browse", "ssh-session", "dns-lookups", "nmap-syn", "hydra-ssh", "hping3-syn-flood", "ab-http-flood", "medusa-ssh", "t50-syn-flood"];
+const RUN = ["web-browse", "ssh-session", "dns-lookups", "ping", "nmap-syn", "hydra-ssh", "hping3-syn-flood", "ab-http-flood", "medusa-ssh", "t50-syn-flood"];
 const SKIPPED = ["hping3-syn-flood", "medusa-ssh", "t50-syn-flood"];
 
 test("a short IPv6 testbed run: family 6 flows from each host's own address, labelled; skipped tools reported; nothing left", async () => {
@@ -131,6 +131,14 @@ test("a short IPv6 testbed run: family 6 flows from each host's own address, lab
     for (const f of mine) expect(f.record.srcAddr, id).toBe(h.ip);
     expect(mine.some((f) => f.record.dstAddr === linkAddresses(i, 6).victim), `${id}: nothing to ${linkAddresses(i, 6).victim}`).toBe(true);
   }
+  // ping -6 made ICMPv6 echo flows to the victim, which a recording keeps; every other host's
+  // ICMPv6 is its own neighbour discovery, which a recording leaves out.
+  const icmp6 = run.flows.filter((f) => f.record.protocol === 58);
+  const echoes = icmp6.filter((f) => f.scenario === "ping");
+  expect(echoes.filter((f) => !isNeighbourDiscovery(f)).length, "ping: no kept echo flows").toBeGreaterThan(0);
+  for (const f of icmp6.filter((x) => x.scenario !== "ping")) expect(isNeighbourDiscovery(f), `${f.scenario}: ICMPv6 flow kept ${JSON.stringify(f.record.features.slice(0, 8))}`).toBe(true);
+  console.log(`ICMPv6 flows: ${echoes.length} of ping, ${icmp6.length - echoes.length} of other hosts (neighbour discovery)`);
+
   // The recording's Family and Src IP columns say the same.
   const rows = flowsToCsv(run.flows).trim().split("\n");
   const head = rows[0]!.split(",");

@@ -39,7 +39,7 @@ const GROUPS: { name: string; ids: string[] }[] = [
   { name: "HTTP floods and slow HTTP", ids: ["ab-http-flood", "siege-http-flood", "slowloris-script", "slow-post-script"] },
   { name: "brute force", ids: ["medusa-ssh", "medusa-ftp", "ncrack-ssh", "ncrack-ftp", "patator-ssh", "patator-ftp", "patator-web-login", "ffuf-web-login"] },
   { name: "web attacks", ids: ["ffuf-xss", "web-sqli", "sqlmap"] },
-  { name: "benign", ids: ["wget-mirror", "ssh-password-session", "rsync-ssh", "dns-lookups", "ntp-sync", "busy-nat-client"] },
+  { name: "benign", ids: ["wget-mirror", "ssh-password-session", "rsync-ssh", "dns-lookups", "ntp-sync", "ping", "busy-nat-client"] },
 ];
 
 const only = (process.env.XIDS_MATRIX_SCENARIOS ?? "").split(",").map((s) => s.trim()).filter(Boolean);

@@ -1,11 +1,11 @@
 // `xids testbed`: the real-time evaluation (and, with --record, the data set recorder).
 import { parseFlags, UsageError } from "../../../core/cli/args.ts";
 import type { Command } from "../../../core/cli/command.ts";
-import { capPerScenario, leaveOut, writeFlowsCsv } from "../dataset.ts";
+import { capPerScenario, isNeighbourDiscovery, leaveOut, writeFlowsCsv } from "../dataset.ts";
 import { evaluateRun } from "../evaluate.ts";
 import { formatSummary, summaryJson } from "../report.ts";
 import { formatShadowSummary } from "../../../client/shadow-summary.ts";
-import { DEFAULT_TIMING, runTestbed, type LabelledFlow } from "../run.ts";
+import { DEFAULT_TIMING, runTestbed } from "../run.ts";
 import { BENIGN } from "../scenario.ts";
 import { MATRIX_SCENARIOS } from "../matrix.ts";
 import { ALL_SCENARIOS, selectScenarios } from "../scenarios.ts";
@@ -14,7 +14,6 @@ import { ALL_SCENARIOS, selectScenarios } from "../scenarios.ts";
 export const TESTBED_MODEL = "models/artifacts/matrix-mlp";
 export const TESTBED_SEED = 2;
 const RECORD_CAP = 2_000;
-const ICMPV6 = 58;
 /** The tools an IPv6 run skips (their scenarios declare why), for the help text. */
 const NO_IPV6_TOOLS = [...new Set([...ALL_SCENARIOS, ...MATRIX_SCENARIOS].filter((s) => s.ipv6 !== true).map((s) => s.tool))].join(", ");
 
@@ -100,11 +99,10 @@ example:
     });
     if (run.capture) console.log(`captured ${(run.capture.bytes / 1e6).toFixed(1)} MB to ${run.capture.path} (${run.capture.report.split("\n").pop()})`);
     if (f.record) {
-      // ICMPv6 here is every host's own neighbour discovery (no generator sends ICMPv6): not its
-      // scenario's traffic, so an attack host's would be mislabelled. Left out (Seq renumbered), and said so.
-      const isNd = (x: LabelledFlow) => x.record.protocol === ICMPV6;
-      const nd = run.flows.filter(isNd);
-      const flows = leaveOut(run.flows, isNd);
+      // A host's own neighbour discovery is not its scenario's traffic (an attack host's would be
+      // mislabelled): left out (Seq renumbered), and said so. The ping scenario's echoes stay.
+      const nd = run.flows.filter(isNeighbourDiscovery);
+      const flows = leaveOut(run.flows, isNeighbourDiscovery);
       // Benign flows are all kept: a false-positive rate of 0.1 % needs every one of them.
       const benign = flows.filter((x) => x.label === BENIGN);
       const kept = [...benign, ...capPerScenario(flows.filter((x) => x.label !== BENIGN), f["max-per-scenario"] ?? RECORD_CAP, run.seed)];

@@ -16,6 +16,7 @@ import {
 } from "./clients.ts";
 import { randomBrowser, runCurlSession, webOrigin, type HttpRequest } from "./curl-session.ts";
 import { chance, intBetween, pick, pickWeighted, sample, type Rng } from "./random.ts";
+import { PING_SCENARIOS } from "./ping.ts";
 import { RSYNC_SCENARIOS } from "./rsync-ssh.ts";
 import { SSH_PASSWORD_SCENARIOS } from "./ssh-password.ts";
 import { UDP_CLIENT_SCENARIOS } from "./udp-clients.ts";
@@ -235,7 +236,7 @@ export const BENIGN_SCENARIOS: Scenario[] = [
 
 /**
  * The scenario matrix's benign clients (test/testbed/matrix.ts): wget, password ssh, rsync,
- * DNS and NTP, and one busy client with many users behind it. Not in BENIGN_SCENARIOS, which
+ * DNS and NTP, ping, and one busy client with many users behind it. Not in BENIGN_SCENARIOS, which
  * the demo runs by default. dns-lookups and ntp-sync need the victim's DNS/NTP servers
  * (services/dns-ntp.ts), ssh-password-session the password account (services/ssh-password-account.ts).
  */
@@ -244,5 +245,6 @@ export const MATRIX_BENIGN_SCENARIOS: Scenario[] = [
   ...SSH_PASSWORD_SCENARIOS,
   ...RSYNC_SCENARIOS,
   ...UDP_CLIENT_SCENARIOS,
+  ...PING_SCENARIOS,
   ...BUSY_CLIENT_SCENARIOS,
 ];
