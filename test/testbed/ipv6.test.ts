@@ -131,8 +131,8 @@ test("a short IPv6 testbed run: family 6 flows from each host's own address, lab
     for (const f of mine) expect(f.record.srcAddr, id).toBe(h.ip);
     expect(mine.some((f) => f.record.dstAddr === linkAddresses(i, 6).victim), `${id}: nothing to ${linkAddresses(i, 6).victim}`).toBe(true);
   }
-  // ping -6 made ICMPv6 echo flows to the victim, which a recording keeps; every other host's
-  // ICMPv6 is its own neighbour discovery, which a recording leaves out.
+  // ping -6 made ICMPv6 echo flows to the victim, which a recording keeps; the other hosts here
+  // send no ICMPv6 of their own, so theirs is neighbour discovery, which a recording leaves out.
   const icmp6 = run.flows.filter((f) => f.record.protocol === 58);
   const echoes = icmp6.filter((f) => f.scenario === "ping");
   expect(echoes.filter((f) => !isNeighbourDiscovery(f)).length, "ping: no kept echo flows").toBeGreaterThan(0);
