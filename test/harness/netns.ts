@@ -1,6 +1,7 @@
 // Network namespaces and veth pairs: the demo's testbed and the real-kernel tests build their
 // hosts with these. Every name starts with a prefix (tests: "xidst", so the end-of-suite leak
 // check can find strays; the demo: "xidsd").
+import { existsSync } from "node:fs";
 import { execSync, exec, nsPath, type ExecOptions, type ExecResult } from "./exec.ts";
 
 let namePrefix = "xidst";
@@ -55,7 +56,16 @@ export class Netns implements Disposable {
   close(): void {
     if (!this.#alive) return;
     this.#alive = false;
-    execSync(["ip", "netns", "del", this.name], { allowFail: true });
+    // A delete that fails is retried, then said out loud: the leak check would only see the name.
+    for (let attempt = 1; ; attempt++) {
+      const r = execSync(["ip", "netns", "del", this.name], { allowFail: true });
+      if (r.code === 0 || !existsSync(this.path)) return;
+      if (attempt === 5) {
+        console.error(`netns ${this.name}: ip netns del failed ${attempt} times: ${r.stderr.trim()}`);
+        return;
+      }
+      Bun.sleepSync(100);
+    }
   }
 
   [Symbol.dispose](): void {
