@@ -60,6 +60,8 @@ export interface TestbedOptions {
   family?: Family;
   /** `xids model shadow` during the run: this candidate artifact judged beside the kernel model. */
   shadow?: string;
+  /** Runs after the traffic, while the agent still serves its control socket (tests: `xids explain`). */
+  beforeStop?: (run: { controlSocket: string; blocked: string[] }) => Promise<void>;
 }
 
 export const DEFAULT_TIMING = { attackMs: 20_000, attackStaggerMs: 3_000, leadMs: 3_000, tailMs: 3_000 } as const;
@@ -304,6 +306,7 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedRun> {
       const shadow = opts.shadow ? await finalShadowReport(agent) : null;
       const blocks = new Map(dataplane.kernel.blocks().map((b) => [b.addr, b]));
       for (const o of outcomes) o.block = blocks.get(canonical(o.ip)) ?? null;
+      await opts.beforeStop?.({ controlSocket: join(workDir, "control.sock"), blocked: [...blocks.keys()] });
       return {
         family,
         skipped,
