@@ -2,8 +2,7 @@
 // the score of the model that classified it (models/explain, the same code as `xids explain`),
 // against the artifact's benign baseline. Opt-in and rate-capped: each explanation costs a few
 // hundred int32 inferences. A detection that gets none says why in the line, and is counted.
-import { loadArtifact, type MlpModel } from "../../../models/artifact/load.ts";
-import { artifactBaseline, type Baseline } from "../../../models/explain/baseline.ts";
+import { ExplainableArtifacts } from "../../../models/explain/explainable.ts";
 import { explainFlow, type FlowExplanation } from "../../../models/explain/explain-flow.ts";
 import { METHOD } from "../../../models/explain/shapley.ts";
 import type { Detection } from "../../../proto/gen/xids/plugin/v1/responder.ts";
@@ -44,7 +43,7 @@ function scoredBy(d: Detection): number {
 export class AlertExplainer {
   private window = { start: 0, used: 0 };
   /** By artifact folder and model version: loaded once per push. */
-  private loaded = new Map<string, { model: MlpModel; baseline: Baseline } | { error: string }>();
+  private readonly artifacts = new ExplainableArtifacts();
 
   constructor(
     private readonly settings: ExplainSettings,
@@ -70,7 +69,7 @@ export class AlertExplainer {
     if (!m.artifact) return { skipped: `model plugin "${d.detector}" names no artifact folder to explain its score with` };
     const version = scoredBy(d);
     if (version && m.version && version !== m.version) return { skipped: `scored by ${d.detector} version ${version}; it now runs version ${m.version} (${m.artifact})` };
-    const a = this.load(m.artifact, m.version);
+    const a = this.artifacts.get(m.artifact, m.version);
     if ("error" in a) return { skipped: a.error };
     this.window.used++;
     let e: FlowExplanation;
@@ -93,21 +92,5 @@ export class AlertExplainer {
         ? { note: `the verdict came from ${d.classification?.model || d.detector}; explained is its int32 MLP's reference score` }
         : kernelScore !== e.score ? { note: `the reference scores ${e.score}, the kernel scored ${kernelScore}` } : {}),
     };
-  }
-
-  private load(dir: string, version: number) {
-    const key = `${dir}#${version}`;
-    let a = this.loaded.get(key);
-    if (!a) {
-      try {
-        const model = loadArtifact(dir);
-        if (model.kind !== "mlp-int32") a = { error: `${dir} is a ${model.kind} model; contributions are computed for int32 MLPs (mlp-int32) only` };
-        else a = { model, baseline: artifactBaseline(dir) };
-      } catch (err) {
-        a = { error: (err as Error).message };
-      }
-      this.loaded.set(key, a);
-    }
-    return a;
   }
 }
