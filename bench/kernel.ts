@@ -65,6 +65,11 @@ export interface KernelResults {
   flow_end_noctx_ns: number;
   /** A mid-flow packet with the source context compiled out (it must cost the same). */
   midflow_noctx_ns: number;
+  /** What the source context adds to a flow start and end, and to a mid-flow packet: medians of
+   * per-sample differences (the two objects run back to back in a sample), not differences of
+   * medians, which carry the noise of both. */
+  context_update_ns: number;
+  midflow_context_ns: number;
   flow_end_mlp_ns: number;
   flow_end_dt_ns: number;
   blocked_drop_ns: number;
@@ -317,6 +322,7 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
     const m = (k: string) => median(got[k]!);
     // Inference per flow: difference of medians, and the median of per-sample differences agree
     // closely; the per-sample difference pairs measurements taken back to back.
+    const paired = (k: string, base: string) => median(got[k]!.map((v, i) => v - got[base]![i]!));
     const diff = (k: string) => Math.max(0, median(got[k]!.map((v, i) => v - got.eval_nomodel![i]!)));
     const breakdown = (bare: string, bareLabel: string, path: "midflow" | "drop", shipped: string): BreakdownStep[] => {
       const steps = [
@@ -350,6 +356,8 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
       midflow_notrack_ns: m("midflow_notrack"),
       flow_end_nomodel_ns: m("flow_end_nomodel"),
       flow_end_noctx_ns: m("flow_end_noctx"),
+      context_update_ns: paired("flow_end_nomodel", "flow_end_noctx"),
+      midflow_context_ns: paired("midflow", "midflow_noctx"),
       midflow_noctx_ns: m("midflow_noctx"),
       flow_end_mlp_ns: m("flow_end_mlp"),
       flow_end_dt_ns: m("flow_end_dt"),
