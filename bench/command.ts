@@ -8,7 +8,7 @@ import { benchFleet, fleetTable } from "./fleet.ts";
 import { MATRIX_MLP_EPOCHS, runSweep, SWEEP_SHAPES, sweepTable } from "./mlp-sweep.ts";
 
 const spec = { json: "boolean", quick: "boolean", "skip-throughput": "boolean", "skip-testbed": "boolean", fleet: "boolean",
-  "mlp-sweep": "boolean", epochs: "number", shapes: "string", v3: "boolean", out: "string" } as const;
+  "mlp-sweep": "boolean", epochs: "number", shapes: "string", v3: "boolean", out: "string", artifact: "string" } as const;
 
 /** "8;16;8,8" -> [[8], [16], [8, 8]]. */
 function parseShapes(s: string): number[][] {
@@ -24,7 +24,7 @@ export const command: Command = {
   summary: "benchmark xids against baselines measured in the same run (table; --json)",
   help: `usage: xids bench [--json] [--quick] [--skip-throughput] [--skip-testbed]
        xids bench --fleet [--quick] [--json]
-       xids bench --mlp-sweep [--epochs N] [--shapes "8;16;8,8"] [--v3] [--quick] [--out FILE.md] [--json]
+       xids bench --mlp-sweep [--epochs N] [--shapes "8;16;8,8"] [--v3] [--quick] [--out FILE.md] [--artifact DIR] [--json]
 
 Measures, each beside a baseline from the same run (needs root, BPF, veth and namespaces):
   - per-packet cost in the kernel (BPF_PROG_TEST_RUN, 1e6 repeats, median of 5): bare XDP_PASS,
@@ -53,7 +53,8 @@ stderr. Goals are reported, never enforced: the exit code is 0 whatever the timi
                      ${MATRIX_MLP_EPOCHS}, the same for all), its F1/recall/FPR on the unseen run
                      models/datasets/matrix-holdout and its ns per flow in the kernel (eval minus an
                      empty slot); the shipped matrix-mlp as a reference row. --v3 also times the
-                     -mcpu=v3 build; --out writes the table (markdown); --quick fewer repeats
+                     -mcpu=v3 build; --out writes the table (markdown); --quick fewer repeats;
+                     --artifact DIR (one shape) writes that model's artifact, judged on the holdout
 
 example:
   bun run xids bench --json`,
@@ -72,6 +73,7 @@ example:
       const r = await runSweep({
         shapes: f.shapes ? parseShapes(f.shapes) : SWEEP_SHAPES, epochs, v3: f.v3 ?? false,
         repeat: f.quick ? 100_000 : 1_000_000, samples: f.quick ? 3 : 7, log,
+        ...(f.artifact ? { artifactOut: f.artifact, command: `bun run xids bench ${args.join(" ")}` } : {}),
       });
       const table = sweepTable(r.rows, epochs);
       console.log(table);

@@ -10,6 +10,7 @@ import { loadArtifact } from "../models/artifact/load.ts";
 import { loadCsv } from "../models/data/csv.ts";
 import { LOG_SCALE_FEATURES } from "../models/data/features.ts";
 import { fitAll, type LooOptions } from "../models/evaluation/loo.ts";
+import { trainFinalModel } from "../models/evaluation/final-model.ts";
 import { loadRecordings } from "../models/evaluation/recordings.ts";
 import { DEFAULT_LOO, DEFAULT_POLICY, MATRIX_DATA } from "../models/commands/loo.ts";
 import { computeMetrics } from "../models/metrics.ts";
@@ -60,6 +61,10 @@ export interface SweepOptions {
   samples: number;
   /** Also time the shapes in the -mcpu=v3 object. */
   v3: boolean;
+  /** With one shape: also write its artifact here (judged on the holdout, no leave-one-out). */
+  artifactOut?: string;
+  /** The command line, for the artifact's manifest and REPORT.md. */
+  command?: string;
   log: (msg: string) => void;
 }
 
@@ -134,9 +139,12 @@ export async function runSweep(opts: SweepOptions): Promise<{ rows: SweepRow[]; 
   const judge = (pred: ArrayLike<number>) => computeMetrics(hold.y, pred);
   const rows: SweepRow[] = [];
   const params: Int32Params[] = [];
+  if (opts.artifactOut && opts.shapes.length !== 1) throw new Error(`mlp sweep: an artifact is written for one shape, got ${opts.shapes.length}`);
   for (const hidden of opts.shapes) {
     const t0 = performance.now();
-    const { model } = fitAll(rec, matrixRecipe(hidden, opts.epochs, log));
+    const recipe = matrixRecipe(hidden, opts.epochs, log);
+    const fitted = fitAll(rec, recipe);
+    const { model } = fitted;
     if (model.parts.kind !== "mlp") throw new Error("mlp sweep: the recipe fitted a tree");
     const m = judge(model.predict(hold.x, all));
     const p = model.parts.q;
@@ -146,6 +154,15 @@ export async function runSweep(opts: SweepOptions): Promise<{ rows: SweepRow[]; 
       holdout_f1: m.f1, holdout_recall: m.recall, holdout_fpr: m.fpr, holdout_fp: m.fp, kernel_ns: 0, kernel_v3_ns: null,
       val_f1: model.parts.fit.val.f1, train_s: (performance.now() - t0) / 1000, source: "sweep",
     });
+    if (opts.artifactOut) {
+      const text = [
+        "## Judged on a run it never saw (`xids bench --mlp-sweep`)", "",
+        `No leave-one-out for this artifact: it is the shape sweep's recommended shape, trained with matrix-mlp's recipe (${opts.epochs} epochs) on every recording of ${MATRIX_DATA}, judged on ${HOLDOUT_DATA} (seed 26) through the int32 reference:`,
+        `F1 ${m.f1.toFixed(4)}, recall ${m.recall.toFixed(4)}, FPR ${(m.fpr * 100).toFixed(2)} % (${m.fp} of ${m.fp + m.tn} benign flows), over ${hold.n} flows. BENCHMARKS.md, "In-kernel MLP: shape sweep", has the other shapes beside it.`,
+      ].join("\n");
+      trainFinalModel(rec, recipe, opts.artifactOut, { data: MATRIX_DATA, command: opts.command ?? "bun run xids bench --mlp-sweep", test: m, testIs: `${HOLDOUT_DATA} (seed 26, never trained on)`, reportText: text }, fitted);
+      log(`wrote ${opts.artifactOut}`);
+    }
     log(`[${rows.at(-1)!.shape.join(",")}]: holdout F1 ${m.f1.toFixed(4)} recall ${m.recall.toFixed(4)} FPR ${(m.fpr * 100).toFixed(2)} % (${rows.at(-1)!.train_s.toFixed(0)} s)`);
   }
   // The shipped model as it is (40 epochs), for reference beside its shape's sweep row.

@@ -21,6 +21,16 @@ export interface FinalModelInfo {
   loo: LooSummary;
 }
 
+/** A model judged otherwise than by leave-one-out (the shape sweep: on a held-out run). */
+export interface JudgedModelInfo {
+  data: string;
+  command: string;
+  /** What judged it, its metrics, and the REPORT section that says so (markdown lines). */
+  test: Metrics;
+  testIs: string;
+  reportText: string;
+}
+
 /** Flow-level metrics of the in-distribution folds, from their per-source counts. */
 function inDistributionMetrics(rows: readonly ScenarioRow[]): Metrics {
   const y: number[] = [], pred: number[] = [];
@@ -31,12 +41,13 @@ function inDistributionMetrics(rows: readonly ScenarioRow[]): Metrics {
   return computeMetrics(y, pred);
 }
 
-export function trainFinalModel(rec: Recordings, opt: LooOptions, out: string, info: FinalModelInfo): MlpManifest | DtManifest {
+export function trainFinalModel(rec: Recordings, opt: LooOptions, out: string, info: FinalModelInfo | JudgedModelInfo, fitted?: ReturnType<typeof fitAll>): MlpManifest | DtManifest {
   const t0 = performance.now();
-  const { model, train, val } = fitAll(rec, opt);
-  opt.log(`final model: ${model.summary} (${train} training rows, ${val} validation, ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  const { model, train, val } = fitted ?? fitAll(rec, opt);
+  if (!fitted) opt.log(`final model: ${model.summary} (${train} training rows, ${val} validation, ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   const features = opt.model.features;
-  const inDist = inDistributionMetrics(info.loo.inDistribution);
+  const loo = "loo" in info ? info : null;
+  const inDist = loo ? inDistributionMetrics(loo.loo.inDistribution) : (info as JudgedModelInfo).test;
   const training: TrainingInfo = {
     data: info.data, data_digest: dataDigest(info.data), rows: rec.data.n,
     split: { seed: opt.seed, train: train / (train + val), val: val / (train + val), test: 0, rows: { train, val, test: 0 } },
@@ -47,10 +58,11 @@ export function trainFinalModel(rec: Recordings, opt: LooOptions, out: string, i
     },
   };
   const metrics = {
-    // No split is left for a test: these are the in-distribution folds (trained on other runs).
+    // No split is left for a test: these are the in-distribution folds (trained on other runs),
+    // or for a judged model the run it was judged on.
     test: publicMetrics(inDist), test_confusion: { tp: inDist.tp, fp: inDist.fp, tn: inDist.tn, fn: inDist.fn },
-    test_is: "in-distribution leave-runs-out folds (models trained on the other runs, every tool seen)",
-    leave_one_out: info.loo.headline, leave_one_out_checks: info.loo.checks,
+    test_is: loo ? "in-distribution leave-runs-out folds (models trained on the other runs, every tool seen)" : (info as JudgedModelInfo).testIs,
+    ...(loo ? { leave_one_out: loo.loo.headline, leave_one_out_checks: loo.loo.checks } : {}),
   };
   const head = [
     `# ${opt.model.kind === "mlp" ? "int32 MLP (mlp-int32)" : "Decision tree (dt)"}: trained on the scenario matrix (${info.data})`, "",
@@ -62,7 +74,7 @@ export function trainFinalModel(rec: Recordings, opt: LooOptions, out: string, i
     "## Data", "", "```", summarizeReport(rec.data.report), "```", "",
     `Features (${features.length}): ${features.map((f) => `${FEATURES[f]!.name} [${f}]`).join(", ")}.`, "",
   ];
-  const looPart = ["## Leave-one-out and in-distribution figures (`xids loo`)", "", info.looText, ""];
+  const looPart = loo ? ["## Leave-one-out and in-distribution figures (`xids loo`)", "", loo.looText, ""] : [(info as JudgedModelInfo).reportText, ""];
   if (model.parts.kind === "dt") {
     const t = model.parts.tree;
     const manifest: DtManifest = {
