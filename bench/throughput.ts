@@ -1,8 +1,14 @@
 // Throughput on a veth pair between two namespaces (names "xidsb..."; addresses 198.18.10.0/24):
 // iperf3 TCP and an iperf3 UDP small-packet rate, with the server's interface bare, with a bare
 // XDP_PASS program attached natively (what native XDP on veth costs by itself), and with xids
-// attached natively. Runs are bounded (-t), interleaved, and the median is reported. Every
-// namespace is removed on the way out, on error and on SIGINT/SIGTERM too.
+// attached natively. GRO is on on the receiving (server's) veth in every mode: attaching native
+// XDP to a veth takes GSO off its peer (veth_xdp_set, drivers/net/veth.c), so the sender
+// segments every TCP burst into MTU-sized packets, each run through XDP; GRO on the receiver
+// coalesces them again after XDP, as a NIC's GRO would, instead of the stack taking them one by
+// one. The bare PASS program is xdp.frags like xids's, so both attach under the same conditions.
+// Runs are short and bounded (-t), xids and the bare program alternate (ABBA across rounds) and
+// medians of per-round ratios are reported. Every namespace is removed on the way out, on error
+// and on SIGINT/SIGTERM too.
 import { Collection, XdpLink } from "../native/index.ts";
 import { DataPlane } from "../core/ebpf/dataplane.ts";
 import { ModelSlots } from "../plugins/models/kernel/model-slots.ts";
@@ -23,6 +29,13 @@ export interface ThroughputOptions {
   /** Runs per mode and test. */
   runs: number;
   log: (msg: string) => void;
+  /** Delete "xidsb" namespaces left by a killed run first (default true; a test sharing the
+   *  machine with a running bench passes false and names its namespaces with its own prefix). */
+  removeStale?: boolean;
+  /** GRO on the receiving veth (default true; false: the kernel's default, off, for comparison). */
+  receiverGro?: boolean;
+  /** Namespace and interface name prefix (default NS_PREFIX). */
+  prefix?: string;
 }
 
 type Mode = "none" | "xdp_pass" | "xids";
@@ -40,7 +53,26 @@ export interface ThroughputResults {
   /** [min, max] of the runs per mode */
   tcp_spread: Record<Mode, [number, number] | null>;
   udp_spread: Record<Mode, [number, number] | null>;
+  /** GRO on the receiving veth (checked with ethtool -k after setting it). */
+  receiver_gro: boolean | null;
+  /** The sender's tcp-segmentation-offload per mode, as ethtool -k shows it during the run
+   *  ("on", "off", or null): native XDP on the receiver turns it off. */
+  sender_tso: Record<Mode, string | null>;
+  /** The bare baseline program (section and name). */
+  baseline_program: string;
   note: string | null;
+}
+
+export const BASELINE_PROGRAM = "bench_xdp_pass_frags";
+
+/** One offload's state ("on"/"off") from `ethtool -k` in a namespace, or null. */
+function offload(ns: TwoHosts["server"], ifname: string, name: string): string | null {
+  const out = ns.execSync(["ethtool", "-k", ifname], { allowFail: true }).stdout;
+  return new RegExp(`^${name}:\\s+(on|off)`, "m").exec(out)?.[1] ?? null;
+}
+
+export function ethtoolAvailable(): boolean {
+  return execSync(["sh", "-c", "command -v ethtool"], { allowFail: true }).code === 0;
 }
 
 export function iperf3Available(): boolean {
@@ -92,11 +124,16 @@ async function iperf(hosts: TwoHosts, port: number, udp: boolean, seconds: numbe
 export async function benchThroughput(opts: ThroughputOptions): Promise<ThroughputResults> {
   const { log } = opts;
   const empty = (): Record<Mode, number | null> => ({ none: null, xdp_pass: null, xids: null });
-  if (!iperf3Available()) {
-    return { xdp_mode: null, tcp_bps: empty(), udp_pps: empty(), throughput_ratio: null, throughput_ratio_vs_xdp_pass: null, pps_ratio: null, pps_ratio_vs_xdp_pass: null, tcp_spread: { none: null, xdp_pass: null, xids: null }, udp_spread: { none: null, xdp_pass: null, xids: null }, note: "iperf3 is not installed" };
+  const missing = [iperf3Available() ? null : "iperf3", ethtoolAvailable() ? null : "ethtool"].filter((x) => x !== null);
+  if (missing.length) {
+    return {
+      xdp_mode: null, tcp_bps: empty(), udp_pps: empty(), throughput_ratio: null, throughput_ratio_vs_xdp_pass: null, pps_ratio: null, pps_ratio_vs_xdp_pass: null,
+      tcp_spread: { none: null, xdp_pass: null, xids: null }, udp_spread: { none: null, xdp_pass: null, xids: null },
+      receiver_gro: null, sender_tso: { none: null, xdp_pass: null, xids: null }, baseline_program: BASELINE_PROGRAM, note: `${missing.join(" and ")} not installed (scripts/setup.sh)`,
+    };
   }
-  removeStaleNamespaces();
-  setNamePrefix(NS_PREFIX);
+  if (opts.removeStale ?? true) removeStaleNamespaces();
+  setNamePrefix(opts.prefix ?? NS_PREFIX);
   let hosts: TwoHosts | null = null;
   const cleanup = () => {
     hosts?.[Symbol.dispose]();
@@ -114,18 +151,25 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
   let xdpMode: string | null = null;
   const tcp: Record<Mode, number[]> = { none: [], xdp_pass: [], xids: [] };
   const udp: Record<Mode, number[]> = { none: [], xdp_pass: [], xids: [] };
+  const senderTso: Record<Mode, string | null> = { none: null, xdp_pass: null, xids: null };
+  let gro: boolean | null = null;
   try {
     hosts = twoHosts({ clientIp: "198.18.10.1", serverIp: "198.18.10.2" });
     const h = hosts;
-    const modes: Mode[] = ["none", "xdp_pass", "xids"];
+    const wantGro = opts.receiverGro ?? true;
+    if (wantGro) h.server.execSync(["ethtool", "-K", h.link.b.ifname, "gro", "on"]);
+    gro = offload(h.server, h.link.b.ifname, "generic-receive-offload") === "on";
+    if (gro !== wantGro) throw new Error(`throughput: GRO is not ${wantGro ? "on" : "off"} on ${h.server.name}/${h.link.b.ifname} (ethtool -k: ${offload(h.server, h.link.b.ifname, "generic-receive-offload")})`);
     let port = 5301;
     for (let r = 0; r < opts.runs; r++) {
-      for (let i = 0; i < modes.length; i++) {
-        const mode = modes[(i + r) % modes.length]!;
-        const prog = mode === "xids" ? dp.xdp : mode === "xdp_pass" ? base.program("bench_xdp_pass") : null;
+      // xids and the bare program back to back, their order swapped every round; no XDP around them.
+      const modes: Mode[] = r % 2 === 0 ? ["xids", "xdp_pass", "none"] : ["none", "xdp_pass", "xids"];
+      for (const mode of modes) {
+        const prog = mode === "xids" ? dp.xdp : mode === "xdp_pass" ? base.program(BASELINE_PROGRAM) : null;
         const link = prog ? XdpLink.attach(prog, { ifname: h.link.b.ifname, netns: h.server.path, mode: "native" }) : null;
         try {
           if (link) xdpMode = link.mode;
+          senderTso[mode] ??= offload(h.client, h.link.a.ifname, "tcp-segmentation-offload");
           tcp[mode].push(await iperf(h, port++, false, opts.seconds));
           udp[mode].push(await iperf(h, port++, true, opts.seconds));
           dp.drain(() => {});
@@ -157,6 +201,9 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
     pps_ratio_vs_xdp_pass: ratio(udp.xids, udp.xdp_pass),
     tcp_spread: { none: sp(tcp.none), xdp_pass: sp(tcp.xdp_pass), xids: sp(tcp.xids) },
     udp_spread: { none: sp(udp.none), xdp_pass: sp(udp.xdp_pass), xids: sp(udp.xids) },
+    receiver_gro: gro,
+    sender_tso: senderTso,
+    baseline_program: BASELINE_PROGRAM,
     note: null,
   };
 }

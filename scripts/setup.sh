@@ -11,6 +11,7 @@ APT_PACKAGES=(
   logrotate # packaging/: the install test checks the shipped logrotate snippet with it
   tshark # test/dataplane/tshark-oracle.test.ts: an independent parser for the flow features
   python3-grpcio python3-grpc-tools # plugins/models/example-python: the author kit's Python plugin
+  ethtool # bench/throughput.ts: GRO on the receiving veth
   nats-server # plugins/fleet: the fleet tests and the fleet bench run a real one (JetStream)
   fever # plugins/responders/alert-log: a real EVE JSON consumer ingests the alert lines
   # the testbed: the victim's services and the real attack tools

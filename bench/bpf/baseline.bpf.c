@@ -16,4 +16,12 @@ int bench_xdp_drop(struct xdp_md *ctx)
 	return XDP_DROP;
 }
 
+/* The throughput baseline: a PASS program that, like xids's own (xdp.frags), takes multi-buffer
+ * frames, so veth treats both attachments alike (max MTU, how it builds the xdp_buff). */
+SEC("xdp.frags")
+int bench_xdp_pass_frags(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";
