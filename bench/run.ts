@@ -106,6 +106,7 @@ export async function runBench(opts: BenchOptions): Promise<{ result: BenchResul
     tcp_spread_bps: t?.tcp_spread ?? null,
     udp_spread_pps: t?.udp_spread ?? null,
     xdp_attach_mode: t?.xdp_mode ?? null,
+    throughput_round_ratios_vs_xdp_pass: t?.round_ratios_vs_xdp_pass ?? null,
     throughput_receiver_gro: t?.receiver_gro ?? null,
     throughput_sender_tso: t?.sender_tso ?? null,
     throughput_baseline_program: t?.baseline_program ?? null,

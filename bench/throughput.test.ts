@@ -22,5 +22,9 @@ test("benchThroughput: TCP and 64 B UDP figures per mode, GRO on the receiver, s
     expect(typeof t[k], k).toBe("number");
     expect(Number.isFinite(t[k]) && t[k]! > 0, k).toBe(true);
   }
+  for (const k of ["tcp", "udp"] as const) {
+    expect(t.round_ratios_vs_xdp_pass[k].length, k).toBe(2);
+    for (const r of t.round_ratios_vs_xdp_pass[k]) expect(Number.isFinite(r) && r > 0, k).toBe(true);
+  }
   expect(t.sender_tso).toEqual({ none: "on", xdp_pass: "off", xids: "off" });
 }, 90_000);

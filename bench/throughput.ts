@@ -6,8 +6,8 @@
 // segments every TCP burst into MTU-sized packets, each run through XDP; GRO on the receiver
 // coalesces them again after XDP, as a NIC's GRO would, instead of the stack taking them one by
 // one. The bare PASS program is xdp.frags like xids's, so both attach under the same conditions.
-// Runs are short and bounded (-t), xids and the bare program alternate (ABBA across rounds) and
-// medians of per-round ratios are reported. Every namespace is removed on the way out, on error
+// iperf3's client and server are pinned to CPUs 0 and 1. Runs are short and bounded (-t), xids
+// and the bare program alternate (ABBA across rounds) and medians of per-round ratios are reported. Every namespace is removed on the way out, on error
 // and on SIGINT/SIGTERM too.
 import { Collection, XdpLink } from "../native/index.ts";
 import { DataPlane } from "../core/ebpf/dataplane.ts";
@@ -17,6 +17,7 @@ import { execSync } from "../test/harness/exec.ts";
 import { setNamePrefix, twoHosts, type TwoHosts } from "../test/harness/netns.ts";
 import { loadArtifact } from "../models/index.ts";
 import { join } from "node:path";
+import { cpus } from "node:os";
 import { BASELINE_OBJECT } from "./kernel.ts";
 import { median } from "./stats.ts";
 
@@ -53,6 +54,8 @@ export interface ThroughputResults {
   /** [min, max] of the runs per mode */
   tcp_spread: Record<Mode, [number, number] | null>;
   udp_spread: Record<Mode, [number, number] | null>;
+  /** xids / bare XDP_PASS per round (the runs of one round are back to back), TCP and UDP. */
+  round_ratios_vs_xdp_pass: { tcp: number[]; udp: number[] };
   /** GRO on the receiving veth (checked with ethtool -k after setting it). */
   receiver_gro: boolean | null;
   /** The sender's tcp-segmentation-offload per mode, as ethtool -k shows it during the run
@@ -88,8 +91,13 @@ export function removeStaleNamespaces(): void {
   }
 }
 
+/** With two or more CPUs the client runs on CPU 0 and the server on CPU 1 (taskset): left to the
+ *  scheduler, whether they (and the softirq work that follows the sender) share a CPU changes
+ *  from run to run and splits TCP into two throughput levels far apart, whatever is attached. */
+const pin = (cpu: number): string[] => (cpus().length >= 2 ? ["taskset", "-c", String(cpu)] : []);
+
 async function iperf(hosts: TwoHosts, port: number, udp: boolean, seconds: number): Promise<number> {
-  const server = hosts.server.spawn(["iperf3", "-s", "-1", "-p", String(port)]);
+  const server = hosts.server.spawn([...pin(1), "iperf3", "-s", "-1", "-p", String(port)]);
   try {
     // Wait for the listener (bounded).
     for (let i = 0; i < 50; i++) {
@@ -97,7 +105,7 @@ async function iperf(hosts: TwoHosts, port: number, udp: boolean, seconds: numbe
       if (ss.trim()) break;
       await Bun.sleep(20);
     }
-    const args = ["iperf3", "-c", hosts.serverIp, "-p", String(port), "-t", String(seconds), "-J"];
+    const args = [...pin(0), "iperf3", "-c", hosts.serverIp, "-p", String(port), "-t", String(seconds), "-J"];
     if (udp) args.push("-u", "-b", "0", "-l", "64");
     const res = await hosts.client.exec(args, { timeoutMs: (seconds + 15) * 1000, allowFail: true });
     let j: { error?: string; end?: { sum_received?: { bits_per_second: number }; sum?: { packets: number; lost_packets: number; seconds: number } } };
@@ -129,7 +137,7 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
     return {
       xdp_mode: null, tcp_bps: empty(), udp_pps: empty(), throughput_ratio: null, throughput_ratio_vs_xdp_pass: null, pps_ratio: null, pps_ratio_vs_xdp_pass: null,
       tcp_spread: { none: null, xdp_pass: null, xids: null }, udp_spread: { none: null, xdp_pass: null, xids: null },
-      receiver_gro: null, sender_tso: { none: null, xdp_pass: null, xids: null }, baseline_program: BASELINE_PROGRAM, note: `${missing.join(" and ")} not installed (scripts/setup.sh)`,
+      round_ratios_vs_xdp_pass: { tcp: [], udp: [] }, receiver_gro: null, sender_tso: { none: null, xdp_pass: null, xids: null }, baseline_program: BASELINE_PROGRAM, note: `${missing.join(" and ")} not installed (scripts/setup.sh)`,
     };
   }
   if (opts.removeStale ?? true) removeStaleNamespaces();
@@ -201,6 +209,7 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
     pps_ratio_vs_xdp_pass: ratio(udp.xids, udp.xdp_pass),
     tcp_spread: { none: sp(tcp.none), xdp_pass: sp(tcp.xdp_pass), xids: sp(tcp.xids) },
     udp_spread: { none: sp(udp.none), xdp_pass: sp(udp.xdp_pass), xids: sp(udp.xids) },
+    round_ratios_vs_xdp_pass: { tcp: tcp.xids.map((v, i) => v / tcp.xdp_pass[i]!), udp: udp.xids.map((v, i) => v / udp.xdp_pass[i]!) },
     receiver_gro: gro,
     sender_tso: senderTso,
     baseline_program: BASELINE_PROGRAM,
