@@ -1,16 +1,20 @@
 // A user-space model backend over any artifact the models code produces (decision tree, int32
-// MLP reference, XGBoost through ONNX Runtime). PushModel swaps the artifact atomically: a batch
-// in flight finishes on the model it started with.
+// MLP reference, XGBoost through ONNX Runtime or the compiled evaluator: config `backend`).
+// PushModel swaps the artifact atomically: a batch in flight finishes on the model it started with.
 import { Classification, Verdict, type FlowRecord } from "../../../proto/gen/xids/plugin/v1/common.ts";
 import { s } from "../../../core/config/schema.ts";
 import { definePlugin } from "../../../core/plugin-api/types.ts";
 import { coreServices, type ModelArtifact } from "../../../core/plugin-api/services.ts";
-import { N_FEATURES, N_FLOW_FEATURES, predictUserSpace, type Model } from "../../../models/index.ts";
+import { N_FEATURES, N_FLOW_FEATURES, predictUserSpace, XGB_BACKENDS, type Model } from "../../../models/index.ts";
 import { pluginInfo, serving } from "../../../core/plugin-api/info.ts";
+import { XgbServing } from "./xgb-serving.ts";
 
 const config = s.object({
   /** Artifact folder (manifest.json + parameters), e.g. models/artifacts/dt. */
   artifact: s.string({ min: 1, expected: "an artifact folder path" }),
+  /** xgb artifacts only: "compiled" (the trees in TypeScript, ORT's answers, faster) or "onnx"
+   *  (ONNX Runtime on model.onnx). Other kinds have one backend and ignore it. */
+  backend: s.default(s.enum(XGB_BACKENDS), "compiled"),
 });
 
 /**
@@ -37,15 +41,24 @@ export const artifactModel = () =>
     config,
     deps: { artifacts: coreServices.artifacts },
     async init(ctx) {
-      let current: ModelArtifact = await ctx.deps.artifacts.load(ctx.config.artifact);
+      const open = async (art: ModelArtifact) => {
+        const model = art.loaded as Model;
+        return { art, xgb: model.kind === "xgb" ? await XgbServing.open(model, ctx.config.backend) : null };
+      };
+      let current = await open(await ctx.deps.artifacts.load(ctx.config.artifact));
       let version = 1;
+      ctx.signal.addEventListener("abort", () => void current.xgb?.close(), { once: true });
       return {
         describe: async () =>
-          pluginInfo(ctx.id, "model", "1", "user-space artifact inference", { model: current.name, model_version: String(version), artifact: current.dir }),
+          pluginInfo(ctx.id, "model", "1", "user-space artifact inference", {
+            model: current.art.name, model_version: String(version), artifact: current.art.dir,
+            ...(current.xgb ? { backend: ctx.config.backend } : {}),
+          }),
         health: async () => serving(),
         async classify(records) {
           if (records.length === 0) return [];
-          const art = current;
+          const { art, xgb } = current;
+          if (xgb) return xgb.classify(records, `${art.name} v${version}`);
           const model = art.loaded as Model;
           const out = await predictUserSpace(model, featureMatrix(records, model.features), records.length);
           return records.map((r, i) =>
@@ -59,8 +72,11 @@ export const artifactModel = () =>
           );
         },
         async update(artifact) {
-          current = artifact;
+          const next = await open(artifact);
+          const old = current;
+          current = next;
           version++;
+          void old.xgb?.close(); // after the batches already queued on it
           return { model: artifact.name, version };
         },
       };
