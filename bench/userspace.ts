@@ -1,6 +1,9 @@
-// User-space model backends under Bun: the ONNX XGBoost backend and the TypeScript int32 MLP in
-// flows per second at several batch sizes, and the round trip of one Classify over the gRPC
-// plugin bus (unix socket) beside the same call in-process.
+// User-space model backends under Bun, in flows per second at several batch sizes: the shipped
+// XGBoost through the ONNX backend, through a bare ORT session (its baseline), through the
+// compiled evaluator (generated code, and the typed-array walk it was measured against), and the
+// TypeScript int32 MLP; each sample of one batch size runs them back to back, ONNX backend and bare
+// session always adjacent, so their ratio is per pair. Also the round trip of one Classify over
+// the gRPC plugin bus (unix socket) beside the same call in-process.
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +12,7 @@ import { servePlugin } from "../core/bus/serve.ts";
 import type { ModelApi } from "../core/plugin-api/types.ts";
 import { probeVectors } from "../plugins/models/kernel/probes.ts";
 import { Classification, FlowRecord, HealthResponse, HealthResponse_Status, PluginInfo, Verdict } from "../proto/gen/xids/plugin/v1/common.ts";
-import { inferInt32, loadArtifact, OnnxBackend, type MlpModel, type XgbModel } from "../models/index.ts";
+import { CompiledEnsemble, inferInt32, loadArtifact, OnnxBackend, type MlpModel, type XgbModel } from "../models/index.ts";
 import * as ort from "onnxruntime-node";
 import { median } from "./stats.ts";
 
@@ -32,6 +35,21 @@ export interface UserspaceResults {
   /** The same model through a bare onnxruntime session (tensor built once, outputs not
    *  converted): how much of the backend's cost is ONNX Runtime itself. */
   onnx_session_by_batch: Record<string, number>;
+  /** ONNX backend over bare session per batch: the median of the per-sample ratios, each pair
+   *  measured back to back (goal >= 0.95). */
+  onnx_ratio_vs_session_by_batch: Record<string, number>;
+  /** The compiled evaluator (generated code, the artifact plugin's default backend). */
+  xgb_compiled_flows_per_s: number;
+  xgb_compiled_best_batch: number;
+  xgb_compiled_by_batch: Record<string, number>;
+  /** The same trees walked from flat typed arrays (what the generated code is measured against). */
+  xgb_flat_by_batch: Record<string, number>;
+  /** Compiled over bare session per batch (median of per-sample ratios). */
+  xgb_compiled_ratio_vs_session_by_batch: Record<string, number>;
+  /** Flows per CPU-second of this process in the same runs (user + system time): what one core
+   *  gives when other work shares the machine and wall time stretches. */
+  onnx_session_cpu_by_batch: Record<string, number>;
+  xgb_compiled_cpu_by_batch: Record<string, number>;
   ts_mlp_flows_per_s: number;
   ts_mlp_by_batch: Record<string, number>;
   grpc_roundtrip_us: number | null;
@@ -47,10 +65,23 @@ function featureRows(n: number): Float64Array {
   return out;
 }
 
-/** Runs `step` (which handles `batch` flows) repeatedly for ~ms; returns flows per second. */
-async function rate(batch: number, ms: number, step: () => unknown): Promise<number> {
+interface Rate {
+  /** Flows per wall-clock second. */
+  wall: number;
+  /** Flows per CPU-second of the process. */
+  cpu: number;
+}
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Runs `step` (which handles `batch` flows) repeatedly for ~ms of wall time. */
+async function rate(batch: number, ms: number, step: () => unknown): Promise<Rate> {
   await step(); // warm-up
   let flows = 0;
+  const c0 = cpuMs();
   const t0 = performance.now();
   let t = t0;
   while (t - t0 < ms) {
@@ -58,7 +89,8 @@ async function rate(batch: number, ms: number, step: () => unknown): Promise<num
     flows += batch;
     t = performance.now();
   }
-  return (flows / (t - t0)) * 1000;
+  const c = cpuMs() - c0;
+  return { wall: (flows / (t - t0)) * 1000, cpu: c > 0 ? (flows / c) * 1000 : NaN };
 }
 
 export async function benchUserspace(opts: UserspaceOptions): Promise<UserspaceResults> {
@@ -79,9 +111,17 @@ export async function benchUserspace(opts: UserspaceOptions): Promise<UserspaceR
 
   const onnx_by_batch: Record<string, number> = {};
   const onnx_session_by_batch: Record<string, number> = {};
-  const session = await ort.InferenceSession.create(xgb.onnxPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const onnx_ratio_vs_session_by_batch: Record<string, number> = {};
+  const xgb_compiled_by_batch: Record<string, number> = {};
+  const xgb_flat_by_batch: Record<string, number> = {};
+  const xgb_compiled_ratio_vs_session_by_batch: Record<string, number> = {};
+  const onnx_session_cpu_by_batch: Record<string, number> = {};
+  const xgb_compiled_cpu_by_batch: Record<string, number> = {};
   const ts_mlp_by_batch: Record<string, number> = {};
+  const session = await ort.InferenceSession.create(xgb.onnxPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   using be = await OnnxBackend.load(xgb.onnxPath, xgb.features.length);
+  const compiled = CompiledEnsemble.load(xgb, "generated");
+  const flat = CompiledEnsemble.load(xgb, "flat");
   const mlpRows = (n: number) => {
     const x = select(mlp.features, n);
     const k = mlp.features.length;
@@ -90,27 +130,61 @@ export async function benchUserspace(opts: UserspaceOptions): Promise<UserspaceR
   for (const B of opts.batchSizes) {
     const xx = select(xgb.features, B);
     const rows = mlpRows(B);
-    const o: number[] = [];
-    const t: number[] = [];
-    const raw: number[] = [];
     const feeds = { [session.inputNames[0]!]: new ort.Tensor("float32", xx, [B, xgb.features.length]) };
-    for (let s = 0; s < opts.samples; s++) {
-      o.push(await rate(B, opts.sampleMs, () => be.score(xx, B)));
-      raw.push(await rate(B, opts.sampleMs, () => session.run(feeds)));
-      t.push(await rate(B, opts.sampleMs, () => {
+    // The backends' hot paths: features into their own input buffer, answers from their arrays
+    // (the bare session gets its tensor prebuilt and its outputs unread: the baseline).
+    const runs: Record<string, () => unknown> = {
+      onnx: () => {
+        be.input(B).set(xx);
+        return be.run(B);
+      },
+      session: () => session.run(feeds),
+      compiled: () => {
+        compiled.input(B).set(xx);
+        return compiled.run(B);
+      },
+      flat: () => {
+        flat.input(B).set(xx);
+        return flat.run(B);
+      },
+      mlp: () => {
         let attacks = 0;
         for (const r of rows) if (inferInt32(mlp.params, r).attack) attacks++;
         return attacks;
-      }));
+      },
+    };
+    const got: Record<string, Rate[]> = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
+    for (let s = 0; s < opts.samples; s++) {
+      // ONNX backend and bare session adjacent, their order alternating; the rest after them.
+      const order = s % 2 === 0 ? ["onnx", "session", "compiled", "flat", "mlp"] : ["session", "onnx", "flat", "compiled", "mlp"];
+      for (const name of order) got[name]!.push(await rate(B, opts.sampleMs, runs[name]!));
     }
-    onnx_by_batch[B] = median(o);
-    onnx_session_by_batch[B] = median(raw);
-    ts_mlp_by_batch[B] = median(t);
-    log(`batch ${B}: onnx xgb ${Math.round(onnx_by_batch[B]!)} flows/s (bare session ${Math.round(onnx_session_by_batch[B]!)}), ts int32 mlp ${Math.round(ts_mlp_by_batch[B]!)} flows/s`);
+    const wall = (name: string) => median(got[name]!.map((r) => r.wall));
+    const ratio = (a: string, b: string) => median(got[a]!.map((r, i) => r.wall / got[b]![i]!.wall));
+    onnx_by_batch[B] = wall("onnx");
+    onnx_session_by_batch[B] = wall("session");
+    onnx_ratio_vs_session_by_batch[B] = ratio("onnx", "session");
+    xgb_compiled_by_batch[B] = wall("compiled");
+    xgb_flat_by_batch[B] = wall("flat");
+    xgb_compiled_ratio_vs_session_by_batch[B] = ratio("compiled", "session");
+    onnx_session_cpu_by_batch[B] = median(got.session!.map((r) => r.cpu));
+    xgb_compiled_cpu_by_batch[B] = median(got.compiled!.map((r) => r.cpu));
+    ts_mlp_by_batch[B] = wall("mlp");
+    const f = (v: number) => Math.round(v);
+    log(
+      `batch ${B}: onnx backend ${f(onnx_by_batch[B]!)} flows/s, bare session ${f(onnx_session_by_batch[B]!)} (ratio ${onnx_ratio_vs_session_by_batch[B]!.toFixed(3)}), ` +
+        `compiled ${f(xgb_compiled_by_batch[B]!)} (x${xgb_compiled_ratio_vs_session_by_batch[B]!.toFixed(2)} of the session; flat walk ${f(xgb_flat_by_batch[B]!)}), ` +
+        `per CPU-second: session ${f(onnx_session_cpu_by_batch[B]!)}, compiled ${f(xgb_compiled_cpu_by_batch[B]!)}; ts int32 mlp ${f(ts_mlp_by_batch[B]!)}`,
+    );
   }
   await session.release();
-  let best: number | null = null;
-  for (const B of opts.batchSizes) if (best === null || onnx_by_batch[B]! > onnx_by_batch[best]!) best = B;
+  const bestOf = (by: Record<string, number>) => {
+    let best: number | null = null;
+    for (const B of opts.batchSizes) if (best === null || by[B]! > by[best]!) best = B;
+    return best;
+  };
+  const best = bestOf(onnx_by_batch);
+  const compiledBest = bestOf(xgb_compiled_by_batch)!;
 
   // gRPC round trip: the TypeScript MLP served as a ModelBackend on a unix socket.
   const record = FlowRecord.create({
@@ -163,6 +237,14 @@ export async function benchUserspace(opts: UserspaceOptions): Promise<UserspaceR
     onnx_best_batch: best,
     onnx_by_batch,
     onnx_session_by_batch,
+    onnx_ratio_vs_session_by_batch,
+    xgb_compiled_flows_per_s: xgb_compiled_by_batch[compiledBest]!,
+    xgb_compiled_best_batch: compiledBest,
+    xgb_compiled_by_batch,
+    xgb_flat_by_batch,
+    xgb_compiled_ratio_vs_session_by_batch,
+    onnx_session_cpu_by_batch,
+    xgb_compiled_cpu_by_batch,
     ts_mlp_flows_per_s: Math.max(...Object.values(ts_mlp_by_batch)),
     ts_mlp_by_batch,
     grpc_roundtrip_us,

@@ -16,13 +16,24 @@ export interface OnnxScores {
 /** Batch sizes whose input tensor is kept; past that the cache starts again (bounded memory). */
 const MAX_CACHED_SHAPES = 32;
 
+/** What one batch size needs on each call, made once: the input view and tensor, the answers. */
+interface Shape {
+  input: Float32Array;
+  feeds: Record<string, ort.Tensor>;
+  scores: OnnxScores;
+}
+
 export class OnnxBackend {
   private x = new Float32Array(0);
-  private feeds = new Map<number, Record<string, ort.Tensor>>();
   private prob = new Float32Array(0);
   private label = new Uint8Array(0);
+  private shapes = new Map<number, Shape>();
+  private last: { n: number; shape: Shape } | null = null;
+  private readonly outputs: readonly string[];
 
-  private constructor(private session: ort.InferenceSession, readonly nFeatures: number, readonly inputName: string) {}
+  private constructor(private session: ort.InferenceSession, readonly nFeatures: number, readonly inputName: string) {
+    this.outputs = [...session.outputNames]; // a native getter: read once
+  }
 
   static async load(path: string, nFeatures: number): Promise<OnnxBackend> {
     const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1 });
@@ -31,15 +42,35 @@ export class OnnxBackend {
     return new OnnxBackend(session, nFeatures, inputName);
   }
 
+  private shape(n: number): Shape {
+    if (this.last?.n === n) return this.last.shape;
+    let shape = this.shapes.get(n);
+    if (!shape) {
+      const need = n * this.nFeatures;
+      if (this.x.length < need || this.prob.length < n) {
+        // Grown to the next power of two so a slowly rising batch size does not reallocate each
+        // time; the cached shapes view the old buffers.
+        this.x = new Float32Array(2 ** Math.ceil(Math.log2(need)));
+        this.prob = new Float32Array(this.x.length / this.nFeatures);
+        this.label = new Uint8Array(this.prob.length);
+        this.shapes.clear();
+      }
+      if (this.shapes.size >= MAX_CACHED_SHAPES) this.shapes.clear();
+      const input = this.x.subarray(0, need);
+      shape = {
+        input,
+        feeds: { [this.inputName]: new ort.Tensor("float32", input, [n, this.nFeatures]) },
+        scores: { prob: this.prob.subarray(0, n), label: this.label.subarray(0, n) },
+      };
+      this.shapes.set(n, shape);
+    }
+    this.last = { n, shape };
+    return shape;
+  }
+
   /** The input buffer for n rows (n x nFeatures, row-major): write features here, then run(n). */
   input(n: number): Float32Array {
-    const need = n * this.nFeatures;
-    if (this.x.length < need) {
-      // Grow to the next power of two so a slowly rising batch size does not reallocate each time.
-      this.x = new Float32Array(2 ** Math.ceil(Math.log2(need)));
-      this.feeds.clear(); // the cached tensors view the old buffer
-    }
-    return this.x.subarray(0, need);
+    return this.shape(n).input;
   }
 
   /**
@@ -47,23 +78,13 @@ export class OnnxBackend {
    * run at a time per backend (the caller serialises), results read before the next.
    */
   async run(n: number): Promise<OnnxScores> {
-    const need = n * this.nFeatures;
-    if (this.x.length < need) throw new RangeError(`run(${n}) before input(${n})`);
-    let feeds = this.feeds.get(n);
-    if (!feeds) {
-      if (this.feeds.size >= MAX_CACHED_SHAPES) this.feeds.clear();
-      feeds = { [this.inputName]: new ort.Tensor("float32", this.x.subarray(0, need), [n, this.nFeatures]) };
-      this.feeds.set(n, feeds);
-    }
-    const out = await this.session.run(feeds);
-    if (this.prob.length < n) {
-      this.prob = new Float32Array(n);
-      this.label = new Uint8Array(n);
-    }
-    const prob = this.prob, label = this.label;
+    const shape = this.last?.n === n ? this.last.shape : this.shapes.get(n);
+    if (!shape) throw new RangeError(`run(${n}) before input(${n})`);
+    const out = await this.session.run(shape.feeds);
+    const { prob, label } = shape.scores;
     let haveProb = false, haveLabel = false;
-    for (const name of this.session.outputNames) {
-      const t = out[name]!;
+    for (let o = 0; o < this.outputs.length; o++) {
+      const t = out[this.outputs[o]!]!;
       if (t.type === "float32") {
         const d = t.data as Float32Array;
         if (d.length === 2 * n) for (let i = 0; i < n; i++) prob[i] = d[2 * i + 1]!;
@@ -79,7 +100,7 @@ export class OnnxBackend {
     }
     if (!haveProb) throw new Error("ONNX model has no float output");
     if (!haveLabel) for (let i = 0; i < n; i++) label[i] = prob[i]! > 0.5 ? 1 : 0;
-    return { prob: prob.subarray(0, n), label: label.subarray(0, n) };
+    return shape.scores;
   }
 
   /** Score a row-major batch given as its own array (copied in); answers in new arrays that
