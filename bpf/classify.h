@@ -90,6 +90,14 @@ struct {
 	__type(value, struct xids_dt_node);
 } dt_nodes SEC(".maps");
 
+/* One value per slot: the whole ensemble, so the walk needs one lookup and no null check per node. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XIDS_MODEL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xids_gbt_slot);
+} gbt_slots SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -480,6 +488,64 @@ static __always_inline int dt_walk(struct xdp_md *ctx, struct xids_infer_state *
 	return finish_record(ctx, st, XIDS_VERDICT_NONE, 0, 0, 0);
 }
 
+/* The boosted ensemble's margin for the record (models/GBT_SPEC.md) into st->act[0][0]: base plus
+ * one leaf value per tree, in s64. Returns 0, or -1 for a malformed ensemble (a feature out of
+ * range, or the walk bound reached: a cycle): no verdict rather than a wrong one. A global
+ * function: verified once, on its own, so its bounded walk does not multiply with the entry
+ * stage's paths. Nodes are read through a masked index, so any stored index stays in bounds. */
+__noinline int xids_gbt_margin(struct xids_flow_record *r, struct xids_infer_state *st)
+{
+	const struct xids_gbt_slot *g;
+	__u32 slot, idx = 0, i;
+	__s64 margin;
+
+	if (!r || !st)
+		return -1;
+	slot = st->slot & (XIDS_MODEL_SLOTS - 1);
+	g = bpf_map_lookup_elem(&gbt_slots, &slot);
+	if (!g)
+		return -1;
+	margin = g->base;
+#pragma nounroll
+	for (i = 0; i < XIDS_GBT_MAX_STEPS; i++) {
+		const struct xids_gbt_node *n = &g->nodes[idx & (XIDS_GBT_MAX_NODES - 1)];
+		__s32 f = n->feature;
+
+		if ((__u32)f >= XIDS_NUM_FEATURES) {
+			if (f != -1)
+				return -1;
+			margin += n->threshold;
+			if (n->next == XIDS_GBT_END) {
+				st->act[0][0] = margin;
+				return 0;
+			}
+			idx = n->next;
+			continue;
+		}
+		idx = n->next + ((__s64)r->features[f] > n->threshold);
+	}
+	return -1;
+}
+
+static __always_inline int gbt_classify(struct xdp_md *ctx, struct xids_infer_state *st,
+					struct xids_flow_record *r)
+{
+	const struct xids_gbt_slot *g;
+	__u32 slot = st->slot & (XIDS_MODEL_SLOTS - 1);
+	__s64 margin, thr;
+
+	g = bpf_map_lookup_elem(&gbt_slots, &slot);
+	if (!g || xids_gbt_margin(r, st)) {
+		count(XIDS_C_INFER_ABORTED, 1);
+		return finish_record(ctx, st, XIDS_VERDICT_NONE, 0, 0, 0);
+	}
+	margin = st->act[0][0];
+	thr = g->threshold;
+	/* attack iff margin > threshold; the score is their difference, saturated to s32. */
+	return finish_record(ctx, st, margin > thr ? XIDS_VERDICT_ATTACK : XIDS_VERDICT_BENIGN,
+			     sat32(margin - thr), sat32(thr), sat32(margin));
+}
+
 /* The logits are in act[dst]: attack iff logit1 > logit0 (ties go to benign). */
 static __always_inline int finish_logits(struct xdp_md *ctx, struct xids_infer_state *st, __u32 dst)
 {
@@ -661,6 +727,8 @@ int xids_cls_entry(struct xdp_md *ctx)
 	st->version = m->version;
 	if (m->kind == XIDS_MODEL_DT)
 		return dt_walk(ctx, st, r);
+	if (m->kind == XIDS_MODEL_GBT)
+		return gbt_classify(ctx, st, r);
 
 	/* Standardisation: z = sign(num) * ((|num| << b) / std_q), unsigned division only; inputs
 	 * in log_mask are taken as log2q8 of their clamped value first (INT32_SPEC.md step 1b).

@@ -299,6 +299,9 @@ struct xids_sweep_cmd {
 #define XIDS_MLP_MAX_LAYERS 16    /* linear layers (the paper's bound) */
 #define XIDS_DT_MAX_NODES 4096    /* nodes per tree (depth ≤ 11 fits) */
 #define XIDS_DT_MAX_DEPTH 32      /* walk bound */
+#define XIDS_GBT_MAX_NODES 16384  /* nodes per boosted ensemble, all trees together */
+#define XIDS_GBT_MAX_STEPS 2048   /* walk bound: Σ over the trees of (depth + 1) */
+#define XIDS_GBT_END 0xffffffff   /* a leaf's next: no tree after this one */
 #define XIDS_MAX_PENDING 8        /* records classified in one run: a packet ends ≤ 2, a sweep round ≤ 8 */
 #define XIDS_MAX_TAIL_CALLS 33    /* the kernel's limit per packet (MAX_TAIL_CALL_CNT) */
 #define XIDS_EVAL_ACTIVE_SLOT 0xffffffff
@@ -307,6 +310,7 @@ enum xids_model_kind {
 	XIDS_MODEL_NONE = 0,
 	XIDS_MODEL_MLP = 1,
 	XIDS_MODEL_DT = 2,
+	XIDS_MODEL_GBT = 3,
 };
 
 /* Tail-call slots of "classify_progs". */
@@ -364,6 +368,25 @@ struct xids_dt_node {
 	__u16 right;
 	__s32 value;     /* leaf: attack probability × 65536 (the score) */
 	__u32 is_attack; /* leaf: the class */
+};
+
+/* "gbt_slots" (array, key = slot): a boosted-tree ensemble (models/GBT_SPEC.md), one value per
+ * slot. The trees' nodes are laid out one tree after another, each tree's root first; an inner
+ * node's children are adjacent (next, next + 1), a leaf's next is the next tree's root
+ * (XIDS_GBT_END after the last tree), so the whole ensemble is one walk from node 0. */
+struct xids_gbt_node {
+	__s64 threshold; /* inner: go to next iff (s64)features[feature] <= threshold, else next + 1;
+			  * leaf: the leaf value (an int32 in Q16) */
+	__s32 feature;   /* index into the record's features; -1 for a leaf */
+	__u32 next;
+};
+
+struct xids_gbt_slot {
+	__s64 base;      /* margin = base + Σ leaf values (s64); attack iff margin > threshold */
+	__s64 threshold;
+	__u32 n_trees;
+	__u32 n_nodes;
+	struct xids_gbt_node nodes[XIDS_GBT_MAX_NODES];
 };
 
 /* "infer_state" (per-CPU array, 1 entry): the classifier's working memory across tail calls. */
