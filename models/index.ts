@@ -1,6 +1,7 @@
 // Public API of the models package: what the kernel loader, the model plugins and the kernel
 // evaluation use. Everything else under models/ is an implementation detail.
-export { loadArtifact, type Model, type MlpModel, type DtModel, type XgbModel } from "./artifact/load.ts";
+export { loadArtifact, GBT_MAX_NODES, GBT_MAX_STEPS, type Model, type MlpModel, type DtModel, type XgbModel, type GbtModel } from "./artifact/load.ts";
+export { gbtMargin, gbtVerdict, kernelValue, validateEnsemble, GbtError, type GbtEnsemble } from "./gbt/ensemble.ts";
 export { ArtifactError, FORMAT, FORMAT_VERSION, type Manifest, type ManifestFeature } from "./artifact/manifest.ts";
 export { CONTEXT_FEATURES, FEATURES, N_FEATURES, N_FLOW_FEATURES, featureByName, type FeatureDef } from "./data/features.ts";
 export { loadCsv, floorRows, selectRows, type Dataset, type LoadReport } from "./data/csv.ts";

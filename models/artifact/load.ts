@@ -6,12 +6,18 @@ import type { FloatMlp } from "../mlp/float.ts";
 import { I32_MAX, I32_MIN, type Int32Params } from "../mlp/int32.ts";
 import { B_MAX, B_MIN, overflowAnalysis } from "../mlp/quantize.ts";
 import { LEAF_SCALE, type FlatTree } from "../tree/cart.ts";
-import { ArtifactError, validateBase, type DtManifest, type Manifest, type MlpManifest, type XgbManifest } from "./manifest.ts";
+import { GbtError, validateEnsemble, type GbtEnsemble } from "../gbt/ensemble.ts";
+import { ArtifactError, validateBase, type DtManifest, type GbtManifest, type Manifest, type MlpManifest, type XgbManifest } from "./manifest.ts";
 
 export interface MlpModel { kind: "mlp-int32"; dir: string; manifest: MlpManifest; features: number[]; params: Int32Params; float: FloatMlp }
 export interface DtModel { kind: "dt"; dir: string; manifest: DtManifest; features: number[]; tree: FlatTree }
 export interface XgbModel { kind: "xgb"; dir: string; manifest: XgbManifest; features: number[]; onnxPath: string }
-export type Model = MlpModel | DtModel | XgbModel;
+export interface GbtModel { kind: "gbt"; dir: string; manifest: GbtManifest; features: number[]; ensemble: GbtEnsemble }
+export type Model = MlpModel | DtModel | XgbModel | GbtModel;
+
+/** The kernel's bounds (bpf/xids.h XIDS_GBT_MAX_*): an artifact beyond them is refused at load. */
+export const GBT_MAX_NODES = 16384;
+export const GBT_MAX_STEPS = 2048;
 
 export function loadArtifact(dirIn: string): Model {
   const dir = resolve(dirIn);
@@ -38,6 +44,7 @@ export function loadArtifact(dirIn: string): Model {
   switch (m.kind) {
     case "mlp-int32": return loadMlp(dir, m as unknown as MlpManifest, features, readJson(files.params!, "params"), readJson(files.float!, "float parameters"), check);
     case "dt": return loadDt(dir, m as unknown as DtManifest, features, readJson(files.tree!, "tree"), check);
+    case "gbt": return loadGbt(dir, m as unknown as GbtManifest, features, readJson(files.ensemble!, "ensemble"), check);
     default: {
       const x = m as unknown as XgbManifest;
       check(typeof files.onnx === "string" && existsSync(join(dir, files.onnx)), `onnx file ${JSON.stringify(files.onnx)} is missing`);
@@ -138,6 +145,29 @@ function loadDt(dir: string, m: DtManifest, features: number[], t: Record<string
     else check(tree.left[i]! > i && tree.right[i]! > i, `tree node ${i}: children ${tree.left[i]}, ${tree.right[i]} must come after the node`);
   }
   return { kind: "dt", dir, manifest: m, features, tree };
+}
+
+function loadGbt(dir: string, m: GbtManifest, features: number[], e: Record<string, unknown>, check: Check): GbtModel {
+  check(Array.isArray(e.feature) && e.feature.length > 0, "ensemble.feature must be a non-empty array");
+  const n = e.feature.length;
+  check(m.gbt?.nodes === n, `manifest declares ${m.gbt?.nodes} nodes, the ensemble has ${n}`);
+  const scalar = (k: string) => {
+    check(typeof e[k] === "number" && Number.isSafeInteger(e[k]), `ensemble.${k} is not an integer (${JSON.stringify(e[k])})`);
+    return e[k] as number;
+  };
+  const ensemble: GbtEnsemble = {
+    base: scalar("base"), threshold: scalar("threshold"), leafScale: scalar("leaf_scale"), trees: scalar("trees"), steps: scalar("steps"),
+    feature: intArray(e.feature, n, "ensemble.feature", -1, features.length - 1, check),
+    split: intArray(e.split, n, "ensemble.split", Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, check),
+    next: intArray(e.next, n, "ensemble.next", -1, n - 1, check),
+  };
+  try {
+    validateEnsemble(ensemble, features.length, GBT_MAX_NODES, GBT_MAX_STEPS);
+  } catch (err) {
+    if (err instanceof GbtError) throw new ArtifactError(dir, `ensemble: ${err.message}`);
+    throw err;
+  }
+  return { kind: "gbt", dir, manifest: m, features, ensemble };
 }
 
 export type { Manifest };

@@ -6,8 +6,8 @@ import type { Metrics } from "../metrics.ts";
 
 export const FORMAT = "xids-model";
 export const FORMAT_VERSION = 1;
-export type ModelKind = "mlp-int32" | "dt" | "xgb";
-export const KINDS: readonly ModelKind[] = ["mlp-int32", "dt", "xgb"];
+export type ModelKind = "mlp-int32" | "dt" | "xgb" | "gbt";
+export const KINDS: readonly ModelKind[] = ["mlp-int32", "dt", "xgb", "gbt"];
 
 export interface ManifestFeature {
   /** Index into the kernel's 22 features (bpf/FEATURES.md). */
@@ -63,7 +63,14 @@ export interface XgbManifest extends ManifestBase {
   files: { onnx: string; xgboost: string; test_predictions: string };
 }
 
-export type Manifest = MlpManifest | DtManifest | XgbManifest;
+/** Boosted trees as the kernel runs them (models/GBT_SPEC.md), converted from an XGBoost booster. */
+export interface GbtManifest extends ManifestBase {
+  kind: "gbt";
+  gbt: { trees: number; max_depth: number; eta: number; nodes: number; steps: number; leaf_scale: number; base: number; threshold: number; bytes: number; xgboost_version: string };
+  files: { ensemble: string };
+}
+
+export type Manifest = MlpManifest | DtManifest | XgbManifest | GbtManifest;
 
 export class ArtifactError extends Error {
   constructor(dir: string, reason: string) {

@@ -8,6 +8,7 @@ import { predictFloat } from "../mlp/float.ts";
 import { inferInt32 } from "../mlp/int32.ts";
 import { OnnxBackend } from "../onnx/backend.ts";
 import { inferTree } from "../tree/cart.ts";
+import { gbtVerdict } from "../gbt/ensemble.ts";
 
 export interface Predictions {
   /** 1 = attack. */
@@ -47,6 +48,13 @@ export const predictUserSpace: Predictor = async (model, x22, n) => {
         const r = inferTree(model.tree, x, i * k);
         pred[i] = r.attack ? 1 : 0;
         score[i] = r.value;
+      }
+      return { pred, score };
+    case "gbt":
+      for (let i = 0; i < n; i++) {
+        const r = gbtVerdict(model.ensemble, (c) => x[i * k + c]!);
+        pred[i] = r.attack ? 1 : 0;
+        score[i] = r.score;
       }
       return { pred, score };
     case "xgb": {

@@ -9,11 +9,14 @@ export const MLP_MAX_INPUTS = 32;
 export const MLP_MAX_WIDTH = 64;
 export const MLP_MAX_LAYERS = 16;
 export const DT_MAX_NODES = 4096;
+export const GBT_MAX_NODES = 16384;
+export const GBT_MAX_STEPS = 2048;
+export const GBT_END = 0xffffffff;
 export const MAX_PENDING = 8;
 export { NUM_FEATURES };
 export const EVAL_ACTIVE_SLOT = 0xffffffff;
 
-export const ModelKind = { NONE: 0, MLP: 1, DT: 2 } as const;
+export const ModelKind = { NONE: 0, MLP: 1, DT: 2, GBT: 3 } as const;
 export const Stage = { ENTRY: 0, LAYER: 1 } as const;
 // The record's verdict codes (enum xids_verdict), in the classifier's spelling.
 export const Verdict = { NONE: 0, BENIGN: 1, ATTACK: 2 } as const;
@@ -24,6 +27,7 @@ export const CLASSIFIER_MAPS = {
   meta: "model_meta",
   layers: "mlp_layers",
   nodes: "dt_nodes",
+  gbt: "gbt_slots",
   state: "infer_state",
 } as const;
 
@@ -68,6 +72,19 @@ export const DtNode = defineStruct("xids_dt_node", [
   ["value", "s32"],
   ["is_attack", "u32"],
 ] as const);
+
+export const GbtNode = defineStruct("xids_gbt_node", [
+  ["threshold", "s64"],
+  ["feature", "s32"],
+  ["next", "u32"],
+] as const);
+
+/** struct xids_gbt_slot: a 24-byte header (base, threshold, n_trees, n_nodes), then the nodes.
+ *  Encoded by hand (slot-image.ts): one 256 KiB value, written with one update. */
+export const GbtSlotLayout = {
+  base: 0, threshold: 8, n_trees: 16, n_nodes: 20, nodes: 24,
+  size: 24 + GBT_MAX_NODES * GbtNode.size,
+} as const;
 
 export const InferState = defineStruct("xids_infer_state", [
   ["seq", "u64"],

@@ -38,7 +38,7 @@ export interface ActivateOptions {
 
 export interface SlotInfo {
   slot: number;
-  kind: "none" | "mlp" | "dt";
+  kind: "none" | "mlp" | "dt" | "gbt";
   version: number;
 }
 
@@ -64,7 +64,7 @@ export class ModelSlots {
 
   info(slot = this.activeSlot): SlotInfo {
     const meta = ModelMeta.decode(this.#coll.map(CLASSIFIER_MAPS.meta).lookup(u32Key(slot))!);
-    const kind = meta.kind === ModelKind.MLP ? "mlp" : meta.kind === ModelKind.DT ? "dt" : "none";
+    const kind = meta.kind === ModelKind.MLP ? "mlp" : meta.kind === ModelKind.DT ? "dt" : meta.kind === ModelKind.GBT ? "gbt" : "none";
     return { slot, kind, version: meta.version };
   }
 
@@ -142,6 +142,7 @@ export class ModelSlots {
     image.layers.forEach((L, l) => layers.update(u32Key(slot * MLP_MAX_LAYERS + l), MlpLayer.encode(L)));
     const nodes = this.#coll.map(CLASSIFIER_MAPS.nodes);
     image.nodes.forEach((n, i) => nodes.update(u32Key(slot * DT_MAX_NODES + i), DtNode.encode(n)));
+    if (image.gbt) this.#coll.map(CLASSIFIER_MAPS.gbt).update(u32Key(slot), image.gbt);
     meta.update(u32Key(slot), ModelMeta.encode(image.meta));
   }
 

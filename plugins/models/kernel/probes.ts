@@ -2,6 +2,7 @@
 // feature vector, so the kernel can be checked against it before a model goes live.
 import type { Model } from "../../../models/artifact/load.ts";
 import { inferInt32 } from "../../../models/mlp/int32.ts";
+import { gbtVerdict, kernelValue } from "../../../models/gbt/ensemble.ts";
 import { NUM_FEATURES } from "./abi.ts";
 import { KernelModelError, type KernelModel } from "./slot-image.ts";
 
@@ -11,6 +12,8 @@ export function kernelModelOf(model: Model): KernelModel {
       return { kind: "mlp", params: model.params };
     case "dt":
       return { kind: "dt", tree: model.tree, features: model.features };
+    case "gbt":
+      return { kind: "gbt", ensemble: model.ensemble, features: model.features };
     case "xgb":
       throw new KernelModelError(`${model.dir}: XGBoost models run in user space (ONNX Runtime), not in the kernel`);
   }
@@ -20,6 +23,10 @@ export function kernelModelOf(model: Model): KernelModel {
 export function referenceVerdict(km: KernelModel, x: readonly bigint[]): { attack: boolean; score: number } {
   if (km.kind === "mlp") {
     const r = inferInt32(km.params, km.params.features.map((f) => x[f]!));
+    return { attack: r.attack, score: r.score };
+  }
+  if (km.kind === "gbt") {
+    const r = gbtVerdict(km.ensemble, (i) => kernelValue(x[km.features[i]!]!));
     return { attack: r.attack, score: r.score };
   }
   const t = km.tree;

@@ -3,7 +3,11 @@
 // rejected here, before anything is written to the kernel.
 import type { Int32Params } from "../../../models/mlp/int32.ts";
 import type { FlatTree } from "../../../models/tree/cart.ts";
-import { DT_MAX_NODES, MLP_MAX_INPUTS, MLP_MAX_LAYERS, MLP_MAX_WIDTH, ModelKind, NUM_FEATURES } from "./abi.ts";
+import { GbtError, validateEnsemble, type GbtEnsemble } from "../../../models/gbt/ensemble.ts";
+import {
+  DT_MAX_NODES, GBT_END, GBT_MAX_NODES, GBT_MAX_STEPS, GbtNode, GbtSlotLayout, MLP_MAX_INPUTS, MLP_MAX_LAYERS, MLP_MAX_WIDTH,
+  ModelKind, NUM_FEATURES,
+} from "./abi.ts";
 import type { DtNode, MlpLayer, ModelMeta } from "./abi.ts";
 
 type Meta = ReturnType<typeof ModelMeta.zero>;
@@ -16,12 +20,15 @@ export class KernelModelError extends Error {
 
 export type KernelModel =
   | { kind: "mlp"; params: Int32Params }
-  | { kind: "dt"; tree: FlatTree; features: number[] };
+  | { kind: "dt"; tree: FlatTree; features: number[] }
+  | { kind: "gbt"; ensemble: GbtEnsemble; features: number[] };
 
 export interface SlotImage {
   meta: Meta;
   layers: Layer[];
   nodes: Node[];
+  /** GBT: the whole struct xids_gbt_slot value. */
+  gbt?: Uint8Array;
   /** Parameter bytes the model really uses (what the paper's 5,248 B compares with). */
   paramBytes: number;
 }
@@ -163,6 +170,45 @@ export function dtSlotImage(t: FlatTree, features: number[], version: number): S
   return { meta, layers: [], nodes, paramBytes: n * 24 };
 }
 
+const S64_MIN = -(2n ** 63n);
+const S64_MAX = 2n ** 63n - 1n;
+
+export function gbtSlotImage(e: GbtEnsemble, features: number[], version: number): SlotImage {
+  checkFeatures(features);
+  try {
+    validateEnsemble(e, features.length, GBT_MAX_NODES, GBT_MAX_STEPS);
+  } catch (err) {
+    if (err instanceof GbtError) throw new KernelModelError(`boosted ensemble refused: ${err.message}`);
+    throw err;
+  }
+  const base = BigInt(e.base), threshold = BigInt(e.threshold);
+  check(base >= S64_MIN && base <= S64_MAX && threshold >= S64_MIN && threshold <= S64_MAX, "base / threshold do not fit s64");
+  const meta = emptyMeta(ModelKind.GBT, version);
+  const n = e.feature.length;
+  meta.n_nodes = n;
+  meta.n_inputs = features.length;
+  features.forEach((f, i) => (meta.feature_idx[i] = f));
+  const buf = new Uint8Array(GbtSlotLayout.size);
+  const v = new DataView(buf.buffer);
+  v.setBigInt64(GbtSlotLayout.base, base, true);
+  v.setBigInt64(GbtSlotLayout.threshold, threshold, true);
+  v.setUint32(GbtSlotLayout.n_trees, e.trees, true);
+  v.setUint32(GbtSlotLayout.n_nodes, n, true);
+  for (let i = 0; i < n; i++) {
+    const o = GbtSlotLayout.nodes + i * GbtNode.size;
+    const leaf = e.feature[i] === -1;
+    v.setBigInt64(o + GbtNode.offsets.threshold!, BigInt(e.split[i]!), true);
+    // The kernel indexes the record's features directly.
+    v.setInt32(o + GbtNode.offsets.feature!, leaf ? -1 : features[e.feature[i]!]!, true);
+    v.setUint32(o + GbtNode.offsets.next!, e.next[i] === -1 ? GBT_END : e.next[i]!, true);
+  }
+  return { meta, layers: [], nodes: [], gbt: buf, paramBytes: 24 + n * GbtNode.size };
+}
+
 export function slotImage(model: KernelModel, version: number): SlotImage {
-  return model.kind === "mlp" ? mlpSlotImage(model.params, version) : dtSlotImage(model.tree, model.features, version);
+  switch (model.kind) {
+    case "mlp": return mlpSlotImage(model.params, version);
+    case "dt": return dtSlotImage(model.tree, model.features, version);
+    case "gbt": return gbtSlotImage(model.ensemble, model.features, version);
+  }
 }
