@@ -92,6 +92,14 @@ export interface KernelResults {
   mlp_matrix_shape: number[];
   dt_inference_ns: number;
   dt_mean_depth: number;
+  /** The boosted ensemble models/artifacts/matrix-gbt: classifier alone, and a whole flow end with it. */
+  gbt_inference_ns: number;
+  flow_end_gbt_ns: number;
+  gbt_trees: number;
+  gbt_nodes: number;
+  /** Bytes the shipped ensemble uses of its slot, and what one gbt_slots value reserves. */
+  gbt_slot_bytes: number;
+  gbt_slot_alloc_bytes: number;
   flow_entry_bytes: number;
   flow6_entry_bytes: number;
   flow_entry_kernel_bytes: number | null;
@@ -170,6 +178,7 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
   const kmMlp = kernelModelOf(mlp);
   const kmMatrix = kernelModelOf(loadArtifact(join(REPO, "models", "artifacts", "matrix-mlp")));
   const kmDt = kernelModelOf(dt);
+  const kmGbt = kernelModelOf(loadArtifact(join(REPO, "models", "artifacts", "matrix-gbt")));
   const kmMlp6: KernelModel = { kind: "mlp", params: randomMlp() };
 
   // A round of flow-end runs fills at most half the ring (a record and its 8-byte header each;
@@ -221,6 +230,10 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
     const dpH = DataPlane.load(common);
     disposables.push(dpH);
     const hMatrix = new ModelSlots(dpH.coll).activateNow(kmMatrix, 1);
+    // dpI: the boosted ensemble (matrix-gbt) in slot 1.
+    const dpI = DataPlane.load(common);
+    disposables.push(dpI);
+    const iGbt = new ModelSlots(dpI.coll).activateNow(kmGbt, 1);
 
     // Frames: a data packet in the middle of a flow, a flow-ending FIN (with payload, so the
     // default tail absorption never treats the next repeat as the tail of the previous one), a
@@ -303,11 +316,13 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
       { name: "midflow_noctx", run: simple(dpE.xdp, ack, 2) },
       { name: "flow_end_mlp", run: flowEnd(dpA) },
       { name: "flow_end_dt", run: flowEnd(dpB) },
+      { name: "flow_end_gbt", run: flowEnd(dpI) },
       { name: "eval_nomodel", run: evalCase(dpA, emptySlot) },
       { name: "eval_mlp", run: evalCase(dpA, a.slot) },
       { name: "eval_mlp6", run: evalCase(dpB, b6.slot) },
       { name: "eval_mlp_matrix", run: evalCase(dpH, hMatrix.slot) },
       { name: "eval_dt", run: evalCase(dpB, bDt.slot) },
+      { name: "eval_gbt", run: evalCase(dpI, iGbt.slot) },
     ];
     const got: Record<string, number[]> = Object.fromEntries(cases.map((c) => [c.name, []]));
     for (let s = 0; s < samples; s++) {
@@ -375,6 +390,12 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
       mlp_matrix_shape: kmMatrix.kind === "mlp" ? [kmMatrix.params.features.length, ...kmMatrix.params.layers.map((L) => L.out)] : [],
       dt_inference_ns: diff("eval_dt"),
       dt_mean_depth: dtDepths(kmDt, rows),
+      gbt_inference_ns: diff("eval_gbt"),
+      flow_end_gbt_ns: m("flow_end_gbt"),
+      gbt_trees: kmGbt.kind === "gbt" ? kmGbt.ensemble.trees : 0,
+      gbt_nodes: kmGbt.kind === "gbt" ? kmGbt.ensemble.feature.length : 0,
+      gbt_slot_bytes: slotImage(kmGbt, 1).paramBytes,
+      gbt_slot_alloc_bytes: dpI.coll.map(CLASSIFIER_MAPS.gbt).valueSize,
       flow_entry_bytes: f4.keySize + f4.valueSize,
       flow6_entry_bytes: f6.keySize + f6.valueSize,
       flow_entry_kernel_bytes: memlock === null ? null : Math.round(memlock / f4.maxEntries),

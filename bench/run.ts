@@ -150,6 +150,7 @@ function renderTable(r: BenchResult, t: ThroughputResults | null, u: UserspaceRe
   add("xdp: mid-flow, source context built in", ns(k.midflow_ns), `context compiled out ${ns(k.midflow_noctx_ns)}`, `${k.midflow_context_ns >= 0 ? "+" : ""}${k.midflow_context_ns.toFixed(1)} ns (no context work mid-flow)`, "info");
   add("xdp: flow end + MLP [10,32,32,2]", ns(k.flow_end_mlp_ns), `flow end, no model ${ns(k.flow_end_nomodel_ns)}`, `+${(k.flow_end_mlp_ns - k.flow_end_nomodel_ns).toFixed(0)} ns`, "info");
   add("xdp: flow end + tree", ns(k.flow_end_dt_ns), `flow end, no model ${ns(k.flow_end_nomodel_ns)}`, `+${(k.flow_end_dt_ns - k.flow_end_nomodel_ns).toFixed(0)} ns`, "info");
+  add(`xdp: flow end + boosted trees (${k.gbt_trees} trees)`, ns(k.flow_end_gbt_ns), `flow end, no model ${ns(k.flow_end_nomodel_ns)}`, `+${(k.flow_end_gbt_ns - k.flow_end_nomodel_ns).toFixed(0)} ns`, "info");
   add("xdp: blocked source", ns(k.blocked_drop_ns), `bare XDP_DROP ${ns(k.xdp_drop_ns)}`, `x${(k.blocked_drop_ns / k.xdp_drop_ns).toFixed(2)} / <= x${GOALS.blocked_over_drop}`, status(k.blocked_drop_ns <= GOALS.blocked_over_drop * k.xdp_drop_ns));
   add("xdp: blocked source, entry with an expiry", ns(k.blocked_drop_ttl_ns), `bare XDP_DROP ${ns(k.xdp_drop_ns)}`, `x${(k.blocked_drop_ttl_ns / k.xdp_drop_ns).toFixed(2)} (the drop reads the clock)`, "info");
   // The cost breakdown: variants of the same program cut off after each stage (bench/kernel.ts).
@@ -169,11 +170,13 @@ function renderTable(r: BenchResult, t: ThroughputResults | null, u: UserspaceRe
   add("inference: MLP [6,32,32,2] (random)", ns(k.mlp6_inference_ns), paper, `x${(k.mlp6_inference_ns / PAPER.inference_ns_low).toFixed(2)} of 3,000 / <= ${GOALS.mlp_inference_ns} ns`, status(k.mlp6_inference_ns <= GOALS.mlp_inference_ns));
   add(`inference: MLP [${k.mlp_matrix_shape.join(",")}] (matrix-mlp)`, ns(k.mlp_matrix_inference_ns), paper, `x${(k.mlp_matrix_inference_ns / PAPER.inference_ns_low).toFixed(2)} of 3,000 / <= ${GOALS.mlp_inference_ns} ns`, status(k.mlp_matrix_inference_ns <= GOALS.mlp_inference_ns));
   add(`inference: tree (mean depth ${k.dt_mean_depth.toFixed(1)})`, ns(k.dt_inference_ns), paper, `x${(k.dt_inference_ns / PAPER.inference_ns_low).toFixed(3)} of 3,000`, "info");
+  add(`inference: boosted trees (matrix-gbt, ${k.gbt_trees} trees, ${k.gbt_nodes} nodes)`, ns(k.gbt_inference_ns), paper, `x${(k.gbt_inference_ns / PAPER.inference_ns_low).toFixed(3)} of 3,000`, "info");
   add("memory: flow entry v4 (key+value)", bytes(k.flow_entry_bytes), `paper ${PAPER.flow_entry_bytes} B`, `<= ${GOALS.flow_entry_bytes} B`, status(k.flow_entry_bytes <= GOALS.flow_entry_bytes));
   add("memory: flow entry v4 (kernel, memlock)", k.flow_entry_kernel_bytes === null ? "null" : bytes(k.flow_entry_kernel_bytes), `key+value ${bytes(k.flow_entry_bytes)}`, "incl. htab/LRU overhead", "info");
   add("memory: flow entry v6 (key+value)", bytes(k.flow6_entry_bytes), `paper ${PAPER.flow_entry_bytes} B`, "", "info");
   add("memory: model slot [6,32,32,2]", bytes(k.model_slot_bytes), `paper ${bytes(PAPER.model_params_bytes)}`, `<= ${bytes(GOALS.model_slot_bytes)} (weights+biases ${bytes(k.model_slot_weights_bytes)})`, status(k.model_slot_bytes <= GOALS.model_slot_bytes));
   add("memory: model slot, shipped MLP / tree", `${bytes(k.mlp_shipped_slot_bytes)} / ${bytes(k.dt_slot_bytes)}`, `paper ${bytes(PAPER.model_params_bytes)}`, "", "info");
+  add("memory: model slot, boosted trees (used / reserved)", `${bytes(k.gbt_slot_bytes)} / ${bytes(k.gbt_slot_alloc_bytes)}`, `paper ${bytes(PAPER.model_params_bytes)}`, "gbt_slots: one value per slot", "info");
   add("memory: model slot allocated (maps)", bytes(k.model_slot_alloc_bytes), `used ${bytes(k.model_slot_bytes)}`, "16 full-width layers reserved", "info");
   if (t && t.note === null) {
     const gb = (v: number | null) => (v === null ? "null" : `${(v / 1e9).toFixed(2)} Gbit/s`);

@@ -132,7 +132,7 @@ describe("control API", () => {
     writeFileSync(join(broken, "tree.json"), "{ not json");
     expect(await rejects(c.pushModel(broken, "dt"))).toMatch(/^INVALID_ARGUMENT: artifact_path: invalid model artifact .*broken-dt: tree.json is not valid JSON/);
     expect(await rejects(c.pushModel(join(REPO, "models/artifacts/xgb"), "kernel-mlp"))).toBe(
-      `FAILED_PRECONDITION: plugin "kernel-mlp" update: the kernel runs mlp-int32 or dt artifacts, ${join(REPO, "models/artifacts/xgb")} is xgb`,
+      `FAILED_PRECONDITION: plugin "kernel-mlp" update: the kernel runs mlp-int32, dt or gbt artifacts, ${join(REPO, "models/artifacts/xgb")} is xgb`,
     );
     const after = JSON.stringify([(await c.listBlocked()).hosts.map((h) => [h.address, h.reason]), dp.listAllowed(), (await c.status()).modelVersion]);
     expect(after).toBe(before);

@@ -187,7 +187,7 @@ log: { level: info }
       expect([badBlock.code, badBlock.err]).toEqual([1, 'xids block: INVALID_ARGUMENT: address: expected an IPv4 or IPv6 host address, got "198.18.0.256" (not an IPv4 or IPv6 address)\n']);
       const badPush = await xids(["model", "push", join(REPO, "models/artifacts/xgb"), "--target", "kernel-mlp"], env);
       expect(badPush.code).toBe(1);
-      expect(badPush.err).toContain(`xids model push: FAILED_PRECONDITION: plugin "kernel-mlp" update: the kernel runs mlp-int32 or dt artifacts, ${join(REPO, "models/artifacts/xgb")} is xgb`);
+      expect(badPush.err).toContain(`xids model push: FAILED_PRECONDITION: plugin "kernel-mlp" update: the kernel runs mlp-int32, dt or gbt artifacts, ${join(REPO, "models/artifacts/xgb")} is xgb`);
       expect((await c.status()).modelVersion).toBe(0);
       expect((await c.listBlocked()).hosts.map((h) => h.address).sort()).toEqual([ATTACKER, ATTACKER2]);
 

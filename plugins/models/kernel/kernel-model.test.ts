@@ -44,13 +44,13 @@ describe("kernel model plugin", () => {
     expect(await api.update!(dt)).toEqual({ model: "dt:dt", version: 2 });
     expect(evalFeatures(dp.coll, probeVectors(1))[0]!.version).toBe(2);
     const xgb = await modelsArtifactLoader.load(art("xgb"));
-    await expect(api.update!(xgb)).rejects.toThrow(`the kernel runs mlp-int32 or dt artifacts, ${art("xgb")} is xgb`);
+    await expect(api.update!(xgb)).rejects.toThrow(`the kernel runs mlp-int32, dt or gbt artifacts, ${art("xgb")} is xgb`);
     expect(evalFeatures(dp.coll, probeVectors(1))[0]!.version).toBe(2);
   });
 
   test("an artifact the kernel cannot run fails the start with the reason", async () => {
     using dp = DataPlane.load({ modelAction: "alert" });
-    await expect(startBuiltin(kernelModel(), { artifact: art("xgb") }, "k", testServices(portFor(dp)))).rejects.toThrow("the kernel runs mlp-int32 or dt artifacts");
+    await expect(startBuiltin(kernelModel(), { artifact: art("xgb") }, "k", testServices(portFor(dp)))).rejects.toThrow("the kernel runs mlp-int32, dt or gbt artifacts");
   });
 
   test("without an attached data plane: artifacts are checked and recorded only, and Describe says so", async () => {

@@ -242,7 +242,7 @@ describe("shadow models", () => {
     const XGB = join(REPO, "models/artifacts/xgb");
     expect((await xids(["model", "shadow", XGB], env)).code).toBe(0);
     const refused = await xids(["model", "promote"], env);
-    expect([refused.code, refused.err]).toEqual([1, `xids model promote: FAILED_PRECONDITION: plugin "kernel-mlp" update: the kernel runs mlp-int32 or dt artifacts, ${XGB} is xgb\n`]);
+    expect([refused.code, refused.err]).toEqual([1, `xids model promote: FAILED_PRECONDITION: plugin "kernel-mlp" update: the kernel runs mlp-int32, dt or gbt artifacts, ${XGB} is xgb\n`]);
     expect(ShadowSummary.fromJSON(JSON.parse((await xids(["model", "shadow", "--report", "--json"], env)).out))).toMatchObject({ running: true, candidate: "xgb:xgb" });
     expect((await xids(["model", "shadow", "--stop"], env)).code).toBe(0);
     const none = await xids(["model", "promote"], env);
