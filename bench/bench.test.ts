@@ -8,7 +8,7 @@ import { MAPS } from "../core/ebpf/abi.ts";
 
 const REPO = join(import.meta.dir, "..");
 const REQUIRED = [
-  "xdp_pass_ns", "midflow_ns", "midflow_noctx_ns", "flow_end_nomodel_ns", "flow_end_noctx_ns", "context_update_ns", "flow_end_mlp_ns", "mlp_inference_ns", "dt_inference_ns", "xdp_drop_ns",
+  "xdp_pass_ns", "midflow_ns", "midflow_noctx_ns", "flow_end_nomodel_ns", "flow_end_noctx_ns", "context_update_ns", "flow_end_mlp_ns", "mlp_inference_ns", "dt_inference_ns", "gbt_inference_ns", "flow_end_gbt_ns", "xdp_drop_ns",
   "blocked_drop_ns", "blocked_drop_ttl_ns", "flow_entry_bytes", "model_slot_bytes", "throughput_ratio", "onnx_flows_per_s",
 ] as const;
 /** The cost breakdown's steps, in order: the bare program, the stage variants, the shipped program. */
@@ -53,6 +53,8 @@ test("xids bench --quick --skip-throughput --json", async () => {
   expect(n("mlp_matrix_inference_ns")).toBeGreaterThan(0);
   expect((j.mlp_matrix_shape as number[]).at(-1)).toBe(2); // its shape, [inputs, ..., 2]
   expect(n("dt_inference_ns")).toBeGreaterThanOrEqual(0);
+  expect(n("gbt_inference_ns")).toBeGreaterThan(0);
+  expect(n("gbt_slot_bytes")).toBeLessThanOrEqual(n("gbt_slot_alloc_bytes"));
   expect(n("onnx_flows_per_s")).toBeGreaterThan(0);
   expect(n("blocked_drop_ttl_ns")).toBeGreaterThan(0);
 
