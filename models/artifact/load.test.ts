@@ -80,7 +80,7 @@ test("manifest-level corruption", () => {
   let d = corrupt("dt", "manifest.json", (m) => { m.format_version = 2; });
   expect(() => loadArtifact(d)).toThrow(reason(d, "unsupported format_version 2 (this build reads 1)"));
   d = corrupt("dt", "manifest.json", (m) => { m.kind = "svm"; });
-  expect(() => loadArtifact(d)).toThrow(reason(d, 'unknown kind "svm" (expected one of mlp-int32, dt, xgb)'));
+  expect(() => loadArtifact(d)).toThrow(reason(d, 'unknown kind "svm" (expected one of mlp-int32, dt, xgb, gbt)'));
   d = corrupt("dt", "manifest.json", (m) => { m.features[1] = { ...m.features[0] }; });
   expect(() => loadArtifact(d)).toThrow("listed twice");
   d = corrupt("dt", "manifest.json", (m) => { m.features[0].index = 32; });
