@@ -6,6 +6,8 @@ export class PageError extends Error {} // a page parameter refused, naming it: 
 
 export const queryError = (q: string) => (/^[0-9a-fA-F.:]{0,64}$/.test(q) ? null : `expected part of an address (at most 64 of 0-9 a-f . :), got "${q}"`);
 
+const SHORT_LIST = 10_000; // read afresh every time: a stall of one read must not make a short list stale
+
 export class BlockPages {
   private snap = { at: 0, costMs: 0, list: [] as BlockedEntry[] };
   constructor(private readonly read: () => BlockedEntry[]) {}
@@ -13,7 +15,7 @@ export class BlockPages {
   /** `limit` entries from `offset` of those whose address contains `q`, each TTL aged by the snapshot's age. */
   page(offset: number, limit: number, q: string): { total: number; matching: number; offset: number; limit: number; hosts: BlockedEntry[] } {
     if (queryError(q)) throw new PageError(`q: ${queryError(q)}`);
-    if (Date.now() - this.snap.at >= Math.min(5_000, 5 * this.snap.costMs)) {
+    if (this.snap.list.length < SHORT_LIST || Date.now() - this.snap.at >= Math.min(5_000, 5 * this.snap.costMs)) {
       const t0 = performance.now(), list = this.read();
       this.snap = { at: Date.now(), costMs: performance.now() - t0, list };
     }
