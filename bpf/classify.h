@@ -489,7 +489,8 @@ static __always_inline int dt_walk(struct xdp_md *ctx, struct xids_infer_state *
 }
 
 /* The boosted ensemble's margin for the record (models/GBT_SPEC.md) into st->act[0][0]: base plus
- * one leaf value per tree, in s64. Returns 0, or -1 for a malformed ensemble (a feature out of
+ * one leaf value per tree, in s64; its threshold into st->act[0][1], so the caller needs no lookup
+ * of its own. Returns 0, or -1 for a malformed ensemble (a feature out of
  * range, or the walk bound reached: a cycle): no verdict rather than a wrong one. A global
  * function: verified once, on its own, so its bounded walk does not multiply with the entry
  * stage's paths. Nodes are read through a masked index, so any stored index stays in bounds. */
@@ -517,6 +518,7 @@ __noinline int xids_gbt_margin(struct xids_flow_record *r, struct xids_infer_sta
 			margin += n->threshold;
 			if (n->next == XIDS_GBT_END) {
 				st->act[0][0] = margin;
+				st->act[0][1] = g->threshold;
 				return 0;
 			}
 			idx = n->next;
@@ -530,17 +532,14 @@ __noinline int xids_gbt_margin(struct xids_flow_record *r, struct xids_infer_sta
 static __always_inline int gbt_classify(struct xdp_md *ctx, struct xids_infer_state *st,
 					struct xids_flow_record *r)
 {
-	const struct xids_gbt_slot *g;
-	__u32 slot = st->slot & (XIDS_MODEL_SLOTS - 1);
 	__s64 margin, thr;
 
-	g = bpf_map_lookup_elem(&gbt_slots, &slot);
-	if (!g || xids_gbt_margin(r, st)) {
+	if (xids_gbt_margin(r, st)) {
 		count(XIDS_C_INFER_ABORTED, 1);
 		return finish_record(ctx, st, XIDS_VERDICT_NONE, 0, 0, 0);
 	}
 	margin = st->act[0][0];
-	thr = g->threshold;
+	thr = st->act[0][1];
 	/* attack iff margin > threshold; the score is their difference, saturated to s32. */
 	return finish_record(ctx, st, margin > thr ? XIDS_VERDICT_ATTACK : XIDS_VERDICT_BENIGN,
 			     sat32(margin - thr), sat32(thr), sat32(margin));
