@@ -3,7 +3,7 @@
 // XGBoost sends x < split_condition to the left ("yes") child: that is BRANCH_LT's true branch.
 import { encodeModel, TensorType } from "./model.ts";
 
-interface XgbTree {
+export interface XgbTree {
   left_children: number[];
   right_children: number[];
   split_indices: number[];
@@ -28,23 +28,30 @@ export interface ConvertResult {
   baseMargin: number;
 }
 
-export function xgbJsonToOnnx(model: XgbJson, nFeatures: number, docString = ""): ConvertResult {
+/**
+ * The trees of a binary:logistic gbtree model with nFeatures inputs, and the margin they add to
+ * (the logit of base_score, which is a probability for binary:logistic); anything else is
+ * refused with an `Err` naming what. Every reader of an XGBoost JSON model starts here.
+ */
+export function xgbBinaryTrees(model: XgbJson, nFeatures: number, Err: new (msg: string) => Error): { trees: XgbTree[]; baseMargin: number } {
   const L = model.learner;
-  if (L?.objective?.name !== "binary:logistic") throw new ConvertError(`unsupported objective '${L?.objective?.name}' (need binary:logistic)`);
-  if (L.gradient_booster?.name !== "gbtree") throw new ConvertError(`unsupported booster '${L.gradient_booster?.name}' (need gbtree)`);
+  if (L?.objective?.name !== "binary:logistic") throw new Err(`unsupported objective '${L?.objective?.name}' (need binary:logistic)`);
+  if (L.gradient_booster?.name !== "gbtree") throw new Err(`unsupported booster '${L.gradient_booster?.name}' (need gbtree)`);
   const nf = Number(L.learner_model_param.num_feature);
-  if (nf !== nFeatures) throw new ConvertError(`model has ${nf} features, expected ${nFeatures}`);
-  // base_score is a probability for binary:logistic; the trees add to its logit.
+  if (nf !== nFeatures) throw new Err(`model has ${nf} features, expected ${nFeatures}`);
   const baseScore = Number(String(L.learner_model_param.base_score).replace(/[[\]]/g, ""));
-  if (!(baseScore > 0 && baseScore < 1)) throw new ConvertError(`bad base_score '${L.learner_model_param.base_score}'`);
-  const baseMargin = Math.log(baseScore / (1 - baseScore));
+  if (!(baseScore > 0 && baseScore < 1)) throw new Err(`bad base_score '${L.learner_model_param.base_score}'`);
+  return { trees: L.gradient_booster.model.trees, baseMargin: Math.log(baseScore / (1 - baseScore)) };
+}
+
+export function xgbJsonToOnnx(model: XgbJson, nFeatures: number, docString = ""): ConvertResult {
+  const { trees, baseMargin } = xgbBinaryTrees(model, nFeatures, ConvertError);
   const a = {
     nodes_treeids: [] as number[], nodes_nodeids: [] as number[], nodes_featureids: [] as number[],
     nodes_values: [] as number[], nodes_modes: [] as string[], nodes_truenodeids: [] as number[],
     nodes_falsenodeids: [] as number[], nodes_missing_value_tracks_true: [] as number[],
     class_treeids: [] as number[], class_nodeids: [] as number[], class_ids: [] as number[], class_weights: [] as number[],
   };
-  const trees = L.gradient_booster.model.trees;
   trees.forEach((t, ti) => {
     for (let i = 0; i < t.left_children.length; i++) {
       const leaf = t.left_children[i] === -1;

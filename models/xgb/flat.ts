@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { XgbModel } from "../artifact/load.ts";
-import type { XgbJson } from "../onnx/xgb2onnx.ts";
+import { xgbBinaryTrees, type XgbJson } from "../onnx/xgb2onnx.ts";
 
 export class CompiledEnsembleError extends Error {}
 
@@ -29,14 +29,7 @@ export interface FlatEnsemble {
 }
 
 export function flattenXgb(model: XgbJson, nFeatures: number): FlatEnsemble {
-  const L = model.learner;
-  if (L?.objective?.name !== "binary:logistic") throw new CompiledEnsembleError(`unsupported objective '${L?.objective?.name}' (need binary:logistic)`);
-  if (L.gradient_booster?.name !== "gbtree") throw new CompiledEnsembleError(`unsupported booster '${L.gradient_booster?.name}' (need gbtree)`);
-  const nf = Number(L.learner_model_param.num_feature);
-  if (nf !== nFeatures) throw new CompiledEnsembleError(`model has ${nf} features, expected ${nFeatures}`);
-  const baseScore = Number(String(L.learner_model_param.base_score).replace(/[[\]]/g, ""));
-  if (!(baseScore > 0 && baseScore < 1)) throw new CompiledEnsembleError(`bad base_score '${L.learner_model_param.base_score}'`);
-  const trees = L.gradient_booster.model.trees;
+  const { trees, baseMargin } = xgbBinaryTrees(model, nFeatures, CompiledEnsembleError);
   const total = trees.reduce((s, t) => s + t.left_children.length, 0);
   const e: FlatEnsemble = {
     nFeatures,
@@ -47,7 +40,7 @@ export function flattenXgb(model: XgbJson, nFeatures: number): FlatEnsemble {
     right: new Int32Array(total),
     missingLeft: new Uint8Array(total),
     leaf: new Float32Array(total),
-    baseMargin: Math.fround(Math.log(baseScore / (1 - baseScore))),
+    baseMargin: Math.fround(baseMargin),
   };
   let base = 0;
   trees.forEach((t, ti) => {
