@@ -1,11 +1,12 @@
 // A user-space model backend over any artifact the models code produces (decision tree, int32
 // MLP reference, XGBoost through ONNX Runtime or the compiled evaluator: config `backend`).
 // PushModel swaps the artifact atomically: a batch in flight finishes on the model it started with.
-import { Classification, Verdict, type FlowRecord } from "../../../proto/gen/xids/plugin/v1/common.ts";
+import type { FlowRecord } from "../../../proto/gen/xids/plugin/v1/common.ts";
 import { s } from "../../../core/config/schema.ts";
 import { definePlugin } from "../../../core/plugin-api/types.ts";
 import { coreServices, type ModelArtifact } from "../../../core/plugin-api/services.ts";
-import { N_FEATURES, N_FLOW_FEATURES, predictUserSpace, XGB_BACKENDS, type Model } from "../../../models/index.ts";
+import { N_FEATURES, predictUserSpace, XGB_BACKENDS, type Model } from "../../../models/index.ts";
+import { checkFeatures, classification, featuresNeeded } from "./records.ts";
 import { pluginInfo, serving } from "../../../core/plugin-api/info.ts";
 import { XgbServing } from "./xgb-serving.ts";
 
@@ -17,17 +18,12 @@ const config = s.object({
   backend: s.default(s.enum(XGB_BACKENDS), "compiled"),
 });
 
-/**
- * The records as n x N_FEATURES rows. A record may carry only the flow's own features (an
- * extractor without source context); it is refused if the model reads a feature it lacks.
- */
+/** The records as n x N_FEATURES rows, each checked to carry what the model reads (records.ts). */
 export function featureMatrix(records: FlowRecord[], reads: readonly number[] = []): Float64Array {
-  const need = Math.max(N_FLOW_FEATURES, ...reads.map((f) => f + 1));
+  const need = featuresNeeded(reads);
   const x = new Float64Array(records.length * N_FEATURES);
   records.forEach((r, i) => {
-    if (r.features.length < need || r.features.length > N_FEATURES) {
-      throw new Error(`record ${r.id} has ${r.features.length} features; this model reads features up to ${need - 1} (of ${N_FEATURES})`);
-    }
+    checkFeatures(r, need);
     for (let f = 0; f < r.features.length; f++) x[i * N_FEATURES + f] = r.features[f]!;
   });
   return x;
@@ -61,15 +57,7 @@ export const artifactModel = () =>
           if (xgb) return xgb.classify(records, `${art.name} v${version}`);
           const model = art.loaded as Model;
           const out = await predictUserSpace(model, featureMatrix(records, model.features), records.length);
-          return records.map((r, i) =>
-            Classification.create({
-              flowId: r.id,
-              verdict: out.pred[i] ? Verdict.VERDICT_ATTACK : Verdict.VERDICT_BENIGN,
-              score: out.score[i]!,
-              label: out.pred[i] ? "ATTACK" : "BENIGN",
-              model: `${art.name} v${version}`,
-            }),
-          );
+          return records.map((r, i) => classification(r.id, out.pred[i] === 1, out.score[i]!, `${art.name} v${version}`));
         },
         async update(artifact) {
           const next = await open(artifact);

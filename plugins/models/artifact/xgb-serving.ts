@@ -2,16 +2,16 @@
 // records straight into the backend's Float32 input buffer, answers read from its typed arrays.
 // The buffers are reused, so batches on one backend run one at a time (a queue); a swapped-out
 // backend is closed once the batches queued on it have finished.
-import { Classification, Verdict, type FlowRecord } from "../../../proto/gen/xids/plugin/v1/common.ts";
-import { N_FEATURES, N_FLOW_FEATURES, openXgbScorer, type XgbBackendName, type XgbModel, type XgbScorer } from "../../../models/index.ts";
+import type { Classification, FlowRecord } from "../../../proto/gen/xids/plugin/v1/common.ts";
+import { openXgbScorer, type XgbBackendName, type XgbModel, type XgbScorer } from "../../../models/index.ts";
+import { checkFeatures, classification, featuresNeeded } from "./records.ts";
 
 export class XgbServing {
   private queue: Promise<unknown> = Promise.resolve();
-  /** Records must carry features 0..need-1: the flow's own, and any context feature read. */
   private readonly need: number;
 
   private constructor(readonly model: XgbModel, private scorer: XgbScorer) {
-    this.need = Math.max(N_FLOW_FEATURES, ...model.features.map((f) => f + 1));
+    this.need = featuresNeeded(model.features);
   }
 
   static async open(model: XgbModel, backend: XgbBackendName): Promise<XgbServing> {
@@ -37,25 +37,14 @@ export class XgbServing {
     const k = feats.length;
     const x = this.scorer.input(n);
     for (let i = 0; i < n; i++) {
+      checkFeatures(records[i]!, this.need);
       const f = records[i]!.features;
-      if (f.length < this.need || f.length > N_FEATURES) {
-        throw new Error(`record ${records[i]!.id} has ${f.length} features; this model reads features up to ${this.need - 1} (of ${N_FEATURES})`);
-      }
       // Floored as the kernel derives them (predictUserSpace does the same).
       for (let c = 0; c < k; c++) x[i * k + c] = Math.floor(f[feats[c]!]!);
     }
     const { prob, label } = await this.scorer.run(n);
     const out = new Array<Classification>(n);
-    for (let i = 0; i < n; i++) {
-      const attack = label[i] === 1;
-      out[i] = Classification.create({
-        flowId: records[i]!.id,
-        verdict: attack ? Verdict.VERDICT_ATTACK : Verdict.VERDICT_BENIGN,
-        score: prob[i]!,
-        label: attack ? "ATTACK" : "BENIGN",
-        model: modelName,
-      });
-    }
+    for (let i = 0; i < n; i++) out[i] = classification(records[i]!.id, label[i] === 1, prob[i]!, modelName);
     return out;
   }
 }
