@@ -2,6 +2,7 @@
 // test/inference/abi.test.ts checks these against xids.h (host-compiled) and the loaded maps.
 import { defineStruct } from "../../../native/index.ts";
 import { NUM_FEATURES, ModelAction } from "../../../core/ebpf/abi.ts";
+import { GBT_MAX_NODES, GBT_MAX_STEPS } from "../../../models/index.ts";
 export { ModelAction };
 
 export const MODEL_SLOTS = 2;
@@ -9,8 +10,8 @@ export const MLP_MAX_INPUTS = 32;
 export const MLP_MAX_WIDTH = 64;
 export const MLP_MAX_LAYERS = 16;
 export const DT_MAX_NODES = 4096;
-export const GBT_MAX_NODES = 16384;
-export const GBT_MAX_STEPS = 2048;
+// The ensemble bounds the artifact loader already refuses beyond (one definition, checked here).
+export { GBT_MAX_NODES, GBT_MAX_STEPS };
 export const GBT_END = 0xffffffff;
 export const MAX_PENDING = 8;
 export { NUM_FEATURES };

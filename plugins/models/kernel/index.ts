@@ -18,6 +18,10 @@ import { ModelVersionState } from "./version-state.ts";
 /** Artifact kinds the in-kernel classifier runs (XGBoost stays in user space). */
 export const KERNEL_KINDS = ["mlp-int32", "dt", "gbt"];
 
+function checkKernelKind(kind: string, dir: string): void {
+  if (!KERNEL_KINDS.includes(kind)) throw new Error(`the kernel runs ${KERNEL_KINDS.slice(0, -1).join(", ")} or ${KERNEL_KINDS.at(-1)} artifacts, ${dir} is ${kind}`);
+}
+
 const config = s.object({
   /** Artifact (mlp-int32, dt or gbt) to load into the kernel at start; empty = none (records carry no
    *  kernel verdict and this plugin abstains). */
@@ -41,7 +45,7 @@ export const kernelModel = () =>
       const updater: ModelUpdater = kernel ? new KernelModelUpdater(new ModelSlots(kernel.coll), versions) : new RecordingModelUpdater(versions);
       const push = async (dir: string) => {
         const artifact = await ctx.deps.artifacts.load(dir);
-        if (!KERNEL_KINDS.includes(artifact.kind)) throw new Error(`the kernel runs ${KERNEL_KINDS.slice(0, -1).join(", ")} or ${KERNEL_KINDS.at(-1)} artifacts, ${dir} is ${artifact.kind}`);
+        checkKernelKind(artifact.kind, dir);
         const { version } = await updater.push(artifact);
         return { model: artifact.name, version };
       };
@@ -71,7 +75,7 @@ export const kernelModel = () =>
             }),
           ),
         update: async (artifact) => {
-          if (!KERNEL_KINDS.includes(artifact.kind)) throw new Error(`the kernel runs ${KERNEL_KINDS.slice(0, -1).join(", ")} or ${KERNEL_KINDS.at(-1)} artifacts, ${artifact.dir} is ${artifact.kind}`);
+          checkKernelKind(artifact.kind, artifact.dir);
           const { version } = await updater.push(artifact);
           return { model: artifact.name, version };
         },
