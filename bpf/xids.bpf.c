@@ -152,6 +152,18 @@ struct {
 	__type(value, struct xids_flow_record);
 } scratch SEC(".maps");
 
+/* The first forward TCP payload of a flow, copied for the scan (xids_scan_payload): two bytes
+ * past the window so a '%' in its last places can be read with its two digits unguarded. */
+struct xids_scan_buf {
+	__u8 b[XIDS_SCAN_WINDOW + 2];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xids_scan_buf);
+} scanbuf SEC(".maps");
+
 /* ---- bench variants ----
  * `xids bench` accounts for a packet's cost with builds of this program cut off after a stage of
  * its path (bpf/Makefile BENCH_STAGES, -DXIDS_BENCH_STAGE=n; never loaded by the agent). What a
@@ -344,6 +356,9 @@ __noinline int xids_derive_features(const struct xids_flow_acc *a, struct xids_f
 	f[19] = a->act_data;
 	f[20] = a->seg_min;
 	f[21] = mean;
+	f[32] = a->line_len;
+	f[33] = a->line_meta;
+	f[34] = a->enc_meta;
 	return 0;
 }
 
@@ -366,6 +381,7 @@ struct pkt {
 	__u16 win;
 	__u16 l4_hdr;
 	__u32 payload;
+	__u16 pay_off;  /* TCP: where the payload starts in the frame */
 	__u8 src[16];
 	__u8 dst[16];
 };
@@ -405,6 +421,7 @@ static __always_inline int parse_l4(void *data, void *data_end, __u32 off, __u32
 		p->win = ((__u16)h[14] << 8) | h[15];
 		p->l4_hdr = doff;
 		p->payload = l4_len - doff;
+		p->pay_off = off + doff;
 		return P_OK;
 	}
 	if (proto == IPPROTO_UDP) {
@@ -603,6 +620,80 @@ static __always_inline void end_flow(const __u8 *a_addr, const __u8 *b_addr, __u
 
 /* ---- flow update ---- */
 
+/* FEATURES.md 32..34's metacharacters: " ' ( ) ; < > \ ` as a bitmap over 0..127 (word c >> 6, bit c & 63). */
+#define XIDS_META_LO ((1ULL << 0x22) | (1ULL << 0x27) | (1ULL << 0x28) | (1ULL << 0x29) | (1ULL << 0x3b) | \
+		      (1ULL << 0x3c) | (1ULL << 0x3e))
+#define XIDS_META_HI ((1ULL << (0x5c - 64)) | (1ULL << (0x60 - 64)))
+
+static __always_inline __u32 is_meta(__u32 c)
+{
+	__u64 w = c < 64 ? XIDS_META_LO : c < 128 ? XIDS_META_HI : 0;
+	return (w >> (c & 63)) & 1;
+}
+
+/* A hex digit's value, or 16 for any other byte. */
+static __always_inline __u32 hex_val(__u32 c)
+{
+	if (c - '0' < 10)
+		return c - '0';
+	c |= 0x20; /* lower case */
+	if (c - 'a' < 6)
+		return c - 'a' + 10;
+	return 16;
+}
+
+/* The scan of a flow's first forward TCP payload (FEATURES.md 32..34; the TypeScript twin is
+ * scanPayload() in plugins/extractors/xdp/reference.ts): the first line's length and its
+ * metacharacters, and the %-encoded metacharacters in the first XIDS_SCAN_WINDOW bytes. It runs
+ * once per flow, on the packet that carries the first payload; every other packet pays one flag
+ * test. A global function: verified once, its loop apart from the packet path's states. The IP
+ * lengths were checked against the frame (parse_ip), so the bytes are there. */
+__noinline int xids_scan_payload(struct xdp_md *ctx, __u32 off, __u32 len, struct xids_flow_acc *a)
+{
+	struct xids_scan_buf *buf;
+	__u32 zero = 0, i, line = 0, meta = 0, enc = 0;
+	bool in_line = true;
+
+	if (!ctx || !a)
+		return -1;
+	a->flags |= XIDS_FL_SCANNED;
+	if (len > XIDS_SCAN_WINDOW)
+		len = XIDS_SCAN_WINDOW;
+	if (len == 0)
+		return 0;
+	/* 1..XIDS_SCAN_WINDOW unchanged, in a form the verifier bounds (the window is a power of 2) */
+	len = ((len - 1) & (XIDS_SCAN_WINDOW - 1)) + 1;
+	buf = bpf_map_lookup_elem(&scanbuf, &zero);
+	if (!buf)
+		return -1;
+	buf->b[XIDS_SCAN_WINDOW] = 0;
+	buf->b[XIDS_SCAN_WINDOW + 1] = 0;
+	if (bpf_xdp_load_bytes(ctx, off, buf->b, len))
+		return -1;
+#pragma nounroll
+	for (i = 0; i < XIDS_SCAN_WINDOW; i++) {
+		if (i >= len)
+			break;
+		__u32 c = buf->b[i];
+		if (c == '\r' || c == '\n')
+			in_line = false;
+		if (in_line) {
+			line++;
+			meta += is_meta(c);
+		}
+		/* both digits inside the window: i + 2 < len */
+		if (c == '%' && i + 2 < len) {
+			__u32 hi = hex_val(buf->b[i + 1]), lo = hex_val(buf->b[i + 2]);
+			__u32 v = hi * 16 + lo;
+			enc += hi < 16 && lo < 16 && (v == '%' || is_meta(v));
+		}
+	}
+	a->line_len = line;
+	a->line_meta = meta;
+	a->enc_meta = enc;
+	return 0;
+}
+
 /* An IPv4 address that is never a host to judge: this network (0/8), loopback, link-local,
  * multicast, reserved and broadcast (224/3 and up). */
 static __always_inline bool ip4_exempt(const __u8 *a)
@@ -762,7 +853,7 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 
 /* One packet of a tracked flow. key must already be canonical; from_b says which endpoint sent it.
  * Written once for both tables (map and key types differ; the code is the same). */
-#define FLOW_UPDATE(XC, MAP, CLOSED, KEY, FAMILY, FROM_B, P, NOW_US, ENDED)                                                \
+#define FLOW_UPDATE(CTX, XC, MAP, CLOSED, KEY, FAMILY, FROM_B, P, NOW_US, ENDED)                                                \
 	do {                                                                                                \
 		struct xids_flow_acc *a = bpf_map_lookup_elem(&MAP, &KEY);                                 \
 		bool fresh = false;                                                                         \
@@ -803,6 +894,9 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 			}                                                                                   \
 			fresh = true;                                                                       \
 		}                                                                                           \
+		if ((P)->proto == IPPROTO_TCP && (P)->payload && !(a->flags & XIDS_FL_SCANNED) &&           \
+		    ((a->flags & XIDS_FL_FWD_IS_B) != 0) == (FROM_B))                                       \
+			xids_scan_payload(CTX, (P)->pay_off, (P)->payload, a);                              \
 		__u8 endr = XIDS_END_NONE;                                                                  \
 		if ((P)->proto == IPPROTO_TCP && ((P)->tcp_flags & TCP_RST))                                \
 			endr = XIDS_END_RST;                                                                \
@@ -827,7 +921,7 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 	} while (0)
 
 /* Returns whether the packet ended a flow (its record then waits for classify_pending). */
-static __always_inline bool track_flow(struct xids_counters *xc, const struct pkt *p, __u64 now_us)
+static __always_inline bool track_flow(struct xdp_md *ctx, struct xids_counters *xc, const struct pkt *p, __u64 now_us)
 {
 	int c = addr_cmp(p->src, p->dst, p->family == 4 ? 4 : 16);
 	bool from_b = c > 0 || (c == 0 && p->sport > p->dport);
@@ -847,7 +941,7 @@ static __always_inline bool track_flow(struct xids_counters *xc, const struct pk
 			k.b_port = p->dport;
 		}
 		k.proto = p->proto;
-		FLOW_UPDATE(xc, flows4, closed4, k, 4, from_b, p, now_us, ended);
+		FLOW_UPDATE(ctx, xc, flows4, closed4, k, 4, from_b, p, now_us, ended);
 	} else {
 		struct xids_flow6_key k = {};
 		if (from_b) {
@@ -862,7 +956,7 @@ static __always_inline bool track_flow(struct xids_counters *xc, const struct pk
 			k.b_port = p->dport;
 		}
 		k.proto = p->proto;
-		FLOW_UPDATE(xc, flows6, closed6, k, 6, from_b, p, now_us, ended);
+		FLOW_UPDATE(ctx, xc, flows6, closed6, k, 6, from_b, p, now_us, ended);
 	}
 	return ended;
 }
@@ -1040,7 +1134,7 @@ int xids_xdp(struct xdp_md *ctx)
 	}
 	/* A packet that ended flows takes one last step: classify and submit their records (tail
 	 * calls). Mid-flow packets skip it and never touch the classifier's state. */
-	if (cfg_track_flows && track_flow(xc, &p, now / 1000) && XIDS_HAS_STAGE(XIDS_STAGE_SHIPPED))
+	if (cfg_track_flows && track_flow(ctx, xc, &p, now / 1000) && XIDS_HAS_STAGE(XIDS_STAGE_SHIPPED))
 		return classify_pending(ctx, pass(xc, len));
 	if (cfg_self_sweep_ns && cfg_track_flows && XIDS_HAS_STAGE(XIDS_STAGE_SHIPPED))
 		return maybe_self_sweep(ctx, now, pass(xc, len));

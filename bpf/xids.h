@@ -27,7 +27,9 @@ typedef int64_t __s64;
 
 #define XIDS_NUM_FLOW_FEATURES 22 /* the flow's own, FEATURES.md 0..21 */
 #define XIDS_NUM_CONTEXT_FEATURES 10 /* its source's context at flow end, FEATURES.md 22..31 */
-#define XIDS_NUM_FEATURES 32
+#define XIDS_NUM_PAYLOAD_FEATURES 3  /* the flow's first forward payload, FEATURES.md 32..34 */
+#define XIDS_NUM_FEATURES 35
+#define XIDS_SCAN_WINDOW 512     /* bytes of a flow's first forward TCP payload the scan reads */
 #define XIDS_MAX_VLAN 2          /* 802.1Q / 802.1ad tags parsed; a third tag is malformed */
 #define XIDS_MAX_IPV6_EXT 8      /* IPv6 extension headers walked; more is malformed */
 #define XIDS_MAX_HDR_OFF 1024    /* an L4 header starting beyond this offset is malformed */
@@ -126,6 +128,7 @@ struct xids_flow6_key {
 #define XIDS_FL_ACK 0x08      /* some forward packet carried ACK (the handshake went on) */
 #define XIDS_FL_EXEMPT 0x10   /* never classified: every forward packet was neighbour discovery / MLD,
 			       * or a source or destination that is link-local, multicast, ... */
+#define XIDS_FL_SCANNED 0x20  /* the first forward TCP payload was scanned (FEATURES.md 32..34) */
 
 /* What the data plane did about a flow's source after its in-kernel verdict (the record's
  * block_action): user space reports exactly this, never what it assumes. */
@@ -141,7 +144,7 @@ enum xids_block_action {
 	XIDS_BLOCK_EXEMPT = 8,     /* the flow was never classified (XIDS_FL_EXEMPT) */
 };
 
-/* Forward-direction accumulators, 64 bytes. Times are µs (each timestamp truncated to µs first,
+/* Forward-direction accumulators, 72 bytes. Times are µs (each timestamp truncated to µs first,
  * as FEATURES.md). Every 32/16-bit accumulator is exact: a forward packet that would overflow one
  * ends the flow first (XIDS_END_OVERFLOW) and starts a new flow. */
 struct xids_flow_acc {
@@ -162,6 +165,9 @@ struct xids_flow_acc {
 	__u16 urg;
 	__u8 seg_min;    /* min L4 header length */
 	__u8 flags;      /* XIDS_FL_* */
+	__u16 line_len;  /* first forward TCP payload: bytes before its first CR/LF (≤ XIDS_SCAN_WINDOW) */
+	__u16 line_meta; /* ... metacharacters in that line */
+	__u16 enc_meta;  /* ... %-encoded metacharacters in its scan window */
 };
 
 /* One record per ended flow (ring buffer "events"), forward orientation. IPv4 addresses use the
@@ -294,7 +300,7 @@ struct xids_sweep_cmd {
 /* ---- In-kernel classifier (classify.h): parameters, hot update, evaluation ---- */
 
 #define XIDS_MODEL_SLOTS 2        /* two parameter slots: one active, one being written */
-#define XIDS_MLP_MAX_INPUTS 32    /* ≥ XIDS_NUM_FEATURES; inputs are feature indices */
+#define XIDS_MLP_MAX_INPUTS 36    /* ≥ XIDS_NUM_FEATURES; inputs are feature indices */
 #define XIDS_MLP_MAX_WIDTH 64     /* neurons per layer (the paper's bound) */
 #define XIDS_MLP_MAX_LAYERS 16    /* linear layers (the paper's bound) */
 #define XIDS_DT_MAX_NODES 4096    /* nodes per tree (depth ≤ 11 fits) */
@@ -340,8 +346,7 @@ struct xids_model_meta {
 	__u32 n_layers;  /* MLP linear layers (≤ XIDS_MLP_MAX_LAYERS) */
 	__u32 shift;     /* b, with s = 2^b (INT32_SPEC.md) */
 	__u32 n_nodes;   /* DT nodes */
-	__u32 log_mask;  /* MLP: bit i set = input i is standardised as log2q8 of its clamped value */
-	__u32 pad;
+	__u64 log_mask;  /* MLP: bit i set = input i is standardised as log2q8 of its clamped value */
 	__u32 feature_idx[XIDS_MLP_MAX_INPUTS]; /* input i is features[feature_idx[i]] */
 	__u64 xmax[XIDS_MLP_MAX_INPUTS];
 	__s64 mean_q[XIDS_MLP_MAX_INPUTS];

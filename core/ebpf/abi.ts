@@ -45,9 +45,17 @@ export const ModelAction = { ALERT: 0, BLOCK: 1 } as const;
 export const NUM_FLOW_FEATURES = 22;
 /** Its source's context at flow end (FEATURES.md 22..31). */
 export const NUM_CONTEXT_FEATURES = 10;
-export const NUM_FEATURES = NUM_FLOW_FEATURES + NUM_CONTEXT_FEATURES;
-/** FlowRecord.feature_set by feature count: the flow's own (FEATURES.md 0..21), or with its source's context. */
-export const FEATURE_SETS: Readonly<Record<number, string>> = { [NUM_FLOW_FEATURES]: "xids.features.v1", [NUM_FEATURES]: "xids.features.v2" };
+/** Its first forward TCP payload (FEATURES.md 32..34). */
+export const NUM_PAYLOAD_FEATURES = 3;
+export const NUM_FEATURES = NUM_FLOW_FEATURES + NUM_CONTEXT_FEATURES + NUM_PAYLOAD_FEATURES;
+/** FlowRecord.feature_set by feature count: the flow's own (FEATURES.md 0..21), with its source's
+ *  context (0..31), or with its first payload's scan too (0..34, what this data plane emits).
+ *  Each set is a prefix of the next, so a model of an older set reads a newer record's first values. */
+export const FEATURE_SETS: Readonly<Record<number, string>> = {
+  [NUM_FLOW_FEATURES]: "xids.features.v1",
+  [NUM_FLOW_FEATURES + NUM_CONTEXT_FEATURES]: "xids.features.v2",
+  [NUM_FEATURES]: "xids.features.v3",
+};
 export const MAX_VLAN = 2;
 export const MAX_IPV6_EXT = 8;
 export const MAX_HDR_OFF = 1024;

@@ -12,7 +12,7 @@ import { ensureBpfBuilt, expectSameRecords } from "./helpers.ts";
 const T = 1_000_000_000_000n;
 const MS = 1_000_000n;
 const VICTIM = "198.18.1.1";
-const ctx = (r: FlowRecord) => r.features.slice(22).map(Number);
+const ctx = (r: FlowRecord) => r.features.slice(22, 32).map(Number);
 
 function both(packets: ReplayPacket[]): FlowRecord[] {
   ensureBpfBuilt();

@@ -14,16 +14,20 @@ const S = { src: "198.18.1.1", dst: "198.18.0.1", sport: 80, dport: 40000, proto
 // Forward packets (client -> server) at 0, 2000, 2500(+7 ns), 12500, 13000, 20000 µs:
 //   P1 SYN, 20 B of options (header 40), window 64240, no payload
 //   P3 ACK, header 32, no payload, Ethernet-padded to 60 bytes (padding is not payload)
-//   P4 PSH|ACK, header 32, 100 B; its timestamp has 7 extra ns (truncated to µs first)
+//   P4 PSH|ACK, header 32, 100 B: an HTTP request (REQUEST); its timestamp has 7 extra ns (truncated to µs first)
 //   P5 URG|ACK, header 32, 1448 B, IPv4 options (8 B, not L4 header)
 //   P6 PSH|ACK, header 32, 52 B, 802.1Q-tagged
 //   P7 FIN|ACK, header 32: counted, then the flow ends (reason fin)
 // plus a backward SYN-ACK at 1500 µs, which must not touch forward features.
+// The first forward payload: a 37-byte request line with 3 raw metacharacters (' ) and () and 4
+// encoded ones (%27 %3C %3E and the %25 of %2527), then headers whose "(x; y)" is past the line
+// and whose %3b is one more encoded one, padded with 20 "a" to 100 bytes.
+const REQUEST = new TextEncoder().encode("GET /s?q=%27%3Cb%3E%2527')(x HTTP/1.1\r\nHost: v\r\nUser-Agent: t (x; y)\r\nX: %3b\r\n\r\n" + "a".repeat(20));
 const packets = [
   { tsNs: us(0), data: frame({ ...C, flags: F.SYN, win: 64240, tcpOptions: SYN_OPTIONS }) },
   { tsNs: us(1500), data: frame({ ...S, flags: F.SYN | F.ACK, win: 65160, tcpOptions: SYN_OPTIONS, payload: 0 }) },
   { tsNs: us(2000), data: frame({ ...C, flags: F.ACK, tcpOptions: TS_OPTIONS, padTo: 60 }) },
-  { tsNs: us(2500) + 7n, data: frame({ ...C, flags: F.PSH | F.ACK, tcpOptions: TS_OPTIONS, payload: 100 }) },
+  { tsNs: us(2500) + 7n, data: frame({ ...C, flags: F.PSH | F.ACK, tcpOptions: TS_OPTIONS, payload: REQUEST }) },
   { tsNs: us(12500), data: frame({ ...C, flags: F.URG | F.ACK, tcpOptions: TS_OPTIONS, payload: 1448, ipOptions: Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 0]) }) },
   { tsNs: us(13000), data: frame({ ...C, flags: F.PSH | F.ACK, tcpOptions: TS_OPTIONS, payload: 52, vlans: [[0x8100, 42]] }) },
   { tsNs: us(20000), data: frame({ ...C, flags: F.FIN | F.ACK, tcpOptions: TS_OPTIONS }) },
@@ -41,9 +45,12 @@ const packets = [
 //   1 flow in the last 1 s and 10 s, 1 port and 1 address in the sketches, 1 flow to port 80's
 //   bucket, 1 ended; it completed its handshake (an ACK follows the SYN), ended on FIN, has 6
 //   packets (> 3): 0, 0, 0; payload per flow 1600
+//   first payload (32..34): P4, line 37 bytes, 3 raw metacharacters in it, 5 encoded in the window
+//   (P5's 1448 bytes are never scanned: the first payload was P4's)
 const EXPECTED = [
   80n, 6n, 6n, 1600n, 1448n, 0n, 266n, 580n, 20000n, 4000n, 4286n, 10000n, 500n, 2n, 1n, 0n, 200n, 300n, 64240n, 3n, 32n, 266n,
   1n, 1n, 1n, 1n, 1n, 1n, 0n, 0n, 0n, 1600n,
+  37n, 3n, 5n,
 ];
 
 describe("a hand-computed TCP flow", () => {
@@ -81,7 +88,7 @@ describe("a hand-computed TCP flow", () => {
       ]);
       // Flow 1 (SYN, RST: no ACK, so no handshake; short; ended by RST). Flow 2 (a lone SYN)
       // sees flow 1's end and its own: 2 started, 2 ended, 2 without handshake, 1 RST, 2 short.
-      expect(rs.map((r) => r.features.slice(22))).toEqual([
+      expect(rs.map((r) => r.features.slice(22, 32))).toEqual([
         [1n, 1n, 1n, 1n, 1n, 1n, 1n, 1n, 1n, 0n],
         [2n, 2n, 1n, 1n, 2n, 2n, 2n, 1n, 2n, 0n],
       ]);

@@ -43,6 +43,9 @@ export const FlowAccStruct = defineStruct("xids_flow_acc", [
   ["urg", "u16"],
   ["seg_min", "u8"],
   ["flags", "u8"],
+  ["line_len", "u16"],
+  ["line_meta", "u16"],
+  ["enc_meta", "u16"],
 ] as const);
 
 export const CTX_PORT_WORDS = 2;

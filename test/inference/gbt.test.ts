@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { u32Key } from "../../native/index.ts";
 import { DataPlane } from "../../core/ebpf/dataplane.ts";
-import { CLASSIFIER_MAPS, GBT_END, GbtNode, GbtSlotLayout, ModelKind, ModelMeta } from "../../plugins/models/kernel/abi.ts";
+import { CLASSIFIER_MAPS, GBT_END, GbtNode, GbtSlotLayout, MLP_MAX_INPUTS, ModelKind, ModelMeta, NUM_FEATURES } from "../../plugins/models/kernel/abi.ts";
 import { KernelModelError } from "../../plugins/models/kernel/slot-image.ts";
 import { ModelSlots } from "../../plugins/models/kernel/model-slots.ts";
 import { kernelModelOf, probesFor, referenceVerdict } from "../../plugins/models/kernel/probes.ts";
@@ -206,8 +206,8 @@ describe("malformed ensembles", () => {
     node(1, 0n, 5, 0);
     node(2, 5n, -7, GBT_END); // a leaf-looking node with a bad feature: refused in the kernel too
     dp.coll.map(CLASSIFIER_MAPS.gbt).update(u32Key(1), buf);
-    dp.coll.map(CLASSIFIER_MAPS.meta).update(u32Key(1), ModelMeta.encode({ ...ModelMeta.zero(), kind: ModelKind.GBT, version: 5, std_q: new Array(32).fill(1n) }));
-    const row = (f0: bigint) => Array.from({ length: 32 }, (_, i) => (i === 0 ? f0 : 0n));
+    dp.coll.map(CLASSIFIER_MAPS.meta).update(u32Key(1), ModelMeta.encode({ ...ModelMeta.zero(), kind: ModelKind.GBT, version: 5, std_q: new Array(MLP_MAX_INPUTS).fill(1n) }));
+    const row = (f0: bigint) => Array.from({ length: NUM_FEATURES }, (_, i) => (i === 0 ? f0 : 0n));
     // f0 <= 100 loops on node 0 until the walk bound; f0 > 100 goes to node 1 and back to 0 forever.
     const res = slots.evaluate([row(3n), row(1000n)], 1);
     expect(res.map((r) => r.classified)).toEqual([false, false]);

@@ -23,10 +23,17 @@ export interface FlowAcc {
   urg: number;
   segMin: number;
   flags: number;
+  /** First forward TCP payload (FEATURES.md 32..34; 0 until FL_SCANNED): its first line's length, */
+  lineLen: number;
+  /** ... that line's metacharacters, */
+  lineMeta: number;
+  /** ... and the %-encoded metacharacters in its scan window. */
+  encMeta: number;
 }
 
 export const FL_FWD_IS_B = 0x01;
 export const FL_RST = 0x02;
+export const FL_SCANNED = 0x20;
 export { FL_ACK, FL_SYN0 } from "./context.ts";
 
 /** CIC-IDS-2017 ("improved") names of the flow's own features, FEATURES.md 0..21. */
@@ -55,11 +62,50 @@ export const FLOW_FEATURE_NAMES = [
   "Fwd Segment Size Avg",
 ] as const;
 
-/** Every feature of a flow record, in model input order: the flow's own, then its source's context. */
-export const FEATURE_NAMES = [...FLOW_FEATURE_NAMES, ...CONTEXT_FEATURE_NAMES] as const;
+/** Names of the first-payload features, FEATURES.md 32..34. */
+export const PAYLOAD_FEATURE_NAMES = ["Fwd First Line Length", "Fwd First Line Meta", "Fwd First Payload Encoded Meta"] as const;
+
+/** Every feature of a flow record, in model input order: the flow's own, its source's context, its first payload. */
+export const FEATURE_NAMES = [...FLOW_FEATURE_NAMES, ...CONTEXT_FEATURE_NAMES, ...PAYLOAD_FEATURE_NAMES] as const;
 
 export const NUM_FLOW_FEATURES = FLOW_FEATURE_NAMES.length; // 22
-export const NUM_FEATURES = FEATURE_NAMES.length; // 32
+export const NUM_FEATURES = FEATURE_NAMES.length; // 35
+
+/** Bytes of the first forward TCP payload the scan reads (XIDS_SCAN_WINDOW). */
+export const SCAN_WINDOW = 512;
+/** The metacharacters of FEATURES.md 32..34: " ' ( ) ; < > \ ` */
+const META = new Set([0x22, 0x27, 0x28, 0x29, 0x3b, 0x3c, 0x3e, 0x5c, 0x60]);
+
+function hexVal(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : 16;
+}
+
+/** The scan of a flow's first forward TCP payload (xids_scan_payload in bpf/xids.bpf.c). */
+export function scanPayload(payload: Uint8Array): { lineLen: number; lineMeta: number; encMeta: number } {
+  const w = payload.subarray(0, SCAN_WINDOW);
+  let lineLen = 0, lineMeta = 0, encMeta = 0, inLine = true;
+  for (let i = 0; i < w.length; i++) {
+    const c = w[i]!;
+    if (c === 0x0d || c === 0x0a) inLine = false;
+    if (inLine) {
+      lineLen++;
+      if (META.has(c)) lineMeta++;
+    }
+    if (c === 0x25 && i + 2 < w.length) {
+      const hi = hexVal(w[i + 1]!), lo = hexVal(w[i + 2]!);
+      const v = hi * 16 + lo;
+      if (hi < 16 && lo < 16 && (v === 0x25 || META.has(v))) encMeta++;
+    }
+  }
+  return { lineLen, lineMeta, encMeta };
+}
+
+/** Features 32..34 of a flow's accumulators. */
+export function payloadFeatures(a: FlowAcc): bigint[] {
+  return [BigInt(a.lineLen), BigInt(a.lineMeta), BigInt(a.encMeta)];
+}
 
 /** floor(sqrt(x)) for x ≥ 0 (Newton on BigInt; exact). */
 export function isqrt(x: bigint): bigint {
@@ -78,7 +124,7 @@ export function sampleVariance(m: bigint, sum: bigint, sum2: bigint): bigint {
   return (m * sum2 - sum * sum) / (m * (m - 1n));
 }
 
-/** Features 0..21 (xids_derive_features); the context's 22..31 come from context.ts. */
+/** Features 0..21 (xids_derive_features); the context's 22..31 come from context.ts, 32..34 from payloadFeatures. */
 export function deriveFeatures(a: FlowAcc, dstPort: number, proto: number): bigint[] {
   const n = BigInt(a.n);
   const iat = BigInt(a.iatTotal);

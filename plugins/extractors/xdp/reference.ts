@@ -21,7 +21,7 @@ import {
 export { DEFAULT_CONFIG, type DataPlaneConfig };
 import { parseCidr, parseIp } from "../../../core/ebpf/addr.ts";
 import { SourceContexts, satSub } from "./context.ts";
-import { deriveFeatures, FL_ACK, FL_SYN0, type FlowAcc } from "./features.ts";
+import { deriveFeatures, FL_ACK, FL_SCANNED, FL_SYN0, payloadFeatures, scanPayload, type FlowAcc } from "./features.ts";
 
 
 export const XDP_DROP = 1;
@@ -41,6 +41,8 @@ export interface ParsedPacket {
   win: number;
   l4Hdr: number;
   payload: number;
+  /** TCP: where the payload starts in the frame */
+  payOff: number;
   src: Uint8Array;
   dst: Uint8Array;
 }
@@ -67,6 +69,7 @@ export function parsePacket(frame: Uint8Array): ParsedPacket {
     win: 0,
     l4Hdr: 0,
     payload: 0,
+    payOff: 0,
     src: new Uint8Array(16),
     dst: new Uint8Array(16),
   };
@@ -138,6 +141,7 @@ function parseL4(frame: Uint8Array, off: number, l4Len: number, proto: number, p
     p.win = u16(off + 14);
     p.l4Hdr = doff;
     p.payload = l4Len - doff;
+    p.payOff = off + doff;
     return ParseStatus.ok;
   }
   if (proto === 17) {
@@ -283,7 +287,7 @@ export class ReferenceDataPlane {
       this.count(Counter.other_l4);
       return this.verdict(XDP_PASS, len);
     }
-    if (this.cfg.trackFlows) this.trackFlow(p, nowNs / 1000n);
+    if (this.cfg.trackFlows) this.trackFlow(frame, p, nowNs / 1000n);
     return this.verdict(XDP_PASS, len);
   }
 
@@ -321,7 +325,7 @@ export class ReferenceDataPlane {
     return EndReason.none;
   }
 
-  private trackFlow(p: ParsedPacket, nowUs: bigint): void {
+  private trackFlow(frame: Uint8Array, p: ParsedPacket, nowUs: bigint): void {
     const alen = p.family === 4 ? 4 : 16;
     const c = addrCmp(p.src, p.dst, alen);
     const fromB = c > 0 || (c === 0 && p.sport > p.dport);
@@ -353,6 +357,11 @@ export class ReferenceDataPlane {
       this.count(Counter.flows_started);
       this.contexts.flowStart(p.family as 4 | 6, p.src, p.dst, p.dport, nowUs);
     }
+    const a = entry.acc;
+    if (p.proto === 6 && p.payload > 0 && !(a.flags & FL_SCANNED) && ((a.flags & FL_FWD_IS_B) !== 0) === fromB) {
+      Object.assign(a, scanPayload(frame.subarray(p.payOff, p.payOff + p.payload)));
+      a.flags |= FL_SCANNED;
+    }
     let endr: number = EndReason.none;
     if (p.proto === 6 && p.tcpFlags & TCP_RST) endr = EndReason.rst;
     else if (p.proto === 6 && p.tcpFlags & TCP_FIN) endr = EndReason.fin;
@@ -374,7 +383,7 @@ export class ReferenceDataPlane {
     this.count(Counter.flows_ended);
     this.count(Counter.end_base + (reason & 7));
     const r = makeRecord(e, reason);
-    r.features.push(...this.contexts.flowEnd(r.family as 4 | 6, r.src, r.dstPort, r.proto, reason, e.acc, nowUs));
+    r.features.push(...this.contexts.flowEnd(r.family as 4 | 6, r.src, r.dstPort, r.proto, reason, e.acc, nowUs), ...payloadFeatures(e.acc));
     this.records.push(r);
     this.count(Counter.records_emitted);
   }
@@ -423,6 +432,9 @@ function accInit(p: ParsedPacket, nowUs: bigint, fwdIsB: boolean): FlowAcc {
     psh: tcp && p.tcpFlags & TCP_PSH ? 1 : 0,
     urg: tcp && p.tcpFlags & TCP_URG ? 1 : 0,
     segMin: p.l4Hdr,
+    lineLen: 0,
+    lineMeta: 0,
+    encMeta: 0,
     flags:
       (fwdIsB ? FL_FWD_IS_B : 0) |
       (tcp && p.tcpFlags & TCP_RST ? FL_RST : 0) |

@@ -6,7 +6,7 @@ import { GBT_MAX_NODES, GBT_MAX_STEPS } from "../../../models/index.ts";
 export { ModelAction };
 
 export const MODEL_SLOTS = 2;
-export const MLP_MAX_INPUTS = 32;
+export const MLP_MAX_INPUTS = 36;
 export const MLP_MAX_WIDTH = 64;
 export const MLP_MAX_LAYERS = 16;
 export const DT_MAX_NODES = 4096;
@@ -47,8 +47,7 @@ export const ModelMeta = defineStruct("xids_model_meta", [
   ["n_layers", "u32"],
   ["shift", "u32"],
   ["n_nodes", "u32"],
-  ["log_mask", "u32"],
-  ["pad", "u32"],
+  ["log_mask", "u64"],
   ["feature_idx", { array: "u32", length: MLP_MAX_INPUTS }],
   ["xmax", { array: "u64", length: MLP_MAX_INPUTS }],
   ["mean_q", { array: "s64", length: MLP_MAX_INPUTS }],

@@ -38,7 +38,7 @@ const I32_MAX = 2 ** 31 - 1;
 
 function emptyMeta(kind: number, version: number): Meta {
   return {
-    kind, version, n_inputs: 0, n_layers: 0, shift: 0, n_nodes: 0, log_mask: 0, pad: 0,
+    kind, version, n_inputs: 0, n_layers: 0, shift: 0, n_nodes: 0, log_mask: 0n,
     feature_idx: new Array(MLP_MAX_INPUTS).fill(0),
     xmax: new Array(MLP_MAX_INPUTS).fill(0n),
     mean_q: new Array(MLP_MAX_INPUTS).fill(0n),
@@ -90,8 +90,8 @@ export function mlpSlotImage(p: Int32Params, version: number): SlotImage {
   meta.shift = p.b;
   if (p.log2) {
     check(p.log2.length === p.features.length, `log2 flags: ${p.log2.length} for ${p.features.length} inputs`);
-    // Bit i: input i on a log scale. 32 inputs at most, so the mask is a u32 (>>> 0 keeps bit 31 unsigned).
-    meta.log_mask = p.log2.reduce((m, on, i) => (on ? (m | (1 << i)) >>> 0 : m), 0);
+    // Bit i: input i on a log scale (a u64: up to MLP_MAX_INPUTS = 36 inputs).
+    meta.log_mask = p.log2.reduce((m, on, i) => (on ? m | (1n << BigInt(i)) : m), 0n);
   }
   p.features.forEach((f, i) => {
     const xmax = p.xmax[i]!, mean = p.mean_q[i]!, std = p.std_q[i]!;

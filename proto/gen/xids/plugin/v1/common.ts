@@ -224,9 +224,10 @@ export interface FlowRecord {
   /** KERNEL_BLOCK_FAILED: the negative errno of the refused block-list update. */
   kernelBlockError: number;
   /**
-   * What `features` are, by name and order: "xids.features.v2" (bpf/FEATURES.md 0..31: the flow's
-   * 22 and its source's context) or "xids.features.v1" (0..21 only). "" from an extractor: the
-   * core names it by the count.
+   * What `features` are, by name and order: "xids.features.v3" (bpf/FEATURES.md 0..34: the flow's
+   * 22, its source's context and its first payload's scan), "xids.features.v2" (0..31) or
+   * "xids.features.v1" (0..21 only); each is a prefix of the next. "" from an extractor: the core
+   * names it by the count.
    */
   featureSet: string;
 }
