@@ -71,6 +71,17 @@ test("source-context columns (recorded by xids) load as features 22..31; some of
   expect(() => loadCsv(part)).toThrow(/has some source-context columns but not: Src Dst Addrs 10s, Src Same Port Flows 10s, .*\(all or none\)/);
 });
 
+test("first-payload columns (xids.features.v3) are a group of their own: a recording without them loads with 0..31", () => {
+  const all = FEATURES.map((f) => f.index < 32 ? f.name : "").filter((n) => n);
+  const p = write("v2.csv", [...all, "Label"], [[...FEATURES.filter((f) => f.index < 32).map((f) => f.index), "BENIGN"]]);
+  const d = loadCsv(p);
+  expect(d.features).toEqual(FEATURES.filter((f) => f.index < 32).map((f) => f.index));
+  expect(Array.from(d.x.subarray(32, 35))).toEqual([0, 0, 0]);
+  const names = FEATURES.map((f) => f.name);
+  const part = write("payload-part.csv", [...names.slice(0, 33), "Label"], [[...FEATURES.slice(0, 33).map((f) => f.index), "BENIGN"]]);
+  expect(() => loadCsv(part)).toThrow(/has some first-payload columns but not: Fwd First Line Meta, Fwd First Payload Encoded Meta \(all or none\)/);
+});
+
 test("malformed rows are skipped and counted; missing columns are an error naming them", () => {
   const p = write("short.csv", [...improved, "Label"], [row({}, "BENIGN"), ["1", "2"]]);
   const d = loadCsv(p);

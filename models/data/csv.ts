@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { basename, join } from "node:path";
-import { CONTEXT_FEATURES, FEATURES, N_FEATURES, N_FLOW_FEATURES, normHeader, featureByName } from "./features.ts";
+import { FEATURES, N_FEATURES, N_FLOW_FEATURES, OPTIONAL_GROUPS, normHeader, featureByName } from "./features.ts";
 
 export interface LoadReport {
   files: { file: string; rows: number }[];
@@ -85,7 +85,7 @@ export function loadCsv(path: string): Dataset {
   const y: number[] = [];
   const label: string[] = [];
   const report: LoadReport = { files: [], rows: 0, skipped: 0, nonFinite: {}, negative: {}, classes: {}, benign: 0, attack: 0 };
-  let withContext: boolean | null = null;
+  const groupsSeen = new Map<string, boolean>(); // optional feature group -> the files so far have it
   const meta = new Map<string, string[]>();
   for (const file of files) {
     // Recordings are committed gzipped (a tenth of the size); the bytes are the same CSV.
@@ -101,14 +101,17 @@ export function loadCsv(path: string): Dataset {
     });
     const missing = FEATURES.filter((f) => f.index < N_FLOW_FEATURES && col[f.index] === -1).map((f) => f.name);
     if (missing.length) throw new DataError(`${basename(file)}: missing feature column(s): ${missing.join(", ")}`);
-    const ctxCols = CONTEXT_FEATURES.filter((i) => col[i] !== -1).length;
-    if (ctxCols !== 0 && ctxCols !== CONTEXT_FEATURES.length) {
-      const absent = CONTEXT_FEATURES.filter((i) => col[i] === -1).map((i) => FEATURES[i]!.name);
-      throw new DataError(`${basename(file)}: has some source-context columns but not: ${absent.join(", ")} (all or none)`);
+    for (const group of OPTIONAL_GROUPS) {
+      const present = group.indices.filter((i) => col[i] !== -1).length;
+      if (present !== 0 && present !== group.indices.length) {
+        const absent = group.indices.filter((i) => col[i] === -1).map((i) => FEATURES[i]!.name);
+        throw new DataError(`${basename(file)}: has some ${group.name} columns but not: ${absent.join(", ")} (all or none)`);
+      }
+      const has = present > 0;
+      const before = groupsSeen.get(group.name);
+      if (before !== undefined && before !== has) throw new DataError(`${basename(file)}: ${has ? "has" : "lacks"} the ${group.name} columns, unlike the files before it`);
+      groupsSeen.set(group.name, has);
     }
-    const hasContext = ctxCols > 0;
-    if (withContext !== null && withContext !== hasContext) throw new DataError(`${basename(file)}: ${hasContext ? "has" : "lacks"} the source-context columns, unlike the files before it`);
-    withContext = hasContext;
     const labelCol = header.findIndex((h) => normHeader(h) === "label");
     const metaCols = META_COLUMNS.map((m) => [m, header.findIndex((h) => normHeader(h) === normHeader(m))] as const);
     // A column present in some files only would misalign rows: all files carry it, or none.
@@ -149,7 +152,8 @@ export function loadCsv(path: string): Dataset {
     report.rows += rows;
   }
   if (report.rows === 0) throw new DataError(`no data rows in ${path}`);
-  const features = FEATURES.filter((f) => f.index < N_FLOW_FEATURES || withContext).map((f) => f.index);
+  const absentGroups = OPTIONAL_GROUPS.filter((g) => !groupsSeen.get(g.name)).flatMap((g) => g.indices);
+  const features = FEATURES.filter((f) => f.index < N_FLOW_FEATURES || !absentGroups.includes(f.index)).map((f) => f.index);
   return { x: Float64Array.from(xs), features, y: Uint8Array.from(y), label, meta, n: report.rows, report };
 }
 

@@ -1,5 +1,6 @@
 // The kernel's features (bpf/FEATURES.md), in kernel index order, with the CSV spellings we accept
-// for each: the flow's own 22 receive-side features, then its source's context (22..31). Models
+// for each: the flow's own 22 receive-side features, its source's context (22..31), then its first
+// payload's scan (32..34). Models
 // select a subset by index; the index is the contract. Data sets recorded by other tools (the
 // CIC-IDS-2017 CSVs) have only the flow's own: a model trained on them reads only those.
 
@@ -53,13 +54,25 @@ export const FEATURES: readonly FeatureDef[] = [
   { index: 29, name: "Src RST Flows 10s", aliases: [], semantics: "of those, flows ended by RST", xmax: U31 },
   { index: 30, name: "Src Short Flows 10s", aliases: [], semantics: "of those, flows of at most 3 forward packets", xmax: U31 },
   { index: 31, name: "Src Payload per Flow 10s", aliases: [], semantics: "forward payload bytes per ended flow of the source over the last 10 s", xmax: U31 },
+  { index: 32, name: "Fwd First Line Length", aliases: [], semantics: "first forward TCP payload: bytes before its first CR or LF, within its first 512 bytes", xmax: 512 },
+  { index: 33, name: "Fwd First Line Meta", aliases: [], semantics: "first forward TCP payload: metacharacters \" ' ( ) ; < > \\ ` in that line", xmax: 512 },
+  { index: 34, name: "Fwd First Payload Encoded Meta", aliases: [], semantics: "first forward TCP payload: %-encoded metacharacters (or %25) in its first 512 bytes", xmax: 512 },
 ];
 
 export const N_FEATURES = FEATURES.length;
 /** The flow's own features: the ones every data set has. */
 export const N_FLOW_FEATURES = 22;
 /** Indices of the source-context features (present only in data recorded by xids). */
-export const CONTEXT_FEATURES: readonly number[] = FEATURES.filter((f) => f.index >= N_FLOW_FEATURES).map((f) => f.index);
+export const CONTEXT_FEATURES: readonly number[] = [22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
+/** Row lengths of the feature sets (xids.features.v1, v2, v3: flow; + context; + first payload). */
+export const FEATURE_SET_LENGTHS: readonly number[] = [22, 32, 35];
+/** Indices of the first-payload features (recorded by xids since xids.features.v3). */
+export const PAYLOAD_FEATURES: readonly number[] = [32, 33, 34];
+/** The optional feature groups a data set has all of or none of, each by what it is called in errors. */
+export const OPTIONAL_GROUPS: readonly { name: string; indices: readonly number[] }[] = [
+  { name: "source-context", indices: CONTEXT_FEATURES },
+  { name: "first-payload", indices: PAYLOAD_FEATURES },
+];
 
 /** Normalise a header for matching: case, surrounding blanks and repeated spaces do not matter. */
 export function normHeader(h: string): string {

@@ -1,11 +1,11 @@
 // The benign reference row a flow's score is explained against: one value per kernel feature
-// (bpf/FEATURES.md 0..31), the per-feature median of a data set's benign rows. Kept next to the
+// (bpf/FEATURES.md order; as many as the feature set of the data it came from: 22, 32 or 35), the per-feature median of a data set's benign rows. Kept next to the
 // model in its artifact folder as baseline.json (training writes it for an int32 MLP;
 // models/explain/make-baseline.ts for an artifact made before).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../data/csv.ts";
-import { N_FEATURES } from "../data/features.ts";
+import { FEATURE_SET_LENGTHS, N_FEATURES } from "../data/features.ts";
 
 export const BASELINE_FILE = "baseline.json";
 
@@ -17,7 +17,7 @@ export interface Baseline {
   data_digest: string;
   /** Benign rows it summarises. */
   rows: number;
-  /** One whole number per kernel feature, in bpf/FEATURES.md order. */
+  /** One whole number per kernel feature of its feature set, in bpf/FEATURES.md order. */
   values: number[];
 }
 
@@ -46,7 +46,8 @@ export function loadBaseline(file: string): Baseline {
     throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
   }
   const values = v?.values;
-  if (!Array.isArray(values) || values.length !== N_FEATURES) throw new Error(`${file}: "values" must be an array of ${N_FEATURES} numbers (bpf/FEATURES.md order), got ${JSON.stringify(values)?.slice(0, 60)}`);
+  if (!Array.isArray(values) || !FEATURE_SET_LENGTHS.includes(values.length))
+    throw new Error(`${file}: "values" must be an array of ${FEATURE_SET_LENGTHS.join(", ")} numbers (bpf/FEATURES.md order, one per feature of a feature set), got ${JSON.stringify(values)?.slice(0, 60)}`);
   const bad = values.findIndex((x) => !Number.isSafeInteger(x) || x < 0);
   if (bad !== -1) throw new Error(`${file}: values[${bad}] = ${JSON.stringify(values[bad])} is not a whole number >= 0`);
   return { method: String(v.method ?? ""), data: String(v.data ?? ""), data_digest: String(v.data_digest ?? ""), rows: Number(v.rows ?? 0), values };

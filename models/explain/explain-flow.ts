@@ -31,6 +31,8 @@ export interface FlowExplanation {
 
 /** The reference score of a full kernel feature row (bpf/FEATURES.md order) under `model`. */
 export function referenceScore(model: MlpModel, row: readonly number[]): number {
+  const need = Math.max(...model.features) + 1;
+  if (row.length < need) throw new RangeError(`the row has ${row.length} features, the model reads feature ${need - 1}`);
   return inferInt32(model.params, model.features.map((i) => row[i]!)).score;
 }
 
@@ -41,6 +43,7 @@ export function methodLine(model: MlpModel, b: Baseline, permutations: number): 
 export function explainFlow(model: MlpModel, baseline: Baseline, row: readonly number[], permutations = 32, seed = 1): FlowExplanation {
   const need = Math.max(...model.features) + 1;
   if (row.length < need) throw new RangeError(`the flow has ${row.length} features, the model reads feature ${need - 1}`);
+  if (baseline.values.length < need) throw new RangeError(`the baseline has ${baseline.values.length} features, the model reads feature ${need - 1}`);
   const x = model.features.map((i) => row[i]!);
   const b = model.features.map((i) => baseline.values[i]!);
   const a = shapley((v) => inferInt32(model.params, v).score, x, b, permutations, seed);

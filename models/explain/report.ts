@@ -6,7 +6,7 @@ import { KernelBlock, Verdict } from "../../proto/gen/xids/plugin/v1/common.ts";
 import type { MlpModel } from "../artifact/load.ts";
 import type { Baseline } from "./baseline.ts";
 import { explainFlow, methodLine, referenceScore, type FeatureContribution } from "./explain-flow.ts";
-import { FEATURES, N_FLOW_FEATURES } from "../data/features.ts";
+import { CONTEXT_FEATURES, FEATURES, N_FLOW_FEATURES } from "../data/features.ts";
 
 export interface FlowReport {
   id: number;
@@ -129,7 +129,7 @@ export function explainReport(res: ExplainResponse, model: MlpModel, baseline: B
     flowsKept: res.flowsKept,
     flows,
     sourceContext: latest && latest.features.length > N_FLOW_FEATURES
-      ? FEATURES.filter((f) => f.index >= N_FLOW_FEATURES).map((f) => ({ index: f.index, name: f.name, value: latest.features[f.index]! }))
+      ? FEATURES.filter((f) => CONTEXT_FEATURES.includes(f.index)).map((f) => ({ index: f.index, name: f.name, value: latest.features[f.index]! }))
       : [],
   };
 }
