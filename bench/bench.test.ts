@@ -8,7 +8,7 @@ import { MAPS } from "../core/ebpf/abi.ts";
 
 const REPO = join(import.meta.dir, "..");
 const REQUIRED = [
-  "xdp_pass_ns", "midflow_ns", "midflow_noctx_ns", "flow_end_nomodel_ns", "flow_end_noctx_ns", "context_update_ns", "flow_end_mlp_ns", "mlp_inference_ns", "dt_inference_ns", "gbt_inference_ns", "flow_end_gbt_ns", "xdp_drop_ns",
+  "xdp_pass_ns", "midflow_ns", "midflow_noctx_ns", "flow_end_nomodel_ns", "flow_end_noctx_ns", "context_update_ns", "payload_scan_ns", "midflow_scan_ns", "flow_end_mlp_ns", "mlp_inference_ns", "dt_inference_ns", "gbt_inference_ns", "flow_end_gbt_ns", "xdp_drop_ns",
   "blocked_drop_ns", "blocked_drop_ttl_ns", "flow_entry_bytes", "model_slot_bytes", "throughput_ratio", "onnx_flows_per_s",
 ] as const;
 /** The cost breakdown's steps, in order: the bare program, the stage variants, the shipped program. */

@@ -19,6 +19,8 @@ const REPO = join(import.meta.dir, "..");
 export const BASELINE_OBJECT = join(REPO, "bench", "bpf", "build", "baseline.bpf.o");
 /** The data plane with the source context compiled out (bpf/Makefile VARIANTS). */
 export const NO_CONTEXT_OBJECT = join(REPO, "bpf", "build", "xids-noctx.bpf.o");
+/** The data plane with the first-payload scan compiled out (features 32..34 = 0). */
+export const NO_SCAN_OBJECT = join(REPO, "bpf", "build", "xids-noscan.bpf.o");
 
 /** The data plane cut off after a stage of the packet path (bpf/Makefile BENCH_STAGES,
  *  XIDS_BENCH_STAGE in xids.bpf.c): the cost breakdown runs the bench's frames through each. */
@@ -70,6 +72,10 @@ export interface KernelResults {
    * medians, which carry the noise of both. */
   context_update_ns: number;
   midflow_context_ns: number;
+  /** What the first-payload scan adds to a flow whose first payload fills the 512-byte window
+   *  (paired with the same flow, scan compiled out), and to a mid-flow packet. */
+  payload_scan_ns: number;
+  midflow_scan_ns: number;
   flow_end_mlp_ns: number;
   flow_end_dt_ns: number;
   blocked_drop_ns: number;
@@ -218,7 +224,11 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
       disposables.push(dp);
       return dp;
     });
+    // dpJ: the first-payload scan compiled out (its flows' cost beside dpC's).
+    const dpJ = DataPlane.load({ ...common, object: NO_SCAN_OBJECT });
+    disposables.push(dpJ);
     new ModelSlots(dpE.coll);
+    new ModelSlots(dpJ.coll);
     const slotsA = new ModelSlots(dpA.coll);
     const slotsB = new ModelSlots(dpB.coll);
     new ModelSlots(dpC.coll);
@@ -242,10 +252,13 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
     const ack = frame({ src: CLIENT, dst: SERVER, proto: "tcp", sport: 40001, dport: 443, flags: F.ACK, payload: 64 });
     const syn = frame({ src: CLIENT, dst: SERVER, proto: "tcp", sport: 40001, dport: 443, flags: F.SYN });
     const fin = frame({ src: CLIENT, dst: SERVER, proto: "tcp", sport: 40002, dport: 443, flags: F.FIN | F.ACK | F.PSH, payload: 64 });
+    // A flow whose first payload fills the scan window (FIN: every repeat is a new flow).
+    const finFull = frame({ src: CLIENT, dst: SERVER, proto: "tcp", sport: 40004, dport: 80, flags: F.FIN | F.ACK | F.PSH, payload: 600 });
     const blockedPkt = frame({ src: BLOCKED, dst: SERVER, proto: "tcp", sport: 40003, dport: 443, flags: F.ACK | F.PSH, payload: 64 });
     const blockedTtlPkt = frame({ src: BLOCKED_TTL, dst: SERVER, proto: "tcp", sport: 40003, dport: 443, flags: F.ACK | F.PSH, payload: 64 });
     if (dpA.xdp.testRun({ data: syn }).retval !== 2) throw new Error("SYN did not pass");
     if (dpE.xdp.testRun({ data: syn }).retval !== 2) throw new Error("SYN did not pass (no context)");
+    if (dpJ.xdp.testRun({ data: syn }).retval !== 2) throw new Error("SYN did not pass (no scan)");
     if (dpF.xdp.testRun({ data: syn }).retval !== 2) throw new Error("SYN under the limit did not pass");
     for (let i = 0; i < 3; i++) dpG.xdp.testRun({ data: syn });
     if (dpG.xdp.testRun({ data: syn }).retval !== 1) throw new Error("SYN over the limit was not dropped");
@@ -267,12 +280,12 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
     };
     // Flow-end cases: rounds that fit in the ring, drained in between; the sample is the mean
     // over all its repeats. Each repeat creates a flow, ends it, classifies it, emits a record.
-    const flowEnd = (dp: DataPlane) => () => {
+    const flowEnd = (dp: DataPlane, data = fin) => () => {
       let ns = 0;
       let done = 0;
       while (done < repeat) {
         const n = Math.min(round, repeat - done);
-        const r = dp.xdp.testRun({ data: fin, repeat: n });
+        const r = dp.xdp.testRun({ data, repeat: n });
         if (r.retval !== 2) throw new Error(`flow end: XDP action ${r.retval}`);
         ns += r.durationNs * n;
         done += n;
@@ -314,6 +327,9 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
       { name: "flow_end_nomodel", run: flowEnd(dpC) },
       { name: "flow_end_noctx", run: flowEnd(dpE) },
       { name: "midflow_noctx", run: simple(dpE.xdp, ack, 2) },
+      { name: "flow_end_scan_window", run: flowEnd(dpC, finFull) },
+      { name: "flow_end_noscan", run: flowEnd(dpJ, finFull) },
+      { name: "midflow_noscan", run: simple(dpJ.xdp, ack, 2) },
       { name: "flow_end_mlp", run: flowEnd(dpA) },
       { name: "flow_end_dt", run: flowEnd(dpB) },
       { name: "flow_end_gbt", run: flowEnd(dpI) },
@@ -374,6 +390,8 @@ export async function benchKernel(opts: KernelOptions): Promise<KernelResults> {
       context_update_ns: paired("flow_end_nomodel", "flow_end_noctx"),
       midflow_context_ns: paired("midflow", "midflow_noctx"),
       midflow_noctx_ns: m("midflow_noctx"),
+      payload_scan_ns: paired("flow_end_scan_window", "flow_end_noscan"),
+      midflow_scan_ns: paired("midflow", "midflow_noscan"),
       flow_end_mlp_ns: m("flow_end_mlp"),
       flow_end_dt_ns: m("flow_end_dt"),
       blocked_drop_ns: m("blocked_drop"),

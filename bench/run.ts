@@ -148,6 +148,8 @@ function renderTable(r: BenchResult, t: ThroughputResults | null, u: UserspaceRe
   const ctxNs = k.context_update_ns;
   add("xdp: source context, flow start + end", `+${ctxNs.toFixed(1)} ns`, `flow without context ${ns(k.flow_end_noctx_ns)}`, `<= +${GOALS.context_update_ns} ns`, status(ctxNs <= GOALS.context_update_ns));
   add("xdp: mid-flow, source context built in", ns(k.midflow_ns), `context compiled out ${ns(k.midflow_noctx_ns)}`, `${k.midflow_context_ns >= 0 ? "+" : ""}${k.midflow_context_ns.toFixed(1)} ns (no context work mid-flow)`, "info");
+  add("xdp: first-payload scan, 512 B window", `+${k.payload_scan_ns.toFixed(1)} ns`, `flow without the scan`, "once per flow (info)", "info");
+  add("xdp: mid-flow, first-payload scan built in", ns(k.midflow_ns), `scan compiled out`, `${k.midflow_scan_ns >= 0 ? "+" : ""}${k.midflow_scan_ns.toFixed(1)} ns (a flag test mid-flow)`, "info");
   add("xdp: flow end + MLP [10,32,32,2]", ns(k.flow_end_mlp_ns), `flow end, no model ${ns(k.flow_end_nomodel_ns)}`, `+${(k.flow_end_mlp_ns - k.flow_end_nomodel_ns).toFixed(0)} ns`, "info");
   add("xdp: flow end + tree", ns(k.flow_end_dt_ns), `flow end, no model ${ns(k.flow_end_nomodel_ns)}`, `+${(k.flow_end_dt_ns - k.flow_end_nomodel_ns).toFixed(0)} ns`, "info");
   add(`xdp: flow end + boosted trees (${k.gbt_trees} trees)`, ns(k.flow_end_gbt_ns), `flow end, no model ${ns(k.flow_end_nomodel_ns)}`, `+${(k.flow_end_gbt_ns - k.flow_end_nomodel_ns).toFixed(0)} ns`, "info");

@@ -694,6 +694,12 @@ __noinline int xids_scan_payload(struct xdp_md *ctx, __u32 off, __u32 len, struc
 	return 0;
 }
 
+#ifdef XIDS_NO_PAYLOAD_SCAN /* the bench's variant without the scan (features 32..34 = 0) */
+#define SCAN_PAYLOAD(CTX, OFF, LEN, A) ((A)->flags |= XIDS_FL_SCANNED)
+#else
+#define SCAN_PAYLOAD(CTX, OFF, LEN, A) xids_scan_payload(CTX, OFF, LEN, A)
+#endif
+
 /* An IPv4 address that is never a host to judge: this network (0/8), loopback, link-local,
  * multicast, reserved and broadcast (224/3 and up). */
 static __always_inline bool ip4_exempt(const __u8 *a)
@@ -896,7 +902,7 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 		}                                                                                           \
 		if ((P)->proto == IPPROTO_TCP && (P)->payload && !(a->flags & XIDS_FL_SCANNED) &&           \
 		    ((a->flags & XIDS_FL_FWD_IS_B) != 0) == (FROM_B))                                       \
-			xids_scan_payload(CTX, (P)->pay_off, (P)->payload, a);                              \
+			SCAN_PAYLOAD(CTX, (P)->pay_off, (P)->payload, a);                                   \
 		__u8 endr = XIDS_END_NONE;                                                                  \
 		if ((P)->proto == IPPROTO_TCP && ((P)->tcp_flags & TCP_RST))                                \
 			endr = XIDS_END_RST;                                                                \
