@@ -223,7 +223,7 @@ def main():
                               a.benign_boost, a.scenario_weight_power, a.seed)
     xtr, ytr = x_all[keep][:, FEATURES], y_all[keep]
     xh = xh_all[:, FEATURES]
-    info = {"rows": int(len(y_all)), "benign": int((y_all == 0).sum()), "train_rows": int(len(keep)),
+    info = {"rows": int(len(y_all)), "files": len(files), "benign": int((y_all == 0).sum()), "train_rows": int(len(keep)),
             "holdout_rows": int(len(yh)), "holdout_benign": int((yh == 0).sum()),
             "data_digest": digest(files), "holdout_digest": digest([HOLDOUT])}
     print(f"data: {info['rows']} flows from {len(files)} files, {len(keep)} sampled for training; holdout {len(yh)}", file=sys.stderr)
@@ -259,7 +259,7 @@ def write_artifact(out, booster, ens, m, disagree, info, names, trees, depth, a)
         "training": {
             "data": "models/datasets/matrix", "data_digest": info["data_digest"], "rows": info["rows"],
             "split": {"seed": a.seed, "train": 1, "val": 0, "test": 0, "rows": {"train": info["train_rows"], "val": 0, "test": 0}},
-            "class_weights": [a.benign_boost, 1], "command": a.command, "load_report": {"files": 17},
+            "class_weights": [a.benign_boost, 1], "command": a.command, "load_report": {"files": info["files"]},
             "options": {"trees": trees, "max_depth": depth, "eta": a.eta, "max_per_attack_source": a.max_per_attack_source,
                         "max_per_benign_source": a.max_per_benign_source, "scenario_weight_power": a.scenario_weight_power},
         },
@@ -277,7 +277,7 @@ def write_artifact(out, booster, ens, m, disagree, info, names, trees, depth, a)
 
 Reproduce: `{a.command or 'bun run xids gbt-train'}`
 
-Data: {info['rows']} flows ({info['benign']} benign) in 17 files ({info['data_digest']}); {info['train_rows']} sampled for training:
+Data: {info['rows']} flows ({info['benign']} benign) in {info['files']} files ({info['data_digest']}); {info['train_rows']} sampled for training:
 at most {a.max_per_attack_source} flows per attack source and {a.max_per_benign_source} per benign one (seed {a.seed}), a scenario's flow weighs
 n^-{a.scenario_weight_power}, benign and attack equal in total x {a.benign_boost}. Holdout: seed 26 ({info['holdout_rows']} flows, {info['holdout_benign']} benign; {info['holdout_digest']}), never trained on.
 
