@@ -152,8 +152,9 @@ struct {
 	__type(value, struct xids_flow_record);
 } scratch SEC(".maps");
 
-/* The first forward TCP payload of a flow, copied for the scan (xids_scan_payload): two bytes
- * past the window so a '%' in its last places can be read with its two digits unguarded. */
+/* The first forward TCP payload of a flow, copied for the scan (xids_scan_payload). Two bytes
+ * past the window: the verifier bounds the loop index by the window, not by the copied length, so
+ * a '%' digit read (b[i + 2], done only when i + 2 < len) must be inside the buffer. */
 struct xids_scan_buf {
 	__u8 b[XIDS_SCAN_WINDOW + 2];
 };
@@ -666,8 +667,6 @@ __noinline int xids_scan_payload(struct xdp_md *ctx, __u32 off, __u32 len, struc
 	buf = bpf_map_lookup_elem(&scanbuf, &zero);
 	if (!buf)
 		return -1;
-	buf->b[XIDS_SCAN_WINDOW] = 0;
-	buf->b[XIDS_SCAN_WINDOW + 1] = 0;
 	if (bpf_xdp_load_bytes(ctx, off, buf->b, len))
 		return -1;
 #pragma nounroll
@@ -863,11 +862,12 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 	do {                                                                                                \
 		struct xids_flow_acc *a = bpf_map_lookup_elem(&MAP, &KEY);                                 \
 		bool fresh = false;                                                                         \
+		bool fwd = true; /* the packet is forward: a new flow's first packet always is */           \
 		if (a) {                                                                                    \
 			if (!XIDS_HAS_STAGE(7)) /* bench: the lookup only */                                \
 				break;                                                                      \
 			__u8 why = timeout_reason(a, NOW_US);                                               \
-			bool fwd = ((a->flags & XIDS_FL_FWD_IS_B) != 0) == (FROM_B);                        \
+			fwd = ((a->flags & XIDS_FL_FWD_IS_B) != 0) == (FROM_B);                             \
 			if (why == XIDS_END_NONE && fwd && acc_would_overflow(a, P, NOW_US))                \
 				why = XIDS_END_OVERFLOW;                                                    \
 			if (why != XIDS_END_NONE) {                                                         \
@@ -878,6 +878,7 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 				acc_init(a, P, NOW_US, FROM_B);                                             \
 				cnt(XC, XIDS_C_FLOWS_STARTED, 1);                                          \
 				fresh = true;                                                               \
+				fwd = true;                                                                 \
 			} else if (fwd) {                                                                   \
 				acc_add(a, P, NOW_US);                                                      \
 			}                                                                                   \
@@ -900,8 +901,7 @@ static __always_inline bool is_tail(void *closed, const void *key, const struct 
 			}                                                                                   \
 			fresh = true;                                                                       \
 		}                                                                                           \
-		if ((P)->proto == IPPROTO_TCP && (P)->payload && !(a->flags & XIDS_FL_SCANNED) &&           \
-		    ((a->flags & XIDS_FL_FWD_IS_B) != 0) == (FROM_B))                                       \
+		if (fwd && (P)->proto == IPPROTO_TCP && (P)->payload && !(a->flags & XIDS_FL_SCANNED))      \
 			SCAN_PAYLOAD(CTX, (P)->pay_off, (P)->payload, a);                                   \
 		__u8 endr = XIDS_END_NONE;                                                                  \
 		if ((P)->proto == IPPROTO_TCP && ((P)->tcp_flags & TCP_RST))                                \
