@@ -11,6 +11,9 @@ import { Proc, TempDir, waitFor } from "../core/util.ts";
 
 export const FEVER = "/usr/bin/fever";
 const PACE_MS = 100;
+// A readiness probe: an alert FEVER forwards, told apart from the caller's lines by its flow id.
+const PROBE_MARK = '"flow_id":4242424242';
+const PROBE = { flow_id: 4242424242, event_type: "alert", src_ip: "198.18.255.1", src_port: 1, dest_ip: "198.18.255.2", dest_port: 2, proto: "UDP", alert: { action: "allowed", gid: 1, signature_id: 1, rev: 1, signature: "readiness probe", category: "", severity: 3 } };
 
 export interface FeverRun {
   /** The lines FEVER forwarded, in order. */
@@ -20,7 +23,8 @@ export interface FeverRun {
 }
 
 /**
- * Feeds `lines` to `fever run` and returns what it forwarded once `expectForwarded` lines have
+ * Feeds `lines` to `fever run` (after a readiness probe has come out; probes are not returned)
+ * and returns what it forwarded once `expectForwarded` lines have
  * arrived (or `ms` have passed; the caller asserts on the count).
  */
 export async function feverRun(lines: string[], expectForwarded: number, ms = 15_000): Promise<FeverRun> {
@@ -38,17 +42,26 @@ export async function feverRun(lines: string[], expectForwarded: number, ms = 15
     await waitFor("FEVER's input socket", () => existsSync(inSock), 10_000);
     // It drops what it would forward until it is connected to the forwarding socket.
     await waitFor("FEVER to connect to the forwarding socket", () => dialled, 10_000);
-    await Bun.sleep(PACE_MS); // it marks the connection usable just after dialling
     const conn = createConnection(inSock);
     await new Promise<void>((ok, fail) => conn.once("error", fail).once("connect", ok));
+    const write = (l: string) => new Promise<void>((ok, fail) => conn.write(l + "\n", (e) => (e ? fail(e) : ok())));
+    // It marks the forwarding connection usable some time after dialling, and until then drops
+    // what it would forward (on a loaded machine, seconds): probe alerts until one comes out.
+    const probe = JSON.stringify({ ...PROBE, timestamp: new Date().toISOString().replace("Z", "+0000") });
+    const deadlineReady = Date.now() + 10_000;
+    while (!received.includes(PROBE_MARK)) {
+      if (Date.now() > deadlineReady) throw new Error("FEVER forwarded none of its readiness probes in 10 s");
+      await write(probe);
+      await Bun.sleep(PACE_MS * 2);
+    }
     // Paced, as a sensor writes them: FEVER 1.3.5 loses lines that arrive back to back (seen: 1
     // of 3 forwarded, with --in-buffer-drop=false 2 of 3; all of them 100 ms apart).
     for (const l of lines) {
-      await new Promise<void>((ok, fail) => conn.write(l + "\n", (e) => (e ? fail(e) : ok())));
+      await write(l);
       await Bun.sleep(PACE_MS);
     }
     conn.end();
-    const forwarded = () => received.split("\n").filter(Boolean);
+    const forwarded = () => received.split("\n").filter((l) => l && !l.includes(PROBE_MARK));
     const deadline = Date.now() + ms;
     while (forwarded().length < expectForwarded && Date.now() < deadline) await Bun.sleep(25);
     await Bun.sleep(200); // anything beyond the expected count shows up too
