@@ -62,17 +62,23 @@ export const FEATURES: readonly FeatureDef[] = [
 export const N_FEATURES = FEATURES.length;
 /** The flow's own features: the ones every data set has. */
 export const N_FLOW_FEATURES = 22;
-/** Indices of the source-context features (present only in data recorded by xids). */
-export const CONTEXT_FEATURES: readonly number[] = [22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
-/** Row lengths of the feature sets (xids.features.v1, v2, v3: flow; + context; + first payload). */
-export const FEATURE_SET_LENGTHS: readonly number[] = [22, 32, 35];
-/** Indices of the first-payload features (recorded by xids since xids.features.v3). */
-export const PAYLOAD_FEATURES: readonly number[] = [32, 33, 34];
-/** The optional feature groups a data set has all of or none of, each by what it is called in errors. */
-export const OPTIONAL_GROUPS: readonly { name: string; indices: readonly number[] }[] = [
-  { name: "source-context", indices: CONTEXT_FEATURES },
-  { name: "first-payload", indices: PAYLOAD_FEATURES },
+/** The optional feature groups after the flow's own, in order, each by what it is called in
+ *  errors and its width: a data set has all of a group or none of it. */
+const GROUP_WIDTHS: readonly { name: string; width: number }[] = [
+  { name: "source-context", width: 10 }, // xids.features.v2: the source's context at flow end
+  { name: "first-payload", width: 3 }, // xids.features.v3: the first forward payload's scan
 ];
+export const OPTIONAL_GROUPS: readonly { name: string; indices: readonly number[] }[] = GROUP_WIDTHS.map((g, k) => {
+  const start = N_FLOW_FEATURES + GROUP_WIDTHS.slice(0, k).reduce((n, p) => n + p.width, 0);
+  return { name: g.name, indices: Array.from({ length: g.width }, (_, i) => start + i) };
+});
+/** Indices of the source-context features (present only in data recorded by xids). */
+export const CONTEXT_FEATURES: readonly number[] = OPTIONAL_GROUPS[0]!.indices;
+/** Indices of the first-payload features (recorded by xids since xids.features.v3). */
+export const PAYLOAD_FEATURES: readonly number[] = OPTIONAL_GROUPS[1]!.indices;
+/** Row lengths of the feature sets (xids.features.v1, v2, v3: flow; + context; + first payload). */
+export const FEATURE_SET_LENGTHS: readonly number[] = [N_FLOW_FEATURES, ...OPTIONAL_GROUPS.map((g) => g.indices.at(-1)! + 1)];
+if (FEATURE_SET_LENGTHS.at(-1) !== N_FEATURES) throw new Error(`features.ts: the groups end at ${FEATURE_SET_LENGTHS.at(-1)}, the table has ${N_FEATURES} features`);
 
 /** Normalise a header for matching: case, surrounding blanks and repeated spaces do not matter. */
 export function normHeader(h: string): string {

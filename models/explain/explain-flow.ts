@@ -29,10 +29,15 @@ export interface FlowExplanation {
   exact: boolean;
 }
 
+/** A row shorter than the model's highest input index is refused, naming what it was. */
+function requireFeatures(model: MlpModel, what: string, row: readonly number[]): void {
+  const highest = Math.max(...model.features);
+  if (row.length <= highest) throw new RangeError(`the ${what} has ${row.length} features, the model reads feature ${highest}`);
+}
+
 /** The reference score of a full kernel feature row (bpf/FEATURES.md order) under `model`. */
 export function referenceScore(model: MlpModel, row: readonly number[]): number {
-  const need = Math.max(...model.features) + 1;
-  if (row.length < need) throw new RangeError(`the row has ${row.length} features, the model reads feature ${need - 1}`);
+  requireFeatures(model, "row", row);
   return inferInt32(model.params, model.features.map((i) => row[i]!)).score;
 }
 
@@ -41,9 +46,8 @@ export function methodLine(model: MlpModel, b: Baseline, permutations: number): 
 }
 
 export function explainFlow(model: MlpModel, baseline: Baseline, row: readonly number[], permutations = 32, seed = 1): FlowExplanation {
-  const need = Math.max(...model.features) + 1;
-  if (row.length < need) throw new RangeError(`the flow has ${row.length} features, the model reads feature ${need - 1}`);
-  if (baseline.values.length < need) throw new RangeError(`the baseline has ${baseline.values.length} features, the model reads feature ${need - 1}`);
+  requireFeatures(model, "flow", row);
+  requireFeatures(model, "baseline", baseline.values);
   const x = model.features.map((i) => row[i]!);
   const b = model.features.map((i) => baseline.values[i]!);
   const a = shapley((v) => inferInt32(model.params, v).score, x, b, permutations, seed);
