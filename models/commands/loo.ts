@@ -11,6 +11,7 @@ import type { LooRequest, LooWorkerMessage } from "../evaluation/loo-worker.ts";
 import { formatLoo, summarizeLoo } from "../evaluation/loo-report.ts";
 import { loadRecordings, RECORDED_PREFIX, shortPrefixes } from "../evaluation/recordings.ts";
 import { trainFinalModel } from "../evaluation/final-model.ts";
+import { falsePositivesCsv } from "../evaluation/false-positives.ts";
 
 /** The recordings of the scenario matrix, and the block policy the default configuration runs. */
 export const MATRIX_DATA = "models/datasets/matrix";
@@ -29,7 +30,7 @@ export const DEFAULT_LOO = {
 const spec = {
   data: "string", model: "string", features: "string", folds: "string", only: "string", policy: "string",
   hidden: "string", epochs: "number", lr: "number", "target-fpr": "number", "max-per-source": "number", "max-per-benign-source": "number", "val-runs": "number",
-  "weight-power": "number", "run-groups": "number", augment: "number", "size-sigma": "number", "time-sigma": "number", "count-sigma": "number", "xmax-quantile": "number", scaler: "string", log2: "string", "benign-boost": "number", "max-depth": "number", seed: "number", json: "boolean", out: "string", "final-out": "string", jobs: "number",
+  "weight-power": "number", "run-groups": "number", augment: "number", "size-sigma": "number", "time-sigma": "number", "count-sigma": "number", "xmax-quantile": "number", scaler: "string", log2: "string", "benign-boost": "number", "max-depth": "number", seed: "number", json: "boolean", out: "string", "false-positives": "string", "final-out": "string", jobs: "number",
 } as const;
 
 /** The folds run on `jobs` workers, each given the next fold when it is free; outcomes back in the folds' order. */
@@ -96,6 +97,10 @@ figures and the targets of issue 14 (exit 1 when one fails).
                     (default ${DEFAULT_POLICY.minAttacks},${DEFAULT_POLICY.minAttackPct},${DEFAULT_POLICY.windowS}: the default configuration's)
   --jobs N          run the folds on N worker threads (default 1; each loads the recordings)
   --out FILE        also write the tables (markdown) to FILE
+  --false-positives FILE
+                    write every benign flow a fold's model called an attack to FILE (CSV: the
+                    fold, the flow's run, scenario, place among its source's flows and time since
+                    the source's first flow, then its features): what to look at before a change
   --final-out DIR   then train the shipped model the same way on every recording (nothing held
                     out) and write its artifact to DIR, the tables in its REPORT.md
   --json            print one JSON object (summary and every source) as the last line
@@ -173,6 +178,10 @@ example:
     const text = formatLoo(summary);
     console.log(`\n${text}\n\n${folds.length} folds in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     if (f.out) writeFileSync(f.out, text + "\n");
+    if (f["false-positives"]) {
+      writeFileSync(f["false-positives"], falsePositivesCsv(rec, outcomes));
+      console.log(`wrote ${outcomes.reduce((n, o) => n + o.falsePositives.length, 0)} false positives to ${f["false-positives"]}`);
+    }
     if (f["final-out"]) {
       trainFinalModel(rec, opt, f["final-out"], { data, command: `bun run xids loo ${args.join(" ")}`, looText: text, loo: summary });
       console.log(`wrote ${f["final-out"]} (${kind}); its REPORT.md carries these figures`);

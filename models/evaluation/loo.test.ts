@@ -10,6 +10,7 @@ import { NO_AUGMENT } from "../data/augment.ts";
 import { looFolds, runGroups } from "./folds.ts";
 import { runLoo, trainingRows, type LooOptions } from "./loo.ts";
 import { summarizeLoo } from "./loo-report.ts";
+import { falsePositivesCsv } from "./false-positives.ts";
 import { contiguousPrefix, loadRecordings, shortPrefixes } from "./recordings.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xids-loo-"));
@@ -81,6 +82,7 @@ test("a tool fold trains on the other runs without that tool and judges it and t
   expect([hydra.flows, hydra.flagged, hydra.blocked, hydra.flowsBeforeBlock]).toEqual([8, 8, true, 3]);
   // The third attack verdict blocks it: its Ended us is 3.5 s after its first packet at 1 s.
   expect(hydra.msBeforeBlock).toBe(2_500);
+  expect(g1!.falsePositives).toEqual([]); // the web client's flows all judged benign
   expect(g2!.trainRows).toBe(20 + 10 + 10 + 8);
   const s = summarizeLoo(out);
   expect(s.headline).toMatchObject({ attackFlows: 16, attackRecall: 1, attackSources: 2, attackSourcesBlocked: 2, medianFlowsBeforeBlock: 3, benignFlows: 40, benignJudgements: 40, benignFalsePositives: 0, benignSources: 2, benignSourcesBlocked: 0 });
@@ -124,4 +126,17 @@ test("validation on whole runs: every row of the chosen run(s) validates, none o
   expect(runsOf(share.val)).toEqual(["seed1", "seed2", "seed3"]);
   expect(share.val.length).toBe(3 * (4 + 2 + 2 + 1 + 1));
   expect(() => trainingRows(r3, kept, { ...mlp, valRuns: 3 }, 7)).toThrow(/leave no run to train on/);
+});
+
+test("the false positives' CSV names the fold, the flow and its time since the source's first flow, then every feature", () => {
+  const web = rec.bySource.get("seed2/web")!;
+  const outcome = { name: "PortScan/nmap@2", kind: "tool" as const, heldOutName: "PortScan/nmap", trainRows: 0, judgedRows: 0, model: "", sources: [], falsePositives: [web[0]!, web[3]!] };
+  const csv = falsePositivesCsv(rec, [outcome]).trim().split("\n").map((l) => l.split(","));
+  expect(csv[0]!.slice(0, 6)).toEqual(["Fold", "Run", "Scenario", "Seq", "Since Source Start ms", FEATURES[0]!.name]);
+  expect(csv[0]!.length).toBe(5 + FEATURES.length);
+  // Flow 3 of the web client began 3 s after its first; its port 80, protocol 6, 30 packets.
+  expect(csv.slice(1).map((l) => l.slice(0, 8))).toEqual([
+    ["PortScan/nmap@2", "seed2", "web", "0", "0.0", "80", "6", "30"],
+    ["PortScan/nmap@2", "seed2", "web", "3", "3000.0", "80", "6", "30"],
+  ]);
 });

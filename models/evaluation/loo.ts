@@ -68,6 +68,8 @@ export interface FoldOutcome {
   judgedRows: number;
   model: string;
   sources: SourceOutcome[];
+  /** Rows (indices into the recordings) of the judged benign flows the model called attacks. */
+  falsePositives: number[];
 }
 
 export function runLoo(rec: Recordings, folds: readonly Fold[], opt: LooOptions): FoldOutcome[] {
@@ -95,7 +97,8 @@ export function runLoo(rec: Recordings, folds: readonly Fold[], opt: LooOptions)
     const verdicts = model.predict(rec.data.x, held);
     const verdictOf = new Map(held.map((row, i) => [row, verdicts[i]!]));
     const sources = judgeSources(rec, fold, held, verdictOf, opt.policy);
-    out.push({ name: fold.name, kind: fold.kind, heldOutName: fold.heldOutName, trainRows: train.length, judgedRows: held.length, model: model.summary, sources });
+    const falsePositives = held.filter((row, i) => verdicts[i] === 1 && rec.data.y[row] === 0);
+    out.push({ name: fold.name, kind: fold.kind, heldOutName: fold.heldOutName, trainRows: train.length, judgedRows: held.length, model: model.summary, sources, falsePositives });
     const att = sources.filter((s) => s.attack), ben = sources.filter((s) => !s.attack && (fold.kind !== "benign" || s.heldOut));
     const sum = (l: SourceOutcome[], f: (s: SourceOutcome) => number) => l.reduce((a, s) => a + f(s), 0);
     opt.log(`fold ${n + 1}/${folds.length} ${fold.name}: train ${train.length}, judged ${held.length}; ${model.summary}; ` +
