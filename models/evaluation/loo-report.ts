@@ -49,6 +49,8 @@ export interface LooSummary {
   attacks: ScenarioRow[];
   /** Benign sources of the judged runs, as the tool folds' models judged them. */
   benign: ScenarioRow[];
+  /** The same per link band (`fold` is the band): where the false positives come from. */
+  benignByBand: ScenarioRow[];
   /** Benign kinds held out (benign folds). */
   unseenBenign: ScenarioRow[];
   links: LinkRow[];
@@ -150,7 +152,7 @@ export function summarizeLoo(folds: readonly FoldOutcome[], targets: LooTargets 
     checks.push({ what: "no benign source blocked", ok: blockedBenign.length === 0, value: blockedBenign.length ? `blocked: ${blockedBenign.join(", ")}` : `0/${distinctBenign.size}` });
   }
   const inDist = all.filter((s) => s.kind === "runs");
-  return { inDistribution: scenarioRows(inDist, () => "runs"), attacks: scenarioRows(toolSources, byHeldOut), benign: scenarioRows(benignSources, () => "tool folds"), unseenBenign: scenarioRows(unseenBenign, byHeldOut), links, headline, checks };
+  return { inDistribution: scenarioRows(inDist, () => "runs"), attacks: scenarioRows(toolSources, byHeldOut), benign: scenarioRows(benignSources, () => "tool folds"), benignByBand: scenarioRows(benignSources, (s) => s.link), unseenBenign: scenarioRows(unseenBenign, byHeldOut), links, headline, checks };
 }
 
 const pct = (a: number, b: number) => (b ? `${((a / b) * 100).toFixed(2)} %` : "-");
@@ -181,6 +183,13 @@ export function formatLoo(s: LooSummary): string {
       "| scenario | sources | blocked (fold models) | verdicts | false positives | FPR |", "|---|--:|--:|--:|--:|--:|");
     for (const r of s.benign) lines.push(`| ${r.scenario} | ${r.sources} | ${r.blocked} | ${r.flows} | ${r.flagged} | ${pct(r.flagged, r.flows)} |`);
     lines.push("");
+    const worst = s.benignByBand.filter((r) => r.flagged > 0).sort((a, b) => b.flagged - a.flagged).slice(0, 5);
+    if (worst.length) {
+      lines.push("Where those false positives are (the benign scenarios and link bands with the most):", "",
+        "| scenario | link band | verdicts | false positives | FPR | share of all |", "|---|---|--:|--:|--:|--:|");
+      for (const r of worst) lines.push(`| ${r.scenario} | ${r.fold} | ${r.flows} | ${r.flagged} | ${pct(r.flagged, r.flows)} | ${pct(r.flagged, h.benignFalsePositives)} |`);
+      lines.push("");
+    }
   }
   if (s.unseenBenign.length) {
     lines.push("Benign kinds never seen (each row: a model trained without that kind of traffic, judged on it in other runs):", "",

@@ -87,6 +87,8 @@ test("a tool fold trains on the other runs without that tool and judges it and t
   const s = summarizeLoo(out);
   expect(s.headline).toMatchObject({ attackFlows: 16, attackRecall: 1, attackSources: 2, attackSourcesBlocked: 2, medianFlowsBeforeBlock: 3, benignFlows: 40, benignJudgements: 40, benignFalsePositives: 0, benignSources: 2, benignSourcesBlocked: 0 });
   expect(s.checks.find((c) => c.what.startsWith("over >="))).toMatchObject({ ok: false, value: "40" }); // far below 20,000
+  // Per link band: the web clients of both runs are behind "lan".
+  expect(s.benignByBand.map((r) => [r.fold, r.scenario, r.sources, r.flows, r.flagged])).toEqual([["lan", "web", 2, 40, 0]]);
   expect(s.checks.filter((c) => c.ok).map((c) => c.what)).toEqual([
     "every held-out tool's source blocked", "median flows before the block <= 5", "pooled attack flow recall >= 0.95",
     "benign flow FPR <= 0.10 %", "no benign source blocked",
