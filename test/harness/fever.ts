@@ -48,12 +48,7 @@ export async function feverRun(lines: string[], expectForwarded: number, ms = 15
     // It marks the forwarding connection usable some time after dialling, and until then drops
     // what it would forward (on a loaded machine, seconds): probe alerts until one comes out.
     const probe = JSON.stringify({ ...PROBE, timestamp: new Date().toISOString().replace("Z", "+0000") });
-    const deadlineReady = Date.now() + 10_000;
-    while (!received.includes(PROBE_MARK)) {
-      if (Date.now() > deadlineReady) throw new Error("FEVER forwarded none of its readiness probes in 10 s");
-      await write(probe);
-      await Bun.sleep(PACE_MS * 2);
-    }
+    await waitFor("FEVER to forward a readiness probe", async () => received.includes(PROBE_MARK) || (await write(probe), false), 10_000, PACE_MS * 2);
     // Paced, as a sensor writes them: FEVER 1.3.5 loses lines that arrive back to back (seen: 1
     // of 3 forwarded, with --in-buffer-drop=false 2 of 3; all of them 100 ms apart).
     for (const l of lines) {
