@@ -6,7 +6,7 @@
  * made of flows that each look ordinary; what gives them away is the source's behaviour across
  * flows: how many, how fast, how many ports, how many never completed a handshake. This keeps that
  * per source (map "srcctx", keyed like the block list) and appends it to every flow record as
- * features 22..31. It is updated when a flow starts and when it ends, never on a mid-flow packet.
+ * features 22..31 (and 36, FEATURES.md). It is updated when a flow starts and when it ends, never on a mid-flow packet.
  *
  * Windows slide: each is the current bucket plus the previous one weighted by the part of it still
  * inside the window (weight = floor((W - elapsed) * 65536 / W), est = cur + floor(prev * weight /
@@ -66,6 +66,7 @@ static __always_inline void ctx_roll(struct xids_src_ctx *c, __u64 now_us)
 		c->cur.rst += c->pending.rst;
 		c->cur.short_flows += c->pending.short_flows;
 		c->cur.payload += c->pending.payload;
+		c->cur.acked += c->pending.acked;
 		__builtin_memset(&c->pending, 0, sizeof(c->pending));
 		c->pending.at_us = now_us;
 	}
@@ -174,7 +175,7 @@ __noinline int xids_ctx_flow_start(const struct ctx_event *ev)
 	return 0;
 }
 
-/* A flow ended: write its source's context into the record (features 22..31): the history before
+/* A flow ended: write its source's context into the record (features 22..31, 36): the history before
  * this instant plus the flow itself; then count how it ended (pending until the clock moves).
  * started_too: the flow also started with this packet (one-packet flows: scans, floods), so its
  * start is counted here first, on the same context, saving the start hook's lookup. */
@@ -201,6 +202,7 @@ __noinline int xids_ctx_flow_end(const struct ctx_event *ev, const struct xids_f
 	__u32 sb = ctx_hash(ev->dport, 4) & (XIDS_CTX_SAME_PORT - 1);
 	__u64 ended = ctx_est(c->cur.ended + 1, c->prev.ended, wl);
 	__u64 payload = ctx_est(c->cur.payload + a->sum_p, c->prev.payload, wl);
+	__u64 acked = ctx_est(c->cur.acked + a->acked, c->prev.acked, wl);
 	__u64 *f = r->features;
 
 	f[22] = ctx_est(c->short_cur, c->short_prev, ws);
@@ -213,11 +215,13 @@ __noinline int xids_ctx_flow_end(const struct ctx_event *ev, const struct xids_f
 	f[29] = ctx_est(c->cur.rst + rst, c->prev.rst, wl);
 	f[30] = ctx_est(c->cur.short_flows + shrt, c->prev.short_flows, wl);
 	f[31] = ended ? payload / ended : 0;
+	f[36] = ended ? acked / ended : 0;
 
 	c->pending.ended += 1;
 	c->pending.no_handshake += no_hs;
 	c->pending.rst += rst;
 	c->pending.short_flows += shrt;
 	c->pending.payload += a->sum_p;
+	c->pending.acked += a->acked;
 	return 0;
 }

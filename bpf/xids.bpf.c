@@ -360,6 +360,7 @@ __noinline int xids_derive_features(const struct xids_flow_acc *a, struct xids_f
 	f[32] = a->line_len;
 	f[33] = a->line_meta;
 	f[34] = a->enc_meta;
+	f[35] = a->acked;
 	return 0;
 }
 
@@ -382,6 +383,7 @@ struct pkt {
 	__u16 win;
 	__u16 l4_hdr;
 	__u32 payload;
+	__u32 ack;      /* TCP: acknowledgment number */
 	__u16 pay_off;  /* TCP: where the payload starts in the frame */
 	__u8 src[16];
 	__u8 dst[16];
@@ -419,6 +421,7 @@ static __always_inline int parse_l4(void *data, void *data_end, __u32 off, __u32
 		p->sport = ((__u16)h[0] << 8) | h[1];
 		p->dport = ((__u16)h[2] << 8) | h[3];
 		p->tcp_flags = h[13];
+		p->ack = ((__u32)h[8] << 24) | ((__u32)h[9] << 16) | ((__u32)h[10] << 8) | h[11];
 		p->win = ((__u16)h[14] << 8) | h[15];
 		p->l4_hdr = doff;
 		p->payload = l4_len - doff;
@@ -757,8 +760,10 @@ static __always_inline void acc_init(struct xids_flow_acc *a, const struct pkt *
 		a->flags |= XIDS_FL_RST;
 	if (p->proto == IPPROTO_TCP && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
 		a->flags |= XIDS_FL_SYN0;
-	if (p->proto == IPPROTO_TCP && (p->tcp_flags & TCP_ACK))
+	if (p->proto == IPPROTO_TCP && (p->tcp_flags & TCP_ACK)) {
 		a->flags |= XIDS_FL_ACK;
+		a->ack_base = p->ack;
+	}
 	if (flow_exempt(p))
 		a->flags |= XIDS_FL_EXEMPT;
 }
@@ -781,6 +786,20 @@ static __always_inline bool acc_would_overflow(const struct xids_flow_acc *a, co
 	       (__u64)a->hdr_sum + p->l4_hdr > 0xffffffff || sat_sub(now_us, a->first_us) > 0xffffffff ||
 	       (tcp && (p->tcp_flags & TCP_PSH) && a->psh == 0xffff) ||
 	       (tcp && (p->tcp_flags & TCP_URG) && a->urg == 0xffff);
+}
+
+/* A forward ACK (FEATURES.md 35): the first sets the base; a later one that moves it forward by
+ * less than 2^31 (serial-number order, so a wrap is an advance) extends what the peer delivered. */
+static __always_inline void acc_ack(struct xids_flow_acc *a, __u32 ack)
+{
+	__u32 d = ack - a->ack_base;
+
+	if (!(a->flags & XIDS_FL_ACK)) {
+		a->flags |= XIDS_FL_ACK;
+		a->ack_base = ack;
+	} else if (d < 0x80000000U && d > a->acked) {
+		a->acked = d;
+	}
 }
 
 static __always_inline void acc_add(struct xids_flow_acc *a, const struct pkt *p, __u64 now_us)
@@ -819,7 +838,7 @@ static __always_inline void acc_add(struct xids_flow_acc *a, const struct pkt *p
 		if (p->tcp_flags & TCP_RST)
 			a->flags |= XIDS_FL_RST;
 		if (p->tcp_flags & TCP_ACK)
-			a->flags |= XIDS_FL_ACK;
+			acc_ack(a, p->ack);
 	}
 }
 

@@ -28,7 +28,8 @@ typedef int64_t __s64;
 #define XIDS_NUM_FLOW_FEATURES 22 /* the flow's own, FEATURES.md 0..21 */
 #define XIDS_NUM_CONTEXT_FEATURES 10 /* its source's context at flow end, FEATURES.md 22..31 */
 #define XIDS_NUM_PAYLOAD_FEATURES 3  /* the flow's first forward payload, FEATURES.md 32..34 */
-#define XIDS_NUM_FEATURES 35
+#define XIDS_NUM_ACKED_FEATURES 2    /* what its forward ACKs acknowledged, FEATURES.md 35..36 */
+#define XIDS_NUM_FEATURES 37
 #define XIDS_SCAN_WINDOW 512     /* bytes of a flow's first forward TCP payload the scan reads */
 #define XIDS_MAX_VLAN 2          /* 802.1Q / 802.1ad tags parsed; a third tag is malformed */
 #define XIDS_MAX_IPV6_EXT 8      /* IPv6 extension headers walked; more is malformed */
@@ -158,6 +159,8 @@ struct xids_flow_acc {
 	__u32 gap_max;
 	__u32 gap_min;
 	__u32 act_data;  /* forward packets with payload ≥ 1 */
+	__u32 ack_base;  /* TCP: acknowledgment number of the first forward packet with ACK (XIDS_FL_ACK) */
+	__u32 acked;     /* ... the furthest later one, minus ack_base (mod 2^32, advances < 2^31 only) */
 	__u16 p_max;
 	__u16 p_min;
 	__u16 init_win;  /* TCP window of the first packet, raw */
@@ -235,6 +238,7 @@ struct xids_ctx_window {
 	__u32 short_flows;  /* ended with at most 3 forward packets */
 	__u32 pad;
 	__u64 payload;      /* forward payload bytes of the ended flows */
+	__u64 acked;        /* bytes their forward ACKs acknowledged (FEATURES.md 35) */
 	__u64 ports[XIDS_CTX_PORT_WORDS]; /* bit hash(dst port) mod 128 per started flow */
 	__u64 addrs;        /* bit hash(dst address) mod 64 per started flow */
 	__u16 same_port[XIDS_CTX_SAME_PORT]; /* started flows per hash(dst port) mod 16, saturating */
@@ -249,6 +253,7 @@ struct xids_ctx_pending {
 	__u32 rst;
 	__u32 short_flows;
 	__u64 payload;
+	__u64 acked;
 };
 
 struct xids_src_ctx {
@@ -300,7 +305,7 @@ struct xids_sweep_cmd {
 /* ---- In-kernel classifier (classify.h): parameters, hot update, evaluation ---- */
 
 #define XIDS_MODEL_SLOTS 2        /* two parameter slots: one active, one being written */
-#define XIDS_MLP_MAX_INPUTS 36    /* ≥ XIDS_NUM_FEATURES; inputs are feature indices */
+#define XIDS_MLP_MAX_INPUTS 38    /* ≥ XIDS_NUM_FEATURES; inputs are feature indices */
 #define XIDS_MLP_MAX_WIDTH 64     /* neurons per layer (the paper's bound) */
 #define XIDS_MLP_MAX_LAYERS 16    /* linear layers (the paper's bound) */
 #define XIDS_DT_MAX_NODES 4096    /* nodes per tree (depth ≤ 11 fits) */

@@ -47,14 +47,18 @@ export const NUM_FLOW_FEATURES = 22;
 export const NUM_CONTEXT_FEATURES = 10;
 /** Its first forward TCP payload (FEATURES.md 32..34). */
 export const NUM_PAYLOAD_FEATURES = 3;
-export const NUM_FEATURES = NUM_FLOW_FEATURES + NUM_CONTEXT_FEATURES + NUM_PAYLOAD_FEATURES;
+/** What the flow's forward ACKs acknowledged, and per flow of its source (FEATURES.md 35..36). */
+export const NUM_ACKED_FEATURES = 2;
+export const NUM_FEATURES = NUM_FLOW_FEATURES + NUM_CONTEXT_FEATURES + NUM_PAYLOAD_FEATURES + NUM_ACKED_FEATURES;
 /** FlowRecord.feature_set by feature count: the flow's own (FEATURES.md 0..21), with its source's
- *  context (0..31), or with its first payload's scan too (0..34, what this data plane emits).
+ *  context (0..31), with its first payload's scan too (0..34), or with what its ACKs acknowledged
+ *  (0..36, what this data plane emits).
  *  Each set is a prefix of the next, so a model of an older set reads a newer record's first values. */
 export const FEATURE_SETS: Readonly<Record<number, string>> = {
   [NUM_FLOW_FEATURES]: "xids.features.v1",
   [NUM_FLOW_FEATURES + NUM_CONTEXT_FEATURES]: "xids.features.v2",
-  [NUM_FEATURES]: "xids.features.v3",
+  [NUM_FLOW_FEATURES + NUM_CONTEXT_FEATURES + NUM_PAYLOAD_FEATURES]: "xids.features.v3",
+  [NUM_FEATURES]: "xids.features.v4",
 };
 export const MAX_VLAN = 2;
 export const MAX_IPV6_EXT = 8;

@@ -2,7 +2,7 @@
 // model's answer. A violation is refused (never guessed into a verdict or a detection), counted
 // against the plugin and logged with the reason, at most once per plugin every few seconds.
 import { Verdict, type Classification, type FlowRecord } from "../../proto/gen/xids/plugin/v1/common.ts";
-import { FEATURE_SETS, NUM_CONTEXT_FEATURES, NUM_FEATURES, NUM_FLOW_FEATURES } from "../ebpf/abi.ts";
+import { FEATURE_SETS, NUM_CONTEXT_FEATURES, NUM_FEATURES, NUM_FLOW_FEATURES, NUM_PAYLOAD_FEATURES } from "../ebpf/abi.ts";
 import { parseIp } from "../util/net.ts";
 
 /** Why an extractor's record cannot enter the pipeline, or null. */
@@ -13,7 +13,7 @@ export function recordViolation(r: FlowRecord): string | null {
   }
   if (r.protocol > 255 || r.srcPort > 65535 || r.dstPort > 65535) return `protocol ${r.protocol} / ports ${r.srcPort}, ${r.dstPort} out of range`;
   const set = FEATURE_SETS[r.features.length];
-  if (!set) return `${r.features.length} features (bpf/FEATURES.md: ${NUM_FLOW_FEATURES} of the flow, ${NUM_FLOW_FEATURES + NUM_CONTEXT_FEATURES} with its source's context, or ${NUM_FEATURES} with its first payload's too)`;
+  if (!set) return `${r.features.length} features (bpf/FEATURES.md: ${NUM_FLOW_FEATURES} of the flow, ${NUM_FLOW_FEATURES + NUM_CONTEXT_FEATURES} with its source's context, ${NUM_FLOW_FEATURES + NUM_CONTEXT_FEATURES + NUM_PAYLOAD_FEATURES} with its first payload's too, or ${NUM_FEATURES} with what it acknowledged)`;
   if (r.featureSet && r.featureSet !== set) return `feature_set "${r.featureSet}" with ${r.features.length} features (that count is ${set})`;
   const bad = r.features.findIndex((f) => !Number.isSafeInteger(f) || f < 0);
   return bad === -1 ? null : `feature ${bad} is ${r.features[bad]} (features are whole numbers in [0, 2^53))`;

@@ -83,8 +83,8 @@ test("manifest-level corruption", () => {
   expect(() => loadArtifact(d)).toThrow(reason(d, 'unknown kind "svm" (expected one of mlp-int32, dt, xgb, gbt)'));
   d = corrupt("dt", "manifest.json", (m) => { m.features[1] = { ...m.features[0] }; });
   expect(() => loadArtifact(d)).toThrow("listed twice");
-  d = corrupt("dt", "manifest.json", (m) => { m.features[0].index = 35; });
-  expect(() => loadArtifact(d)).toThrow(reason(d, "features[0].index 35 is not a kernel feature index 0..34"));
+  d = corrupt("dt", "manifest.json", (m) => { m.features[0].index = 37; });
+  expect(() => loadArtifact(d)).toThrow(reason(d, "features[0].index 37 is not a kernel feature index 0..36"));
   d = corrupt("dt", "manifest.json", () => {});
   writeFileSync(join(d, "manifest.json"), "{ not json");
   expect(() => loadArtifact(d)).toThrow(`invalid model artifact ${d}: manifest.json is not valid JSON`);

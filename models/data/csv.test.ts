@@ -76,10 +76,19 @@ test("first-payload columns (xids.features.v3) are a group of their own: a recor
   const p = write("v2.csv", [...all, "Label"], [[...FEATURES.filter((f) => f.index < 32).map((f) => f.index), "BENIGN"]]);
   const d = loadCsv(p);
   expect(d.features).toEqual(FEATURES.filter((f) => f.index < 32).map((f) => f.index));
-  expect(Array.from(d.x.subarray(32, 35))).toEqual([0, 0, 0]);
+  expect(Array.from(d.x.subarray(32, 37))).toEqual([0, 0, 0, 0, 0]);
   const names = FEATURES.map((f) => f.name);
   const part = write("payload-part.csv", [...names.slice(0, 33), "Label"], [[...FEATURES.slice(0, 33).map((f) => f.index), "BENIGN"]]);
   expect(() => loadCsv(part)).toThrow(/has some first-payload columns but not: Fwd First Line Meta, Fwd First Payload Encoded Meta \(all or none\)/);
+});
+
+test("acknowledged columns (xids.features.v4) are a group of their own: a v3 recording loads with 0..34", () => {
+  const v3 = FEATURES.filter((f) => f.index < 35);
+  const d = loadCsv(write("v3.csv", [...v3.map((f) => f.name), "Label"], [[...v3.map((f) => f.index), "BENIGN"]]));
+  expect(d.features).toEqual(v3.map((f) => f.index));
+  expect(Array.from(d.x.subarray(32, 37))).toEqual([32, 33, 34, 0, 0]);
+  const part = write("acked-part.csv", [...FEATURES.slice(0, 36).map((f) => f.name), "Label"], [[...FEATURES.slice(0, 36).map((f) => f.index), "BENIGN"]]);
+  expect(() => loadCsv(part)).toThrow(/has some acknowledged columns but not: Src Acked per Flow 10s \(all or none\)/);
 });
 
 test("malformed rows are skipped and counted; missing columns are an error naming them", () => {

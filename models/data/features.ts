@@ -1,6 +1,6 @@
 // The kernel's features (bpf/FEATURES.md), in kernel index order, with the CSV spellings we accept
-// for each: the flow's own 22 receive-side features, its source's context (22..31), then its first
-// payload's scan (32..34). Models
+// for each: the flow's own 22 receive-side features, its source's context (22..31), its first
+// payload's scan (32..34), then what its forward ACKs acknowledged (35..36). Models
 // select a subset by index; the index is the contract. Data sets recorded by other tools (the
 // CIC-IDS-2017 CSVs) have only the flow's own: a model trained on them reads only those.
 
@@ -57,6 +57,8 @@ export const FEATURES: readonly FeatureDef[] = [
   { index: 32, name: "Fwd First Line Length", aliases: [], semantics: "first forward TCP payload: bytes before its first CR or LF, within its first 512 bytes", xmax: 512 },
   { index: 33, name: "Fwd First Line Meta", aliases: [], semantics: "first forward TCP payload: metacharacters \" ' ( ) ; < > \\ ` in that line", xmax: 512 },
   { index: 34, name: "Fwd First Payload Encoded Meta", aliases: [], semantics: "first forward TCP payload: %-encoded metacharacters (or %25) in its first 512 bytes", xmax: 512 },
+  { index: 35, name: "Fwd Acked Bytes", aliases: [], semantics: "TCP: how far the flow's forward ACKs moved the acknowledgment number (the bytes the peer delivered, as the receive side sees them)", xmax: U31 },
+  { index: 36, name: "Src Acked per Flow 10s", aliases: [], semantics: "idx 35 per ended flow of the source over the last 10 s", xmax: U31 },
 ];
 
 export const N_FEATURES = FEATURES.length;
@@ -67,6 +69,7 @@ export const N_FLOW_FEATURES = 22;
 const GROUP_WIDTHS: readonly { name: string; width: number }[] = [
   { name: "source-context", width: 10 }, // xids.features.v2: the source's context at flow end
   { name: "first-payload", width: 3 }, // xids.features.v3: the first forward payload's scan
+  { name: "acknowledged", width: 2 }, // xids.features.v4: what the flow's forward ACKs acknowledged
 ];
 export const OPTIONAL_GROUPS: readonly { name: string; indices: readonly number[] }[] = GROUP_WIDTHS.map((g, k) => {
   const start = N_FLOW_FEATURES + GROUP_WIDTHS.slice(0, k).reduce((n, p) => n + p.width, 0);
@@ -76,7 +79,9 @@ export const OPTIONAL_GROUPS: readonly { name: string; indices: readonly number[
 export const CONTEXT_FEATURES: readonly number[] = OPTIONAL_GROUPS[0]!.indices;
 /** Indices of the first-payload features (recorded by xids since xids.features.v3). */
 export const PAYLOAD_FEATURES: readonly number[] = OPTIONAL_GROUPS[1]!.indices;
-/** Row lengths of the feature sets (xids.features.v1, v2, v3: flow; + context; + first payload). */
+/** Indices of the acknowledged features (recorded by xids since xids.features.v4). */
+export const ACKED_FEATURES: readonly number[] = OPTIONAL_GROUPS[2]!.indices;
+/** Row lengths of the feature sets (xids.features.v1..v4: flow; + context; + first payload; + acknowledged). */
 export const FEATURE_SET_LENGTHS: readonly number[] = [N_FLOW_FEATURES, ...OPTIONAL_GROUPS.map((g) => g.indices.at(-1)! + 1)];
 if (FEATURE_SET_LENGTHS.at(-1) !== N_FEATURES) throw new Error(`features.ts: the groups end at ${FEATURE_SET_LENGTHS.at(-1)}, the table has ${N_FEATURES} features`);
 

@@ -1,5 +1,5 @@
 // The benign reference row a flow's score is explained against: one value per kernel feature
-// (bpf/FEATURES.md order; as many as the feature set of the data it came from: 22, 32 or 35), the per-feature median of a data set's benign rows. Kept next to the
+// (bpf/FEATURES.md order; as many as the feature set of the data it came from: 22, 32, 35 or 37), the per-feature median of a data set's benign rows. Kept next to the
 // model in its artifact folder as baseline.json (training writes it for an int32 MLP;
 // models/explain/make-baseline.ts for an artifact made before).
 import { existsSync, readFileSync } from "node:fs";

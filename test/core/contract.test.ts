@@ -220,7 +220,7 @@ describe("the core refuses what breaks the plugin contract", () => {
       [{ ...good, family: 0 }, /family 0 \(expected 4 or 6\)/],
       [{ ...good, srcAddr: "not-an-ip" }, /src_addr "not-an-ip" is not an IPv4 address/],
       [{ ...good, dstAddr: "2001:2::1" }, /dst_addr "2001:2::1" is not an IPv4 address/],
-      [{ ...good, features: [1, 2, 3] }, /3 features \(bpf\/FEATURES.md: 22 of the flow, 32 with its source's context, or 35 with its first payload's too\)/],
+      [{ ...good, features: [1, 2, 3] }, /3 features \(bpf\/FEATURES.md: 22 of the flow, 32 with its source's context, 35 with its first payload's too, or 37 with what it acknowledged\)/],
       [{ ...good, protocol: 300 }, /protocol 300 \/ ports \d+, \d+ out of range/],
       [{ ...good, featureSet: "xids.features.v2" }, /feature_set "xids.features.v2" with 22 features \(that count is xids.features.v1\)/],
     ];

@@ -162,10 +162,10 @@ describe("plugin host", () => {
 
   test("an external model reading a feature set the core's records do not carry is refused at start", async () => {
     using dir = new TempDir();
-    for (const [featureSet, ok] of [["xids.features.v9", false], ["xids.features.v3", true], ["xids.features.v2", true], ["xids.features.v1", true], ["", true]] as const) {
+    for (const [featureSet, ok] of [["xids.features.v9", false], ["xids.features.v4", true], ["xids.features.v3", true], ["xids.features.v2", true], ["xids.features.v1", true], ["", true]] as const) {
       const model = { describe: async () => ({ ...pluginInfo("m", "model", "1", ""), featureSet }), health: async () => serving(), classify: async () => [] };
       expect(await startExternal(dir, "model", { model })).toBe(
-        ok ? "started" : 'plugin "p" failed to start: Describe says feature set "xids.features.v9", this core\'s records carry xids.features.v1 or xids.features.v2 or xids.features.v3 (on_start_failure: abort)',
+        ok ? "started" : 'plugin "p" failed to start: Describe says feature set "xids.features.v9", this core\'s records carry xids.features.v1 or xids.features.v2 or xids.features.v3 or xids.features.v4 (on_start_failure: abort)',
       );
     }
   });

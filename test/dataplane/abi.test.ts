@@ -18,7 +18,7 @@ function cLayoutOfAbi(): Record<string, number> {
   for (const k of Object.keys(abi.SweepMode)) exprs[`sweep ${k}`] = `XIDS_SWEEP_${k.toUpperCase()}`;
   for (const k of Object.keys(abi.BlockAction)) exprs[`block ${k}`] = `XIDS_BLOCK_${k.toUpperCase()}`;
   exprs["stage sweep"] = "XIDS_STAGE_SWEEP";
-  for (const k of ["NUM_FEATURES", "NUM_FLOW_FEATURES", "NUM_CONTEXT_FEATURES", "NUM_PAYLOAD_FEATURES", "MAX_VLAN", "MAX_IPV6_EXT", "MAX_HDR_OFF", "MAX_BLOCK_REASONS", "SWEEP_MAGIC", "FL_FWD_IS_B", "FL_RST", "FL_SYN0", "FL_ACK", "CTX_PORT_WORDS", "CTX_SAME_PORT", "ALLOW_USED_V4", "ALLOW_USED_V6"]) {
+  for (const k of ["NUM_FEATURES", "NUM_FLOW_FEATURES", "NUM_CONTEXT_FEATURES", "NUM_PAYLOAD_FEATURES", "NUM_ACKED_FEATURES", "MAX_VLAN", "MAX_IPV6_EXT", "MAX_HDR_OFF", "MAX_BLOCK_REASONS", "SWEEP_MAGIC", "FL_FWD_IS_B", "FL_RST", "FL_SYN0", "FL_ACK", "CTX_PORT_WORDS", "CTX_SAME_PORT", "ALLOW_USED_V4", "ALLOW_USED_V6"]) {
     exprs[`const ${k}`] = `XIDS_${k}`;
   }
   return cLayout(abi.STRUCTS, exprs);
@@ -31,7 +31,7 @@ describe("abi.ts mirrors bpf/xids.h", () => {
     const ts = tsLayout(abi.STRUCTS);
     const cs = Object.fromEntries(Object.entries(c).filter(([k]) => k in ts));
     expect(ts).toEqual(cs);
-    expect(abi.FlowAccStruct.size + abi.Flow4Key.size).toBe(88); // bytes per IPv4 flow entry (key + value; 70 of the value used, padded to 72)
+    expect(abi.FlowAccStruct.size + abi.Flow4Key.size).toBe(96); // bytes per IPv4 flow entry (key + value; 78 of the value used, padded to 80)
   });
 
   test("enums and constants", () => {
@@ -42,7 +42,7 @@ describe("abi.ts mirrors bpf/xids.h", () => {
     for (const [k, v] of Object.entries(abi.BlockAction)) expect([k, c[`block ${k}`]]).toEqual([k, v]);
     expect(c["stage sweep"]).toBe(abi.STAGE_SWEEP);
     const consts: Record<string, number> = {
-      NUM_FEATURES: abi.NUM_FEATURES, NUM_FLOW_FEATURES: abi.NUM_FLOW_FEATURES, NUM_CONTEXT_FEATURES: abi.NUM_CONTEXT_FEATURES, NUM_PAYLOAD_FEATURES: abi.NUM_PAYLOAD_FEATURES,
+      NUM_FEATURES: abi.NUM_FEATURES, NUM_FLOW_FEATURES: abi.NUM_FLOW_FEATURES, NUM_CONTEXT_FEATURES: abi.NUM_CONTEXT_FEATURES, NUM_PAYLOAD_FEATURES: abi.NUM_PAYLOAD_FEATURES, NUM_ACKED_FEATURES: abi.NUM_ACKED_FEATURES,
       MAX_VLAN: abi.MAX_VLAN, MAX_IPV6_EXT: abi.MAX_IPV6_EXT, MAX_HDR_OFF: abi.MAX_HDR_OFF,
       MAX_BLOCK_REASONS: abi.MAX_BLOCK_REASONS, SWEEP_MAGIC: abi.SWEEP_MAGIC, FL_FWD_IS_B: abi.FL_FWD_IS_B, FL_RST: abi.FL_RST,
       FL_SYN0: abi.FL_SYN0, FL_ACK: abi.FL_ACK, CTX_PORT_WORDS: abi.CTX_PORT_WORDS, CTX_SAME_PORT: abi.CTX_SAME_PORT,

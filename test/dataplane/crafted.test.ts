@@ -23,14 +23,16 @@ const S = { src: "198.18.1.1", dst: "198.18.0.1", sport: 80, dport: 40000, proto
 // encoded ones (%27 %3C %3E and the %25 of %2527), then headers whose "(x; y)" is past the line
 // and whose %3b is one more encoded one, padded with 20 "a" to 100 bytes.
 const REQUEST = new TextEncoder().encode("GET /s?q=%27%3Cb%3E%2527')(x HTTP/1.1\r\nHost: v\r\nUser-Agent: t (x; y)\r\nX: %3b\r\n\r\n" + "a".repeat(20));
+// The server's sequence space starts 256 below 2^32, so the last ACK wraps past zero.
+const ACK0 = 0xffff_ff00;
 const packets = [
   { tsNs: us(0), data: frame({ ...C, flags: F.SYN, win: 64240, tcpOptions: SYN_OPTIONS }) },
   { tsNs: us(1500), data: frame({ ...S, flags: F.SYN | F.ACK, win: 65160, tcpOptions: SYN_OPTIONS, payload: 0 }) },
-  { tsNs: us(2000), data: frame({ ...C, flags: F.ACK, tcpOptions: TS_OPTIONS, padTo: 60 }) },
-  { tsNs: us(2500) + 7n, data: frame({ ...C, flags: F.PSH | F.ACK, tcpOptions: TS_OPTIONS, payload: REQUEST }) },
-  { tsNs: us(12500), data: frame({ ...C, flags: F.URG | F.ACK, tcpOptions: TS_OPTIONS, payload: 1448, ipOptions: Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 0]) }) },
-  { tsNs: us(13000), data: frame({ ...C, flags: F.PSH | F.ACK, tcpOptions: TS_OPTIONS, payload: 52, vlans: [[0x8100, 42]] }) },
-  { tsNs: us(20000), data: frame({ ...C, flags: F.FIN | F.ACK, tcpOptions: TS_OPTIONS }) },
+  { tsNs: us(2000), data: frame({ ...C, flags: F.ACK, ack: ACK0, tcpOptions: TS_OPTIONS, padTo: 60 }) },
+  { tsNs: us(2500) + 7n, data: frame({ ...C, flags: F.PSH | F.ACK, ack: ACK0, tcpOptions: TS_OPTIONS, payload: REQUEST }) },
+  { tsNs: us(12500), data: frame({ ...C, flags: F.URG | F.ACK, ack: ACK0 + 700, tcpOptions: TS_OPTIONS, payload: 1448, ipOptions: Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 0]) }) },
+  { tsNs: us(13000), data: frame({ ...C, flags: F.PSH | F.ACK, ack: ACK0 + 500, tcpOptions: TS_OPTIONS, payload: 52, vlans: [[0x8100, 42]] }) },
+  { tsNs: us(20000), data: frame({ ...C, flags: F.FIN | F.ACK, ack: (ACK0 + 2000) % 2 ** 32, tcpOptions: TS_OPTIONS }) },
 ];
 
 // Worked by hand:
@@ -47,10 +49,13 @@ const packets = [
 //   packets (> 3): 0, 0, 0; payload per flow 1600
 //   first payload (32..34): P4, line 37 bytes, 3 raw metacharacters in it, 5 encoded in the window
 //   (P5's 1448 bytes are never scanned: the first payload was P4's)
+//   acknowledged (35..36): P3 sets the base (2^32 − 256), P5 moves it 700 on, P6's 500 is behind
+//   that (ignored), P7's wraps past 0 to base + 2000: 2000, and 2000 per flow for the source
 const EXPECTED = [
   80n, 6n, 6n, 1600n, 1448n, 0n, 266n, 580n, 20000n, 4000n, 4286n, 10000n, 500n, 2n, 1n, 0n, 200n, 300n, 64240n, 3n, 32n, 266n,
   1n, 1n, 1n, 1n, 1n, 1n, 0n, 0n, 0n, 1600n,
   37n, 3n, 5n,
+  2000n, 2000n,
 ];
 
 describe("a hand-computed TCP flow", () => {

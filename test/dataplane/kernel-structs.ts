@@ -36,6 +36,8 @@ export const FlowAccStruct = defineStruct("xids_flow_acc", [
   ["gap_max", "u32"],
   ["gap_min", "u32"],
   ["act_data", "u32"],
+  ["ack_base", "u32"],
+  ["acked", "u32"],
   ["p_max", "u16"],
   ["p_min", "u16"],
   ["init_win", "u16"],
@@ -59,6 +61,7 @@ export const CtxWindow = defineStruct("xids_ctx_window", [
   ["short_flows", "u32"],
   ["pad", "u32"],
   ["payload", "u64"],
+  ["acked", "u64"],
   ["ports", { array: "u64", length: CTX_PORT_WORDS }],
   ["addrs", "u64"],
   ["same_port", { array: "u16", length: CTX_SAME_PORT }],
@@ -71,6 +74,7 @@ export const CtxPending = defineStruct("xids_ctx_pending", [
   ["rst", "u32"],
   ["short_flows", "u32"],
   ["payload", "u64"],
+  ["acked", "u64"],
 ] as const);
 
 export const SrcCtx = defineStruct("xids_src_ctx", [

@@ -24,6 +24,8 @@ export interface FrameSpec {
   /** ICMP / ICMPv6 type (default: echo request) */
   icmpType?: number;
   win?: number;
+  /** TCP acknowledgment number (default 0) */
+  ack?: number;
   tcpOptions?: Uint8Array;
   payload?: number | Uint8Array;
   /** Ethernet padding to this minimum frame size (60 = real minimum without FCS). */
@@ -63,7 +65,7 @@ export function l4Bytes(s: FrameSpec, family: 4 | 6): { proto: number; bytes: Ui
     v.setUint16(0, s.sport ?? 40000);
     v.setUint16(2, s.dport ?? 80);
     v.setUint32(4, 1000);
-    v.setUint32(8, 0);
+    v.setUint32(8, (s.ack ?? 0) >>> 0);
     h[12] = ((20 + optLen) / 4) << 4;
     h[13] = s.flags ?? F.ACK;
     v.setUint16(14, s.win ?? 65535);

@@ -84,7 +84,7 @@ describe("model activation", () => {
       ["too wide", () => randomMlp(rand, [4, 65, 2], 8), /65 outputs; the kernel allows 1..64/],
       ["three logits", () => randomMlp(rand, [4, 8, 3], 8), /last layer must have 2 outputs/],
       ["bad shift", () => ({ ...randomMlp(rand, [4, 8, 2], 8), b: 17 }), /shift b=17 is outside 1..16/],
-      ["unknown feature", () => ({ ...randomMlp(rand, [4, 8, 2], 8), features: [0, 1, 2, 35] }), /feature 35; the kernel computes features 0..34/],
+      ["unknown feature", () => ({ ...randomMlp(rand, [4, 8, 2], 8), features: [0, 1, 2, 37] }), /feature 37; the kernel computes features 0..36/],
       ["zero std", () => { const p = randomMlp(rand, [4, 8, 2], 8); p.std_q[2] = 0; return p; }, /std_q 0 must be a positive integer/],
       ["xmax too large", () => { const p = randomMlp(rand, [4, 8, 2], 8); p.xmax[0] = 2 ** 32; return p; }, /xmax 4294967296 is outside/],
       ["shape mismatch", () => { const p = randomMlp(rand, [4, 8, 2], 8); p.layers[1]!.in = 7; return p; }, /layer 1 takes 7 inputs but the previous stage gives 8/],

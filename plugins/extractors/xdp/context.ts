@@ -1,4 +1,4 @@
-// The source context of FEATURES.md 22..31: the TypeScript twin of bpf/context.h, line by line
+// The source context of FEATURES.md 22..31 and 36: the TypeScript twin of bpf/context.h, line by line
 // (same windows, same sketches and hashes, same integer arithmetic), so the kernel can be checked
 // against it record by record.
 import type { FlowAcc } from "./features.ts";
@@ -26,6 +26,9 @@ export const CONTEXT_FEATURE_NAMES = [
   "Src Payload per Flow 10s",
 ] as const;
 
+/** The name of feature 36, the context's one of the acknowledged group (FEATURES.md 35..36). */
+export const CONTEXT_ACKED_FEATURE_NAME = "Src Acked per Flow 10s";
+
 interface Window {
   started: number;
   ended: number;
@@ -33,6 +36,7 @@ interface Window {
   rst: number;
   shortFlows: number;
   payload: bigint;
+  acked: bigint;
   ports: [bigint, bigint];
   addrs: bigint;
   samePort: number[];
@@ -45,6 +49,7 @@ interface Pending {
   rst: number;
   shortFlows: number;
   payload: bigint;
+  acked: bigint;
 }
 
 interface SourceContext {
@@ -58,9 +63,9 @@ interface SourceContext {
   pending: Pending;
 }
 
-const noPending = (atUs: bigint): Pending => ({ atUs, ended: 0, noHandshake: 0, rst: 0, shortFlows: 0, payload: 0n });
+const noPending = (atUs: bigint): Pending => ({ atUs, ended: 0, noHandshake: 0, rst: 0, shortFlows: 0, payload: 0n, acked: 0n });
 
-const emptyWindow = (): Window => ({ started: 0, ended: 0, noHandshake: 0, rst: 0, shortFlows: 0, payload: 0n, ports: [0n, 0n], addrs: 0n, samePort: new Array<number>(SAME_PORT).fill(0) });
+const emptyWindow = (): Window => ({ started: 0, ended: 0, noHandshake: 0, rst: 0, shortFlows: 0, payload: 0n, acked: 0n, ports: [0n, 0n], addrs: 0n, samePort: new Array<number>(SAME_PORT).fill(0) });
 
 /** Fibonacci hashing in 32 bits: the top `bits` bits of x · 2654435761 mod 2^32. */
 export function ctxHash(x: number, bits: number): number {
@@ -129,6 +134,7 @@ export class SourceContexts {
       c.cur.rst += c.pending.rst;
       c.cur.shortFlows += c.pending.shortFlows;
       c.cur.payload += c.pending.payload;
+      c.cur.acked += c.pending.acked;
       c.pending = noPending(nowUs);
     }
     const es = satSub(nowUs, c.shortStartUs), el = satSub(nowUs, c.longStartUs);
@@ -167,9 +173,9 @@ export class SourceContexts {
     if (c.cur.samePort[sb]! < 0xffff) c.cur.samePort[sb]! += 1;
   }
 
-  /** xids_ctx_flow_end: features 22..31 (the history before this instant plus the flow), then
-   *  counts how it ended. */
-  flowEnd(family: 4 | 6, src: Uint8Array, dport: number, proto: number, endReason: number, a: FlowAcc, nowUs: bigint): bigint[] {
+  /** xids_ctx_flow_end: features 22..31 and 36 (the history before this instant plus the flow),
+   *  then counts how it ended. */
+  flowEnd(family: 4 | 6, src: Uint8Array, dport: number, proto: number, endReason: number, a: FlowAcc, nowUs: bigint): { context: bigint[]; ackedPerFlow: bigint } {
     const c = this.get(family, src, nowUs);
     this.roll(c, nowUs);
     const noHs = proto === 6 && a.flags & FL_SYN0 && !(a.flags & FL_ACK) ? 1 : 0;
@@ -178,6 +184,7 @@ export class SourceContexts {
     const wl = weight(c.longStartUs, this.longUs, nowUs), ws = weight(c.shortStartUs, this.shortUs, nowUs), sb = ctxHash(dport, 4);
     const ended = est(c.cur.ended + 1, c.prev.ended, wl);
     const payload = est(c.cur.payload + BigInt(a.sumP), c.prev.payload, wl);
+    const acked = est(c.cur.acked + BigInt(a.acked), c.prev.acked, wl);
     const features = [
       est(c.shortCur, c.shortPrev, ws),
       est(c.cur.started, c.prev.started, wl),
@@ -195,6 +202,7 @@ export class SourceContexts {
     c.pending.rst += rst;
     c.pending.shortFlows += shrt;
     c.pending.payload += BigInt(a.sumP);
-    return features;
+    c.pending.acked += BigInt(a.acked);
+    return { context: features, ackedPerFlow: ended > 0n ? acked / ended : 0n };
   }
 }

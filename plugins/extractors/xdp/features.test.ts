@@ -22,7 +22,7 @@ describe("feature arithmetic", () => {
   test("a one-packet flow has zero spreads and rates", () => {
     const a: FlowAcc = {
       firstUs: 10n, sumP2: 10000n, sumG2: 0n, iatTotal: 0, n: 1, sumP: 100, hdrSum: 8, gapMax: 0, gapMin: 0,
-      actData: 1, pMax: 100, pMin: 100, initWin: 0, psh: 0, urg: 0, segMin: 8, flags: 0, lineLen: 0, lineMeta: 0, encMeta: 0,
+      actData: 1, ackBase: 0, acked: 0, pMax: 100, pMin: 100, initWin: 0, psh: 0, urg: 0, segMin: 8, flags: 0, lineLen: 0, lineMeta: 0, encMeta: 0,
     };
     const f = deriveFeatures(a, 53, 17);
     expect(f.length).toBe(22);

@@ -1,7 +1,7 @@
 // The feature derivation of bpf/FEATURES.md: the TypeScript twin of xids_derive_features() in
 // bpf/xids.bpf.c. Everything is integer arithmetic on BigInt, so it is exact for the whole declared
 // range (the kernel does the same in 128-bit pieces); the two must agree bit for bit.
-import { CONTEXT_FEATURE_NAMES } from "./context.ts";
+import { CONTEXT_ACKED_FEATURE_NAME, CONTEXT_FEATURE_NAMES, FL_ACK } from "./context.ts";
 
 /** Forward-direction accumulators of one flow: struct xids_flow_acc in bpf/xids.h. */
 export interface FlowAcc {
@@ -16,6 +16,10 @@ export interface FlowAcc {
   gapMax: number;
   gapMin: number;
   actData: number;
+  /** TCP: acknowledgment number of the first forward packet with ACK (set with FL_ACK), */
+  ackBase: number;
+  /** ... and the furthest later one minus it, mod 2^32, advances < 2^31 only (FEATURES.md 35). */
+  acked: number;
   pMax: number;
   pMin: number;
   initWin: number;
@@ -65,11 +69,15 @@ export const FLOW_FEATURE_NAMES = [
 /** Names of the first-payload features, FEATURES.md 32..34. */
 export const PAYLOAD_FEATURE_NAMES = ["Fwd First Line Length", "Fwd First Line Meta", "Fwd First Payload Encoded Meta"] as const;
 
-/** Every feature of a flow record, in model input order: the flow's own, its source's context, its first payload. */
-export const FEATURE_NAMES = [...FLOW_FEATURE_NAMES, ...CONTEXT_FEATURE_NAMES, ...PAYLOAD_FEATURE_NAMES] as const;
+/** Names of the acknowledged group, FEATURES.md 35..36: what the flow's forward ACKs acknowledged, and per flow of its source. */
+export const ACKED_FEATURE_NAMES = ["Fwd Acked Bytes", CONTEXT_ACKED_FEATURE_NAME] as const;
+
+/** Every feature of a flow record, in model input order: the flow's own, its source's context, its
+ *  first payload, what it acknowledged. */
+export const FEATURE_NAMES = [...FLOW_FEATURE_NAMES, ...CONTEXT_FEATURE_NAMES, ...PAYLOAD_FEATURE_NAMES, ...ACKED_FEATURE_NAMES] as const;
 
 export const NUM_FLOW_FEATURES = FLOW_FEATURE_NAMES.length; // 22
-export const NUM_FEATURES = FEATURE_NAMES.length; // 35
+export const NUM_FEATURES = FEATURE_NAMES.length; // 37
 
 /** Bytes of the first forward TCP payload the scan reads (XIDS_SCAN_WINDOW). */
 export const SCAN_WINDOW = 512;
@@ -124,7 +132,18 @@ export function sampleVariance(m: bigint, sum: bigint, sum2: bigint): bigint {
   return (m * sum2 - sum * sum) / (m * (m - 1n));
 }
 
-/** Features 0..21 (xids_derive_features); the context's 22..31 come from context.ts, 32..34 from payloadFeatures. */
+/** A forward ACK (acc_ack in bpf/xids.bpf.c): the first sets the base, a later advance of less than 2^31 extends `acked`. */
+export function accAck(a: FlowAcc, ack: number): void {
+  const d = (ack - a.ackBase) >>> 0;
+  if (!(a.flags & FL_ACK)) {
+    a.flags |= FL_ACK;
+    a.ackBase = ack;
+  } else if (d < 0x8000_0000 && d > a.acked) {
+    a.acked = d;
+  }
+}
+
+/** Features 0..21 (xids_derive_features); the context's 22..31 and 36 come from context.ts, 32..34 from payloadFeatures, 35 is acc.acked. */
 export function deriveFeatures(a: FlowAcc, dstPort: number, proto: number): bigint[] {
   const n = BigInt(a.n);
   const iat = BigInt(a.iatTotal);

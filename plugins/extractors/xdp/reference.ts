@@ -21,7 +21,7 @@ import {
 export { DEFAULT_CONFIG, type DataPlaneConfig };
 import { parseCidr, parseIp } from "../../../core/ebpf/addr.ts";
 import { SourceContexts, satSub } from "./context.ts";
-import { deriveFeatures, FL_ACK, FL_SCANNED, FL_SYN0, payloadFeatures, scanPayload, type FlowAcc } from "./features.ts";
+import { accAck, deriveFeatures, FL_ACK, FL_SCANNED, FL_SYN0, payloadFeatures, scanPayload, type FlowAcc } from "./features.ts";
 
 
 export const XDP_DROP = 1;
@@ -36,6 +36,8 @@ export interface ParsedPacket {
   l3ok: boolean;
   proto: number;
   tcpFlags: number;
+  /** TCP: acknowledgment number */
+  ack: number;
   sport: number;
   dport: number;
   win: number;
@@ -64,6 +66,7 @@ export function parsePacket(frame: Uint8Array): ParsedPacket {
     l3ok: false,
     proto: 0,
     tcpFlags: 0,
+    ack: 0,
     sport: 0,
     dport: 0,
     win: 0,
@@ -138,6 +141,7 @@ function parseL4(frame: Uint8Array, off: number, l4Len: number, proto: number, p
     p.sport = u16(off);
     p.dport = u16(off + 2);
     p.tcpFlags = frame[off + 13]!;
+    p.ack = ((frame[off + 8]! << 24) | (frame[off + 9]! << 16) | (frame[off + 10]! << 8) | frame[off + 11]!) >>> 0;
     p.win = u16(off + 14);
     p.l4Hdr = doff;
     p.payload = l4Len - doff;
@@ -383,7 +387,8 @@ export class ReferenceDataPlane {
     this.count(Counter.flows_ended);
     this.count(Counter.end_base + (reason & 7));
     const r = makeRecord(e, reason);
-    r.features.push(...this.contexts.flowEnd(r.family as 4 | 6, r.src, r.dstPort, r.proto, reason, e.acc, nowUs), ...payloadFeatures(e.acc));
+    const { context, ackedPerFlow } = this.contexts.flowEnd(r.family as 4 | 6, r.src, r.dstPort, r.proto, reason, e.acc, nowUs);
+    r.features.push(...context, ...payloadFeatures(e.acc), BigInt(e.acc.acked), ackedPerFlow);
     this.records.push(r);
     this.count(Counter.records_emitted);
   }
@@ -426,6 +431,8 @@ function accInit(p: ParsedPacket, nowUs: bigint, fwdIsB: boolean): FlowAcc {
     gapMax: 0,
     gapMin: 0,
     actData: p.payload > 0 ? 1 : 0,
+    ackBase: tcp && p.tcpFlags & TCP_ACK ? p.ack : 0,
+    acked: 0,
     pMax: p.payload,
     pMin: p.payload,
     initWin: tcp ? p.win : 0,
@@ -475,7 +482,7 @@ function accAdd(a: FlowAcc, p: ParsedPacket, nowUs: bigint): void {
     if (p.tcpFlags & TCP_PSH) a.psh += 1;
     if (p.tcpFlags & TCP_URG) a.urg += 1;
     if (p.tcpFlags & TCP_RST) a.flags |= FL_RST;
-    if (p.tcpFlags & TCP_ACK) a.flags |= FL_ACK;
+    if (p.tcpFlags & TCP_ACK) accAck(a, p.ack);
   }
 }
 

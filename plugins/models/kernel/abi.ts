@@ -6,7 +6,7 @@ import { GBT_MAX_NODES, GBT_MAX_STEPS } from "../../../models/index.ts";
 export { ModelAction };
 
 export const MODEL_SLOTS = 2;
-export const MLP_MAX_INPUTS = 36;
+export const MLP_MAX_INPUTS = 38;
 export const MLP_MAX_WIDTH = 64;
 export const MLP_MAX_LAYERS = 16;
 export const DT_MAX_NODES = 4096;

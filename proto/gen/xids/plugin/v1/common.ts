@@ -224,8 +224,9 @@ export interface FlowRecord {
   /** KERNEL_BLOCK_FAILED: the negative errno of the refused block-list update. */
   kernelBlockError: number;
   /**
-   * What `features` are, by name and order: "xids.features.v3" (bpf/FEATURES.md 0..34: the flow's
-   * 22, its source's context and its first payload's scan), "xids.features.v2" (0..31) or
+   * What `features` are, by name and order: "xids.features.v4" (bpf/FEATURES.md 0..36: the flow's
+   * 22, its source's context, its first payload's scan and what its ACKs acknowledged),
+   * "xids.features.v3" (0..34), "xids.features.v2" (0..31) or
    * "xids.features.v1" (0..21 only); each is a prefix of the next. "" from an extractor: the core
    * names it by the count.
    */
