@@ -90,7 +90,7 @@ export function mlpSlotImage(p: Int32Params, version: number): SlotImage {
   meta.shift = p.b;
   if (p.log2) {
     check(p.log2.length === p.features.length, `log2 flags: ${p.log2.length} for ${p.features.length} inputs`);
-    // Bit i: input i on a log scale (a u64: up to MLP_MAX_INPUTS = 36 inputs).
+    // Bit i: input i on a log scale (a u64: up to MLP_MAX_INPUTS = 38 inputs).
     meta.log_mask = p.log2.reduce((m, on, i) => (on ? m | (1n << BigInt(i)) : m), 0n);
   }
   p.features.forEach((f, i) => {
