@@ -28,8 +28,11 @@ export const HOLDOUT_DATA = "models/datasets/matrix-holdout";
 export const SHIPPED_MLP = "models/artifacts/matrix-mlp";
 /** The hidden layers the issue asks about: widths 8/16/32, depth 1-2. */
 export const SWEEP_SHAPES: number[][] = [[8], [16], [32], [8, 8], [16, 16], [32, 32]];
-/** matrix-mlp's features (its REPORT.md command): every recorded one but 25. */
-export const MATRIX_MLP_FEATURES = [...Array.from({ length: 25 }, (_, i) => i), 26, 27, 28, 29, 30, 31];
+/** matrix-mlp's features (its REPORT.md command): the flow's and its source's but 25, and the acknowledged bytes. */
+export const MATRIX_MLP_FEATURES = [...Array.from({ length: 25 }, (_, i) => i), 26, 27, 28, 29, 30, 31, 35, 36];
+/** matrix-mlp's operating point and augmentation (its REPORT.md command). */
+const MATRIX_MLP_TARGET_FPR = 0.0002;
+const MATRIX_MLP_AUGMENT_COPIES = 1;
 /** matrix-mlp's epochs; the sweep may run fewer (the same for every shape). */
 export const MATRIX_MLP_EPOCHS = 40;
 
@@ -68,20 +71,20 @@ export interface SweepOptions {
   log: (msg: string) => void;
 }
 
-/** matrix-mlp's training recipe (`xids loo --epochs 40 --max-per-benign-source 3000 --features ...`). */
+/** matrix-mlp's training recipe (`xids loo --epochs 40 --max-per-benign-source 3000 --features ... --augment 1 --target-fpr 0.0002`). */
 export function matrixRecipe(hidden: number[], epochs: number, log: (l: string) => void): LooOptions {
   return {
     model: {
       kind: "mlp", features: MATRIX_MLP_FEATURES, alpha: DEFAULT_ALPHA, maxDepth: DEFAULT_LOO.maxDepth,
       mlp: {
         hidden, epochs, batch: DEFAULT_LOO.batch, lr: DEFAULT_LOO.lr, l2: DEFAULT_LOO.l2, seed: DEFAULT_LOO.seed, scaler: DEFAULT_LOO.scaler,
-        xmaxQuantile: DEFAULT_LOO.xmaxQuantile, log2Features: LOG_SCALE_FEATURES, targetFpr: DEFAULT_LOO.targetFpr,
+        xmaxQuantile: DEFAULT_LOO.xmaxQuantile, log2Features: LOG_SCALE_FEATURES, targetFpr: MATRIX_MLP_TARGET_FPR,
       },
     },
     policy: { minAttacks: DEFAULT_POLICY.minAttacks, minAttackPct: DEFAULT_POLICY.minAttackPct, windowUs: DEFAULT_POLICY.windowS * 1_000_000 },
     maxTrainPerSource: DEFAULT_LOO.maxPerSource, maxTrainPerBenignSource: 3000, valShare: DEFAULT_LOO.valShare, valRuns: DEFAULT_LOO.valRuns,
     scenarioWeightPower: DEFAULT_LOO.weightPower, benignBoost: DEFAULT_LOO.benignBoost,
-    augment: { copies: 0, sizeSigma: DEFAULT_LOO.sizeSigma, timeSigma: DEFAULT_LOO.timeSigma, countSigma: DEFAULT_LOO.countSigma, seed: DEFAULT_LOO.seed },
+    augment: { copies: MATRIX_MLP_AUGMENT_COPIES, sizeSigma: DEFAULT_LOO.sizeSigma, timeSigma: DEFAULT_LOO.timeSigma, countSigma: DEFAULT_LOO.countSigma, seed: DEFAULT_LOO.seed },
     seed: DEFAULT_LOO.seed, log,
   };
 }
