@@ -41,19 +41,15 @@ export const DEFAULT_CONFIG: DataPlaneConfig = {
 /** cfg_model_action: what an in-kernel attack verdict does. */
 export const ModelAction = { ALERT: 0, BLOCK: 1 } as const;
 
-/** Features of the flow itself (FEATURES.md 0..21). */
+/** Features (FEATURES.md): the flow's own (0..21), its source's context at flow end (22..31), its
+ *  first forward TCP payload's scan (32..34), what its forward ACKs acknowledged (35..36). */
 export const NUM_FLOW_FEATURES = 22;
-/** Its source's context at flow end (FEATURES.md 22..31). */
 export const NUM_CONTEXT_FEATURES = 10;
-/** Its first forward TCP payload (FEATURES.md 32..34). */
 export const NUM_PAYLOAD_FEATURES = 3;
-/** What the flow's forward ACKs acknowledged, and per flow of its source (FEATURES.md 35..36). */
 export const NUM_ACKED_FEATURES = 2;
 export const NUM_FEATURES = NUM_FLOW_FEATURES + NUM_CONTEXT_FEATURES + NUM_PAYLOAD_FEATURES + NUM_ACKED_FEATURES;
-/** FlowRecord.feature_set by feature count: the flow's own (FEATURES.md 0..21), with its source's
- *  context (0..31), with its first payload's scan too (0..34), or with what its ACKs acknowledged
- *  (0..36, what this data plane emits).
- *  Each set is a prefix of the next, so a model of an older set reads a newer record's first values. */
+/** FlowRecord.feature_set by feature count: v4 is what this data plane emits. Each set is a
+ *  prefix of the next, so a model of an older set reads a newer record's first values. */
 export const FEATURE_SETS: Readonly<Record<number, string>> = {
   [NUM_FLOW_FEATURES]: "xids.features.v1",
   [NUM_FLOW_FEATURES + NUM_CONTEXT_FEATURES]: "xids.features.v2",
