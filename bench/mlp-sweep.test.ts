@@ -13,7 +13,7 @@ const REPO = join(import.meta.dir, "..");
 test("xids bench --mlp-sweep --shapes 8 --epochs 1 --quick --artifact DIR --json", async () => {
   const dir = mkdtempSync(join(tmpdir(), "xids-sweep-"));
   try {
-    const out = join(dir, "31-8-2");
+    const out = join(dir, "33-8-2");
     const proc = Bun.spawn([process.execPath, "core/main.ts", "bench", "--mlp-sweep", "--shapes", "8", "--epochs", "1", "--quick", "--artifact", out, "--json"], {
       cwd: REPO, stdout: "pipe", stderr: "pipe", timeout: 150_000,
     });
@@ -23,11 +23,11 @@ test("xids bench --mlp-sweep --shapes 8 --epochs 1 --quick --artifact DIR --json
     expect(lines[0]).toStartWith("| shape | params bytes | holdout F1 | recall |");
     const j = JSON.parse(lines.at(-1)!) as { epochs: number; rows: Record<string, unknown>[] };
     expect(j.epochs).toBe(1);
-    expect(j.rows.map((r) => [r.shape, r.source])).toEqual([[[31, 8, 2], "sweep"], [[31, 16, 16, 2], "shipped"]]);
+    expect(j.rows.map((r) => [r.shape, r.source])).toEqual([[[33, 8, 2], "sweep"], [[33, 16, 16, 2], "shipped"]]);
     const [row, shipped] = j.rows as { params_bytes: number; holdout_f1: number; holdout_recall: number; holdout_fpr: number; kernel_ns: number }[];
     // Weights and biases (4 B each) plus 3 x 8 B of standardisation per input.
-    expect(row!.params_bytes).toBe(4 * (31 * 8 + 8 + 8 * 2 + 2) + 24 * 31);
-    expect(shipped!.params_bytes).toBe(4 * (31 * 16 + 16 + 16 * 16 + 16 + 16 * 2 + 2) + 24 * 31);
+    expect(row!.params_bytes).toBe(4 * (33 * 8 + 8 + 8 * 2 + 2) + 24 * 33);
+    expect(shipped!.params_bytes).toBe(4 * (33 * 16 + 16 + 16 * 16 + 16 + 16 * 2 + 2) + 24 * 33);
     for (const r of [row!, shipped!]) {
       for (const k of ["holdout_f1", "holdout_recall", "holdout_fpr"] as const) expect(r[k] >= 0 && r[k] <= 1, k).toBe(true);
       expect(r.kernel_ns, "kernel_ns").toBeGreaterThan(0);

@@ -110,7 +110,7 @@ describe("responders and observability", () => {
         action: { type: "blocked", ttl_seconds: 120 },
       });
       expect(first.features["Dst Port"]).toBe(4444);
-      expect(Object.keys(first.features).length).toBe(35); // the flow's 22, its source's context and its first payload's scan
+      expect(Object.keys(first.features).length).toBe(37); // the flow's 22, its source's context, its first payload's scan, what it acknowledged
       expect(lines.find((l) => l.src_ip === FRIEND).action).toEqual({ type: "allowed", allow: `${FRIEND}/32` });
 
       // 4. /metrics: valid exposition format; kernel numbers equal the per-CPU sums of the map.
