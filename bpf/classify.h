@@ -585,6 +585,9 @@ static __always_inline __s64 neuron_out(__u64 acc, __u32 shift, bool relu)
  * bytes apart). In assembly so that the compiler neither hoists the loads out of the row loop
  * nor starts them all first (either spills them: BPF has 10 registers, all of them used here):
  * 26 instructions and 4 multiplies for 8 multiply-adds, the two inputs loaded once for 4 rows. */
+/* A first layer may take up to 40 inputs inline: every kernel feature (XIDS_NUM_FEATURES) fits,
+ * so a model on all of them does not pay the layer stage's 64-wide rows for one input over 32. */
+#define XIDS_MLP_INLINE_INPUTS 40
 #define XIDS_MLP_ROW (4 * XIDS_MLP_MAX_WIDTH) /* bytes from one row of weights to the next */
 #define XIDS_MLP_PAIR(P)								\
 	asm volatile("%[x0] = *(u64 *)(%[a] + %[oa0])\n\t"				\
@@ -658,6 +661,8 @@ static __always_inline void mlp_layer_k(const struct xids_mlp_layer *L, __u64 *a
 		}
 		if (K > 32) {
 			XIDS_MLP_PAIRS8(32);
+		}
+		if (K > 40) {
 			XIDS_MLP_PAIRS8(40);
 			XIDS_MLP_PAIRS8(48);
 			XIDS_MLP_PAIRS8(56);
@@ -677,20 +682,23 @@ static __always_inline void mlp_layer(struct xids_infer_state *st, const struct 
 	__u64 *a = (__u64 *)st->act[l & 1];
 	__s64 *out = st->act[(l + 1) & 1];
 
-	if (n_in <= 8 && in_max <= 32)
+	/* Inline (in_max = XIDS_MLP_INLINE_INPUTS): 8, 16, 32 or 40 inputs; the layer stage: 32 or 64. */
+	if (n_in <= 8 && in_max <= XIDS_MLP_INLINE_INPUTS)
 		mlp_layer_k(L, a, out, n_out, in_max, shift, relu, 8);
-	else if (n_in <= 16 && in_max <= 32)
+	else if (n_in <= 16 && in_max <= XIDS_MLP_INLINE_INPUTS)
 		mlp_layer_k(L, a, out, n_out, in_max, shift, relu, 16);
-	else if (n_in <= 32 || in_max <= 32)
+	else if (n_in <= 32)
 		mlp_layer_k(L, a, out, n_out, in_max, shift, relu, 32);
+	else if (in_max <= XIDS_MLP_INLINE_INPUTS)
+		mlp_layer_k(L, a, out, n_out, in_max, shift, relu, 40);
 	else
 		mlp_layer_k(L, a, out, n_out, in_max, shift, relu, 64);
 }
 
 /* The MLP's first layers run inline in the entry stage, with no tail call between them, while
- * they are at most XIDS_MLP_INLINE_WIDTH wide (inputs and outputs), up to XIDS_MLP_INLINE_LAYERS
- * of them; the first layer past either bound, and every layer after it, runs in the layer stage,
- * one tail call each. A tail call costs a retpoline here (about 20 ns on this class of machine),
+ * they are at most XIDS_MLP_INLINE_WIDTH wide (a first layer's inputs: XIDS_MLP_INLINE_INPUTS),
+ * up to XIDS_MLP_INLINE_LAYERS of them; the first layer past either bound, and every layer after
+ * it, runs in the layer stage, one tail call each. A tail call costs a retpoline here (about 20 ns on this class of machine),
  * and so would a bpf_loop callback per row (a call and a return through the return thunk): the
  * inline path has neither. The bounds keep the verifier's work (it walks every inline layer and
  * row) about where it was with one layer per stage. */
@@ -768,13 +776,13 @@ int xids_cls_entry(struct xdp_md *ctx)
 			break;
 		n_in = m->layer_in[l];
 		n_out = m->layer_out[l];
-		if (n_in > XIDS_MLP_INLINE_WIDTH || n_out > XIDS_MLP_INLINE_WIDTH)
+		if (n_in > XIDS_MLP_INLINE_INPUTS || n_out > XIDS_MLP_INLINE_WIDTH)
 			break;
 		key = slot * XIDS_MLP_MAX_LAYERS + l;
 		L = bpf_map_lookup_elem(&mlp_layers, &key);
 		if (!L)
 			goto abort;
-		mlp_layer(st, L, l, n_in, n_out, b, l + 1 < n_layers, XIDS_MLP_INLINE_WIDTH);
+		mlp_layer(st, L, l, n_in, n_out, b, l + 1 < n_layers, XIDS_MLP_INLINE_INPUTS);
 		if (l + 1 == n_layers)
 			return finish_logits(ctx, st, l + 1);
 	}

@@ -18,6 +18,8 @@ describe("in-kernel int32 MLP", () => {
     shapes.push([[5, ...Array(15).fill(8), 2], 8]);
     // Inline first (<= 32 wide), then the layer stage from the first wider layer on, narrow ones after it included.
     shapes.push([[7, 30, 34, 6, 2], 11]);
+    // A first layer of 33..40 inputs stays inline (every kernel feature fits), as the shipped model's 33.
+    shapes.push([[33, 16, 16, 2], 10], [[37, 32, 2], 9]);
     for (const [shape, b] of shapes) {
       const p = randomMlp(rand, shape, b);
       const info = await slots.activate({ kind: "mlp", params: p }, shape.length);
