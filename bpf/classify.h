@@ -581,13 +581,17 @@ static __always_inline __s64 neuron_out(__u64 acc, __u32 shift, bool relu)
  * Rows past n_out (to a multiple of 4) are zero rows (zero weights, bias and wpair): their
  * output is 0. */
 
+/* A first layer may take up to 40 inputs inline: every model input fits (XIDS_MLP_MAX_INPUTS),
+ * so a model on all the features does not pay the layer stage's 64-wide rows for one input over 32. */
+#define XIDS_MLP_INLINE_INPUTS 40
+#if XIDS_MLP_MAX_INPUTS > XIDS_MLP_INLINE_INPUTS
+#error "XIDS_MLP_INLINE_INPUTS must cover every model input (XIDS_MLP_MAX_INPUTS)"
+#endif
+
 /* Input pair (P, P+1) for rows j..j+3 (w points at row j; the rows are 4 * XIDS_MLP_MAX_WIDTH
  * bytes apart). In assembly so that the compiler neither hoists the loads out of the row loop
  * nor starts them all first (either spills them: BPF has 10 registers, all of them used here):
  * 26 instructions and 4 multiplies for 8 multiply-adds, the two inputs loaded once for 4 rows. */
-/* A first layer may take up to 40 inputs inline: every kernel feature (XIDS_NUM_FEATURES) fits,
- * so a model on all of them does not pay the layer stage's 64-wide rows for one input over 32. */
-#define XIDS_MLP_INLINE_INPUTS 40
 #define XIDS_MLP_ROW (4 * XIDS_MLP_MAX_WIDTH) /* bytes from one row of weights to the next */
 #define XIDS_MLP_PAIR(P)								\
 	asm volatile("%[x0] = *(u64 *)(%[a] + %[oa0])\n\t"				\
@@ -698,9 +702,9 @@ static __always_inline void mlp_layer(struct xids_infer_state *st, const struct 
 /* The MLP's first layers run inline in the entry stage, with no tail call between them, while
  * they are at most XIDS_MLP_INLINE_WIDTH wide (a first layer's inputs: XIDS_MLP_INLINE_INPUTS),
  * up to XIDS_MLP_INLINE_LAYERS of them; the first layer past either bound, and every layer after
- * it, runs in the layer stage, one tail call each. A tail call costs a retpoline here (about 20 ns on this class of machine),
- * and so would a bpf_loop callback per row (a call and a return through the return thunk): the
- * inline path has neither. The bounds keep the verifier's work (it walks every inline layer and
+ * it, runs in the layer stage, one tail call each. A tail call costs a retpoline here (about
+ * 20 ns on this class of machine), and so would a bpf_loop callback per row (a call and a return
+ * through the return thunk): the inline path has neither. The bounds keep the verifier's work (it walks every inline layer and
  * row) about where it was with one layer per stage. */
 #define XIDS_MLP_INLINE_WIDTH 32
 #define XIDS_MLP_INLINE_LAYERS 4

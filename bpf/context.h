@@ -6,7 +6,8 @@
  * made of flows that each look ordinary; what gives them away is the source's behaviour across
  * flows: how many, how fast, how many ports, how many never completed a handshake. This keeps that
  * per source (map "srcctx", keyed like the block list) and appends it to every flow record as
- * features 22..31 (and 36, FEATURES.md). It is updated when a flow starts and when it ends, never on a mid-flow packet.
+ * features 22..31 and 36. It is updated when a flow starts and when it ends, never on a
+ * mid-flow packet.
  *
  * Windows slide: each is the current bucket plus the previous one weighted by the part of it still
  * inside the window (weight = floor((W - elapsed) * 65536 / W), est = cur + floor(prev * weight /

@@ -740,6 +740,20 @@ static __always_inline bool flow_exempt(const struct pkt *p)
 	return (p->proto == 58 && icmp6_link_control(p->icmp_type)) || ip6_exempt(p->src) || p->dst[0] == 0xff;
 }
 
+/* A forward ACK (FEATURES.md 35): the first sets the base; a later one that moves it forward by
+ * less than 2^31 (serial-number order, so a wrap is an advance) extends what the peer delivered. */
+static __always_inline void acc_ack(struct xids_flow_acc *a, __u32 ack)
+{
+	__u32 d = ack - a->ack_base;
+
+	if (!(a->flags & XIDS_FL_ACK)) {
+		a->flags |= XIDS_FL_ACK;
+		a->ack_base = ack;
+	} else if (d < 0x80000000U && d > a->acked) {
+		a->acked = d;
+	}
+}
+
 static __always_inline void acc_init(struct xids_flow_acc *a, const struct pkt *p, __u64 now_us, bool fwd_is_b)
 {
 	__builtin_memset(a, 0, sizeof(*a));
@@ -760,10 +774,8 @@ static __always_inline void acc_init(struct xids_flow_acc *a, const struct pkt *
 		a->flags |= XIDS_FL_RST;
 	if (p->proto == IPPROTO_TCP && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
 		a->flags |= XIDS_FL_SYN0;
-	if (p->proto == IPPROTO_TCP && (p->tcp_flags & TCP_ACK)) {
-		a->flags |= XIDS_FL_ACK;
-		a->ack_base = p->ack;
-	}
+	if (p->proto == IPPROTO_TCP && (p->tcp_flags & TCP_ACK))
+		acc_ack(a, p->ack);
 	if (flow_exempt(p))
 		a->flags |= XIDS_FL_EXEMPT;
 }
@@ -786,20 +798,6 @@ static __always_inline bool acc_would_overflow(const struct xids_flow_acc *a, co
 	       (__u64)a->hdr_sum + p->l4_hdr > 0xffffffff || sat_sub(now_us, a->first_us) > 0xffffffff ||
 	       (tcp && (p->tcp_flags & TCP_PSH) && a->psh == 0xffff) ||
 	       (tcp && (p->tcp_flags & TCP_URG) && a->urg == 0xffff);
-}
-
-/* A forward ACK (FEATURES.md 35): the first sets the base; a later one that moves it forward by
- * less than 2^31 (serial-number order, so a wrap is an advance) extends what the peer delivered. */
-static __always_inline void acc_ack(struct xids_flow_acc *a, __u32 ack)
-{
-	__u32 d = ack - a->ack_base;
-
-	if (!(a->flags & XIDS_FL_ACK)) {
-		a->flags |= XIDS_FL_ACK;
-		a->ack_base = ack;
-	} else if (d < 0x80000000U && d > a->acked) {
-		a->acked = d;
-	}
 }
 
 static __always_inline void acc_add(struct xids_flow_acc *a, const struct pkt *p, __u64 now_us)

@@ -21,7 +21,7 @@ import {
 export { DEFAULT_CONFIG, type DataPlaneConfig };
 import { parseCidr, parseIp } from "../../../core/ebpf/addr.ts";
 import { SourceContexts, satSub } from "./context.ts";
-import { accAck, deriveFeatures, FL_ACK, FL_SCANNED, FL_SYN0, payloadFeatures, scanPayload, type FlowAcc } from "./features.ts";
+import { accAck, deriveFeatures, FL_SCANNED, FL_SYN0, payloadFeatures, scanPayload, type FlowAcc } from "./features.ts";
 
 
 export const XDP_DROP = 1;
@@ -420,7 +420,7 @@ function hex(b: Uint8Array): string {
 
 function accInit(p: ParsedPacket, nowUs: bigint, fwdIsB: boolean): FlowAcc {
   const tcp = p.proto === 6;
-  return {
+  const a: FlowAcc = {
     firstUs: nowUs,
     sumP2: BigInt(p.payload) * BigInt(p.payload),
     sumG2: 0n,
@@ -431,7 +431,7 @@ function accInit(p: ParsedPacket, nowUs: bigint, fwdIsB: boolean): FlowAcc {
     gapMax: 0,
     gapMin: 0,
     actData: p.payload > 0 ? 1 : 0,
-    ackBase: tcp && p.tcpFlags & TCP_ACK ? p.ack : 0,
+    ackBase: 0,
     acked: 0,
     pMax: p.payload,
     pMin: p.payload,
@@ -445,9 +445,10 @@ function accInit(p: ParsedPacket, nowUs: bigint, fwdIsB: boolean): FlowAcc {
     flags:
       (fwdIsB ? FL_FWD_IS_B : 0) |
       (tcp && p.tcpFlags & TCP_RST ? FL_RST : 0) |
-      (tcp && (p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN ? FL_SYN0 : 0) |
-      (tcp && p.tcpFlags & TCP_ACK ? FL_ACK : 0),
+      (tcp && (p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN ? FL_SYN0 : 0),
   };
+  if (tcp && p.tcpFlags & TCP_ACK) accAck(a, p.ack);
+  return a;
 }
 
 function wouldOverflow(a: FlowAcc, p: ParsedPacket, nowUs: bigint): boolean {

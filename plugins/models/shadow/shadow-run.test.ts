@@ -1,7 +1,7 @@
 // ShadowRun's bookkeeping with a real artifact (the shipped matrix MLP, which reads the source
-// context and the acknowledged bytes, features 22..36): a record without them fails alone with the reason while the rest
-// of its batch is judged by the reference; a full queue skips and counts; every verdict lands in
-// exactly one bin.
+// context and the acknowledged bytes, features 22..36): a record without them fails alone with
+// the reason while the rest of its batch is judged by the reference; a full queue skips and
+// counts; every verdict lands in exactly one bin.
 import { expect, test } from "bun:test";
 import { SHIPPED_MLP } from "../../../core/config/config.ts";
 import { NUM_FEATURES } from "../../../core/ebpf/abi.ts";
