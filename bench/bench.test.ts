@@ -9,7 +9,7 @@ import { MAPS } from "../core/ebpf/abi.ts";
 const REPO = join(import.meta.dir, "..");
 const REQUIRED = [
   "xdp_pass_ns", "midflow_ns", "midflow_noctx_ns", "flow_end_nomodel_ns", "flow_end_noctx_ns", "context_update_ns", "payload_scan_ns", "midflow_scan_ns", "flow_end_mlp_ns", "mlp_inference_ns", "dt_inference_ns", "gbt_inference_ns", "flow_end_gbt_ns", "xdp_drop_ns",
-  "blocked_drop_ns", "blocked_drop_ttl_ns", "flow_entry_bytes", "model_slot_bytes", "throughput_ratio", "onnx_flows_per_s",
+  "blocked_drop_ns", "blocked_drop_ttl_ns", "own_sweep_ns", "flow_entry_bytes", "model_slot_bytes", "throughput_ratio", "onnx_flows_per_s",
 ] as const;
 /** The cost breakdown's steps, in order: the bare program, the stage variants, the shipped program. */
 const BREAKDOWN = {
@@ -57,6 +57,11 @@ test("xids bench --quick --skip-throughput --json", async () => {
   expect(n("gbt_slot_bytes")).toBeLessThanOrEqual(n("gbt_slot_alloc_bytes"));
   expect(n("onnx_flows_per_s")).toBeGreaterThan(0);
   expect(n("blocked_drop_ttl_ns")).toBeGreaterThan(0);
+  // The own sweep walks every bucket of both flow tables and the block list.
+  {
+    using fresh = DataPlane.load({ ringBytes: 1 << 16 });
+    expect(n("own_sweep_buckets")).toBe(fresh.coll.map(MAPS.flows4).maxEntries + fresh.coll.map(MAPS.flows6).maxEntries + fresh.coll.map(MAPS.blocklist).maxEntries);
+  }
 
   // The breakdown: every step there, in order, each variant's time positive; the steps' deltas are
   // differences of noisy medians and may have either sign (never compared with anything).

@@ -155,6 +155,8 @@ function renderTable(r: BenchResult, t: ThroughputResults | null, u: UserspaceRe
   add(`xdp: flow end + boosted trees (${k.gbt_trees} trees)`, ns(k.flow_end_gbt_ns), `flow end, no model ${ns(k.flow_end_nomodel_ns)}`, `+${(k.flow_end_gbt_ns - k.flow_end_nomodel_ns).toFixed(0)} ns`, "info");
   add("xdp: blocked source", ns(k.blocked_drop_ns), `bare XDP_DROP ${ns(k.xdp_drop_ns)}`, `x${(k.blocked_drop_ns / k.xdp_drop_ns).toFixed(2)} / <= x${GOALS.blocked_over_drop}`, status(k.blocked_drop_ns <= GOALS.blocked_over_drop * k.xdp_drop_ns));
   add("xdp: blocked source, entry with an expiry", ns(k.blocked_drop_ttl_ns), `bare XDP_DROP ${ns(k.xdp_drop_ns)}`, `x${(k.blocked_drop_ttl_ns / k.xdp_drop_ns).toFixed(2)} (the drop reads the clock)`, "info");
+  // A cost per period, not per packet: what one sweep takes, and its share of a CPU at the default period.
+  add("xdp: own sweep, idle tables (once per kernel_sweep_ms)", `${(k.own_sweep_ns / 1000).toFixed(1)} µs`, `${k.own_sweep_buckets.toLocaleString("en-US")} buckets walked`, `${(k.own_sweep_ns / 1e7).toFixed(3)} % of a CPU at the 1 s default`, "info");
   // The cost breakdown: variants of the same program cut off after each stage (bench/kernel.ts).
   const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(1)} ns`;
   for (const [path, steps] of [["mid-flow", k.breakdown_midflow], ["blocked drop", k.breakdown_drop]] as const) {
