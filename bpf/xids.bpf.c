@@ -741,7 +741,8 @@ static __always_inline bool flow_exempt(const struct pkt *p)
 }
 
 /* A forward ACK (FEATURES.md 35): the first sets the base; a later one that moves it forward by
- * less than 2^31 (serial-number order, so a wrap is an advance) extends what the peer delivered. */
+ * less than 2^31 (serial-number order, so a wrap is an advance) extends what the peer delivered,
+ * unless it jumps more than XIDS_ACK_MAX_STEP past the furthest so far (a forged number). */
 static __always_inline void acc_ack(struct xids_flow_acc *a, __u32 ack)
 {
 	__u32 d = ack - a->ack_base;
@@ -749,7 +750,7 @@ static __always_inline void acc_ack(struct xids_flow_acc *a, __u32 ack)
 	if (!(a->flags & XIDS_FL_ACK)) {
 		a->flags |= XIDS_FL_ACK;
 		a->ack_base = ack;
-	} else if (d < 0x80000000U && d > a->acked) {
+	} else if (d < 0x80000000U && d > a->acked && d - a->acked <= XIDS_ACK_MAX_STEP) {
 		a->acked = d;
 	}
 }

@@ -127,6 +127,10 @@ struct xids_flow6_key {
 #define XIDS_FL_RST 0x02      /* a forward packet carried RST (Fwd RST Flags is 0 or 1: RST ends) */
 #define XIDS_FL_SYN0 0x04     /* the first forward packet was a SYN without ACK (a handshake began) */
 #define XIDS_FL_ACK 0x08      /* some forward packet carried ACK (the handshake went on) */
+/* The furthest one forward ACK may move Fwd Acked Bytes on (FEATURES.md 35): 16 MiB. A real
+ * receiver acknowledges what arrived since its last ACK, a window's worth at most; forged ACKs with
+ * random numbers (a random-ACK flood) jump by up to 2^31 and would read as a large download. */
+#define XIDS_ACK_MAX_STEP 0x1000000U
 #define XIDS_FL_EXEMPT 0x10   /* never classified: every forward packet was neighbour discovery / MLD,
 			       * or a source or destination that is link-local, multicast, ... */
 #define XIDS_FL_SCANNED 0x20  /* the first forward TCP payload was scanned (FEATURES.md 32..34) */
@@ -160,7 +164,7 @@ struct xids_flow_acc {
 	__u32 gap_min;
 	__u32 act_data;  /* forward packets with payload ≥ 1 */
 	__u32 ack_base;  /* TCP: acknowledgment number of the first forward packet with ACK (XIDS_FL_ACK) */
-	__u32 acked;     /* ... the furthest later one, minus ack_base (mod 2^32, advances < 2^31 only) */
+	__u32 acked;     /* ... the furthest later one, minus ack_base (mod 2^32, advances < 2^31 and steps <= XIDS_ACK_MAX_STEP only) */
 	__u16 p_max;
 	__u16 p_min;
 	__u16 init_win;  /* TCP window of the first packet, raw */

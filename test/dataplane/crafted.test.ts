@@ -78,6 +78,23 @@ describe("a hand-computed TCP flow", () => {
     });
   }
 
+  test("an ACK that jumps more than 16 MiB past the furthest so far is not counted (a forged number)", () => {
+    ensureBpfBuilt();
+    const B = 0x7000_0000;
+    const STEP = 0x100_0000; // XIDS_ACK_MAX_STEP
+    const acks = [B, B + STEP + 1, B + 1000, B + 1000 + STEP, B + 1000 + 2 * STEP + 1, B + 0x7fff_0000];
+    const pk = acks.map((ack, i) => ({ tsNs: us(i * 10), data: frame({ ...C, flags: F.ACK, ack }) }));
+    pk.push({ tsNs: us(100), data: frame({ ...C, flags: F.FIN | F.ACK, ack: B + 1000 + STEP + 5 }) });
+    for (const replay of [replayReference, replayKernel]) {
+      const rs = replay(pk, {}).records;
+      expect(rs.length).toBe(1);
+      // B sets the base; +STEP+1 is too far (ignored); +1000 counts; +STEP more is exactly the
+      // bound (counts); +STEP+1 past that and the near-2^31 jump are forged-looking (ignored);
+      // the FIN's +5 is a small step on: 1000 + STEP + 5, the source's only flow.
+      expect([rs[0]!.features[35], rs[0]!.features[36]]).toEqual([BigInt(1000 + STEP + 5), BigInt(1000 + STEP + 5)]);
+    }
+  });
+
   test("RST ends the flow with its packet counted (Fwd RST Flags = 1); the source context counts both flows", () => {
     ensureBpfBuilt();
     const pk = [

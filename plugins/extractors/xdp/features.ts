@@ -18,7 +18,7 @@ export interface FlowAcc {
   actData: number;
   /** TCP: acknowledgment number of the first forward packet with ACK (set with FL_ACK), */
   ackBase: number;
-  /** ... and the furthest later one minus it, mod 2^32, advances < 2^31 only (FEATURES.md 35). */
+  /** ... and the furthest later one minus it, mod 2^32, advances < 2^31 and steps <= ACK_MAX_STEP only (FEATURES.md 35). */
   acked: number;
   pMax: number;
   pMin: number;
@@ -132,13 +132,17 @@ export function sampleVariance(m: bigint, sum: bigint, sum2: bigint): bigint {
   return (m * sum2 - sum * sum) / (m * (m - 1n));
 }
 
-/** A forward ACK (acc_ack in bpf/xids.bpf.c): the first sets the base, a later advance of less than 2^31 extends `acked`. */
+/** XIDS_ACK_MAX_STEP (bpf/xids.h): the furthest one forward ACK may move `acked` on (16 MiB). */
+export const ACK_MAX_STEP = 0x100_0000;
+
+/** A forward ACK (acc_ack in bpf/xids.bpf.c): the first sets the base, a later advance of less
+ *  than 2^31 extends `acked`, unless it jumps more than ACK_MAX_STEP past it (a forged number). */
 export function accAck(a: FlowAcc, ack: number): void {
   const d = (ack - a.ackBase) >>> 0;
   if (!(a.flags & FL_ACK)) {
     a.flags |= FL_ACK;
     a.ackBase = ack;
-  } else if (d < 0x8000_0000 && d > a.acked) {
+  } else if (d < 0x8000_0000 && d > a.acked && d - a.acked <= ACK_MAX_STEP) {
     a.acked = d;
   }
 }
