@@ -127,13 +127,14 @@ struct xids_flow6_key {
 #define XIDS_FL_RST 0x02      /* a forward packet carried RST (Fwd RST Flags is 0 or 1: RST ends) */
 #define XIDS_FL_SYN0 0x04     /* the first forward packet was a SYN without ACK (a handshake began) */
 #define XIDS_FL_ACK 0x08      /* some forward packet carried ACK (the handshake went on) */
+#define XIDS_FL_EXEMPT 0x10   /* never classified: every forward packet was neighbour discovery / MLD,
+			       * or a source or destination that is link-local, multicast, ... */
+#define XIDS_FL_SCANNED 0x20  /* the first forward TCP payload was scanned (FEATURES.md 32..34) */
+
 /* The furthest one forward ACK may move Fwd Acked Bytes on (FEATURES.md 35): 16 MiB. A real
  * receiver acknowledges what arrived since its last ACK, a window's worth at most; forged ACKs with
  * random numbers (a random-ACK flood) jump by up to 2^31 and would read as a large download. */
 #define XIDS_ACK_MAX_STEP 0x1000000U
-#define XIDS_FL_EXEMPT 0x10   /* never classified: every forward packet was neighbour discovery / MLD,
-			       * or a source or destination that is link-local, multicast, ... */
-#define XIDS_FL_SCANNED 0x20  /* the first forward TCP payload was scanned (FEATURES.md 32..34) */
 
 /* What the data plane did about a flow's source after its in-kernel verdict (the record's
  * block_action): user space reports exactly this, never what it assumes. */

@@ -7,6 +7,7 @@ import * as kernel from "./kernel-structs.ts";
 import { DataPlane } from "../../core/ebpf/dataplane.ts";
 import { cLayout, tsLayout } from "../harness/c-layout.ts";
 import { ensureBpfBuilt } from "./helpers.ts";
+import { ACK_MAX_STEP } from "../../plugins/extractors/xdp/features.ts";
 
 const abi = { ...core, ...kernel, STRUCTS: [...core.STRUCTS, ...kernel.KERNEL_STRUCTS] };
 
@@ -18,7 +19,7 @@ function cLayoutOfAbi(): Record<string, number> {
   for (const k of Object.keys(abi.SweepMode)) exprs[`sweep ${k}`] = `XIDS_SWEEP_${k.toUpperCase()}`;
   for (const k of Object.keys(abi.BlockAction)) exprs[`block ${k}`] = `XIDS_BLOCK_${k.toUpperCase()}`;
   exprs["stage sweep"] = "XIDS_STAGE_SWEEP";
-  for (const k of ["NUM_FEATURES", "NUM_FLOW_FEATURES", "NUM_CONTEXT_FEATURES", "NUM_PAYLOAD_FEATURES", "NUM_ACKED_FEATURES", "MAX_VLAN", "MAX_IPV6_EXT", "MAX_HDR_OFF", "MAX_BLOCK_REASONS", "SWEEP_MAGIC", "FL_FWD_IS_B", "FL_RST", "FL_SYN0", "FL_ACK", "CTX_PORT_WORDS", "CTX_SAME_PORT", "ALLOW_USED_V4", "ALLOW_USED_V6"]) {
+  for (const k of ["NUM_FEATURES", "NUM_FLOW_FEATURES", "NUM_CONTEXT_FEATURES", "NUM_PAYLOAD_FEATURES", "NUM_ACKED_FEATURES", "MAX_VLAN", "MAX_IPV6_EXT", "MAX_HDR_OFF", "MAX_BLOCK_REASONS", "SWEEP_MAGIC", "FL_FWD_IS_B", "FL_RST", "FL_SYN0", "FL_ACK", "ACK_MAX_STEP", "CTX_PORT_WORDS", "CTX_SAME_PORT", "ALLOW_USED_V4", "ALLOW_USED_V6"]) {
     exprs[`const ${k}`] = `XIDS_${k}`;
   }
   return cLayout(abi.STRUCTS, exprs);
@@ -45,7 +46,7 @@ describe("abi.ts mirrors bpf/xids.h", () => {
       NUM_FEATURES: abi.NUM_FEATURES, NUM_FLOW_FEATURES: abi.NUM_FLOW_FEATURES, NUM_CONTEXT_FEATURES: abi.NUM_CONTEXT_FEATURES, NUM_PAYLOAD_FEATURES: abi.NUM_PAYLOAD_FEATURES, NUM_ACKED_FEATURES: abi.NUM_ACKED_FEATURES,
       MAX_VLAN: abi.MAX_VLAN, MAX_IPV6_EXT: abi.MAX_IPV6_EXT, MAX_HDR_OFF: abi.MAX_HDR_OFF,
       MAX_BLOCK_REASONS: abi.MAX_BLOCK_REASONS, SWEEP_MAGIC: abi.SWEEP_MAGIC, FL_FWD_IS_B: abi.FL_FWD_IS_B, FL_RST: abi.FL_RST,
-      FL_SYN0: abi.FL_SYN0, FL_ACK: abi.FL_ACK, CTX_PORT_WORDS: abi.CTX_PORT_WORDS, CTX_SAME_PORT: abi.CTX_SAME_PORT,
+      FL_SYN0: abi.FL_SYN0, FL_ACK: abi.FL_ACK, ACK_MAX_STEP, CTX_PORT_WORDS: abi.CTX_PORT_WORDS, CTX_SAME_PORT: abi.CTX_SAME_PORT,
       ALLOW_USED_V4: abi.ALLOW_USED.v4, ALLOW_USED_V6: abi.ALLOW_USED.v6,
     };
     for (const [k, v] of Object.entries(consts)) expect([k, c[`const ${k}`]]).toEqual([k, v]);

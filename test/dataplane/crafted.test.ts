@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { EndReason } from "../../core/ebpf/abi.ts";
 import { replayKernel, replayReference } from "../../plugins/extractors/xdp/replay.ts";
+import { ACK_MAX_STEP } from "../../plugins/extractors/xdp/features.ts";
 import { F, SYN_OPTIONS, TS_OPTIONS, frame } from "./packets.ts";
 import { ensureBpfBuilt } from "./helpers.ts";
 
@@ -81,7 +82,7 @@ describe("a hand-computed TCP flow", () => {
   test("an ACK that jumps more than 16 MiB past the furthest so far is not counted (a forged number)", () => {
     ensureBpfBuilt();
     const B = 0x7000_0000;
-    const STEP = 0x100_0000; // XIDS_ACK_MAX_STEP
+    const STEP = ACK_MAX_STEP; // 16 MiB, XIDS_ACK_MAX_STEP (abi.test.ts checks the two agree)
     const acks = [B, B + STEP + 1, B + 1000, B + 1000 + STEP, B + 1000 + 2 * STEP + 1, B + 0x7fff_0000];
     const pk = acks.map((ack, i) => ({ tsNs: us(i * 10), data: frame({ ...C, flags: F.ACK, ack }) }));
     pk.push({ tsNs: us(100), data: frame({ ...C, flags: F.FIN | F.ACK, ack: B + 1000 + STEP + 5 }) });
